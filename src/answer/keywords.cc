@@ -1,0 +1,266 @@
+#include "answer/keywords.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "answer/text.h"
+
+namespace sluice::answer {
+namespace {
+
+// A value group: enum value names that mean the same thing, and the cues that speak for it.
+struct Group {
+  std::vector<std::string> aliases;  // normalized: lowercase, '_' between words
+  std::vector<Cue> cues;
+};
+
+const std::vector<Cue>& FraudCueTable() {
+  static const std::vector<Cue> cues = {
+      {"fraud", 5}, {"scam", 5}, {"stolen", 4}, {"stole", 4}, {"steal", 3}, {"unauthori", 4},
+      {"didnt make", 3}, {"did not make", 3}, {"didnt authori", 3}, {"not authori", 3}, {"hack", 3},
+      {"phishing", 4}, {"suspicious", 3}, {"someone else", 2}, {"мошен", 5}, {"украл", 4},
+      {"украд", 4}, {"краж", 4}, {"похит", 4}, {"взлом", 3}, {"не соверш", 3}, {"не делал", 2},
+      {"подозрит", 3}, {"неизвестн", 2}, {"без моего", 3}, {"злоумышл", 4}, {"фишинг", 4}};
+  return cues;
+}
+
+const std::vector<Cue>& UrgencyCueTable() {
+  static const std::vector<Cue> cues = [] {
+    std::vector<Cue> c = {
+        {"urgent", 3}, {"asap", 3}, {"immediately", 2}, {"emergency", 3}, {"right now", 2},
+        {"right away", 2}, {"as soon as possible", 3}, {"critical", 2}, {"срочн", 3},
+        {"немедленн", 3}, {"как можно скорее", 3}, {"как можно быстрее", 3}, {"безотлагательн", 3},
+        {"экстренн", 3}, {"fraud", 3}, {"stolen", 3}, {"stole", 3}, {"scam", 3}, {"unauthori", 3},
+        {"hack", 2}, {"мошен", 3}, {"украл", 3}, {"украд", 3}, {"краж", 3}, {"взлом", 3}};
+    return c;
+  }();
+  return cues;
+}
+
+const std::vector<Group>& Groups() {
+  static const std::vector<Group> groups = {
+      {{"double_charge", "duplicate_charge", "double_payment", "charged_twice", "duplicate_transaction",
+        "duplicate_payment", "double_debit"},
+       {{"charg twice", 4}, {"charg two times", 4}, {"charg me twice", 4}, {"billed twice", 4},
+        {"paid twice", 4}, {"twice", 2}, {"two times", 2}, {"double charg", 4}, {"doubl", 2},
+        {"duplicat", 3}, {"same transaction", 2}, {"same payment", 2}, {"charg", 1}, {"дважды", 4},
+        {"два раза", 4}, {"двойн", 3}, {"повторн спис", 4}, {"повторн оплат", 3}, {"задвоен", 4},
+        {"задвоил", 4}, {"списа", 1}}},
+      {{"missing_transfer", "transfer_missing", "transfer_not_received", "missing_payment", "lost_transfer",
+        "transfer_issue", "transfer_problem", "transfer"},
+       {{"transfer", 2}, {"wire", 1}, {"not receiv", 2}, {"didnt receiv", 2}, {"hasnt receiv", 2},
+        {"havent receiv", 2}, {"not arriv", 2}, {"didnt arriv", 2}, {"hasnt arriv", 2},
+        {"never arriv", 2}, {"not credit", 2}, {"missing", 1}, {"recipient", 1}, {"sent money", 2},
+        {"перевод", 3}, {"перевел", 2}, {"не приш", 3}, {"не поступ", 3}, {"не дош", 3},
+        {"не зачисл", 3}, {"не получил", 2}, {"получател", 1}, {"пропал", 1}, {"отправил", 1}}},
+      {{"early_repayment", "loan", "loan_repayment", "repayment", "prepayment", "early_payoff",
+        "loan_early_repayment", "loan_question", "credit", "mortgage", "loan_issue"},
+       {{"early repay", 4}, {"repay", 3}, {"prepay", 3}, {"pay off", 3}, {"payoff", 3}, {"loan", 3},
+        {"mortgage", 3}, {"installment", 1}, {"досрочн", 4}, {"погас", 3}, {"погаш", 3},
+        {"кредит", 1}, {"ипотек", 3}, {"займ", 2}, {"заем", 2}, {"рассрочк", 1}}},
+      {{"card_blocked", "blocked_card", "card_block", "card_locked", "card_frozen", "card_issue",
+        "card_problem", "card"},
+       {{"card&block", 4}, {"card&lock", 2}, {"card&froz", 3}, {"card&freez", 3}, {"card&declin", 3},
+        {"card&suspend", 3}, {"card&not work", 2}, {"card&doesnt work", 2}, {"block", 1}, {"карт&заблок", 4},
+        {"карт&блок", 4}, {"карт&не работ", 2}, {"карт&отклон", 3}, {"карт&заморож", 3},
+        {"заблок", 1}, {"блокир", 1}}},
+      {{"login_problem", "login_issue", "login", "access_problem", "cannot_login", "auth_problem",
+        "sign_in_problem", "authentication", "access", "account_access", "login_issues"},
+       {{"log in", 3}, {"login", 3}, {"log into", 3}, {"logon", 2}, {"sign in", 3}, {"signin", 3},
+        {"cant log", 4}, {"cannot log", 4}, {"unable to log", 4}, {"cant sign", 4},
+        {"cannot sign", 4}, {"password", 3}, {"locked out", 3}, {"2fa", 2}, {"two factor", 2},
+        {"verification code", 2}, {"sms code", 2}, {"access my account", 3}, {"не могу войти", 5},
+        {"не могу зайти", 5}, {"не удается войти", 5}, {"не получается войти", 5},
+        {"не получается зайти", 5}, {"войти", 3}, {"зайти", 2}, {"вход", 3}, {"логин", 3},
+        {"парол", 3}, {"личн кабинет", 2}, {"код&смс", 2}, {"приложени", 1}, {"авторизац", 3}}},
+      {{"phone_change", "change_phone", "phone_number_change", "update_phone", "change_phone_number",
+        "phone_update", "contact_change", "change_number"},
+       {{"chang&phone", 4}, {"chang&number", 2}, {"new phone", 3}, {"new number", 3},
+        {"updat&phone", 3}, {"phone number", 1}, {"смен номер", 5}, {"измен номер", 5},
+        {"поменя номер", 5}, {"нов номер", 4}, {"номер телефон", 2}, {"смен&телефон", 3},
+        {"измен&телефон", 3}, {"поменя&телефон", 3}, {"привяз", 1}}},
+      {{"fraud", "fraud_report", "suspicious_activity", "unauthorized_transaction", "scam", "stolen_card",
+        "fraudulent_transaction", "security"},
+       FraudCueTable()},
+      {{"high", "urgent", "critical", "p1", "highest", "asap", "blocker", "emergency", "immediate"},
+       UrgencyCueTable()},
+      {{"positive", "happy", "satisfied", "praise", "good"},
+       {{"thank", 2}, {"great", 2}, {"excellent", 3}, {"love", 2}, {"happy", 2}, {"satisf", 2},
+        {"awesome", 3}, {"perfect", 2}, {"appreciat", 2}, {"спасибо", 2}, {"благодар", 3},
+        {"отличн", 3}, {"довол", 2}, {"хорош", 2}, {"супер", 2}}},
+      {{"negative", "angry", "unhappy", "complaint", "dissatisfied", "bad"},
+       {{"bad", 2}, {"terribl", 3}, {"awful", 3}, {"angry", 3}, {"unhappy", 3}, {"disappoint", 3},
+        {"not satisf", 3}, {"dissatisf", 3}, {"complain", 2}, {"worst", 3}, {"unacceptabl", 3},
+        {"frustrat", 3}, {"problem", 1}, {"плох", 2}, {"ужас", 3}, {"недовол", 3}, {"жалоб", 2},
+        {"возмут", 3}, {"безобраз", 3}, {"проблем", 1}, {"кошмар", 3}, {"отврат", 3}}},
+  };
+  return groups;
+}
+
+// Names of the value to fall back on when no cue speaks, best first.
+constexpr std::string_view kFallbackNames[] = {
+    "other",  "others",  "unknown", "general", "misc",     "miscellaneous", "none", "unclassified",
+    "uncategorized", "neutral", "normal", "medium", "moderate", "прочее", "другое", "иное"};
+
+constexpr std::string_view kEnglishCodes[] = {"en", "eng", "english", "английский"};
+constexpr std::string_view kRussianCodes[] = {"ru", "rus", "russian", "русский"};
+
+std::vector<std::string> SplitOn(std::string_view s, char sep) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    std::size_t end = s.find(sep, start);
+    if (end == std::string_view::npos) end = s.size();
+    if (end > start) parts.emplace_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+bool WordMatches(const std::string& word, std::string_view pattern_word) {
+  if (CodePointCount(pattern_word) <= 2) return word == pattern_word;
+  return word.size() >= pattern_word.size() && word.compare(0, pattern_word.size(), pattern_word) == 0;
+}
+
+bool PhraseOccurs(const std::vector<std::string>& words, const std::vector<std::string>& phrase) {
+  if (phrase.empty() || phrase.size() > words.size()) return false;
+  for (std::size_t i = 0; i + phrase.size() <= words.size(); ++i) {
+    bool all = true;
+    for (std::size_t k = 0; k < phrase.size() && all; ++k) all = WordMatches(words[i + k], phrase[k]);
+    if (all) return true;
+  }
+  return false;
+}
+
+bool CueMatches(const std::vector<std::string>& words, std::string_view pattern) {
+  for (const std::string& part : SplitOn(pattern, '&')) {
+    if (!PhraseOccurs(words, SplitOn(part, ' '))) return false;
+  }
+  return true;
+}
+
+// "payment_dispute", "paymentDispute", "payment-dispute" -> lowercase "payment_dispute".
+std::string NormalizeValueName(std::string_view value) {
+  std::string out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    char c = value[i];
+    if (c >= 'A' && c <= 'Z') {
+      if (i > 0 && value[i - 1] >= 'a' && value[i - 1] <= 'z') out += '_';
+      out += static_cast<char>(c + 32);
+    } else if (c == '-' || c == ' ' || c == '.') {
+      out += '_';
+    } else {
+      out += c;
+    }
+  }
+  return NormalizeForMatch(out);
+}
+
+// A crude English stemmer, enough for value names: "blocked" -> "block", "charges" -> "charg".
+std::string Stem(std::string word) {
+  auto drop = [&](std::string_view suffix, std::size_t min_rest) {
+    if (word.size() >= suffix.size() + min_rest &&
+        word.compare(word.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      word.resize(word.size() - suffix.size());
+      return true;
+    }
+    return false;
+  };
+  if (!drop("ing", 3) && !drop("ed", 3) && !drop("es", 4)) drop("s", 4);
+  if (word.size() >= 5 && word.back() == 'e') word.pop_back();
+  return word;
+}
+
+bool IsIn(std::string_view value, std::span<const std::string_view> set) {
+  return std::find(set.begin(), set.end(), value) != set.end();
+}
+
+}  // namespace
+
+int ScoreCues(const std::vector<std::string>& words, std::span<const Cue> cues) {
+  int score = 0;
+  for (const Cue& cue : cues) {
+    if (CueMatches(words, cue.pattern)) score += cue.weight;
+  }
+  return score;
+}
+
+std::span<const Cue> UrgencyCues() { return UrgencyCueTable(); }
+std::span<const Cue> FraudCues() { return FraudCueTable(); }
+
+std::vector<Cue> CuesForValue(std::string_view value) {
+  const std::string name = NormalizeValueName(value);
+  std::vector<Cue> cues;
+  for (const Group& group : Groups()) {
+    if (std::find(group.aliases.begin(), group.aliases.end(), name) != group.aliases.end()) {
+      cues.insert(cues.end(), group.cues.begin(), group.cues.end());
+    }
+  }
+  // Words too common in any ticket to speak for one value.
+  static constexpr std::string_view kStopWords[] = {"and", "or", "the", "of", "to", "for", "is",
+                                                    "not", "with", "problem", "issue", "issues",
+                                                    "question", "request", "other", "general"};
+  std::vector<std::string> stems;
+  for (const std::string& part : SplitOn(name, '_')) {
+    if (CodePointCount(part) < 3 || IsIn(part, kStopWords)) continue;
+    stems.push_back(Stem(part));
+    cues.push_back({stems.back(), 1});
+  }
+  if (stems.size() > 1) {
+    std::string phrase;
+    for (const std::string& s : stems) phrase += (phrase.empty() ? "" : " ") + s;
+    cues.push_back({phrase, 2});
+  }
+  return cues;
+}
+
+EnumChoice ChooseEnumValue(const std::vector<std::string>& values, const std::vector<std::string>& words,
+                           std::string_view text) {
+  std::vector<std::string> names;
+  names.reserve(values.size());
+  for (const std::string& v : values) names.push_back(NormalizeValueName(v));
+
+  // Language codes are answered by the script, not by keywords.
+  auto find_in = [&](std::span<const std::string_view> set) -> std::ptrdiff_t {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (IsIn(names[i], set)) return static_cast<std::ptrdiff_t>(i);
+    }
+    return -1;
+  };
+  std::ptrdiff_t en = find_in(kEnglishCodes);
+  std::ptrdiff_t ru = find_in(kRussianCodes);
+  if (en >= 0 && ru >= 0) {
+    return {static_cast<std::size_t>(MostlyCyrillic(text) ? ru : en), 4, 0};
+  }
+
+  std::vector<int> scores;
+  scores.reserve(values.size());
+  for (const std::string& v : values) {
+    std::vector<Cue> cues = CuesForValue(v);
+    scores.push_back(ScoreCues(words, cues));
+  }
+  auto best = std::max_element(scores.begin(), scores.end());  // the first of equal maxima
+  if (*best > 0) {
+    EnumChoice choice{static_cast<std::size_t>(best - scores.begin()), *best, 0};
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+      if (i != choice.index) choice.runner_up = std::max(choice.runner_up, scores[i]);
+    }
+    return choice;
+  }
+  for (std::string_view fallback : kFallbackNames) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == fallback) return {i, 0, 0};
+    }
+  }
+  return {0, 0, 0};
+}
+
+double ConfidenceFor(const EnumChoice& choice) {
+  if (choice.score <= 0) return 0.55;
+  double strength = std::min(choice.score, 8) / 8.0;
+  double lead = std::clamp(choice.score - choice.runner_up, 0, 6) / 6.0;
+  double confidence = std::clamp(0.6 + 0.2 * strength + 0.15 * lead, 0.55, 0.95);
+  return std::round(confidence * 100.0) / 100.0;
+}
+
+}  // namespace sluice::answer

@@ -1,0 +1,37 @@
+// What the HTTP handlers work with. Owned by the serve command; handlers hold references only.
+#pragma once
+
+#include <vector>
+
+#include "blobs/blob_store.h"
+#include "config/config.h"
+#include "core/time.h"
+#include "events/job_watch.h"
+#include "gateway/gateway.h"
+#include "http/event_loop.h"
+#include "scheduler/scheduler.h"
+#include "store/group_commit.h"
+#include "store/store.h"
+#include "tasks/registry.h"
+#include "worker/worker.h"
+
+namespace sluice {
+
+// Submissions from many requests share one commit (store/group_commit.h).
+using SubmitCommitter = SubmitGroupCommit;
+
+struct ApiContext {
+  const Config& config;
+  Store& store;
+  SubmitCommitter& submitter;
+  const TaskRegistry& tasks;
+  BlobStore& blobs;
+  ModelGateway& gateway;
+  Scheduler& scheduler;
+  Worker& worker;
+  JobWatch& watch;
+  http::EventLoop& loop;
+  const Clock& clock;
+};
+
+}  // namespace sluice

@@ -1,0 +1,243 @@
+// /v1/jobs: submit (single, bulk, adaptive ?wait), get (long-poll), list, cancel, result, events.
+#include <set>
+
+#include <boost/json.hpp>
+
+#include "api/job_json.h"
+#include "api/job_request.h"
+#include "api/job_waiter.h"
+#include "api/responses.h"
+#include "api/routes.h"
+
+namespace sluice {
+
+namespace json = boost::json;
+
+namespace {
+
+const std::string kTenant = kDefaultTenant;  // one tenant until API keys arrive
+
+JobRequestContext RequestContext(ApiContext& ctx) {
+  return JobRequestContext{ctx.config, ctx.tasks, ctx.blobs, ctx.gateway, ctx.clock.now(), kTenant};
+}
+
+json::object JobJson(ApiContext& ctx, const Job& job) {
+  return JobToJson(job, ctx.clock.now(),
+                   job.status == JobStatus::kQueued && ctx.scheduler.queue_full(job.spec.queue));
+}
+
+// The result record with every attempt, oldest first; NotFound until there is a result.
+Result<json::value> ResultJson(ApiContext& ctx, const std::string& tenant, const std::string& id) {
+  ASSIGN_OR_RETURN(std::string text, ctx.store.get_result(tenant, id));
+  boost::system::error_code ec;
+  json::value result = json::parse(text, ec);
+  if (ec || !result.is_object()) return Internal("stored result of " + id + " is not JSON");
+  json::array attempts;
+  if (auto list = ctx.store.get_attempts(tenant, id); list.ok()) {
+    for (const auto& a : *list) {
+      json::value v = json::parse(a, ec);
+      if (!ec) attempts.push_back(std::move(v));
+    }
+  }
+  result.as_object()["attempts"] = std::move(attempts);
+  return result;
+}
+
+// The job object with its result embedded when it has one (single-job answers, not lists).
+json::object JobWithResult(ApiContext& ctx, const Job& job) {
+  json::object o = JobJson(ctx, job);
+  if (job.status == JobStatus::kDone || job.status == JobStatus::kReview) {
+    auto result = ResultJson(ctx, job.spec.tenant, job.id);
+    o["result"] = result.ok() ? *result : json::value(nullptr);
+  } else {
+    o["result"] = nullptr;
+  }
+  return o;
+}
+
+void AnswerSubmitted(ApiContext& ctx, const http::Responder& responder, const SubmitOutcome& out,
+                     Millis wait) {
+  auto send = [&ctx, responder, deduplicated = out.deduplicated](const Job& job) {
+    bool finished = IsSettled(job.status);
+    json::object body = finished ? JobWithResult(ctx, job) : JobJson(ctx, job);
+    body["deduplicated"] = deduplicated;
+    int status = deduplicated || finished ? 200 : 202;
+    SendJson(responder, status, body, {{"Location", "/v1/jobs/" + job.id}});
+  };
+  if (wait <= 0 || IsSettled(out.job.status)) return send(out.job);
+  WaitForJob(ctx, kTenant, out.job.id, wait, [send, responder](Result<Job> job) {
+    if (!job.ok()) return SendError(responder, job.status());
+    send(*job);
+  });
+}
+
+void Submit(ApiContext& ctx, http::Request&& req, http::Responder responder) {
+  auto wait = ParseWaitParam(req, ctx.config.server.max_wait);
+  if (!wait.ok()) return SendError(responder, wait.status());
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return SendError(responder, body.status());
+  auto job = ParseJobRequest(*body, RequestContext(ctx));
+  if (!job.ok()) return SendError(responder, job.status());
+  std::vector<Job> batch;
+  batch.push_back(std::move(job).value());
+  bool queued = ctx.submitter.submit(std::move(batch), [&ctx, responder, wait = *wait](
+                                                          Result<std::vector<SubmitOutcome>> outcomes) {
+    if (!outcomes.ok()) return SendError(responder, outcomes.status());
+    const SubmitOutcome& out = outcomes->front();
+    if (!out.deduplicated) ctx.scheduler.wake(out.job.spec.queue);
+    AnswerSubmitted(ctx, responder, out, wait);
+  });
+  if (!queued) SendError(responder, Unavailable("the server is stopping"));
+}
+
+void SubmitBulk(ApiContext& ctx, http::Request&& req, http::Responder responder) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return SendError(responder, body.status());
+  const json::value* jobs = body->is_object() ? body->as_object().if_contains("jobs") : nullptr;
+  if (!jobs || !jobs->is_array()) {
+    return SendError(responder, InvalidArgument("the body must be {\"jobs\": [...]}", "jobs"));
+  }
+  const json::array& items = jobs->as_array();
+  if (items.size() > static_cast<std::size_t>(ctx.config.server.bulk_limit)) {
+    return SendError(responder, InvalidArgument("at most " + std::to_string(ctx.config.server.bulk_limit) +
+                                                    " jobs per bulk request",
+                                                "jobs"));
+  }
+  // Each item's answer slot: an error now, or an index into the valid jobs.
+  auto answers = std::make_shared<json::array>(items.size());
+  auto valid_index = std::make_shared<std::vector<std::size_t>>();
+  std::vector<Job> valid;
+  JobRequestContext rctx = RequestContext(ctx);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto job = ParseJobRequest(items[i], rctx);
+    if (!job.ok()) {
+      json::object err{{"code", job.status().error_code().empty() ? StatusCodeName(job.status().code())
+                                                                   : job.status().error_code()},
+                       {"message", job.status().message()}};
+      if (!job.status().field().empty()) err["field"] = job.status().field();
+      (*answers)[i] = json::object{{"error", std::move(err)}};
+      continue;
+    }
+    valid_index->push_back(i);
+    valid.push_back(std::move(job).value());
+  }
+  auto send = [answers, responder] { SendJson(responder, 200, json::object{{"jobs", std::move(*answers)}}); };
+  if (valid.empty()) return send();
+  bool queued = ctx.submitter.submit(std::move(valid), [&ctx, answers, valid_index, send, responder](
+                                              Result<std::vector<SubmitOutcome>> outcomes) {
+    if (!outcomes.ok()) return SendError(responder, outcomes.status());
+    std::set<std::string> queues;
+    for (std::size_t k = 0; k < outcomes->size(); ++k) {
+      const SubmitOutcome& out = (*outcomes)[k];
+      (*answers)[(*valid_index)[k]] = json::object{{"id", out.job.id},
+                                                   {"status", JobStatusName(out.job.status)},
+                                                   {"deduplicated", out.deduplicated}};
+      if (!out.deduplicated) queues.insert(out.job.spec.queue);
+    }
+    for (const auto& q : queues) ctx.scheduler.wake(q);
+    send();
+  });
+  if (!queued) SendError(responder, Unavailable("the server is stopping"));
+}
+
+void Get(ApiContext& ctx, http::Request&& req, http::Responder responder, const PathParams& p) {
+  auto wait = ParseWaitParam(req, ctx.config.server.max_wait);
+  if (!wait.ok()) return SendError(responder, wait.status());
+  const std::string& id = p.at("id");
+  auto answer = [&ctx, responder](Result<Job> job) {
+    if (!job.ok()) return SendError(responder, job.status());
+    SendJson(responder, 200, JobWithResult(ctx, *job));
+  };
+  if (*wait <= 0) return answer(ctx.store.get_job(kTenant, id));
+  WaitForJob(ctx, kTenant, id, *wait, answer);
+}
+
+void List(ApiContext& ctx, http::Request&& req, http::Responder responder) {
+  JobFilter f;
+  f.tenant = kTenant;
+  if (auto s = req.query_param("status"); s && !s->empty()) {
+    f.status = ParseJobStatus(*s);
+    if (!f.status) return SendError(responder, InvalidArgument("unknown status " + *s, "status"));
+  }
+  if (auto t = req.query_param("type")) f.type = *t;
+  if (auto q = req.query_param("queue")) f.queue = *q;
+  if (auto o = req.query_param("object_id")) f.object_id = *o;
+  if (auto a = req.query_param("after")) f.after = *a;
+  if (auto l = req.query_param("limit"); l && !l->empty()) {
+    char* end = nullptr;
+    long n = std::strtol(l->c_str(), &end, 10);
+    if (*end != '\0' || n < 1 || n > 1000) {
+      return SendError(responder, InvalidArgument("limit must be an integer from 1 to 1000", "limit"));
+    }
+    f.limit = static_cast<int>(n);
+  }
+  auto page = ctx.store.list_jobs(f);
+  if (!page.ok()) return SendError(responder, page.status());
+  json::array data;
+  for (const Job& job : page->jobs) data.push_back(JobJson(ctx, job));
+  SendJson(responder, 200,
+           json::object{{"object", "list"},
+                        {"data", std::move(data)},
+                        {"next", page->next.empty() ? json::value(nullptr) : json::value(page->next)}});
+}
+
+void Cancel(ApiContext& ctx, http::Request&&, http::Responder responder, const PathParams& p) {
+  const std::string& id = p.at("id");
+  auto job = ctx.store.cancel_job(kTenant, id, ctx.clock.now());
+  if (!job.ok()) return SendError(responder, job.status());
+  ctx.worker.cancel(id);
+  ctx.watch.notify(id);
+  SendJson(responder, 200, JobJson(ctx, *job));
+}
+
+void GetResult(ApiContext& ctx, http::Request&&, http::Responder responder, const PathParams& p) {
+  auto result = ResultJson(ctx, kTenant, p.at("id"));
+  if (!result.ok()) {
+    if (result.status().code() == StatusCode::kNotFound && ctx.store.get_job(kTenant, p.at("id")).ok()) {
+      return SendError(responder, Status(StatusCode::kNotFound, "job " + p.at("id") + " has no result yet")
+                                      .with_error_code("result_not_ready"));
+    }
+    return SendError(responder, result.status());
+  }
+  SendJson(responder, 200, *result);
+}
+
+void Events(ApiContext& ctx, http::Request&&, http::Responder responder, const PathParams& p) {
+  auto events = ctx.store.job_events(kTenant, p.at("id"));
+  if (!events.ok()) return SendError(responder, events.status());
+  json::array data;
+  for (const JobEvent& e : *events) {
+    boost::system::error_code ec;
+    json::value details = json::parse(e.data_json, ec);
+    data.push_back(json::object{{"seq", e.seq},
+                                {"at", FormatRfc3339(e.at)},
+                                {"type", e.type},
+                                {"data", ec ? json::value(json::object()) : details}});
+  }
+  SendJson(responder, 200, json::object{{"object", "list"}, {"data", std::move(data)}});
+}
+
+}  // namespace
+
+void AddJobRoutes(ApiContext& ctx, Router& router) {
+  router.add("POST", "/v1/jobs", [&ctx](http::Request&& r, http::Responder s, const PathParams&) {
+    Submit(ctx, std::move(r), std::move(s));
+  });
+  router.add("GET", "/v1/jobs", [&ctx](http::Request&& r, http::Responder s, const PathParams&) {
+    List(ctx, std::move(r), std::move(s));
+  });
+  router.add("POST", "/v1/jobs/bulk", [&ctx](http::Request&& r, http::Responder s, const PathParams&) {
+    SubmitBulk(ctx, std::move(r), std::move(s));
+  });
+  auto with_ctx = [&ctx](auto fn) {
+    return [&ctx, fn](http::Request&& r, http::Responder s, const PathParams& p) {
+      fn(ctx, std::move(r), std::move(s), p);
+    };
+  };
+  router.add("GET", "/v1/jobs/{id}", with_ctx(Get));
+  router.add("POST", "/v1/jobs/{id}/cancel", with_ctx(Cancel));
+  router.add("GET", "/v1/jobs/{id}/result", with_ctx(GetResult));
+  router.add("GET", "/v1/jobs/{id}/events", with_ctx(Events));
+}
+
+}  // namespace sluice

@@ -1,0 +1,90 @@
+// Health, readiness and Prometheus metrics.
+#include <boost/json.hpp>
+
+#include "api/responses.h"
+#include "api/routes.h"
+
+namespace sluice {
+
+namespace json = boost::json;
+
+namespace {
+
+// Label values are operator-chosen names; escape what the text format requires.
+std::string Label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string Metrics(ApiContext& ctx) {
+  std::string out;
+  auto stats = ctx.store.queue_stats();
+  Millis now = ctx.clock.now();
+  out += "# HELP sluice_jobs Jobs in the store by queue and status.\n# TYPE sluice_jobs gauge\n";
+  if (stats.ok()) {
+    for (const auto& q : *stats) {
+      for (int s = 0; s <= static_cast<int>(JobStatus::kCanceled); ++s) {
+        out += "sluice_jobs{queue=\"" + Label(q.queue) + "\",status=\"" +
+               JobStatusName(static_cast<JobStatus>(s)) + "\"} " + std::to_string(q.by_status[s]) + "\n";
+      }
+    }
+    out += "# HELP sluice_queue_depth Queued jobs per queue.\n# TYPE sluice_queue_depth gauge\n";
+    for (const auto& q : *stats) {
+      out += "sluice_queue_depth{queue=\"" + Label(q.queue) + "\"} " +
+             std::to_string(q.by_status[static_cast<int>(JobStatus::kQueued)]) + "\n";
+    }
+    out += "# HELP sluice_queue_oldest_age_seconds Age of the oldest queued job per queue.\n"
+           "# TYPE sluice_queue_oldest_age_seconds gauge\n";
+    for (const auto& q : *stats) {
+      double age = q.oldest_queued_created_at ? (now - *q.oldest_queued_created_at) / 1000.0 : 0.0;
+      out += "sluice_queue_oldest_age_seconds{queue=\"" + Label(q.queue) + "\"} " + std::to_string(age) + "\n";
+    }
+  }
+  out += "# HELP sluice_running_jobs Attempts in flight on this node per queue.\n# TYPE sluice_running_jobs gauge\n";
+  for (const auto& q : ctx.config.queues) {
+    out += "sluice_running_jobs{queue=\"" + Label(q.name) + "\"} " + std::to_string(ctx.scheduler.running(q.name)) + "\n";
+  }
+  out += "# HELP sluice_provider_calls_total Model calls by provider and outcome.\n"
+         "# TYPE sluice_provider_calls_total counter\n";
+  for (const auto& [key, n] : ctx.gateway.call_counts()) {
+    out += "sluice_provider_calls_total{provider=\"" + Label(key.first) + "\",outcome=\"" + Label(key.second) +
+           "\"} " + std::to_string(n) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+void AddOperationsRoutes(ApiContext& ctx, Router& router) {
+  router.add("GET", "/healthz", [](http::Request&&, http::Responder responder, const PathParams&) {
+    SendJson(responder, 200, json::object{{"status", "ok"}});
+  });
+  router.add("GET", "/readyz", [&ctx](http::Request&&, http::Responder responder, const PathParams&) {
+    Status st = ctx.store.ping();
+    if (!st.ok()) return SendError(responder, Unavailable("store not reachable: " + st.message()));
+    SendJson(responder, 200, json::object{{"status", "ready"}});
+  });
+  router.add("GET", "/metrics", [&ctx](http::Request&&, http::Responder responder, const PathParams&) {
+    http::Response r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = Metrics(ctx);
+    responder.send(std::move(r));
+  });
+}
+
+void AddAllRoutes(ApiContext& ctx, Router& router) {
+  AddJobRoutes(ctx, router);
+  AddBlobRoutes(ctx, router);
+  AddModelRoutes(ctx, router);
+  AddOperationsRoutes(ctx, router);
+}
+
+}  // namespace sluice

@@ -1,0 +1,61 @@
+#include "api/router.h"
+
+namespace sluice {
+
+namespace {
+
+std::vector<std::string> Split(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > start) out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool Match(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+           PathParams& params) {
+  if (pattern.size() != path.size()) return false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const std::string& p = pattern[i];
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+      params[p.substr(1, p.size() - 2)] = path[i];
+    } else if (p != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void Router::add(std::string method, std::string pattern, RouteHandler handler) {
+  routes_.push_back({std::move(method), Split(pattern), std::move(handler)});
+}
+
+void Router::dispatch(http::Request&& request, http::Responder responder) const {
+  std::vector<std::string> path = Split(request.path);
+  bool path_known = false;
+  for (const Route& route : routes_) {
+    PathParams params;
+    if (!Match(route.segments, path, params)) continue;
+    path_known = true;
+    if (route.method != request.method) continue;
+    route.handler(std::move(request), std::move(responder), params);
+    return;
+  }
+  if (path_known) {
+    http::Response r = http::ErrorResponse(
+        Status(StatusCode::kInvalidArgument, "method " + request.method + " is not allowed here")
+            .with_error_code("method_not_allowed"));
+    r.status = 405;
+    responder.send(std::move(r));
+    return;
+  }
+  responder.send(http::ErrorResponse(NotFound("no such endpoint: " + request.path)));
+}
+
+}  // namespace sluice

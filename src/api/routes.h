@@ -1,0 +1,17 @@
+// Every resource adds its routes from its own file.
+#pragma once
+
+#include "api/api_context.h"
+#include "api/router.h"
+
+namespace sluice {
+
+void AddJobRoutes(ApiContext& ctx, Router& router);
+void AddBlobRoutes(ApiContext& ctx, Router& router);
+void AddModelRoutes(ApiContext& ctx, Router& router);
+void AddOperationsRoutes(ApiContext& ctx, Router& router);
+
+// All of the above: the router of `sluice serve`.
+void AddAllRoutes(ApiContext& ctx, Router& router);
+
+}  // namespace sluice

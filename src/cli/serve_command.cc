@@ -1,0 +1,170 @@
+#include "cli/serve_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <limits>
+#include <random>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "api/api_context.h"
+#include "api/routes.h"
+#include "gateway/http_client.h"
+#include "http/server.h"
+#include "worker/prepared_call.h"
+
+namespace sluice {
+
+namespace {
+
+std::string LeaseOwner() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  std::random_device rd;
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(rd() % 1000000);
+}
+
+Result<Config> LoadConfig(const ServeFlags& flags) {
+  Result<Config> config = flags.config_path.empty() ? Config::Parse("", std::filesystem::current_path())
+                                                    : Config::Load(flags.config_path);
+  if (!config.ok()) return config;
+  if (!flags.listen.empty()) config->server.listen = flags.listen;
+  if (!flags.data_dir.empty()) config->server.data_dir = flags.data_dir;
+  if (!flags.store.empty()) config->server.store = flags.store;
+  if (!flags.tasks_dir.empty()) config->tasks_dir = flags.tasks_dir;
+  return config;
+}
+
+// Waits until `done` holds or `limit` ms pass.
+template <typename Pred>
+bool WaitFor(Pred done, Millis limit) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(limit);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+}  // namespace
+
+int RunServe(const ServeFlags& flags) {
+  // Signals are taken by sigwait below; every thread started from here on inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto config_result = LoadConfig(flags);
+  if (!config_result.ok()) {
+    spdlog::error("config: {}", config_result.status().ToString());
+    return 2;
+  }
+  const Config config = std::move(config_result).value();
+  const Clock& clock = SystemClock::Instance();
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.server.data_dir, ec);
+  auto store_result = Store::Open({config.server.data_dir, config.server.store, config.server.durable});
+  if (!store_result.ok()) {
+    spdlog::error("store: {}", store_result.status().ToString());
+    return 2;
+  }
+  std::unique_ptr<Store> store = std::move(store_result).value();
+  auto tasks_result = TaskRegistry::Load(config.tasks_dir);
+  if (!tasks_result.ok()) {
+    spdlog::error("tasks: {}", tasks_result.status().ToString());
+    return 2;
+  }
+  const TaskRegistry tasks = std::move(tasks_result).value();
+  BlobStore blobs(config.server.data_dir + "/blobs");
+  if (Status st = blobs.Init(); !st.ok()) {
+    spdlog::error("blobs: {}", st.ToString());
+    return 2;
+  }
+
+  http::EventLoop loop(config.server.io_threads);
+  std::unique_ptr<HttpClient> http_client = NewCurlHttpClient();
+  ModelGateway gateway(config, *http_client, clock);
+  for (const auto& name : tasks.names()) {
+    const TaskType* task = tasks.find(name);
+    if (!task->model.empty() && !gateway.has_alias(task->model)) {
+      spdlog::warn("task {}: model alias '{}' is not configured; its jobs run on the built-in 'local' model",
+                   name, task->model);
+    }
+  }
+  JobWatch watch;
+  FinishCommitter finisher([&store](std::vector<AttemptFinish>& items) {
+    auto statuses = store->finish_attempts(items);
+    if (!statuses.ok()) {
+      spdlog::error("store: finishing {} attempts failed: {}", items.size(), statuses.status().ToString());
+      return std::vector<Status>(items.size(), statuses.status());
+    }
+    return std::move(statuses).value();
+  });
+  Worker worker(WorkerDeps{tasks, blobs, gateway, finisher, loop, watch, clock, config.worker});
+  const std::string owner = LeaseOwner();
+  Scheduler scheduler(*store, clock, SchedulerOptions{config.worker, config.queues, owner}, worker,
+                      [&watch](const Job& job) { watch.notify(job.id); });
+  worker.set_slot_freed([&scheduler](const std::string& queue) { scheduler.slot_freed(queue); });
+
+  if (store->exclusive()) {
+    // Only this process uses the embedded store, so every running lease is a dead process's:
+    // take those jobs back now instead of waiting for their leases to run out.
+    auto recovered = store->reap_expired_leases(std::numeric_limits<Millis>::max());
+    if (recovered.ok() && !recovered->empty()) {
+      spdlog::info("recovered {} jobs left running by a previous process", recovered->size());
+    }
+  }
+
+  SubmitGroupCommit submitter(*store);
+  ApiContext ctx{config, *store, submitter, tasks, blobs, gateway, scheduler, worker, watch, loop, clock};
+  Router router;
+  AddAllRoutes(ctx, router);
+
+  loop.start();
+  http::ServerOptions server_options;
+  server_options.listen = config.server.listen;
+  server_options.max_body = config.server.max_body;
+  auto server = http::Server::Start(loop, server_options, [&router](http::Request&& req, http::Responder res) {
+    router.dispatch(std::move(req), std::move(res));
+  });
+  if (!server.ok()) {
+    spdlog::error("listen {}: {}", config.server.listen, server.status().ToString());
+    loop.stop();
+    return 2;
+  }
+  scheduler.start();
+  spdlog::info("sluice serving on {} (data {}, tasks {}, {} task types)", config.server.listen,
+               config.server.data_dir, config.tasks_dir, tasks.names().size());
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {}: draining (grace {} ms, {} attempts in flight)", sig, config.worker.grace,
+               worker.in_flight());
+
+  // Drain: no new connections or claims; running calls get the grace period; the rest are
+  // aborted and their leases released, so another process starts them at once.
+  (*server)->stop();
+  scheduler.stop_claiming();
+  WaitFor([&] { return worker.in_flight() == 0; }, config.worker.grace);
+  worker.abort_all();
+  WaitFor([&] { return worker.in_flight() == 0; }, 5'000);
+  finisher.stop();
+  submitter.stop();
+  scheduler.stop();
+  if (auto released = store->release_leases(owner, clock.now()); released.ok() && *released > 0) {
+    spdlog::info("released {} leases", *released);
+  }
+  loop.stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace sluice

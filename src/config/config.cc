@@ -1,0 +1,327 @@
+#include "config/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace sluice {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Reads typed keys out of one TOML table, remembering the first error and every key it was
+// asked about, so that unknown keys (typos) can be reported.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string path) : table_(table), path_(std::move(path)) {}
+
+  void str(const char* key, std::string& out) {
+    if (auto* node = get(key)) {
+      if (auto v = node->value<std::string>()) out = *v;
+      else fail(key, "must be a string");
+    }
+  }
+  void integer(const char* key, int& out, long long min = 0, long long max = 1'000'000'000) {
+    if (auto* node = get(key)) {
+      auto v = node->value<long long>();
+      if (!v) return fail(key, "must be an integer");
+      if (*v < min || *v > max) return fail(key, "is out of range");
+      out = static_cast<int>(*v);
+    }
+  }
+  void number(const char* key, double& out) {
+    if (auto* node = get(key)) {
+      if (auto v = node->value<double>(); v && *v >= 0) out = *v;
+      else fail(key, "must be a non-negative number");
+    }
+  }
+  void boolean(const char* key, bool& out) {
+    if (auto* node = get(key)) {
+      if (auto v = node->value<bool>()) out = *v;
+      else fail(key, "must be true or false");
+    }
+  }
+  void duration(const char* key, Millis& out) {
+    std::string text;
+    str(key, text);
+    if (text.empty()) return;
+    auto d = ParseDuration(text);
+    if (!d.ok()) return fail(key, d.status().message());
+    out = *d;
+  }
+  void bytes(const char* key, std::int64_t& out) {
+    std::string text;
+    if (auto* node = get(key)) {
+      if (auto v = node->value<long long>()) {
+        out = *v;
+        return;
+      }
+    }
+    str(key, text);
+    if (text.empty()) return;
+    auto n = ParseByteSize(text);
+    if (!n.ok()) return fail(key, n.status().message());
+    out = *n;
+  }
+  void strings(const char* key, std::vector<std::string>& out) {
+    if (auto* node = get(key)) {
+      auto* arr = node->as_array();
+      if (!arr) return fail(key, "must be an array of strings");
+      out.clear();
+      for (auto& item : *arr) {
+        auto v = item.value<std::string>();
+        if (!v) return fail(key, "must be an array of strings");
+        out.push_back(*v);
+      }
+    }
+  }
+  void string_table(const char* key, std::vector<std::pair<std::string, std::string>>& out) {
+    if (auto* node = get(key)) {
+      auto* t = node->as_table();
+      if (!t) return fail(key, "must be a table of strings");
+      for (auto& [k, v] : *t) {
+        auto s = v.value<std::string>();
+        if (!s) return fail(key, "must be a table of strings");
+        out.emplace_back(std::string(k.str()), *s);
+      }
+    }
+  }
+  // The table as JSON text (for params defaults): scalars only, enough for model params.
+  void json_object(const char* key, std::string& out) {
+    if (auto* node = get(key)) {
+      auto* t = node->as_table();
+      if (!t) return fail(key, "must be a table");
+      std::ostringstream os;
+      os << toml::json_formatter{*t};
+      out = os.str();
+    }
+  }
+
+  Status finish() {
+    if (!error_.ok()) return error_;
+    for (auto& [k, v] : table_) {
+      if (!seen_.count(std::string(k.str()))) {
+        return InvalidArgument("unknown key " + path_ + "." + std::string(k.str()),
+                               path_ + "." + std::string(k.str()));
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const toml::node* get(const char* key) {
+    seen_.insert(key);
+    return table_.get(key);
+  }
+  void fail(const char* key, const std::string& why) {
+    if (error_.ok()) error_ = InvalidArgument(path_ + "." + key + " " + why, path_ + "." + key);
+  }
+
+  const toml::table& table_;
+  std::string path_;
+  std::set<std::string> seen_;
+  Status error_;
+};
+
+std::string Resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || fs::path(path).is_absolute() || base_dir.empty()) return path;
+  return (fs::path(base_dir) / path).lexically_normal().string();
+}
+
+Status ReadServer(const toml::table& t, ServerConfig& s) {
+  TableReader r(t, "server");
+  r.str("listen", s.listen);
+  r.str("data_dir", s.data_dir);
+  r.str("store", s.store);
+  r.bytes("max_body", s.max_body);
+  r.integer("sync_max_input_tokens", s.sync_max_input_tokens, 1);
+  r.integer("io_threads", s.io_threads, 1, 64);
+  r.integer("bulk_limit", s.bulk_limit, 1, 1'000'000);
+  r.duration("max_wait", s.max_wait);
+  r.boolean("durable", s.durable);
+  return r.finish();
+}
+
+Status ReadProvider(const toml::table& t, size_t i, ProviderConfig& p) {
+  TableReader r(t, "provider[" + std::to_string(i) + "]");
+  r.str("name", p.name);
+  r.str("base_url", p.base_url);
+  r.str("api_key_env", p.api_key_env);
+  r.duration("timeout", p.timeout);
+  r.integer("max_concurrency", p.max_concurrency, 1, 1'000'000);
+  r.integer("rpm", p.rpm);
+  r.integer("tpm", p.tpm);
+  r.string_table("headers", p.headers);
+  RETURN_IF_ERROR(r.finish());
+  if (p.name.empty()) return InvalidArgument("provider needs a name", "provider.name");
+  if (p.name == "local") return InvalidArgument("\"local\" is the built-in provider", "provider.name");
+  if (p.base_url.rfind("http://", 0) != 0 && p.base_url.rfind("https://", 0) != 0) {
+    return InvalidArgument("provider " + p.name + ": base_url must start with http:// or https://",
+                           "provider.base_url");
+  }
+  while (!p.base_url.empty() && p.base_url.back() == '/') p.base_url.pop_back();
+  return Status::Ok();
+}
+
+Status ReadModel(const toml::table& t, size_t i, ModelConfig& m) {
+  TableReader r(t, "model[" + std::to_string(i) + "]");
+  r.str("alias", m.alias);
+  r.str("provider", m.provider);
+  r.str("id", m.id);
+  r.number("input_usd_per_mtok", m.input_usd_per_mtok);
+  r.number("output_usd_per_mtok", m.output_usd_per_mtok);
+  r.strings("fallback", m.fallback);
+  r.json_object("params", m.params_json);
+  RETURN_IF_ERROR(r.finish());
+  if (m.alias.empty()) return InvalidArgument("model needs an alias", "model.alias");
+  if (m.provider.empty()) return InvalidArgument("model " + m.alias + " needs a provider", "model.provider");
+  if (m.id.empty()) m.id = m.alias;
+  return Status::Ok();
+}
+
+Status ReadQueue(const toml::table& t, size_t i, QueueConfig& q) {
+  TableReader r(t, "queue[" + std::to_string(i) + "]");
+  r.str("name", q.name);
+  r.integer("max_concurrency", q.max_concurrency, 1, 1'000'000);
+  r.integer("reserved", q.reserved, 0, 1'000'000);
+  RETURN_IF_ERROR(r.finish());
+  if (q.name.empty()) return InvalidArgument("queue needs a name", "queue.name");
+  if (q.reserved > q.max_concurrency) {
+    return InvalidArgument("queue " + q.name + ": reserved exceeds max_concurrency", "queue.reserved");
+  }
+  return Status::Ok();
+}
+
+Status ReadWorker(const toml::table& t, WorkerConfig& w) {
+  TableReader r(t, "worker");
+  r.integer("concurrency", w.concurrency, 1, 1'000'000);
+  r.duration("lease", w.lease);
+  r.duration("heartbeat", w.heartbeat);
+  r.duration("poll", w.poll);
+  r.duration("retry_base", w.retry_base);
+  r.duration("retry_max", w.retry_max);
+  r.duration("grace", w.grace);
+  RETURN_IF_ERROR(r.finish());
+  if (w.heartbeat <= 0 || w.heartbeat >= w.lease) {
+    return InvalidArgument("worker.heartbeat must be shorter than worker.lease", "worker.heartbeat");
+  }
+  return Status::Ok();
+}
+
+template <typename T, typename ReadFn>
+Status ReadArray(const toml::table& root, const char* key, std::vector<T>& out, ReadFn read) {
+  auto* node = root.get(key);
+  if (!node) return Status::Ok();
+  auto* arr = node->as_array();
+  if (!arr) return InvalidArgument(std::string(key) + " must be an array of tables ([[" + key + "]])", key);
+  for (size_t i = 0; i < arr->size(); ++i) {
+    auto* t = (*arr)[i].as_table();
+    if (!t) return InvalidArgument(std::string(key) + " entries must be tables", key);
+    T item;
+    RETURN_IF_ERROR(read(*t, i, item));
+    out.push_back(std::move(item));
+  }
+  return Status::Ok();
+}
+
+Status Validate(Config& c) {
+  std::set<std::string> names;
+  for (auto& p : c.providers) {
+    if (!names.insert(p.name).second) return InvalidArgument("duplicate provider " + p.name, "provider.name");
+  }
+  names.clear();
+  for (auto& m : c.models) {
+    if (!names.insert(m.alias).second) return InvalidArgument("duplicate model alias " + m.alias, "model.alias");
+    if (m.provider != "local" && !c.find_provider(m.provider)) {
+      return InvalidArgument("model " + m.alias + ": unknown provider " + m.provider, "model.provider");
+    }
+  }
+  for (auto& m : c.models) {
+    for (auto& f : m.fallback) {
+      if (!c.find_model(f)) {
+        return InvalidArgument("model " + m.alias + ": unknown fallback alias " + f, "model.fallback");
+      }
+    }
+  }
+  names.clear();
+  for (auto& q : c.queues) {
+    if (!names.insert(q.name).second) return InvalidArgument("duplicate queue " + q.name, "queue.name");
+  }
+  for (const char* builtin : {"default", "batch"}) {
+    if (!names.count(builtin)) c.queues.push_back(QueueConfig{builtin, 256, 0});
+  }
+  long long reserved = 0;
+  for (auto& q : c.queues) reserved += q.reserved;
+  if (reserved > c.worker.concurrency) {
+    return InvalidArgument("queues reserve more slots than worker.concurrency", "queue.reserved");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Config> Config::Parse(const std::string& text, const std::string& base_dir) {
+  Config c;
+  toml::table root;
+  try {
+    root = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << "config: " << e.description() << " at line " << e.source().begin.line;
+    return InvalidArgument(os.str());
+  }
+  static const std::set<std::string> kTopLevel = {"server", "provider", "model",    "queue",
+                                                  "worker", "tasks",    "webhooks"};
+  for (auto& [k, v] : root) {
+    if (!kTopLevel.count(std::string(k.str()))) {
+      return InvalidArgument("unknown config section " + std::string(k.str()), std::string(k.str()));
+    }
+  }
+  if (auto* t = root["server"].as_table()) RETURN_IF_ERROR(ReadServer(*t, c.server));
+  if (auto* t = root["worker"].as_table()) RETURN_IF_ERROR(ReadWorker(*t, c.worker));
+  if (auto* t = root["tasks"].as_table()) {
+    TableReader r(*t, "tasks");
+    r.str("dir", c.tasks_dir);
+    RETURN_IF_ERROR(r.finish());
+  }
+  if (auto* t = root["webhooks"].as_table()) {
+    TableReader r(*t, "webhooks");
+    r.str("secret_env", c.webhooks.secret_env);
+    r.strings("allow_hosts", c.webhooks.allow_hosts);
+    RETURN_IF_ERROR(r.finish());
+  }
+  RETURN_IF_ERROR(ReadArray(root, "provider", c.providers, ReadProvider));
+  RETURN_IF_ERROR(ReadArray(root, "model", c.models, ReadModel));
+  RETURN_IF_ERROR(ReadArray(root, "queue", c.queues, ReadQueue));
+  RETURN_IF_ERROR(Validate(c));
+  c.server.data_dir = Resolve(base_dir, c.server.data_dir);
+  c.tasks_dir = Resolve(base_dir, c.tasks_dir);
+  return c;
+}
+
+Result<Config> Config::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return InvalidArgument("cannot read config file " + path, "config");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return Parse(buf.str(), fs::absolute(path).parent_path().string());
+}
+
+const QueueConfig* Config::find_queue(const std::string& name) const {
+  for (auto& q : queues) if (q.name == name) return &q;
+  return nullptr;
+}
+const ModelConfig* Config::find_model(const std::string& alias) const {
+  for (auto& m : models) if (m.alias == alias) return &m;
+  return nullptr;
+}
+const ProviderConfig* Config::find_provider(const std::string& name) const {
+  for (auto& p : providers) if (p.name == name) return &p;
+  return nullptr;
+}
+
+}  // namespace sluice

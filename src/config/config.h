@@ -1,0 +1,87 @@
+// The server's configuration, read from one TOML file (API.md "Configuration"). Every key has a
+// default, so `sluice serve` with no file runs a single-node server on loopback. Unknown keys
+// are errors: a typo must not silently change behaviour.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+
+namespace sluice {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./sluice-data";
+  std::string store;                       // "postgres://..." for the shared store; empty = SQLite
+  std::int64_t max_body = 32 << 20;        // bytes
+  int sync_max_input_tokens = 2000;
+  int io_threads = 2;                      // event-loop threads (HTTP, timers)
+  int bulk_limit = 10'000;                 // jobs per POST /v1/jobs/bulk
+  Millis max_wait = 60'000;                // longest ?wait= honoured
+  bool durable = true;                     // fsync each commit; off only for throwaway stores
+};
+
+struct ProviderConfig {
+  std::string name;
+  std::string base_url;                    // ".../v1"; calls go to {base_url}/chat/completions
+  std::string api_key_env;                 // the key is read from this environment variable
+  Millis timeout = 60'000;
+  int max_concurrency = 256;
+  int rpm = 0;                             // requests a minute, 0 = no limit
+  int tpm = 0;                             // tokens a minute, 0 = no limit
+  std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
+};
+
+struct ModelConfig {
+  std::string alias;
+  std::string provider;                    // a [[provider]] name, or "local"
+  std::string id;                          // the model string sent to the provider
+  double input_usd_per_mtok = 0;
+  double output_usd_per_mtok = 0;
+  std::vector<std::string> fallback;       // aliases tried in order when this one fails
+  std::string params_json = "{}";          // default params merged under the job's
+};
+
+struct QueueConfig {
+  std::string name;
+  int max_concurrency = 256;
+  int reserved = 0;                        // slots no other queue may take
+};
+
+struct WorkerConfig {
+  int concurrency = 1024;                  // jobs in flight on this node, all queues together
+  Millis lease = 15'000;                   // a claim holds this long unless renewed
+  Millis heartbeat = 5'000;                // lease renewal period
+  Millis poll = 500;                       // safety-net claim poll; new work wakes at once
+  Millis retry_base = 1'000;               // backoff: base * 2^(attempt-1), jittered
+  Millis retry_max = 300'000;
+  Millis grace = 30'000;                   // SIGTERM: running calls may finish within this
+};
+
+struct WebhooksConfig {
+  std::string secret_env = "SLUICE_WEBHOOK_SECRET";
+  std::vector<std::string> allow_hosts;
+};
+
+struct Config {
+  ServerConfig server;
+  std::vector<ProviderConfig> providers;
+  std::vector<ModelConfig> models;
+  std::vector<QueueConfig> queues;         // always holds "default" and "batch"
+  WorkerConfig worker;
+  std::string tasks_dir = "./tasks";
+  WebhooksConfig webhooks;
+
+  // Parses TOML text; `base_dir` resolves relative paths (data_dir, tasks dir).
+  static Result<Config> Parse(const std::string& toml_text, const std::string& base_dir);
+  static Result<Config> Load(const std::string& path);
+
+  const QueueConfig* find_queue(const std::string& name) const;
+  const ModelConfig* find_model(const std::string& alias) const;
+  const ProviderConfig* find_provider(const std::string& name) const;
+};
+
+}  // namespace sluice

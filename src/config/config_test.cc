@@ -1,0 +1,79 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+TEST(ConfigTest, DefaultsHoldBuiltinQueues) {
+  auto c = Config::Parse("", "/base");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_NE(c->find_queue("default"), nullptr);
+  EXPECT_NE(c->find_queue("batch"), nullptr);
+  EXPECT_EQ(c->server.data_dir, "/base/sluice-data");
+  EXPECT_EQ(c->tasks_dir, "/base/tasks");
+}
+
+TEST(ConfigTest, ParsesTheApiExample) {
+  auto c = Config::Parse(R"(
+[server]
+listen = "127.0.0.1:9000"
+max_body = "1MiB"
+[[provider]]
+name = "primary"
+base_url = "http://127.0.0.1:9001/v1/"
+timeout = "2s"
+rpm = 60
+[[model]]
+alias = "fast"
+provider = "primary"
+id = "gpt-4o-mini"
+input_usd_per_mtok = 0.15
+output_usd_per_mtok = 0.60
+fallback = ["cheap"]
+params = {temperature = 0}
+[[model]]
+alias = "cheap"
+provider = "local"
+[[queue]]
+name = "urgent"
+max_concurrency = 64
+reserved = 8
+[worker]
+lease = "3s"
+heartbeat = "1s"
+)", "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.max_body, 1 << 20);
+  ASSERT_NE(c->find_provider("primary"), nullptr);
+  EXPECT_EQ(c->find_provider("primary")->base_url, "http://127.0.0.1:9001/v1");
+  EXPECT_EQ(c->find_provider("primary")->timeout, 2000);
+  EXPECT_EQ(c->find_model("fast")->fallback, std::vector<std::string>{"cheap"});
+  EXPECT_NE(c->find_model("fast")->params_json.find("temperature"), std::string::npos);
+  EXPECT_EQ(c->find_queue("urgent")->reserved, 8);
+  EXPECT_EQ(c->worker.lease, 3000);
+}
+
+TEST(ConfigTest, RejectsMistakes) {
+  struct Case { const char* toml; const char* field; };
+  const Case cases[] = {
+      {"[server]\nlisten = 5\n", "server.listen"},
+      {"[server]\nlistne = \"x\"\n", "server.listne"},
+      {"[bogus]\n", "bogus"},
+      {"[[model]]\nalias = \"a\"\nprovider = \"nope\"\n", "model.provider"},
+      {"[[model]]\nalias = \"a\"\nprovider = \"local\"\nfallback = [\"zz\"]\n", "model.fallback"},
+      {"[[queue]]\nname = \"q\"\nmax_concurrency = 2\nreserved = 3\n", "queue.reserved"},
+      {"[worker]\nlease = \"1s\"\nheartbeat = \"2s\"\n", "worker.heartbeat"},
+      {"[[provider]]\nname = \"p\"\nbase_url = \"ftp://x\"\n", "provider.base_url"},
+      {"[worker]\nlease = \"soon\"\n", "worker.lease"},
+  };
+  for (const auto& c : cases) {
+    auto r = Config::Parse(c.toml, "");
+    ASSERT_FALSE(r.ok()) << c.toml;
+    EXPECT_EQ(r.status().field(), c.field) << c.toml << " → " << r.status().ToString();
+  }
+  EXPECT_FALSE(Config::Parse("[server\n", "").ok());
+}
+
+}  // namespace
+}  // namespace sluice

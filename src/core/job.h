@@ -1,0 +1,83 @@
+// The job: what a client asked for (its spec), where it stands (status, attempt, lease) and
+// what it cost. Free-form JSON parts (input, params, metadata, a chat request) travel as
+// serialized JSON text: the store persists them as they are and never looks inside.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "core/time.h"
+
+namespace sluice {
+
+// queued → running → done | failed | review | expired | canceled, and running → queued on a
+// retry or a lost lease. done, failed, expired and canceled are terminal; review waits for a
+// person. The numeric values are persisted: append only, never renumber.
+enum class JobStatus : int {
+  kQueued = 0,
+  kRunning = 1,
+  kDone = 2,
+  kFailed = 3,
+  kReview = 4,
+  kExpired = 5,
+  kCanceled = 6,
+};
+
+const char* JobStatusName(JobStatus s);
+std::optional<JobStatus> ParseJobStatus(std::string_view name);
+bool IsTerminal(JobStatus s);
+// Terminal or waiting for a person: what `?wait=` waits for.
+inline bool IsSettled(JobStatus s) { return IsTerminal(s) || s == JobStatus::kReview; }
+
+inline constexpr const char* kDefaultTenant = "default";
+inline constexpr const char* kChatType = "chat";
+
+// Everything a client chose when submitting. Validated by the API before it reaches the store.
+struct JobSpec {
+  std::string tenant = kDefaultTenant;
+  std::string type;  // a task type name, or "chat"
+  std::string input_json = "{}";     // {"text": ...} or {"blob": "sha256:..."}; chat: the request body
+  std::string object_id;
+  std::string source;
+  std::string prompt_version;   // resolved at submit: never empty for task jobs
+  std::string response_schema;  // resolved at submit
+  std::string model;            // pinned alias, empty = the task's route
+  std::string params_json = "{}";
+  std::string queue = "default";
+  int priority = 5;             // 0..9, higher first
+  std::optional<Millis> deadline;
+  Millis run_at = 0;
+  int max_attempts = 3;
+  std::optional<double> cost_limit_usd;
+  std::string dedup_key;        // empty = no dedup
+  std::string webhook_url;
+  std::string metadata_json = "{}";
+};
+
+struct JobError {
+  std::string code;
+  std::string message;
+};
+
+// A job as stored: its spec plus its state.
+struct Job {
+  std::string id;
+  JobSpec spec;
+  JobStatus status = JobStatus::kQueued;
+  int attempt = 0;               // attempts started so far
+  Millis created_at = 0;
+  std::optional<Millis> started_at;   // first time a worker took it
+  std::optional<Millis> finished_at;
+  double cost_usd = 0;
+  std::optional<JobError> error;
+  // Set while queued after a failed attempt: when the next attempt may start.
+  std::optional<Millis> next_attempt_at;
+  // Lease: who runs the current attempt and until when its claim holds.
+  std::string lease_owner;
+  Millis lease_until = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,126 @@
+// One error vocabulary for the whole server: a Status (code, message, optional field) and a
+// Result<T> (a value or a Status). The code, not the message, decides what happens next:
+//   kUnavailable        retry the call later (429, 503, timeouts, a busy store)
+//   kAborted            the lease was lost: stop, another attempt owns the job
+//   kInvalidArgument    bad input: fail for good, answer 400 with `field`
+//   kFailedPrecondition the state forbids it (cancel of a finished job): 409
+// Expected failures are values; broken invariants are CHECKs that crash.
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace sluice {
+
+enum class StatusCode {
+  kOk = 0,
+  kInvalidArgument,
+  kNotFound,
+  kAlreadyExists,
+  kFailedPrecondition,
+  kAborted,
+  kUnavailable,
+  kResourceExhausted,
+  kDeadlineExceeded,
+  kCanceled,
+  kPayloadTooLarge,
+  kUnsupportedMediaType,
+  kInternal,
+};
+
+const char* StatusCodeName(StatusCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(StatusCode code, std::string message, std::string field = {})
+      : code_(code), message_(std::move(message)), field_(std::move(field)) {}
+
+  static Status Ok() { return {}; }
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+  // The request field at fault ("input.text"), empty when none is.
+  const std::string& field() const { return field_; }
+  // A short machine code for the API error object; defaults to the code's name.
+  const std::string& error_code() const { return error_code_; }
+  Status& with_error_code(std::string code) {
+    error_code_ = std::move(code);
+    return *this;
+  }
+  std::string ToString() const;
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+  std::string field_;
+  std::string error_code_;
+};
+
+inline Status InvalidArgument(std::string msg, std::string field = {}) {
+  return {StatusCode::kInvalidArgument, std::move(msg), std::move(field)};
+}
+inline Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
+inline Status FailedPrecondition(std::string msg) {
+  return {StatusCode::kFailedPrecondition, std::move(msg)};
+}
+inline Status Aborted(std::string msg) { return {StatusCode::kAborted, std::move(msg)}; }
+inline Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
+inline Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design, like absl::StatusOr
+  Result(Status status) : v_(std::move(status)) {  // NOLINT
+    if (std::get<Status>(v_).ok()) {
+      std::fprintf(stderr, "CHECK failed: Result built from an OK status\n");
+      std::abort();
+    }
+  }
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  const Status& status() const {
+    static const Status kOkStatus;
+    return ok() ? kOkStatus : std::get<Status>(v_);
+  }
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+#define SLUICE_CONCAT_INNER(a, b) a##b
+#define SLUICE_CONCAT(a, b) SLUICE_CONCAT_INNER(a, b)
+
+#define RETURN_IF_ERROR(expr)            \
+  do {                                   \
+    ::sluice::Status _st = (expr);       \
+    if (!_st.ok()) return _st;           \
+  } while (0)
+
+#define ASSIGN_OR_RETURN(lhs, expr) \
+  ASSIGN_OR_RETURN_IMPL(SLUICE_CONCAT(_result_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                          \
+  if (!tmp.ok()) return tmp.status();         \
+  lhs = std::move(tmp).value()
+
+#define CHECK(cond)                                                                    \
+  do {                                                                                 \
+    if (!(cond)) {                                                                     \
+      std::fprintf(stderr, "CHECK failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                    \
+    }                                                                                  \
+  } while (0)
+
+}  // namespace sluice

@@ -1,0 +1,537 @@
+#include "http/connection.h"
+
+#include <algorithm>
+#include <exception>
+#include <span>
+#include <utility>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include "http/request_target.h"
+#include "http/response_head.h"
+
+namespace sluice::http::internal {
+namespace {
+
+namespace beast_http = boost::beast::http;
+using boost::system::error_code;
+
+// Reads ask for 4 KiB (a typical request), up to 64 KiB while a large body is arriving.
+constexpr std::size_t kReadChunk = 4 * 1024;
+constexpr std::size_t kMaxReadChunk = 64 * 1024;
+// Bytes of later (pipelined) requests buffered while one is being handled; beyond this the
+// connection stops reading until the current response is written.
+constexpr std::size_t kPipelineCap = 64 * 1024;
+constexpr std::uint32_t kHeaderLimit = 64 * 1024;
+// After a final response with Connection: close, how long unread input is drained before the
+// socket closes (closing with unread input sends a reset that can destroy the response).
+constexpr std::chrono::milliseconds kLingerLimit{2000};
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool IsWouldBlock(const error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+std::string ChunkSizeLine(std::size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char digits[20];
+  int n = 0;
+  do {
+    digits[n++] = kHex[size & 0xf];
+    size >>= 4;
+  } while (size != 0);
+  std::string line;
+  line.reserve(static_cast<std::size_t>(n) + 2);
+  while (n > 0) line.push_back(digits[--n]);
+  line.append("\r\n");
+  return line;
+}
+
+}  // namespace
+
+// ---- ServerShared ----------------------------------------------------------------------
+
+void ServerShared::link(Connection* c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  c->next_ = live_;
+  if (live_ != nullptr) live_->prev_ = c;
+  live_ = c;
+}
+
+void ServerShared::unlink(Connection* c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (c->prev_ != nullptr) c->prev_->next_ = c->next_;
+  if (c->next_ != nullptr) c->next_->prev_ = c->prev_;
+  if (live_ == c) live_ = c->next_;
+  c->prev_ = c->next_ = nullptr;
+}
+
+void ServerShared::stop_connections() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Connection* c = live_; c != nullptr; c = c->next_) {
+    // A connection whose last reference is being dropped is still listed until its
+    // destructor takes mu_; lock() then yields null and it is skipped.
+    if (auto conn = c->weak_from_this().lock()) conn->stop_when_idle();
+  }
+}
+
+// ---- Connection: lifetime --------------------------------------------------------------
+
+Connection::Connection(Socket socket, std::shared_ptr<ServerShared> server)
+    : server_(std::move(server)),
+      strand_(socket.get_executor()),
+      socket_(std::move(socket)),
+      deadline_(strand_) {
+  server_->open_connections.fetch_add(1, std::memory_order_relaxed);
+  server_->link(this);
+  error_code ec;
+  auto peer = socket_.remote_endpoint(ec);
+  if (!ec) remote_address_ = peer.address().to_string();
+  const Millis idle = server_->options.idle_timeout;
+  // No timeout configured: a day stands in for "never", and keeps the timer arithmetic simple.
+  idle_limit_ = std::chrono::milliseconds(idle > 0 ? idle : 24 * 3600 * 1000);
+  linger_limit_ = std::min<SteadyClock::duration>(idle_limit_, kLingerLimit);
+}
+
+Connection::~Connection() {
+  server_->unlink(this);
+  if (counted_) server_->open_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Connection::start() {
+  asio::dispatch(strand_, [self = shared_from_this()] { self->begin(); });
+}
+
+void Connection::stop_when_idle() {
+  asio::post(strand_, [self = shared_from_this()] {
+    const bool idle = self->phase_ == Phase::kReading && !self->writing_ &&
+                      self->buffer_.size() == 0 &&
+                      !(self->parser_ && self->parser_->got_some());
+    // A busy connection sees `stopping` when its response is written, and closes then.
+    if (idle) self->close_now(false);
+  });
+}
+
+void Connection::begin() {
+  if (server_->stopping.load()) {
+    close_now(false);
+    return;
+  }
+  activity_ = SteadyClock::now();
+  arm_deadline(activity_ + idle_limit_);
+  parse_input();
+}
+
+void Connection::close_now(bool reset) {
+  if (phase_ == Phase::kClosed) return;
+  phase_ = Phase::kClosed;
+  closed_.store(true, std::memory_order_release);
+  error_code ec;
+  deadline_.cancel();
+  if (reset) socket_.set_option(asio::socket_base::linger(true, 0), ec);
+  socket_.close(ec);  // pending operations complete with operation_aborted
+  parser_.reset();
+  pending_.clear();  // inflight_ stays: a cancelled write may still refer to it
+  buffer_.clear();
+  buffer_.shrink_to_fit();
+  if (counted_) {
+    counted_ = false;
+    server_->open_connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+// ---- Connection: reading ---------------------------------------------------------------
+
+std::size_t Connection::read_size() const {
+  std::size_t want = kReadChunk;
+  if (parser_ && parser_->is_header_done()) {
+    auto remaining = parser_->content_length_remaining();
+    want = remaining ? static_cast<std::size_t>(
+                           std::clamp<std::uint64_t>(*remaining, kReadChunk, kMaxReadChunk))
+                     : kMaxReadChunk;  // chunked body: length unknown
+  }
+  // Use spare capacity the buffer already has rather than asking for less.
+  const std::size_t spare = buffer_.capacity() - buffer_.size();
+  return std::min(std::max(want, spare), kMaxReadChunk);
+}
+
+void Connection::read_more() {
+  if (reading_ || peer_eof_ || phase_ == Phase::kClosed) return;
+  reading_ = true;
+  last_read_size_ = read_size();
+  socket_.async_read_some(buffer_.prepare(last_read_size_),
+                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                            self->on_read(ec, n);
+                          });
+}
+
+void Connection::on_read(const error_code& ec, std::size_t n) {
+  reading_ = false;
+  if (phase_ == Phase::kClosed) return;
+  if (ec) {
+    on_read_error(ec);
+    return;
+  }
+  buffer_.commit(n);
+  may_have_unread_ = n == last_read_size_;
+  switch (phase_) {
+    case Phase::kReading:
+      activity_ = SteadyClock::now();
+      parse_input();
+      return;
+    case Phase::kLingering:
+      buffer_.consume(buffer_.size());
+      read_more();
+      return;
+    default:
+      // Bytes of a pipelined request: they wait in the buffer for the current response.
+      watch();
+      return;
+  }
+}
+
+void Connection::on_read_error(const error_code& ec) {
+  if (ec == asio::error::eof) peer_eof_ = true;
+  closed_.store(true, std::memory_order_release);
+  if (phase_ == Phase::kHandling || phase_ == Phase::kFlushing) {
+    // A peer that only shut its sending side may still read the answer; a reset peer cannot.
+    keep_alive_ = false;
+    if (ec != asio::error::eof) close_now(false);
+    return;
+  }
+  close_now(false);  // reading, lingering, or a stream whose reader left
+}
+
+// While a request is being handled nothing is read for the next one, but the socket is
+// watched (async_wait, no buffer) so that a peer that disconnects is noticed: closed() turns
+// true and a stream or long-poll can stop early. Readiness is edge-triggered in Asio's epoll
+// reactor, so bytes that were already waiting before the watch started must be drained first,
+// or the watch (and a read queued behind it) would wait for an edge that never comes.
+void Connection::watch() {
+  if (phase_ != Phase::kHandling && phase_ != Phase::kStreaming) return;
+  if (watching_ || reading_ || peer_eof_ || buffer_.size() >= kPipelineCap) return;
+  if (may_have_unread_ && !drain_ready_bytes()) return;
+  watching_ = true;
+  socket_.async_wait(Socket::wait_read,
+                     [self = shared_from_this()](const error_code& ec) { self->on_watch(ec); });
+}
+
+// Reads what the kernel holds without blocking (the socket is in non-blocking mode). False
+// when watching must not go on: the pipeline cap was reached or the connection failed.
+bool Connection::drain_ready_bytes() {
+  while (buffer_.size() < kPipelineCap) {
+    error_code ec;
+    const std::size_t n = socket_.read_some(buffer_.prepare(kReadChunk), ec);
+    if (IsWouldBlock(ec)) {
+      may_have_unread_ = false;
+      return true;
+    }
+    if (ec) {
+      on_read_error(ec);
+      return false;
+    }
+    buffer_.commit(n);
+    if (n < kReadChunk) {
+      may_have_unread_ = false;
+      return true;
+    }
+  }
+  return false;
+}
+
+void Connection::on_watch(const error_code& ec) {
+  watching_ = false;
+  if (ec || phase_ == Phase::kClosed) return;
+  if (phase_ == Phase::kReading) {
+    read_more();  // a no-op when the read for the next request is already pending
+    return;
+  }
+  if (reading_) return;
+  may_have_unread_ = true;  // readable: drain, then watch again
+  watch();
+}
+
+// ---- Connection: parsing and dispatch --------------------------------------------------
+
+void Connection::parse_input() {
+  if (phase_ != Phase::kReading) return;
+  if (!parser_) {
+    parser_.emplace();
+    const std::int64_t max_body = server_->options.max_body;
+    parser_->body_limit(max_body >= 0 ? boost::optional<std::uint64_t>(max_body) : boost::none);
+    parser_->header_limit(kHeaderLimit);
+    parser_->eager(true);
+    continue_checked_ = false;
+  }
+  error_code ec;
+  while (buffer_.size() > 0 && !parser_->is_done()) {
+    const std::size_t n = parser_->put(buffer_.data(), ec);
+    buffer_.consume(n);
+    if (ec == beast_http::error::need_more) {
+      ec = {};
+      break;
+    }
+    if (ec) {
+      reject_request(ec);
+      return;
+    }
+    if (n == 0) break;
+  }
+  if (parser_->is_done()) {
+    dispatch_request();
+    return;
+  }
+  if (parser_->is_header_done() && !continue_checked_) maybe_send_continue();
+  read_more();
+}
+
+// A client that sent `Expect: 100-continue` waits for this before sending its body. An
+// oversized body never gets here: its Content-Length already failed the body limit.
+void Connection::maybe_send_continue() {
+  continue_checked_ = true;
+  const auto& request = parser_->get();
+  if (request.version() < 11) return;
+  auto expect = request.find(beast_http::field::expect);
+  if (expect == request.end() || !boost::beast::iequals(expect->value(), "100-continue")) return;
+  pending_.emplace_back(kContinue);
+  flush();
+}
+
+void Connection::reject_request(const error_code& ec) {
+  Response response;
+  if (ec == beast_http::error::body_limit) {
+    response = ErrorResponse(Status(StatusCode::kPayloadTooLarge,
+                                    "the request body is larger than " +
+                                        std::to_string(server_->options.max_body) + " bytes"));
+  } else if (ec == beast_http::error::header_limit) {
+    response = ErrorResponse(
+        InvalidArgument("the request headers are larger than 64 KiB").with_error_code(
+            "headers_too_large"));
+    response.status = 431;
+  } else {
+    response = ErrorResponse(
+        InvalidArgument("malformed HTTP request: " + ec.message()).with_error_code("bad_request"));
+  }
+  // The framing is lost (or the body is not wanted): answer, then close.
+  parser_.reset();
+  version_ = 11;
+  head_request_ = false;
+  keep_alive_ = false;
+  phase_ = Phase::kHandling;
+  respond(std::move(response));
+}
+
+void Connection::dispatch_request() {
+  auto& message = parser_->get();
+  version_ = message.version() == 10 ? 10 : 11;
+  keep_alive_ = message.keep_alive();
+  head_request_ = message.method() == beast_http::verb::head;
+  phase_ = Phase::kHandling;
+
+  Request request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  if (!DecodeRequestTarget(request.target, request.path, request.query)) {
+    parser_.reset();
+    respond(ErrorResponse(InvalidArgument("malformed request target", "target")));
+    return;
+  }
+  request.headers.reserve(static_cast<std::size_t>(std::distance(message.begin(), message.end())));
+  for (const auto& field : message) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  request.body = std::move(message.body());
+  request.remote_address = remote_address_;
+  parser_.reset();
+  if (buffer_.size() == 0 && buffer_.capacity() > kMaxReadChunk) buffer_.shrink_to_fit();
+
+  // Dekker-style with ~Server: either it sees this call counted, or this sees `stopping`.
+  server_->handler_calls.fetch_add(1);
+  if (server_->stopping.load()) {
+    server_->handler_calls.fetch_sub(1);
+    keep_alive_ = false;
+    respond(ErrorResponse(Unavailable("the server is shutting down")));
+    return;
+  }
+  {
+    Responder responder(std::make_shared<Responder::Impl>(shared_from_this()));
+    try {
+      server_->handler(std::move(request), responder);
+    } catch (const std::exception& e) {
+      // The handler's own bug, but one request must not take the loop down.
+      responder.send(ErrorResponse(Internal(std::string("handler failed: ") + e.what())));
+    } catch (...) {
+      responder.send(ErrorResponse(Internal("handler failed")));
+    }
+  }  // an unanswered, unkept Responder closes the connection here
+  server_->handler_calls.fetch_sub(1, std::memory_order_release);
+  watch();
+}
+
+// ---- Connection: writing ---------------------------------------------------------------
+
+void Connection::respond(Response response) {
+  if (phase_ != Phase::kHandling) return;
+  if (response.status < 100 || response.status > 999) response.status = 500;
+  if (HeadersAskToClose(response.headers) || server_->stopping.load(std::memory_order_relaxed)) {
+    keep_alive_ = false;
+  }
+  ResponseHead head;
+  head.status = response.status;
+  head.content_type = response.content_type;
+  head.headers = &response.headers;
+  head.version = version_;
+  head.keep_alive = keep_alive_;
+  head.content_length = response.body.size();
+  std::string bytes;
+  bytes.reserve(160);
+  AppendResponseHead(head, bytes);
+  pending_.push_back(std::move(bytes));
+  if (!response.body.empty() && !head_request_ && StatusAllowsBody(response.status)) {
+    pending_.push_back(std::move(response.body));
+  }
+  phase_ = Phase::kFlushing;
+  flush();
+}
+
+void Connection::begin_stream(int status, std::string content_type, Headers headers) {
+  if (phase_ != Phase::kHandling) return;
+  if (status < 100 || status > 999) status = 500;
+  if (HeadersAskToClose(headers) || server_->stopping.load(std::memory_order_relaxed)) {
+    keep_alive_ = false;
+  }
+  // HTTP/1.0 has no chunked encoding: the stream ends when the connection closes.
+  chunked_ = version_ >= 11;
+  if (!chunked_) keep_alive_ = false;
+  ResponseHead head;
+  head.status = status;
+  head.content_type = content_type;
+  head.headers = &headers;
+  head.version = version_;
+  head.keep_alive = keep_alive_;
+  head.framing = chunked_ ? Framing::kChunked : Framing::kUntilClose;
+  std::string bytes;
+  AppendResponseHead(head, bytes);
+  pending_.push_back(std::move(bytes));
+  phase_ = Phase::kStreaming;
+  flush();
+}
+
+void Connection::stream_chunk(std::string chunk) {
+  if (phase_ != Phase::kStreaming || chunk.empty() || head_request_) return;
+  if (chunked_) {
+    pending_.push_back(ChunkSizeLine(chunk.size()));
+    pending_.push_back(std::move(chunk));
+    pending_.emplace_back("\r\n");
+  } else {
+    pending_.push_back(std::move(chunk));
+  }
+  flush();
+}
+
+void Connection::finish_stream() {
+  if (phase_ != Phase::kStreaming) return;
+  if (chunked_ && !head_request_) pending_.emplace_back("0\r\n\r\n");
+  phase_ = Phase::kFlushing;
+  flush();
+}
+
+void Connection::abandon() {
+  if (phase_ == Phase::kHandling || phase_ == Phase::kStreaming) close_now(false);
+}
+
+void Connection::reset() {
+  if (phase_ == Phase::kHandling || phase_ == Phase::kStreaming) close_now(true);
+}
+
+// One write in flight at a time; whatever queued meanwhile goes out in the next one, as one
+// gathered write.
+void Connection::flush() {
+  if (writing_ || phase_ == Phase::kClosed) return;
+  if (pending_.empty()) {
+    if (phase_ == Phase::kFlushing) finish_response();
+    return;
+  }
+  writing_ = true;
+  activity_ = SteadyClock::now();
+  inflight_.swap(pending_);
+  buffers_.clear();
+  for (const std::string& piece : inflight_) buffers_.emplace_back(piece.data(), piece.size());
+  // A span, not the vector: async_write copies the sequence it is given.
+  asio::async_write(socket_, std::span<const asio::const_buffer>(buffers_),
+                    [self = shared_from_this()](const error_code& ec, std::size_t) {
+                      self->on_write(ec);
+                    });
+}
+
+void Connection::on_write(const error_code& ec) {
+  writing_ = false;
+  if (phase_ == Phase::kClosed) return;
+  if (ec) {
+    close_now(false);
+    return;
+  }
+  inflight_.clear();
+  flush();
+}
+
+void Connection::finish_response() {
+  phase_ = Phase::kReading;
+  if (!keep_alive_ || peer_eof_ || server_->stopping.load(std::memory_order_relaxed)) {
+    begin_linger();
+    return;
+  }
+  activity_ = SteadyClock::now();
+  parse_input();  // a pipelined request may already be buffered
+}
+
+void Connection::begin_linger() {
+  phase_ = Phase::kLingering;
+  closed_.store(true, std::memory_order_release);
+  error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_send, ec);
+  if (ec || peer_eof_) {
+    close_now(false);
+    return;
+  }
+  buffer_.consume(buffer_.size());
+  activity_ = SteadyClock::now();
+  arm_deadline(activity_ + linger_limit_);
+  read_more();  // until the peer closes, or the linger limit
+}
+
+// ---- Connection: timeouts --------------------------------------------------------------
+
+// One timer per connection, re-armed lazily: a request only stamps `activity_`, and the timer,
+// when it fires, either closes the connection or sleeps until the current wait could expire.
+bool Connection::timed_phase() const {
+  return phase_ == Phase::kReading || phase_ == Phase::kLingering || writing_;
+}
+
+void Connection::arm_deadline(SteadyClock::time_point at) {
+  deadline_.expires_at(at);
+  deadline_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (!ec) self->on_deadline();  // operation_aborted: re-armed or closed
+  });
+}
+
+void Connection::on_deadline() {
+  if (phase_ == Phase::kClosed) return;
+  const auto now = SteadyClock::now();
+  if (!timed_phase()) {
+    arm_deadline(now + idle_limit_);  // a handler owns the request: no limit on it here
+    return;
+  }
+  const auto limit = phase_ == Phase::kLingering ? linger_limit_ : idle_limit_;
+  if (now - activity_ >= limit) {
+    close_now(false);
+    return;
+  }
+  arm_deadline(activity_ + limit);
+}
+
+}  // namespace sluice::http::internal

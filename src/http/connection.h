@@ -1,0 +1,177 @@
+// One accepted HTTP connection and the state it shares with its server. Private to http/:
+// this header pulls in Asio and Beast, which stay out of the public headers.
+//
+// A connection is a small state machine run on its own strand, so none of its members needs a
+// lock. Exactly one request is outstanding at a time: the next one is parsed only after the
+// response to the previous one is fully written, which keeps pipelined clients correct.
+//
+//   kReading ──request parsed──▶ kHandling ──send()──────────────▶ kFlushing ──written──▶ kReading
+//                                    │ start_stream()                   ▲        (keep-alive)
+//                                    ▼                                  │ end()
+//                                kStreaming ── write() ... ─────────────┘
+//   Any phase ──error, abort(), Responder dropped, idle timeout──▶ kClosed
+//   kFlushing ──written, no keep-alive──▶ kLingering (send side shut, input drained) ──▶ kClosed
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "http/server.h"
+
+namespace sluice::http::internal {
+
+namespace asio = boost::asio;
+using SteadyClock = std::chrono::steady_clock;
+using Strand = asio::strand<asio::io_context::executor_type>;
+using Socket = asio::basic_stream_socket<asio::ip::tcp, Strand>;
+using DeadlineTimer =
+    asio::basic_waitable_timer<SteadyClock, asio::wait_traits<SteadyClock>, Strand>;
+
+class Connection;
+
+// What a server shares with its acceptor and connections. It lives as long as the last of
+// them, which may be after the Server object is gone.
+struct ServerShared {
+  ServerShared(Handler h, ServerOptions o) : handler(std::move(h)), options(std::move(o)) {}
+
+  // Called on the loop threads, concurrently for different connections.
+  const Handler handler;
+  const ServerOptions options;
+
+  std::atomic<bool> stopping{false};
+  std::atomic<int> open_connections{0};
+  // Handler invocations in progress; ~Server waits for zero, so that a destroyed server never
+  // calls its handler again.
+  std::atomic<int> handler_calls{0};
+
+  // Live connections, for stop(). Touched once per connection, never per request.
+  void link(Connection* c);
+  void unlink(Connection* c);
+  // Asks every live connection to close once it is idle.
+  void stop_connections();
+
+ private:
+  std::mutex mu_;
+  Connection* live_ = nullptr;  // intrusive list through Connection::prev_/next_, guarded by mu_
+};
+
+class Connection final : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Socket socket, std::shared_ptr<ServerShared> server);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Starts reading requests. Any thread.
+  void start();
+  // Closes the connection if it is idle, else after the current response. Any thread.
+  void stop_when_idle();
+
+  const Strand& strand() const { return strand_; }
+  // The peer went away, the connection failed, or it was closed. Any thread.
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
+
+  // Responder operations. Strand only; each ignores calls that do not fit the phase (the
+  // connection closed meanwhile).
+  void respond(Response response);
+  void begin_stream(int status, std::string content_type, Headers headers);
+  void stream_chunk(std::string chunk);
+  void finish_stream();
+  void abandon();  // the last Responder copy was dropped unanswered: close
+  void reset();    // abort(): close without answering, with a TCP reset
+
+ private:
+  friend struct ServerShared;
+  enum class Phase : std::uint8_t { kReading, kHandling, kStreaming, kFlushing, kLingering, kClosed };
+  using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+
+  void begin();
+  void read_more();
+  void on_read(const boost::system::error_code& ec, std::size_t n);
+  void on_read_error(const boost::system::error_code& ec);
+  std::size_t read_size() const;
+  void watch();
+  bool drain_ready_bytes();
+  void on_watch(const boost::system::error_code& ec);
+  void parse_input();
+  void maybe_send_continue();
+  void reject_request(const boost::system::error_code& ec);
+  void dispatch_request();
+  void flush();
+  void on_write(const boost::system::error_code& ec);
+  void finish_response();
+  void begin_linger();
+  void close_now(bool reset);
+  void arm_deadline(SteadyClock::time_point at);
+  void on_deadline();
+  bool timed_phase() const;
+
+  const std::shared_ptr<ServerShared> server_;
+  const Strand strand_;
+  Socket socket_;
+  DeadlineTimer deadline_;
+  std::string remote_address_;
+  SteadyClock::duration idle_limit_;
+  SteadyClock::duration linger_limit_;
+
+  // Strand-only state.
+  Phase phase_ = Phase::kReading;
+  boost::beast::flat_buffer buffer_;  // bytes read and not yet parsed
+  std::optional<Parser> parser_;      // the request being read
+  SteadyClock::time_point activity_;  // start of the current timed wait
+  std::size_t last_read_size_ = 0;
+  bool reading_ = false;              // an async_read_some is pending
+  bool watching_ = false;             // an async_wait(read) is pending
+  bool may_have_unread_ = false;      // the last read filled its buffer: more may be queued
+  bool peer_eof_ = false;
+  bool writing_ = false;
+  bool continue_checked_ = false;     // Expect: 100-continue looked at for this request
+  bool keep_alive_ = true;            // of the current request
+  bool head_request_ = false;
+  bool chunked_ = false;
+  bool counted_ = true;               // still counted in open_connections
+  int version_ = 11;
+  std::vector<std::string> pending_;   // response bytes queued behind the write in flight
+  std::vector<std::string> inflight_;  // bytes of the write in flight
+  std::vector<asio::const_buffer> buffers_;
+
+  std::atomic<bool> closed_{false};
+
+  // ServerShared's live list, guarded by its mutex.
+  Connection* prev_ = nullptr;
+  Connection* next_ = nullptr;
+};
+
+}  // namespace sluice::http::internal
+
+namespace sluice::http {
+
+// One request's answer slot, shared by all copies of its Responder.
+struct Responder::Impl {
+  enum State : std::uint8_t { kFresh, kStreaming, kDone };
+  explicit Impl(std::shared_ptr<internal::Connection> c) : conn(std::move(c)) {}
+  ~Impl();
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  const std::shared_ptr<internal::Connection> conn;
+  std::atomic<std::uint8_t> state{kFresh};
+};
+
+}  // namespace sluice::http

@@ -1,0 +1,91 @@
+// An HTTP/1.1 server (Boost.Beast, keep-alive, pipelining-safe) on an EventLoop. Handlers get a
+// parsed Request and a Responder they may call later from any thread, so a handler can wait
+// for a store commit or a job to finish without holding a thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "http/event_loop.h"
+
+namespace sluice::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query as sent
+  std::string path;    // percent-decoded path, no query
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  Headers headers;
+  std::string body;
+  std::string remote_address;
+
+  // Case-insensitive header lookup; empty when absent.
+  std::string header(std::string_view name) const;
+  // The first query parameter with this name.
+  std::optional<std::string> query_param(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  Headers headers;
+  std::string body;
+};
+
+// Answers one request, exactly once, from any thread. A Responder dropped without an answer
+// closes the connection. Copyable: copies share the one answer.
+class Responder {
+ public:
+  struct Impl;
+  explicit Responder(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+  void send(Response response) const;
+  // Closes the connection without answering (fault injection: a reset).
+  void abort() const;
+
+  // Streaming (Server-Sent Events, chunked): start once, write chunks, end once.
+  void start_stream(int status, std::string content_type, Headers headers = {}) const;
+  void write(std::string chunk) const;
+  void end() const;
+  // True once the client went away; a stream writer should stop.
+  bool closed() const;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+using Handler = std::function<void(Request&&, Responder)>;
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free one
+  std::int64_t max_body = 32 << 20;    // larger bodies answer 413
+  Millis idle_timeout = 120'000;       // idle keep-alive connections close after this
+};
+
+class Server {
+ public:
+  static Result<std::unique_ptr<Server>> Start(EventLoop& loop, ServerOptions options,
+                                               Handler handler);
+  virtual ~Server() = default;
+  virtual std::uint16_t port() const = 0;
+  // Stops accepting; open connections finish their current request and close.
+  virtual void stop() = 0;
+  // Connections open right now.
+  virtual int open_connections() const = 0;
+};
+
+// Error body of API.md: {"error": {"code", "message", "field"}} with the matching HTTP status.
+Response ErrorResponse(const Status& status);
+int HttpStatusFor(StatusCode code);
+Response JsonResponse(int status, std::string body);
+
+}  // namespace sluice::http

@@ -1,0 +1,94 @@
+// The scheduler decides which due jobs this node starts, and keeps its leases alive.
+// One thread: it wakes on new work, on a freed slot, or on its poll timer (the safety net that
+// also catches run_at and retry times coming due), then
+//   1. every heartbeat: renews this node's leases and reaps leases of dead workers;
+//   2. every expiry tick: expires queued jobs whose deadline passed (claims skip them anyway);
+//   3. claims, per queue, at most as many jobs as the queue has free slots (PlanFreeSlots) —
+//      never prefetching work that would then wait behind a busy worker — and hands each to
+//      the JobRunner.
+// A queue whose last claim came back short is not asked again until new work arrives for it
+// or the poll timer fires, so an empty queue costs nothing.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "config/config.h"
+#include "core/job.h"
+#include "core/time.h"
+#include "store/store.h"
+
+namespace sluice {
+
+// Runs claimed jobs. run() must not block: it starts the attempt and returns. When the attempt
+// is over (finished, lost or released) the runner calls Scheduler::slot_freed.
+class JobRunner {
+ public:
+  virtual ~JobRunner() = default;
+  virtual void run(Job job) = 0;
+};
+
+struct SchedulerOptions {
+  WorkerConfig worker;
+  std::vector<QueueConfig> queues;
+  std::string owner;             // this process's lease owner id
+  Millis expiry_tick = 200;      // how often queued deadlines are swept
+};
+
+class Scheduler {
+ public:
+  // `on_changed` is told about jobs that the scheduler itself moved (reaped, expired), so
+  // waiters can be woken.
+  Scheduler(Store& store, const Clock& clock, SchedulerOptions options, JobRunner& runner,
+            std::function<void(const Job&)> on_changed);
+  ~Scheduler();
+
+  void start();
+  // Drain: no more claims; heartbeats go on so running jobs keep their leases.
+  void stop_claiming();
+  // Stops the thread. Call after the runner has no attempts left.
+  void stop();
+
+  // New work in a queue (a submit committed): claim at once.
+  void wake(const std::string& queue);
+  // An attempt of a job from `queue` ended: its slot is free.
+  void slot_freed(const std::string& queue);
+
+  int running(const std::string& queue) const;
+  bool queue_full(const std::string& queue) const;
+
+  // One pass of the loop (maintenance when due, then claims). Tests with a FakeClock call it
+  // directly instead of start(). Returns the number of jobs claimed.
+  int tick();
+
+ private:
+  void Loop();
+  void Maintain(Millis now);
+  int ClaimDue(Millis now);
+
+  Store& store_;
+  const Clock& clock_;
+  const SchedulerOptions options_;
+  JobRunner& runner_;
+  std::function<void(const Job&)> on_changed_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, int> running_;     // GUARDED_BY(mu_)
+  std::set<std::string> idle_queues_;      // GUARDED_BY(mu_): last claim came back short
+  bool wake_pending_ = false;              // GUARDED_BY(mu_)
+  bool claiming_ = true;                   // GUARDED_BY(mu_)
+  bool stopping_ = false;                  // GUARDED_BY(mu_)
+
+  Millis next_heartbeat_ = 0;   // scheduler thread only
+  Millis next_expiry_ = 0;
+  Millis next_poll_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,150 @@
+#include "store/sqlite/migrations.h"
+
+#include <array>
+#include <string>
+
+namespace sluice::sqlite {
+
+namespace {
+
+// THE RULE FOR CHANGING THE FORMAT: this list is append only. A migration that has shipped is
+// never edited, reordered or removed, because databases in the field already ran it and record
+// only its number. To change the schema, append {next version, sql} that transforms the
+// previous shape into the new one (the same numbered change goes into the PostgreSQL engine).
+// Values persisted inside columns follow the same rule: JobStatus numbers (core/job.h) are
+// append only, times are integer ms since the Unix epoch.
+//
+// Index reasoning (every index slows submit a little; each one below earns its place):
+// - jobs_claim: claim is a range seek per priority level over queued rows only (the partial
+//   WHERE keeps finished jobs out, so the index holds just the queue). deadline is carried so
+//   the deadline filter needs no table lookup.
+// - jobs_dedup: one job per (tenant, dedup_key); it is also the submit-time conflict target.
+// - jobs_deadline / jobs_lease / jobs_lease_owner: expiry, reaping and heartbeats touch only
+//   the few rows they concern.
+// - jobs_tenant / jobs_tenant_status / jobs_tenant_object: listing newest first, optionally
+//   by status or object_id, without a sort.
+// - jobs_queued_age: oldest queued job per queue for queue_stats.
+// - queue_counts: per (queue, status) counters kept in the same transaction as every state
+//   change, so queue_stats never counts a million rows.
+constexpr std::array kMigrations = {
+    Migration{1, R"sql(
+CREATE TABLE jobs (
+  id              TEXT PRIMARY KEY,
+  tenant          TEXT NOT NULL,
+  type            TEXT NOT NULL,
+  input           TEXT NOT NULL,
+  object_id       TEXT NOT NULL,
+  source          TEXT NOT NULL,
+  prompt_version  TEXT NOT NULL,
+  response_schema TEXT NOT NULL,
+  model           TEXT NOT NULL,
+  params          TEXT NOT NULL,
+  queue           TEXT NOT NULL,
+  priority        INTEGER NOT NULL,
+  deadline        INTEGER,           -- ms; NULL: none
+  run_at          INTEGER NOT NULL,
+  max_attempts    INTEGER NOT NULL,
+  cost_limit_usd  REAL,              -- NULL: none
+  dedup_key       TEXT NOT NULL,     -- '': no dedup
+  webhook_url     TEXT NOT NULL,
+  metadata        TEXT NOT NULL,
+  status          INTEGER NOT NULL,  -- JobStatus
+  attempt         INTEGER NOT NULL,
+  created_at      INTEGER NOT NULL,
+  started_at      INTEGER,
+  finished_at     INTEGER,
+  cost_usd        REAL NOT NULL,
+  error_code      TEXT,              -- NULL: no error
+  error_message   TEXT,
+  next_attempt_at INTEGER,
+  lease_owner     TEXT NOT NULL,     -- '': not leased
+  lease_until     INTEGER NOT NULL,
+  -- When a queued job may be claimed: run_at, or max(run_at, next_attempt_at) after a retry.
+  -- One column, so that claim is one ordered index range.
+  due_at          INTEGER NOT NULL
+);
+CREATE INDEX jobs_claim ON jobs (queue, priority DESC, due_at, id, deadline) WHERE status = 0;
+CREATE UNIQUE INDEX jobs_dedup ON jobs (tenant, dedup_key) WHERE dedup_key != '';
+CREATE INDEX jobs_deadline ON jobs (deadline) WHERE status = 0 AND deadline IS NOT NULL;
+CREATE INDEX jobs_lease ON jobs (lease_until) WHERE status = 1;
+CREATE INDEX jobs_lease_owner ON jobs (lease_owner) WHERE status = 1;
+CREATE INDEX jobs_tenant ON jobs (tenant, id);
+CREATE INDEX jobs_tenant_status ON jobs (tenant, status, id);
+CREATE INDEX jobs_tenant_object ON jobs (tenant, object_id, id) WHERE object_id != '';
+CREATE INDEX jobs_queued_age ON jobs (queue, created_at) WHERE status = 0;
+
+CREATE TABLE results (
+  job_id TEXT PRIMARY KEY,
+  result TEXT NOT NULL
+);
+
+CREATE TABLE attempts (
+  job_id TEXT NOT NULL,
+  n      INTEGER NOT NULL,
+  record TEXT NOT NULL,
+  PRIMARY KEY (job_id, n)
+);
+
+-- AUTOINCREMENT: seq is never reused, even after the newest events are deleted, so a stream
+-- cursor ("events after seq N") stays meaningful.
+CREATE TABLE events (
+  seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  at     INTEGER NOT NULL,
+  type   TEXT NOT NULL,
+  data   TEXT NOT NULL
+);
+CREATE INDEX events_job ON events (job_id, seq);
+
+CREATE TABLE queue_counts (
+  queue  TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  n      INTEGER NOT NULL,
+  PRIMARY KEY (queue, status)
+) WITHOUT ROWID;
+)sql"},
+};
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+Status ApplyMigrations(Connection& conn) {
+  RETURN_IF_ERROR(conn.exec("BEGIN IMMEDIATE"));
+  auto apply = [&]() -> Status {
+    RETURN_IF_ERROR(conn.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "applied_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER) * 1000))"));
+    int current = 0;
+    {
+      ASSIGN_OR_RETURN(Statement q, conn.prepare("SELECT coalesce(max(version), 0) FROM "
+                                                 "schema_migrations"));
+      ASSIGN_OR_RETURN(bool row, q.step());
+      if (row) current = static_cast<int>(q.int_at(0));
+    }
+    int newest = Migrations().empty() ? 0 : Migrations().back().version;
+    if (current > newest) {
+      return FailedPrecondition("the database has schema version " + std::to_string(current) +
+                                " but this build knows only up to " + std::to_string(newest) +
+                                ": run a newer sluice");
+    }
+    for (const Migration& m : Migrations()) {
+      if (m.version <= current) continue;
+      RETURN_IF_ERROR(conn.exec(m.sql));
+      ASSIGN_OR_RETURN(Statement record,
+                       conn.prepare("INSERT INTO schema_migrations (version) VALUES (?1)"));
+      record.bind_int(1, m.version);
+      RETURN_IF_ERROR(record.run());
+    }
+    return Status::Ok();
+  };
+  Status status = apply();
+  if (!status.ok()) {
+    (void)conn.exec("ROLLBACK");
+    return status;
+  }
+  return conn.exec("COMMIT");
+}
+
+}  // namespace sluice::sqlite

@@ -1,0 +1,153 @@
+// The Store contract: the one durable truth about jobs, their attempts, results and history.
+// Engines (store/sqlite, later store/postgres) implement it; one contract test suite runs
+// against each. Every method is thread-safe and synchronous; callers that must not block an
+// event loop go through GroupCommit (store/group_commit.h), which also batches writes.
+//
+// Guarantees every engine keeps:
+// - submit_jobs commits all its jobs in one transaction before it returns (accepted = durable).
+// - A state write by a worker is a compare-and-set on (job id, attempt, lease owner, running):
+//   a worker whose lease was lost gets kAborted and changes nothing.
+// - Reaping and expiry are guarded updates that never touch a finished job.
+// - Every state change appends a job event in the same transaction.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/job.h"
+#include "core/status.h"
+#include "core/time.h"
+
+namespace sluice {
+
+struct StoreOptions {
+  std::string data_dir;  // embedded SQLite: <data_dir>/sluice.db
+  std::string url;       // "postgres://..." for the shared store (not yet)
+  // fsync on every commit (synchronous=FULL). Off only for throwaway test stores.
+  bool durable = true;
+};
+
+struct SubmitOutcome {
+  Job job;
+  bool deduplicated = false;  // true: a job with the same dedup key existed, nothing was created
+};
+
+struct ClaimRequest {
+  std::string queue;
+  int limit = 0;
+  std::string owner;   // lease owner (node + process)
+  Millis now = 0;
+  Millis lease_until = 0;
+};
+
+enum class AttemptOutcome {
+  kDone,     // result stored, job done
+  kRetry,    // job back to queued; next attempt not before retry_at
+  kFailed,   // job failed for good
+  kReview,   // job waits for a person; the result (if any) is kept
+  kExpired,  // the deadline passed during the attempt
+};
+
+struct AttemptFinish {
+  std::string job_id;
+  int attempt = 0;
+  std::string lease_owner;
+  AttemptOutcome outcome = AttemptOutcome::kDone;
+  Millis now = 0;
+  Millis retry_at = 0;          // kRetry only
+  JobError error;               // all but kDone
+  std::string result_json;      // kDone (required), kReview (optional): the result record
+  std::string attempt_json;     // this attempt's record (outcome, model, ms, cost...)
+  double cost_usd = 0;          // this attempt's cost, added to the job's total
+};
+
+struct JobFilter {
+  std::string tenant = kDefaultTenant;
+  std::optional<JobStatus> status;
+  std::string type;
+  std::string queue;
+  std::string object_id;
+  int limit = 100;
+  std::string after;  // cursor: the last id of the previous page; pages go newest first
+};
+
+struct JobPage {
+  std::vector<Job> jobs;
+  std::string next;  // empty when there is no further page
+};
+
+struct JobEvent {
+  std::int64_t seq = 0;  // store-wide, increasing
+  std::string job_id;
+  Millis at = 0;
+  std::string type;        // "submitted", "started", "retry", "done", "failed", ...
+  std::string data_json;   // event details
+};
+
+struct QueueStats {
+  std::string queue;
+  std::array<std::int64_t, 7> by_status{};  // indexed by JobStatus
+  std::optional<Millis> oldest_queued_created_at;
+};
+
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  virtual ~Store() = default;
+
+  // True when this process is the only one using the store (the embedded engine holds a lock
+  // on its data dir): then every lease not held by this process belongs to a dead one.
+  virtual bool exclusive() const = 0;
+
+  // Inserts jobs in one transaction. Jobs must carry ids and created_at. A job whose tenant
+  // and non-empty dedup_key match an existing job is not inserted: its outcome is that job.
+  virtual Result<std::vector<SubmitOutcome>> submit_jobs(std::span<const Job> jobs) = 0;
+
+  // Leases up to `limit` due jobs of one queue: queued, run_at and next_attempt_at <= now,
+  // deadline (if any) > now; highest priority first, then oldest. Each becomes running with
+  // attempt + 1 under the given lease.
+  virtual Result<std::vector<Job>> claim_jobs(const ClaimRequest& request) = 0;
+
+  // Applies worker outcomes in one transaction. Per item: OK, or kAborted when the job is
+  // not running under that (attempt, lease owner) any more.
+  virtual Result<std::vector<Status>> finish_attempts(std::span<const AttemptFinish> items) = 0;
+
+  // Heartbeat: extends every running lease of `owner`. Returns how many it extended.
+  virtual Result<int> renew_leases(const std::string& owner, Millis lease_until) = 0;
+
+  // Graceful stop: `owner`'s running jobs go back to queued; their unfinished attempt is not
+  // counted. Returns how many.
+  virtual Result<int> release_leases(const std::string& owner, Millis now) = 0;
+
+  // Running jobs whose lease ended before `now` (their worker died): back to queued, or failed
+  // when no attempt is left. Returns the jobs after the change.
+  virtual Result<std::vector<Job>> reap_expired_leases(Millis now) = 0;
+
+  // Queued jobs whose deadline is <= now become expired. Returns them.
+  virtual Result<std::vector<Job>> expire_overdue(Millis now) = 0;
+
+  // queued/running/review → canceled. kFailedPrecondition if terminal, kNotFound if unknown.
+  virtual Result<Job> cancel_job(const std::string& tenant, const std::string& id, Millis now) = 0;
+
+  virtual Result<Job> get_job(const std::string& tenant, const std::string& id) = 0;
+  // The result record's JSON; kNotFound until the job has one.
+  virtual Result<std::string> get_result(const std::string& tenant, const std::string& id) = 0;
+  // Every attempt record of the job, oldest first.
+  virtual Result<std::vector<std::string>> get_attempts(const std::string& tenant,
+                                                        const std::string& id) = 0;
+  virtual Result<JobPage> list_jobs(const JobFilter& filter) = 0;
+  virtual Result<std::vector<JobEvent>> job_events(const std::string& tenant,
+                                                   const std::string& id) = 0;
+  // Appends an event to a job's history (webhook deliveries, notes).
+  virtual Status append_event(const std::string& job_id, Millis at, const std::string& type,
+                              const std::string& data_json) = 0;
+  virtual Result<std::vector<QueueStats>> queue_stats() = 0;
+  // Cheap round trip: the store is reachable and answers.
+  virtual Status ping() = 0;
+};
+
+}  // namespace sluice

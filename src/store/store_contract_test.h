@@ -1,0 +1,51 @@
+// The Store contract suite (store_contract_test.cc) runs against every engine. An engine's own
+// test file instantiates it with a factory:
+//
+//   INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
+//                            testing::Values(StoreEngine{"sqlite", OpenMySqliteStore}),
+//                            StoreEngineName);
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace sluice {
+
+struct StoreEngine {
+  std::string name;
+  // Opens the store kept in `dir` (a fresh temporary directory per test; the same dir again
+  // to reopen). Returns nullptr when it cannot.
+  std::function<std::unique_ptr<Store>(const std::string& dir)> open;
+};
+
+inline std::string StoreEngineName(const testing::TestParamInfo<StoreEngine>& info) {
+  return info.param.name;
+}
+
+class StoreContractTest : public testing::TestWithParam<StoreEngine> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  // Closes the store and opens it again over the same data.
+  void Reopen();
+
+  // Shorthands that fail the test on an error, to keep each test about its behaviour.
+  Job Submit(const Job& job);
+  std::vector<Job> Claim(int limit, Millis now, const std::string& owner = "node-a",
+                         const std::string& queue = "default", Millis lease_for = 30'000);
+  Status Finish(const AttemptFinish& item);
+  Job Get(const std::string& id, const std::string& tenant = kDefaultTenant);
+  // A finish item for the attempt `job` is running now (kDone carries a small result).
+  static AttemptFinish FinishOf(const Job& job, AttemptOutcome outcome, Millis now);
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,34 @@
+// What an attempt's model answer means for its job: the one place that applies the retry
+// rules of DESIGN.md. Pure: the caller passes the time and the jitter, so every branch is
+// unit-tested without a clock or a model.
+//
+//   answer valid for the schema  → done (or review when the task's review rule says so)
+//   answer invalid / garbage     → retry while attempts are left, then review (schema) or failed
+//   retryable error              → retry with exponential backoff and jitter, Retry-After
+//                                  honoured; failed when attempts or budget run out; expired
+//                                  when the next try could only start after the deadline
+//   non-retryable error          → failed at once, with the provider's message
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+#include "core/job.h"
+#include "gateway/gateway.h"
+#include "store/store.h"
+#include "worker/prepared_call.h"
+
+namespace sluice {
+
+// base * 2^(attempt-1), capped at max, scaled by (0.5 + jitter01/2): "equal jitter", so the
+// delay still grows while simultaneous failures spread out.
+Millis BackoffDelay(int attempt, Millis base, Millis max, double jitter01);
+
+// Builds the store write for one finished call of `job` (as claimed: attempt already counted).
+AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const CallResult& result,
+                            Millis now, const WorkerConfig& worker, double jitter01);
+
+// The store write for an attempt that could not even be built (see PrepareCall).
+AttemptFinish FailUnrunnable(const Job& job, const Status& why, Millis now);
+
+}  // namespace sluice

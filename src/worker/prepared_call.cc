@@ -1,0 +1,81 @@
+#include "worker/prepared_call.h"
+
+#include <boost/json.hpp>
+
+#include "gateway/gateway.h"
+#include "tasks/prompt.h"
+
+namespace sluice {
+
+namespace json = boost::json;
+
+std::string DefaultAlias(const TaskType& task, const ModelGateway& gateway) {
+  if (!task.model.empty() && gateway.has_alias(task.model)) return task.model;
+  return kLocalAlias;
+}
+
+namespace {
+
+Result<json::object> ParseObject(const std::string& text, const char* field) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return InvalidArgument(std::string(field) + " is not a JSON object", field);
+  return std::move(v.as_object());
+}
+
+Result<std::string> InputText(const json::object& input, const BlobStore& blobs) {
+  if (auto* text = input.if_contains("text"); text && text->is_string()) {
+    return std::string(text->as_string());
+  }
+  if (auto* blob = input.if_contains("blob"); blob && blob->is_string()) {
+    auto content = blobs.get(std::string(blob->as_string()));
+    if (!content.ok()) return InvalidArgument("input blob: " + content.status().message(), "input.blob");
+    return std::move(content).value();
+  }
+  return InvalidArgument("input needs text or blob", "input");
+}
+
+}  // namespace
+
+Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, const BlobStore& blobs,
+                                 const ModelGateway& gateway) {
+  PreparedCall call;
+  if (job.spec.type == kChatType) {
+    ASSIGN_OR_RETURN(call.request, ParseObject(job.spec.input_json, "request"));
+    call.alias = job.spec.model;
+    if (call.alias.empty()) {
+      if (auto* m = call.request.if_contains("model"); m && m->is_string()) {
+        call.alias = std::string(m->as_string());
+      }
+    }
+    if (!gateway.has_alias(call.alias)) call.alias = kLocalAlias;
+    return call;
+  }
+  const TaskType* task = tasks.find(job.spec.type);
+  if (!task) return InvalidArgument("task type " + job.spec.type + " is no longer in the tasks dir", "type");
+  const TaskVersion* version = task->find_version(job.spec.prompt_version);
+  if (!version) {
+    return InvalidArgument("prompt version " + job.spec.prompt_version + " of " + job.spec.type +
+                               " is no longer in the tasks dir",
+                           "prompt_version");
+  }
+  ASSIGN_OR_RETURN(json::object input, ParseObject(job.spec.input_json, "input"));
+  RenderInput render;
+  ASSIGN_OR_RETURN(render.text, InputText(input, blobs));
+  if (!job.spec.object_id.empty()) render.object_id = job.spec.object_id;
+  ASSIGN_OR_RETURN(render.metadata, ParseObject(job.spec.metadata_json, "metadata"));
+  ASSIGN_OR_RETURN(render.params, ParseObject(job.spec.params_json, "params"));
+  if (!job.spec.response_schema.empty() && job.spec.response_schema != version->schema_name()) {
+    render.schema = tasks.find_schema(job.spec.response_schema);
+    if (!render.schema) {
+      return InvalidArgument("response schema " + job.spec.response_schema + " is gone", "response_schema");
+    }
+  }
+  ASSIGN_OR_RETURN(call.request, BuildChatRequest(*version, render));
+  call.alias = job.spec.model.empty() ? DefaultAlias(*task, gateway) : job.spec.model;
+  call.schema = render.schema ? render.schema : version->schema.get();
+  call.review = version->review ? &*version->review : nullptr;
+  return call;
+}
+
+}  // namespace sluice

@@ -1,0 +1,116 @@
+#include "worker/worker.h"
+
+#include "worker/attempt_outcome.h"
+#include "worker/prepared_call.h"
+
+namespace sluice {
+
+void Worker::run(Job job) {
+  {
+    std::lock_guard lock(mu_);
+    running_[job.id] = Running{job.spec.queue};
+  }
+  d_.loop.post([this, job = std::move(job)]() mutable { Start(std::move(job)); });
+}
+
+void Worker::Start(Job job) {
+  bool abandoned;
+  {
+    std::lock_guard lock(mu_);
+    auto it = running_.find(job.id);
+    abandoned = it != running_.end() && it->second.abandoned;
+  }
+  if (abandoned) return Done(job.id, job.spec.queue);  // canceled before it started
+  Millis now = d_.clock.now();
+  if (job.spec.deadline && now >= *job.spec.deadline) {
+    AttemptFinish f = FailUnrunnable(job, InvalidArgument("the deadline passed before the call"), now);
+    f.outcome = AttemptOutcome::kExpired;
+    f.error = {"deadline_exceeded", "the deadline passed before the attempt could start"};
+    return Commit(std::move(f), job.spec.queue);
+  }
+  auto prepared = PrepareCall(job, d_.tasks, d_.blobs, d_.gateway);
+  if (!prepared.ok()) return Commit(FailUnrunnable(job, prepared.status(), now), job.spec.queue);
+
+  ModelCall call;
+  call.alias = prepared->alias;
+  call.request = prepared->request;
+  if (job.spec.deadline) call.timeout = std::max<Millis>(1, *job.spec.deadline - now);
+  // The prepared call outlives this frame: the answer arrives on another thread.
+  auto shared = std::make_shared<PreparedCall>(std::move(prepared).value());
+  auto shared_job = std::make_shared<Job>(std::move(job));
+  std::uint64_t handle = d_.gateway.call(std::move(call), [this, shared, shared_job](CallResult r) {
+    OnAnswer(*shared_job, *shared, std::move(r));
+  });
+  std::lock_guard lock(mu_);
+  if (auto it = running_.find(shared_job->id); it != running_.end()) {
+    it->second.call = handle;
+    if (it->second.abandoned && handle) d_.gateway.cancel(handle);  // canceled while starting
+  }
+}
+
+void Worker::OnAnswer(const Job& job, const PreparedCall& call, CallResult result) {
+  bool abandoned;
+  {
+    std::lock_guard lock(mu_);
+    auto it = running_.find(job.id);
+    abandoned = it == running_.end() || it->second.abandoned;
+  }
+  if (abandoned) return Done(job.id, job.spec.queue);
+  AttemptFinish f = DecideAttempt(job, call, result, d_.clock.now(), d_.config, Jitter());
+  Commit(std::move(f), job.spec.queue);
+}
+
+void Worker::Commit(AttemptFinish finish, const std::string& queue) {
+  std::string job_id = finish.job_id;
+  bool queued = d_.finisher.enqueue(std::move(finish), [this, job_id, queue](Status) {
+    // kAborted: the lease was lost (reaped, canceled); the newer owner's write stands.
+    Done(job_id, queue);
+  });
+  // Stopping: the outcome is not written; the lease is released and the job runs again.
+  if (!queued) Done(job_id, queue);
+}
+
+void Worker::Done(const std::string& job_id, const std::string& queue) {
+  {
+    std::lock_guard lock(mu_);
+    running_.erase(job_id);
+  }
+  d_.watch.notify(job_id);
+  if (slot_freed_) slot_freed_(queue);
+}
+
+void Worker::cancel(const std::string& job_id) {
+  std::uint64_t handle = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = running_.find(job_id);
+    if (it == running_.end()) return;
+    it->second.abandoned = true;
+    handle = it->second.call;
+  }
+  d_.gateway.cancel(handle);
+}
+
+void Worker::abort_all() {
+  std::vector<std::uint64_t> handles;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, r] : running_) {
+      r.abandoned = true;
+      handles.push_back(r.call);
+    }
+  }
+  for (auto h : handles) d_.gateway.cancel(h);
+}
+
+int Worker::in_flight() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(running_.size());
+}
+
+double Worker::Jitter() {
+  std::lock_guard lock(mu_);
+  return std::uniform_real_distribution<double>(0, 1)(rng_);
+}
+
+}  // namespace sluice

@@ -1,0 +1,80 @@
+// The worker runs attempts: for each claimed job it builds the model call, sends it through the
+// gateway, judges the answer (attempt_outcome.h) and writes the outcome through the group
+// committer, fenced by the job's lease. An attempt is a chain of callbacks, not a thread:
+// thousands are in flight on the event loop's few threads and the HTTP client's one.
+//
+// Cancel and stop: cancel() aborts a running job's call (its store row is already canceled);
+// stop() aborts every call of a stopping node. Neither writes an outcome: the canceled job is
+// final already, and a stopping node releases its leases so another attempt starts cleanly.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include "blobs/blob_store.h"
+#include "config/config.h"
+#include "core/job.h"
+#include "events/job_watch.h"
+#include "gateway/gateway.h"
+#include "http/event_loop.h"
+#include "scheduler/scheduler.h"
+#include "store/group_commit.h"
+#include "store/store.h"
+#include "tasks/registry.h"
+#include "worker/prepared_call.h"
+
+namespace sluice {
+
+using FinishCommitter = Batcher<AttemptFinish, Status>;
+
+struct WorkerDeps {
+  const TaskRegistry& tasks;
+  const BlobStore& blobs;
+  ModelGateway& gateway;
+  FinishCommitter& finisher;
+  http::EventLoop& loop;
+  JobWatch& watch;
+  const Clock& clock;
+  WorkerConfig config;
+};
+
+class Worker final : public JobRunner {
+ public:
+  explicit Worker(WorkerDeps deps) : d_(std::move(deps)) {}
+
+  // Told when an attempt is over and its slot is free (Scheduler::slot_freed).
+  void set_slot_freed(std::function<void(const std::string& queue)> fn) { slot_freed_ = std::move(fn); }
+
+  void run(Job job) override;
+  // Aborts the running call of a job that was just canceled. No-op when it is not running here.
+  void cancel(const std::string& job_id);
+  // Aborts every call in flight (node stopping); their jobs are left for release_leases.
+  void abort_all();
+  int in_flight() const;
+
+ private:
+  struct Running {
+    std::string queue;
+    std::uint64_t call = 0;
+    bool abandoned = false;  // canceled or stopping: write no outcome
+  };
+
+  void Start(Job job);
+  void OnAnswer(const Job& job, const PreparedCall& call, CallResult result);
+  void Commit(AttemptFinish finish, const std::string& queue);
+  void Done(const std::string& job_id, const std::string& queue);
+  double Jitter();
+
+  WorkerDeps d_;
+  std::function<void(const std::string&)> slot_freed_;
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Running> running_;  // GUARDED_BY(mu_)
+  std::mt19937_64 rng_{std::random_device{}()};       // GUARDED_BY(mu_)
+};
+
+}  // namespace sluice
