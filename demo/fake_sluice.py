@@ -49,6 +49,14 @@ def now_rfc3339():
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def seconds(duration):
+    """'250ms' / '30s' / '2m' -> seconds."""
+    for suffix, scale in (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)):
+        if duration.endswith(suffix):
+            return float(duration[:-len(suffix)]) * scale
+    return float(duration)
+
+
 def classify(text):
     low = text.lower()
     for category, words in KEYWORDS:
@@ -297,7 +305,7 @@ class Server:
                     out.append({"error": {"code": "invalid", "message": e.args[1], "field": e.args[0]}})
             h.send_json(200, {"jobs": out})
         elif method == "GET" and path == "/v1/jobs":
-            limit = int(query.get("limit", 100))
+            limit = min(int(query.get("limit", 100)), 100)   # capped, so clients must page
             with self.lock:
                 ids = sorted(self.jobs)
                 ids = [i for i in ids if i > query.get("after", "")]
@@ -307,7 +315,7 @@ class Server:
                 data = [self.public(self.jobs[i]) for i in page]
             h.send_json(200, {"data": data, "next": page[-1] if len(ids) > limit else None})
         elif method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "jobs"]:
-            wait = float(query["wait"].rstrip("s")) if query.get("wait") else 0.0
+            wait = seconds(query["wait"]) if query.get("wait") else 0.0
             deadline = time.monotonic() + wait
             with self.lock:
                 job = self.jobs.get(parts[2])

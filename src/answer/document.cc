@@ -26,7 +26,7 @@ const std::vector<std::string>& Document::informative_sentences() const {
   return Lazy(informative_, [&] {
     std::vector<std::string> kept;
     for (const std::string& s : sentences()) {
-      if (IsInformativeSentence(s)) kept.push_back(s);
+      if (IsInformativeSentence(s)) kept.push_back(StripSalutation(s));
     }
     return kept;
   });

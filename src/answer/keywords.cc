@@ -44,7 +44,7 @@ const std::vector<Group>& Groups() {
        {{"charg twice", 4}, {"charg two times", 4}, {"charg me twice", 4}, {"billed twice", 4},
         {"paid twice", 4}, {"twice", 2}, {"two times", 2}, {"double charg", 4}, {"doubl", 2},
         {"duplicat", 3}, {"same transaction", 2}, {"same payment", 2}, {"charg", 1}, {"дважды", 4},
-        {"два раза", 4}, {"двойн", 3}, {"повторн спис", 4}, {"повторн оплат", 3}, {"задвоен", 4},
+        {"два раза", 4}, {"2 раза", 4}, {"2 times", 4}, {"двойн", 3}, {"повторн спис", 4}, {"повторн оплат", 3}, {"задвоен", 4},
         {"задвоил", 4}, {"списа", 1}}},
       {{"missing_transfer", "transfer_missing", "transfer_not_received", "missing_payment", "lost_transfer",
         "transfer_issue", "transfer_problem", "transfer"},

@@ -94,7 +94,7 @@ bool ValidDate(int y, int m, int d) {
 void AddDate(std::vector<Found>& out, std::string_view text, const re2::StringPiece& span, int y,
              int m, int d) {
   if (!ValidDate(y, m, d)) return;
-  char iso[16];
+  char iso[48];
   std::snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, m, d);
   out.push_back({std::string(View(span)), iso, OffsetOf(text, span)});
 }

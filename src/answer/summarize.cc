@@ -35,7 +35,22 @@ std::string CutAtWord(std::string_view sentence, std::size_t max_chars) {
   return cut + "\u2026";
 }
 
+// First words of a salutation clause ("Dear team,", "Добрый день,").
+constexpr std::string_view kSalutationWords[] = {
+    "dear", "hello", "hi", "hey", "good", "greetings", "здравствуйте", "добрый", "доброе",
+    "доброй", "уважаемый", "уважаемая", "уважаемые", "привет"};
+
 }  // namespace
+
+std::string StripSalutation(std::string_view sentence) {
+  std::size_t comma = sentence.find(',');
+  if (comma == std::string_view::npos || comma > 60) return std::string(sentence);
+  std::vector<std::string> head = SplitWords(sentence.substr(0, comma));
+  if (head.empty() || head.size() > 3 || !In(head[0], kSalutationWords)) return std::string(sentence);
+  std::string_view rest = Trim(sentence.substr(comma + 1));
+  if (SplitWords(rest).size() < 3) return std::string(sentence);
+  return CapitalizeFirst(rest);
+}
 
 bool IsInformativeSentence(std::string_view sentence) {
   std::vector<std::string> words = SplitWords(sentence);

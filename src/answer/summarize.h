@@ -15,6 +15,10 @@ class Document;
 // ticket.", "Answer JSON.", "Кратко перескажи текст.").
 bool IsInformativeSentence(std::string_view sentence);
 
+// The sentence without a leading salutation clause: "Dear bank, I want to repay" -> "I want
+// to repay"; "Добрый день, у меня ..." -> "У меня ...". Other sentences are returned as is.
+std::string StripSalutation(std::string_view sentence);
+
 // Up to `max_sentences` informative sentences in text order, within `max_chars` code points;
 // a first sentence longer than that is cut at a word and ends with "…". With no informative
 // sentence it uses the plain ones; an empty document gives "".

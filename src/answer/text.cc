@@ -291,6 +291,20 @@ std::string TruncateCodePoints(std::string_view text, std::size_t max_code_point
   return std::string(text.substr(0, i));
 }
 
+std::string CapitalizeFirst(std::string_view text) {
+  std::string out(text);
+  if (out.empty()) return out;
+  Decoded d = DecodeAt(text, 0);
+  char32_t upper = d.cp;
+  if (d.cp >= 'a' && d.cp <= 'z') upper = d.cp - 32;
+  if (d.cp >= 0x430 && d.cp <= 0x44F) upper = d.cp - 32;
+  if (d.cp >= 0x450 && d.cp <= 0x45F) upper = d.cp - 80;
+  if (upper == d.cp) return out;
+  std::string first;
+  AppendUtf8(first, upper);
+  return first + out.substr(d.len);
+}
+
 std::string_view Trim(std::string_view text) {
   auto is_space_at_start = [&](std::size_t& len) {
     if (text.empty()) return false;

@@ -41,6 +41,9 @@ std::size_t CodePointCount(std::string_view text);
 // The first `max_code_points` code points of `text`, never splitting one.
 std::string TruncateCodePoints(std::string_view text, std::size_t max_code_points);
 
+// `text` with its first letter in upper case (ASCII and Cyrillic).
+std::string CapitalizeFirst(std::string_view text);
+
 // Trims ASCII whitespace and NBSP from both ends.
 std::string_view Trim(std::string_view text);
 

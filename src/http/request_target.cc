@@ -16,7 +16,7 @@ bool DecodeRequestTarget(std::string_view target, std::string& path,
   }
   const boost::urls::url_view& url = *parsed;
   path = url.path();
-  if (path.empty()) path = "/";
+  if (path.empty()) path.push_back('/');  // not `= "/"`: GCC 12 -Wrestrict false positive
   query.clear();
   if (url.has_query()) {
     for (auto param : url.params()) {

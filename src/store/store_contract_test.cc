@@ -123,11 +123,8 @@ Job StoreContractTest::Submit(const Job& job) {
 
 std::vector<Job> StoreContractTest::Claim(int limit, Millis now, const std::string& owner,
                                           const std::string& queue, Millis lease_for) {
-  return ValueOf(store_->claim_jobs(ClaimRequest{.queue = queue,
-                                                 .limit = limit,
-                                                 .owner = owner,
-                                                 .now = now,
-                                                 .lease_until = now + lease_for}));
+  return ValueOf(store_->claim_jobs(ClaimRequest{
+      .queue = queue, .limit = limit, .owner = owner, .now = now, .lease_until = now + lease_for}));
 }
 
 Status StoreContractTest::Finish(const AttemptFinish& item) {
@@ -241,8 +238,7 @@ TEST_P(StoreContractTest, DedupKeyReturnsTheExistingJob) {
   ASSERT_EQ(outcomes.size(), 1u);
   EXPECT_TRUE(outcomes[0].deduplicated);
   EXPECT_EQ(outcomes[0].job.id, "job_first");
-  EXPECT_EQ(store_->get_job(kDefaultTenant, "job_second").status().code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(store_->get_job(kDefaultTenant, "job_second").status().code(), StatusCode::kNotFound);
   // Also once the first has finished: one key, one job, one result.
   Job claimed = Claim(1, kT0).at(0);
   ASSERT_TRUE(Finish(FinishOf(claimed, AttemptOutcome::kDone, kT0 + 1)).ok());
@@ -550,32 +546,33 @@ TEST_P(StoreContractTest, ReleaseRequeuesWithoutCountingTheAttempt) {
 }
 
 TEST_P(StoreContractTest, ReapRequeuesOnlyRunningJobsWhoseLeaseEnded) {
-  std::vector<Job> batch = {NewJob("job_dead"), NewJob("job_alive"), NewJob("job_done"),
-                            NewJob("job_edge"), NewJob("job_queued")};
+  // Ids in claim order (same priority and due: by id).
+  std::vector<Job> batch = {NewJob("job_1dead"), NewJob("job_2alive"), NewJob("job_3done"),
+                            NewJob("job_4edge"), NewJob("job_5queued")};
   ASSERT_TRUE(store_->submit_jobs(batch).ok());
-  Claim(1, kT0, "node-dead", "default", 100);      // job_dead: lease until kT0+100
-  Claim(1, kT0, "node-alive", "default", 10'000);  // job_alive
+  Claim(1, kT0, "node-dead", "default", 100);      // job_1dead: lease until kT0+100
+  Claim(1, kT0, "node-alive", "default", 10'000);  // job_2alive
   Job done = Claim(1, kT0, "node-x", "default", 100).at(0);
   ASSERT_TRUE(Finish(FinishOf(done, AttemptOutcome::kDone, kT0 + 1)).ok());
-  Claim(1, kT0, "node-edge", "default", 500);  // job_edge: lease until exactly kT0+500
+  Claim(1, kT0, "node-edge", "default", 500);  // job_4edge: lease until exactly kT0+500
 
   std::vector<Job> reaped = ValueOf(store_->reap_expired_leases(kT0 + 500));
-  EXPECT_THAT(Ids(reaped), ElementsAre("job_dead"));
+  EXPECT_THAT(Ids(reaped), ElementsAre("job_1dead"));
   ASSERT_EQ(reaped.size(), 1u);
   EXPECT_EQ(reaped[0].status, JobStatus::kQueued);
   EXPECT_EQ(reaped[0].attempt, 1);  // the lost attempt counts
   EXPECT_EQ(reaped[0].lease_owner, "");
-  ExpectSameJob(reaped[0], Get("job_dead"));
+  ExpectSameJob(reaped[0], Get("job_1dead"));
 
-  EXPECT_EQ(Get("job_alive").status, JobStatus::kRunning);
-  EXPECT_EQ(Get("job_edge").status, JobStatus::kRunning);
-  EXPECT_EQ(Get("job_done").status, JobStatus::kDone);
-  EXPECT_EQ(Get("job_queued").status, JobStatus::kQueued);
+  EXPECT_EQ(Get("job_2alive").status, JobStatus::kRunning);
+  EXPECT_EQ(Get("job_4edge").status, JobStatus::kRunning);
+  EXPECT_EQ(Get("job_3done").status, JobStatus::kDone);
+  EXPECT_EQ(Get("job_5queued").status, JobStatus::kQueued);
   // Long after: still never touches the finished or queued ones.
   std::vector<Job> later = ValueOf(store_->reap_expired_leases(kT0 + 1'000'000));
-  EXPECT_THAT(Ids(later), ElementsAre("job_alive", "job_edge"));
-  EXPECT_EQ(Get("job_done").status, JobStatus::kDone);
-  EXPECT_EQ(Get("job_queued").attempt, 0);
+  EXPECT_THAT(Ids(later), ElementsAre("job_2alive", "job_4edge"));
+  EXPECT_EQ(Get("job_3done").status, JobStatus::kDone);
+  EXPECT_EQ(Get("job_5queued").attempt, 0);
 }
 
 TEST_P(StoreContractTest, ReapFailsAJobWithNoAttemptLeft) {
@@ -600,8 +597,7 @@ TEST_P(StoreContractTest, AZombieWorkerCannotFinishAReapedAttempt) {
   Job zombie = Claim(1, kT0, "node-old", "default", 10).at(0);
   ASSERT_EQ(ValueOf(store_->reap_expired_leases(kT0 + 20)).size(), 1u);
   Job fresh = Claim(1, kT0 + 30, "node-new").at(0);
-  EXPECT_EQ(Finish(FinishOf(zombie, AttemptOutcome::kDone, kT0 + 40)).code(),
-            StatusCode::kAborted);
+  EXPECT_EQ(Finish(FinishOf(zombie, AttemptOutcome::kDone, kT0 + 40)).code(), StatusCode::kAborted);
   EXPECT_TRUE(Finish(FinishOf(fresh, AttemptOutcome::kDone, kT0 + 41)).ok());
 }
 
@@ -659,8 +655,7 @@ TEST_P(StoreContractTest, CancelRefusesTerminalAndUnknownJobs) {
   job.spec.tenant = "acme";
   Submit(job);
   EXPECT_EQ(store_->cancel_job("other", "job_a", kT0).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store_->cancel_job("acme", "job_missing", kT0).status().code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(store_->cancel_job("acme", "job_missing", kT0).status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(store_->cancel_job("acme", "job_a", kT0).ok());
   Status again = store_->cancel_job("acme", "job_a", kT0 + 1).status();
   EXPECT_EQ(again.code(), StatusCode::kFailedPrecondition);
@@ -822,8 +817,8 @@ TEST_P(StoreContractTest, QueueStatsMatchARecountAfterEveryKindOfChange) {
   std::vector<Job> batch;
   for (int i = 0; i < 12; ++i) {
     Job job = NewJob("job_" + std::to_string(10 + i), i % 3);
-    if (i == 11) job.spec.deadline = kT0 + 1;
-    job.spec.max_attempts = i == 10 ? 1 : 3;
+    if (i == 9) job.spec.deadline = kT0 + 1;  // priority 0: still queued when it passes
+    job.spec.max_attempts = i == 4 ? 1 : 3;   // claimed first, then reaped: fails
     batch.push_back(job);
   }
   ASSERT_TRUE(store_->submit_jobs(batch).ok());
@@ -852,9 +847,12 @@ TEST_P(StoreContractTest, QueueStatsMatchARecountAfterEveryKindOfChange) {
   EXPECT_EQ(stats[0].by_status, recount);
   EXPECT_GT(recount[static_cast<int>(JobStatus::kQueued)], 0);
   EXPECT_GT(recount[static_cast<int>(JobStatus::kExpired)], 0);
+  EXPECT_EQ(recount[static_cast<int>(JobStatus::kFailed)], 2);
 }
 
-TEST_P(StoreContractTest, Ping) { EXPECT_TRUE(store_->ping().ok()); }
+TEST_P(StoreContractTest, Ping) {
+  EXPECT_TRUE(store_->ping().ok());
+}
 
 TEST_P(StoreContractTest, EverythingSurvivesAReopen) {
   Job a = NewJob("job_a");

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct StoreEngine {
   // to reopen). Returns nullptr when it cannot.
   std::function<std::unique_ptr<Store>(const std::string& dir)> open;
 };
+
+inline void PrintTo(const StoreEngine& engine, std::ostream* os) {
+  *os << engine.name;
+}
 
 inline std::string StoreEngineName(const testing::TestParamInfo<StoreEngine>& info) {
   return info.param.name;

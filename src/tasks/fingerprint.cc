@@ -1,8 +1,7 @@
 #include "tasks/fingerprint.h"
 
-#include <cstdio>
-
 #include <boost/json.hpp>
+#include <cstdio>
 
 #include "tasks/registry.h"
 
@@ -77,8 +76,8 @@ Status CheckFingerprints(const TaskRegistry& registry,
     if (v == nullptr) {
       problem = key + " was used but is no longer defined";
     } else if (v->fingerprint != fingerprint) {
-      problem = key + " was edited after use (recorded " + fingerprint + ", now " +
-                v->fingerprint + ")";
+      problem =
+          key + " was edited after use (recorded " + fingerprint + ", now " + v->fingerprint + ")";
     } else {
       continue;
     }

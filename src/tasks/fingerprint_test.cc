@@ -1,11 +1,11 @@
 #include "tasks/fingerprint.h"
 
-#include <fstream>
-#include <sstream>
-
-#include <boost/json.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <sstream>
 
 #include "tasks/registry.h"
 #include "tasks/test_util.h"
@@ -30,7 +30,8 @@ TaskVersion Sample() {
   v.system = "You sort tickets.";
   v.user = "Ticket: {{text}}";
   v.params = json::parse(R"({"temperature": 0})").as_object();
-  json::value doc = json::parse(R"({"type": "object", "properties": {"confidence": {"type": "number"}}})");
+  json::value doc =
+      json::parse(R"({"type": "object", "properties": {"confidence": {"type": "number"}}})");
   v.schema = std::make_shared<const ResponseSchema>(
       ResponseSchema{"s_v1", doc, *SchemaValidator::Compile(doc)});
   v.review = ReviewRule{"confidence", 0.6};
@@ -68,8 +69,10 @@ TEST(VersionFingerprintTest, ChangesWithAnyContent) {
   EXPECT_TRUE(differs([](TaskVersion& v) { v.mask_pii = true; }));
   EXPECT_TRUE(differs([](TaskVersion& v) { v.schema = nullptr; }));
   EXPECT_TRUE(differs([](TaskVersion& v) {
-    json::value doc = json::parse(R"({"type": "object", "properties": {"confidence": {"type": "integer"}}})");
-    v.schema = std::make_shared<const ResponseSchema>(ResponseSchema{"s_v1", doc, *SchemaValidator::Compile(doc)});
+    json::value doc =
+        json::parse(R"({"type": "object", "properties": {"confidence": {"type": "integer"}}})");
+    v.schema = std::make_shared<const ResponseSchema>(
+        ResponseSchema{"s_v1", doc, *SchemaValidator::Compile(doc)});
   }));
   // Text moved from one template to the other is a different prompt.
   EXPECT_TRUE(differs([](TaskVersion& v) {

@@ -1,8 +1,7 @@
 #include "tasks/json_text.h"
 
-#include <charconv>
-
 #include <boost/json.hpp>
+#include <charconv>
 
 namespace sluice {
 

@@ -3,9 +3,8 @@
 // writes compact JSON with every double in its shortest round-trip decimal form ("0.5").
 #pragma once
 
-#include <string>
-
 #include <boost/json/value.hpp>
+#include <string>
 
 namespace sluice {
 

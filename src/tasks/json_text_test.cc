@@ -1,7 +1,8 @@
 #include "tasks/json_text.h"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 
 namespace sluice {
 namespace {

@@ -1,9 +1,8 @@
 #include "tasks/prompt.h"
 
 #include <algorithm>
-#include <cctype>
-
 #include <boost/json.hpp>
+#include <cctype>
 
 #include "tasks/json_text.h"
 

@@ -8,12 +8,11 @@
 // expanded again: input that contains "{{x}}" reaches the model literally.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "core/status.h"
 #include "tasks/task_type.h"
@@ -34,11 +33,11 @@ Result<std::string> RenderTemplate(std::string_view tmpl, const boost::json::obj
 
 // What one job brings to its prompt.
 struct RenderInput {
-  std::string text;                       // the input text (after PII masking, if any)
-  std::optional<std::string> object_id;   // absent: {{object_id}} is a missing variable
+  std::string text;                      // the input text (after PII masking, if any)
+  std::optional<std::string> object_id;  // absent: {{object_id}} is a missing variable
   boost::json::object metadata;
-  boost::json::object params;             // the job's params, over the version's
-  std::string model;                      // provider model id for "model"; "" leaves it out
+  boost::json::object params;  // the job's params, over the version's
+  std::string model;           // provider model id for "model"; "" leaves it out
   // The job's response_schema when it differs from the version's; null = the version's.
   const ResponseSchema* schema = nullptr;
 };

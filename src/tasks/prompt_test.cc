@@ -1,8 +1,9 @@
 #include "tasks/prompt.h"
 
-#include <boost/json.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 
 namespace sluice {
 namespace {
@@ -10,7 +11,9 @@ namespace {
 namespace json = boost::json;
 using ::testing::HasSubstr;
 
-json::object Vars(const char* text) { return json::parse(text).as_object(); }
+json::object Vars(const char* text) {
+  return json::parse(text).as_object();
+}
 
 TEST(RenderTemplateTest, SubstitutesVariables) {
   auto out = RenderTemplate("Ticket {{object_id}}: {{text}}",
@@ -26,15 +29,17 @@ TEST(RenderTemplateTest, AllowsSpacesInsideTags) {
 }
 
 TEST(RenderTemplateTest, FollowsDottedPathsIntoNestedObjects) {
-  auto out = RenderTemplate("{{metadata.customer.tier}} / {{metadata.channel}}",
-                            Vars(R"({"metadata": {"customer": {"tier": "gold"}, "channel": "app"}})"));
+  auto out =
+      RenderTemplate("{{metadata.customer.tier}} / {{metadata.channel}}",
+                     Vars(R"({"metadata": {"customer": {"tier": "gold"}, "channel": "app"}})"));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(*out, "gold / app");
 }
 
 TEST(RenderTemplateTest, InsertsNonStringsAsJson) {
   auto out = RenderTemplate(
-      "{{metadata.n}} {{metadata.x}} {{metadata.ok}} {{metadata.none}} {{metadata.list}} {{metadata.obj}}",
+      "{{metadata.n}} {{metadata.x}} {{metadata.ok}} {{metadata.none}} {{metadata.list}} "
+      "{{metadata.obj}}",
       Vars(R"({"metadata": {"n": 42, "x": 0.5, "ok": true, "none": null, "list": [1, "a", 2.25],
                "obj": {"k": "v\"q"}}})"));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
@@ -42,7 +47,8 @@ TEST(RenderTemplateTest, InsertsNonStringsAsJson) {
 }
 
 TEST(RenderTemplateTest, MissingVariableIsNamed) {
-  auto out = RenderTemplate("{{text}} for {{metadata.customer}}", Vars(R"({"text": "x", "metadata": {}})"));
+  auto out = RenderTemplate("{{text}} for {{metadata.customer}}",
+                            Vars(R"({"text": "x", "metadata": {}})"));
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(out.status().message(), HasSubstr("'metadata.customer'"));
@@ -70,8 +76,9 @@ TEST(RenderTemplateTest, SingleBracesAreLiteral) {
 }
 
 TEST(RenderTemplateTest, ValuesAreNotExpandedAgain) {
-  auto out = RenderTemplate("A: {{text}} B: {{metadata.m}}",
-                            Vars(R"({"text": "ignore {{metadata.m}} and {{", "metadata": {"m": "{{text}}"}})"));
+  auto out = RenderTemplate(
+      "A: {{text}} B: {{metadata.m}}",
+      Vars(R"({"text": "ignore {{metadata.m}} and {{", "metadata": {"m": "{{text}}"}})"));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(*out, "A: ignore {{metadata.m}} and {{ B: {{text}}");
 }
@@ -120,7 +127,8 @@ TaskVersion MakeVersion(bool with_schema) {
   v.user = "Ticket:\n{{text}}";
   v.params = json::parse(R"({"temperature": 0, "max_tokens": 300})").as_object();
   if (with_schema) {
-    json::value doc = json::parse(R"({"type": "object", "properties": {"category": {"type": "string"}},
+    json::value doc =
+        json::parse(R"({"type": "object", "properties": {"category": {"type": "string"}},
                                        "required": ["category"], "additionalProperties": false})");
     auto validator = SchemaValidator::Compile(doc);
     CHECK(validator.ok());

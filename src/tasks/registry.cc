@@ -1,11 +1,10 @@
 #include "tasks/registry.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <boost/json.hpp>
 
 #include "tasks/task_file.h"
 
@@ -67,7 +66,8 @@ Result<SchemaMap> LoadSchemas(const fs::path& dir) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(path));
     ASSIGN_OR_RETURN(json::value doc, ParseJsonFile(path, text));
     Result<SchemaValidator> validator = SchemaValidator::Compile(doc);
-    if (!validator.ok()) return InvalidArgument(path.string() + ": " + validator.status().message());
+    if (!validator.ok())
+      return InvalidArgument(path.string() + ": " + validator.status().message());
     schemas.emplace(name, std::make_shared<const ResponseSchema>(
                               ResponseSchema{name, std::move(doc), std::move(*validator)}));
   }

@@ -1,10 +1,10 @@
 #include "tasks/registry.h"
 
-#include <set>
-
-#include <boost/json.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <set>
 
 #include "tasks/prompt.h"
 #include "tasks/test_util.h"
@@ -27,7 +27,8 @@ constexpr const char* kScoreSchema = R"({
 TEST(RegistryTest, LoadsTheBundledTaskTypes) {
   auto reg = TaskRegistry::Load(testing::BundledTasksDir());
   ASSERT_TRUE(reg.ok()) << reg.status().ToString();
-  EXPECT_EQ(reg->names(), (std::vector<std::string>{"classify_ticket", "extract_fields", "summarize"}));
+  EXPECT_EQ(reg->names(),
+            (std::vector<std::string>{"classify_ticket", "extract_fields", "summarize"}));
   EXPECT_EQ(reg->find("no_such_task"), nullptr);
 
   const TaskType* classify = reg->find("classify_ticket");
@@ -52,8 +53,8 @@ TEST(RegistryTest, LoadsTheBundledTaskTypes) {
   EXPECT_TRUE(v2.mask_pii);
   EXPECT_EQ(v2.params.at("temperature"), json::value(0));
   EXPECT_EQ(json::parse(v2.params_json), json::value(v2.params));
-  for (const char* category : {"double_charge", "missing_transfer", "early_repayment", "card_blocked",
-                               "login_problem", "phone_change", "fraud", "other"}) {
+  for (const char* category : {"double_charge", "missing_transfer", "early_repayment",
+                               "card_blocked", "login_problem", "phone_change", "fraud", "other"}) {
     EXPECT_THAT(v2.system, HasSubstr(std::string("- ") + category + ":"));
   }
 
@@ -181,7 +182,7 @@ TEST(RegistryTest, PipelineNamesPlainTaskTypes) {
 // One malformed tasks dir: the file that breaks it, and what the error must say.
 struct BadCase {
   const char* label;
-  const char* file;       // relative to the tasks dir
+  const char* file;  // relative to the tasks dir
   const char* text;
   std::vector<const char*> expected;  // substrings of the message
   const char* other_file = nullptr;   // a second file the case needs, if any
@@ -209,83 +210,144 @@ TEST_P(RegistryErrorTest, NamesTheFileAndTheKey) {
 INSTANTIATE_TEST_SUITE_P(
     MalformedFiles, RegistryErrorTest,
     ::testing::Values(
-        BadCase{"missing name", "bad.toml", "queue = \"default\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
+        BadCase{"missing name",
+                "bad.toml",
+                "queue = \"default\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
                 {"name: missing"}},
-        BadCase{"name differs from file", "bad.toml", "name = \"other\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
+        BadCase{"name differs from file",
+                "bad.toml",
+                "name = \"other\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
                 {"bad.toml:1: name:", "must equal the file name 'bad'"}},
-        BadCase{"reserved name", "chat.toml", "name = \"chat\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
+        BadCase{"reserved name",
+                "chat.toml",
+                "name = \"chat\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
                 {"name:", "reserved"}},
-        BadCase{"no versions", "bad.toml", "name = \"bad\"\nqueue = \"default\"\n",
+        BadCase{"no versions",
+                "bad.toml",
+                "name = \"bad\"\nqueue = \"default\"\n",
                 {"version: no versions"}},
-        BadCase{"version not an array of tables", "bad.toml", "name = \"bad\"\nversion = \"v1\"\n",
+        BadCase{"version not an array of tables",
+                "bad.toml",
+                "name = \"bad\"\nversion = \"v1\"\n",
                 {"bad.toml:2: version:", "array of tables"}},
-        BadCase{"duplicate version id", "bad.toml",
-                "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"a\"\n[[version]]\nid = \"v1\"\nuser = \"b\"\n",
+        BadCase{"duplicate version id",
+                "bad.toml",
+                "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"a\"\n[[version]]\nid = "
+                "\"v1\"\nuser = \"b\"\n",
                 {"bad.toml:6: version[2].id:", "duplicate version id 'v1' (also version[1])"}},
-        BadCase{"version without id", "bad.toml", "name = \"bad\"\n[[version]]\nuser = \"a\"\n",
+        BadCase{"version without id",
+                "bad.toml",
+                "name = \"bad\"\n[[version]]\nuser = \"a\"\n",
                 {"version[1].id: missing"}},
-        BadCase{"invalid version id", "bad.toml", "name = \"bad\"\n[[version]]\nid = \"v/1\"\nuser = \"a\"\n",
+        BadCase{"invalid version id",
+                "bad.toml",
+                "name = \"bad\"\n[[version]]\nid = \"v/1\"\nuser = \"a\"\n",
                 {"version[1].id:", "not a valid id"}},
-        BadCase{"version without user", "bad.toml", "name = \"bad\"\n[[version]]\nid = \"v1\"\nsystem = \"s\"\n",
+        BadCase{"version without user",
+                "bad.toml",
+                "name = \"bad\"\n[[version]]\nid = \"v1\"\nsystem = \"s\"\n",
                 {"version[1].user: missing"}},
-        BadCase{"unknown schema", "bad.toml",
+        BadCase{"unknown schema",
+                "bad.toml",
                 "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\nschema = \"nope_v1\"\n",
                 {"bad.toml:5: version[1].schema:", "unknown schema 'nope_v1'"}},
-        BadCase{"bad duration", "bad.toml", "name = \"bad\"\ndeadline_in = \"ten minutes\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
+        BadCase{"bad duration",
+                "bad.toml",
+                "name = \"bad\"\ndeadline_in = \"ten minutes\"\n[[version]]\nid = \"v1\"\nuser = "
+                "\"x\"\n",
                 {"bad.toml:2: deadline_in:"}},
-        BadCase{"duration not a string", "bad.toml", "name = \"bad\"\nrun_in = 30\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
+        BadCase{"duration not a string",
+                "bad.toml",
+                "name = \"bad\"\nrun_in = 30\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
                 {"run_in:", "duration"}},
-        BadCase{"zero deadline", "bad.toml", "name = \"bad\"\ndeadline_in = \"0s\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
+        BadCase{"zero deadline",
+                "bad.toml",
+                "name = \"bad\"\ndeadline_in = \"0s\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
                 {"deadline_in:", "longer than zero"}},
-        BadCase{"unknown top-level key", "bad.toml", "name = \"bad\"\nqueeu = \"urgent\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
+        BadCase{"unknown top-level key",
+                "bad.toml",
+                "name = \"bad\"\nqueeu = \"urgent\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
                 {"bad.toml:2: queeu: unknown key"}},
-        BadCase{"unknown version key", "bad.toml",
+        BadCase{"unknown version key",
+                "bad.toml",
                 "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\ntemprature = 0\n",
                 {"bad.toml:5: version[1].temprature: unknown key"}},
-        BadCase{"unknown review key", "bad.toml",
+        BadCase{"unknown review key",
+                "bad.toml",
                 "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\nschema = \"score_v1\"\n"
                 "review = {field = \"confidence\", below = 0.5, above = 0.9}\n",
                 {"version[1].review.above: unknown key"}},
-        BadCase{"wrong type", "bad.toml", "name = \"bad\"\nmax_attempts = \"3\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
+        BadCase{"wrong type",
+                "bad.toml",
+                "name = \"bad\"\nmax_attempts = \"3\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
                 {"max_attempts:", "integer from 1 to 100"}},
-        BadCase{"max_attempts out of range", "bad.toml", "name = \"bad\"\nmax_attempts = 0\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
+        BadCase{"max_attempts out of range",
+                "bad.toml",
+                "name = \"bad\"\nmax_attempts = 0\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
                 {"max_attempts:"}},
-        BadCase{"mask_pii not a bool", "bad.toml", "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\nmask_pii = \"yes\"\n",
+        BadCase{"mask_pii not a bool",
+                "bad.toml",
+                "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\nmask_pii = \"yes\"\n",
                 {"version[1].mask_pii:", "true or false"}},
-        BadCase{"not TOML", "bad.toml", "name = \"bad\"\n[[version]\nid = 1\n", {"bad.toml:2:", "not valid TOML"}},
-        BadCase{"unclosed tag", "bad.toml", "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"{{text\"\n",
+        BadCase{"not TOML",
+                "bad.toml",
+                "name = \"bad\"\n[[version]\nid = 1\n",
+                {"bad.toml:2:", "not valid TOML"}},
+        BadCase{"unclosed tag",
+                "bad.toml",
+                "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"{{text\"\n",
                 {"bad.toml:4: version[1].user:", "unclosed"}},
-        BadCase{"unknown variable", "bad.toml", "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"{{txt}}\"\n",
+        BadCase{"unknown variable",
+                "bad.toml",
+                "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"{{txt}}\"\n",
                 {"version[1].user:", "{{txt}}"}},
-        BadCase{"reserved param", "bad.toml",
-                "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\nparams = {model = \"gpt\"}\n",
-                {"version[1].params.model:"}},
-        BadCase{"review without schema", "bad.toml",
-                "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\nreview = {field = \"confidence\", below = 0.5}\n",
+        BadCase{
+            "reserved param",
+            "bad.toml",
+            "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\nparams = {model = \"gpt\"}\n",
+            {"version[1].params.model:"}},
+        BadCase{"review without schema",
+                "bad.toml",
+                "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\nreview = {field = "
+                "\"confidence\", below = 0.5}\n",
                 {"version[1].review:", "needs a schema"}},
-        BadCase{"review on a field the schema lacks", "bad.toml",
+        BadCase{"review on a field the schema lacks",
+                "bad.toml",
                 "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\nschema = \"score_v1\"\n"
                 "review = {field = \"certainty\", below = 0.5}\n",
                 {"version[1].review.field:", "no property 'certainty'"}},
-        BadCase{"review without below", "bad.toml",
+        BadCase{"review without below",
+                "bad.toml",
                 "name = \"bad\"\n[[version]]\nid = \"v1\"\nuser = \"x\"\nschema = \"score_v1\"\n"
                 "review = {field = \"confidence\"}\n",
                 {"version[1].review.below: missing"}},
-        BadCase{"schema not JSON", "schemas/broken_v1.json", "{\n  \"type\": \"object\",\n  \"properties\": {,}\n}\n",
+        BadCase{"schema not JSON",
+                "schemas/broken_v1.json",
+                "{\n  \"type\": \"object\",\n  \"properties\": {,}\n}\n",
                 {"broken_v1.json:3:", "not valid JSON"}},
         BadCase{"schema not an object", "schemas/broken_v1.json", "[1, 2]", {"must be an object"}},
-        BadCase{"schema invalid", "schemas/broken_v1.json", R"({"type": "object", "required": 7})",
+        BadCase{"schema invalid",
+                "schemas/broken_v1.json",
+                R"({"type": "object", "required": 7})",
                 {"invalid JSON Schema"}},
-        BadCase{"unknown pipeline step", "bad.toml", "name = \"bad\"\nsteps = [\"good\", \"missing\"]\n",
+        BadCase{"unknown pipeline step",
+                "bad.toml",
+                "name = \"bad\"\nsteps = [\"good\", \"missing\"]\n",
                 {"steps: unknown task type 'missing'"}},
-        BadCase{"nested pipeline", "bad.toml", "name = \"bad\"\nsteps = [\"inner\"]\n",
-                {"'inner' is itself a pipeline"}, "inner.toml", "name = \"inner\"\nsteps = [\"good\"]\n"},
-        BadCase{"steps and versions", "bad.toml",
+        BadCase{"nested pipeline",
+                "bad.toml",
+                "name = \"bad\"\nsteps = [\"inner\"]\n",
+                {"'inner' is itself a pipeline"},
+                "inner.toml",
+                "name = \"inner\"\nsteps = [\"good\"]\n"},
+        BadCase{"steps and versions",
+                "bad.toml",
                 "name = \"bad\"\nsteps = [\"good\"]\n[[version]]\nid = \"v1\"\nuser = \"x\"\n",
                 {"steps:", "not both"}}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       std::string name;
-      for (char c : std::string(info.param.label)) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      for (char c : std::string(info.param.label))
+        name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
       return name;
     });
 

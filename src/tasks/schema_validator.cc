@@ -6,19 +6,20 @@
 #include "tasks/schema_validator.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cctype>
 #include <cstdlib>
 #include <exception>
+#include <locale>
+#include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
-
-#include <boost/json.hpp>
 #include <valijson/adapters/boost_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
+#include <vector>
 
 #include "tasks/json_text.h"
 
@@ -38,22 +39,36 @@ constexpr size_t kMaxListedViolations = 3;
 // Values quoted in messages are cut to this many characters.
 constexpr size_t kMaxQuotedChars = 40;
 
+// The first kMaxQuotedChars bytes of `text`, cut back to a whole UTF-8 character so that the
+// message stays valid UTF-8 (it may end up in a JSON error), with "..." when something was cut.
+std::string Shorten(std::string_view text) {
+  if (text.size() <= kMaxQuotedChars) return std::string(text);
+  size_t end = kMaxQuotedChars;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end)) + "...";
+}
+
 std::string Quote(const json::value& v) {
-  std::string s = v.is_string() ? "'" + std::string(v.get_string()) + "'" : JsonText(v);
-  if (s.size() > kMaxQuotedChars) s = s.substr(0, kMaxQuotedChars) + "...";
-  return s;
+  return v.is_string() ? "'" + Shorten(v.get_string()) + "'" : Shorten(JsonText(v));
 }
 
 const char* KindName(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "boolean";
     case json::kind::int64:
-    case json::kind::uint64: return "integer";
-    case json::kind::double_: return "number";
-    case json::kind::string: return "string";
-    case json::kind::array: return "array";
-    case json::kind::object: return "object";
+    case json::kind::uint64:
+      return "integer";
+    case json::kind::double_:
+      return "number";
+    case json::kind::string:
+      return "string";
+    case json::kind::array:
+      return "array";
+    case json::kind::object:
+      return "object";
   }
   return "value";
 }
@@ -143,7 +158,7 @@ const json::value* SchemaMember(const json::value* schema, std::string_view key)
 
 // One violation, in words a person (or a model asked to fix its answer) can act on.
 struct Violation {
-  std::string path;     // "" for the document itself
+  std::string path;  // "" for the document itself
   std::string problem;
   bool wrong_type = false;
 
@@ -151,7 +166,7 @@ struct Violation {
 };
 
 Violation Describe(const valijson::ValidationResults::Error& error, const json::value& doc,
-                     const json::value& schema) {
+                   const json::value& schema) {
   Location loc = Locate(doc, schema, error.context);
   const std::string& what = error.description;
   std::string path = loc.path;
@@ -170,20 +185,20 @@ Violation Describe(const valijson::ValidationResults::Error& error, const json::
     }
   } else if (StartsWith(what, "Value type not permitted") && loc.value) {
     const json::value* t = SchemaMember(loc.schema, "type");
-    std::string expected = t == nullptr         ? "another type"
-                           : t->is_array()      ? JoinValues(t->get_array(), " or ")
-                           : t->is_string()     ? std::string(t->get_string())
-                                                : JsonText(*t);
+    std::string expected = t == nullptr     ? "another type"
+                           : t->is_array()  ? JoinValues(t->get_array(), " or ")
+                           : t->is_string() ? std::string(t->get_string())
+                                            : JsonText(*t);
     problem = "expected " + expected + ", got " + KindName(*loc.value);
     wrong_type = true;
   } else if (StartsWith(what, "Expected number less than") && loc.value) {
     const json::value* max = SchemaMember(loc.schema, "maximum");
-    problem = "value " + Quote(*loc.value) + " is above the maximum" +
-              (max ? " " + JsonText(*max) : "");
+    problem =
+        "value " + Quote(*loc.value) + " is above the maximum" + (max ? " " + JsonText(*max) : "");
   } else if (StartsWith(what, "Expected number greater than") && loc.value) {
     const json::value* min = SchemaMember(loc.schema, "minimum");
-    problem = "value " + Quote(*loc.value) + " is below the minimum" +
-              (min ? " " + JsonText(*min) : "");
+    problem =
+        "value " + Quote(*loc.value) + " is below the minimum" + (min ? " " + JsonText(*min) : "");
   } else {
     problem = what;
   }
@@ -216,6 +231,21 @@ std::vector<Violation> Violations(const valijson::ValidationResults& results,
   return kept;
 }
 
+// libstdc++ fills std::ctype<char>'s narrow() cache lazily, one byte at a time, from whichever
+// thread asks first (GCC bug 77704). The bytes written are always the same, but it is a data
+// race, and std::regex compiling valijson "pattern" constraints in concurrent Validate calls
+// hits it. Filling the whole cache once, before any validation, leaves nothing to write.
+void PrimeCtypeNarrowCache() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const auto& ctype = std::use_facet<std::ctype<char>>(std::locale());
+    char in[256];
+    char out[256];
+    for (int i = 0; i < 256; ++i) in[i] = static_cast<char>(i);
+    ctype.narrow(in, in + sizeof in, '\0', out);
+  });
+}
+
 }  // namespace
 
 SchemaValidator::SchemaValidator(std::shared_ptr<const Compiled> compiled)
@@ -225,6 +255,7 @@ Result<SchemaValidator> SchemaValidator::Compile(const json::value& schema) {
   if (!schema.is_object()) {
     return InvalidArgument(std::string("a JSON Schema must be an object, not ") + KindName(schema));
   }
+  PrimeCtypeNarrowCache();
   auto compiled = std::make_shared<Compiled>();
   compiled->document = schema;
   try {
@@ -237,7 +268,9 @@ Result<SchemaValidator> SchemaValidator::Compile(const json::value& schema) {
   return SchemaValidator(std::move(compiled));
 }
 
-const json::value& SchemaValidator::schema() const { return compiled_->document; }
+const json::value& SchemaValidator::schema() const {
+  return compiled_->document;
+}
 
 Status SchemaValidator::Validate(const json::value& doc) const {
   // A Validator per call: valijson's Validator caches compiled regexes in a plain map, so
@@ -304,9 +337,8 @@ Result<json::value> ParseModelJson(std::string_view text) {
     ec = fenced_ec;
     body = inner;
   }
-  std::string start(body.substr(0, kMaxQuotedChars));
-  if (body.size() > kMaxQuotedChars) start += "...";
-  return InvalidArgument("model answer is not valid JSON (" + ec.message() + "): '" + start + "'");
+  return InvalidArgument("model answer is not valid JSON (" + ec.message() + "): '" +
+                         Shorten(body) + "'");
 }
 
 }  // namespace sluice

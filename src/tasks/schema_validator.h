@@ -3,10 +3,9 @@
 // every job that names it.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <memory>
 #include <string_view>
-
-#include <boost/json/value.hpp>
 
 #include "core/status.h"
 
@@ -20,7 +19,8 @@ class SchemaValidator {
 
   // OK when `doc` satisfies the schema. Otherwise InvalidArgument whose message lists the first
   // few violations with their JSON paths, e.g.
-  //   "category: value 'refund' not in enum [double_charge, ...]; urgent: expected boolean, got string"
+  //   "category: value 'refund' not in enum [double_charge, ...]; urgent: expected boolean, got
+  //   string"
   // and whose field() is the path of the first one ("" for the document itself).
   // Thread-safe: any number of threads may validate against one SchemaValidator at once.
   Status Validate(const boost::json::value& doc) const;

@@ -1,12 +1,12 @@
 #include "tasks/schema_validator.h"
 
-#include <atomic>
-#include <thread>
-#include <vector>
-
-#include <boost/json.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <thread>
+#include <vector>
 
 namespace sluice {
 namespace {
@@ -35,13 +35,17 @@ SchemaValidator Ticket() {
   return *v;
 }
 
-Status Check(const char* doc) { return Ticket().Validate(json::parse(doc)); }
+Status Check(const char* doc) {
+  return Ticket().Validate(json::parse(doc));
+}
 
 TEST(SchemaValidatorTest, AcceptsAValidAnswer) {
-  EXPECT_TRUE(Check(R"({"category": "fraud", "urgent": true, "confidence": 0.9, "summary": "s"})").ok());
+  EXPECT_TRUE(
+      Check(R"({"category": "fraud", "urgent": true, "confidence": 0.9, "summary": "s"})").ok());
   // An integer is a number; a nullable field may be null.
   EXPECT_TRUE(Check(R"({"category": "other", "urgent": false, "confidence": 1, "summary": "",
-                        "amount": null, "tags": [], "ref": "AB12"})").ok());
+                        "amount": null, "tags": [], "ref": "AB12"})")
+                  .ok());
 }
 
 TEST(SchemaValidatorTest, KeepsTheSchemaDocument) {
@@ -61,7 +65,8 @@ TEST(SchemaValidatorTest, TypeViolation) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), "urgent: expected boolean, got string");
   EXPECT_EQ(s.field(), "urgent");
-  Status nullable = Check(R"({"category": "fraud", "urgent": true, "confidence": 0.9, "summary": "s",
+  Status nullable =
+      Check(R"({"category": "fraud", "urgent": true, "confidence": 0.9, "summary": "s",
                               "amount": "12.50"})");
   EXPECT_EQ(nullable.message(), "amount: expected number or null, got string");
 }
@@ -81,9 +86,11 @@ TEST(SchemaValidatorTest, AdditionalProperty) {
 }
 
 TEST(SchemaValidatorTest, RangeViolations) {
-  Status high = Check(R"({"category": "fraud", "urgent": true, "confidence": 1.5, "summary": "s"})");
+  Status high =
+      Check(R"({"category": "fraud", "urgent": true, "confidence": 1.5, "summary": "s"})");
   EXPECT_EQ(high.message(), "confidence: value 1.5 is above the maximum 1");
-  Status low = Check(R"({"category": "fraud", "urgent": true, "confidence": -0.25, "summary": "s"})");
+  Status low =
+      Check(R"({"category": "fraud", "urgent": true, "confidence": -0.25, "summary": "s"})");
   EXPECT_EQ(low.message(), "confidence: value -0.25 is below the minimum 0");
 }
 
@@ -137,7 +144,8 @@ TEST(SchemaValidatorTest, RejectsSchemasThatAreNotSchemas) {
   ASSERT_FALSE(bad_required.ok());
   EXPECT_EQ(bad_required.status().code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(SchemaValidator::Compile(json::parse(R"({"type": 5})")).ok());
-  EXPECT_FALSE(SchemaValidator::Compile(json::parse(R"({"$ref": "http://example.com/s.json"})")).ok());
+  EXPECT_FALSE(
+      SchemaValidator::Compile(json::parse(R"({"$ref": "http://example.com/s.json"})")).ok());
 }
 
 // Many threads validating against one compiled schema, including a "pattern" (whose regex
@@ -169,9 +177,9 @@ TEST(ParseModelJsonTest, ParsesPlainJson) {
 }
 
 TEST(ParseModelJsonTest, ToleratesFences) {
-  for (const char* text : {"```json\n{\"a\": 1}\n```", "```\n{\"a\": 1}\n```\n", "```JSON {\"a\": 1}```",
-                           "Here is the result:\n```json\n{\"a\": 1}\n```\nLet me know!",
-                           "```json\n{\"a\": 1}\n"}) {
+  for (const char* text :
+       {"```json\n{\"a\": 1}\n```", "```\n{\"a\": 1}\n```\n", "```JSON {\"a\": 1}```",
+        "Here is the result:\n```json\n{\"a\": 1}\n```\nLet me know!", "```json\n{\"a\": 1}\n"}) {
     auto v = ParseModelJson(text);
     ASSERT_TRUE(v.ok()) << text << ": " << v.status().ToString();
     EXPECT_EQ(*v, json::parse(R"({"a": 1})")) << text;
@@ -201,6 +209,25 @@ TEST(ParseModelJsonTest, FailsClearlyOnGarbage) {
   EXPECT_THAT(prose.status().message(), HasSubstr("not valid JSON"));
   EXPECT_THAT(prose.status().message(), HasSubstr("'I am sorry, I cannot help with that requ...'"));
   EXPECT_THAT(ParseModelJson("").status().message(), HasSubstr("empty"));
+}
+
+// Quotes are cut to a length, but never inside a UTF-8 character: messages end up in JSON.
+TEST(ParseModelJsonTest, QuotesCutAtCharacterBoundaries) {
+  // Cyrillic letters are 2 bytes: byte 40 falls inside the "у" of "могу".
+  auto v = ParseModelJson("1Ой, извините, я не могу ответить на этот вопрос");
+  ASSERT_FALSE(v.ok());
+  const std::string& m = v.status().message();
+  EXPECT_THAT(m, HasSubstr("'1Ой, извините, я не мог...'"));
+  boost::system::error_code ec;
+  json::parse(json::serialize(json::value(m)), ec);
+  EXPECT_FALSE(ec);
+}
+
+TEST(SchemaValidatorTest, LongValuesAreShortenedInMessages) {
+  Status s = Check(R"({"category": "очень-длинная-категория-которой-нет-в-списке", "urgent": true,
+                       "confidence": 0.9, "summary": "s"})");
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("value 'очень-длинная-категор...' not in enum"));
 }
 
 }  // namespace

@@ -1,13 +1,13 @@
 #include "tasks/task_file.h"
 
+#include <toml++/toml.h>
+
+#include <boost/json.hpp>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <set>
 #include <sstream>
-
-#include <boost/json.hpp>
-#include <toml++/toml.h>
 
 #include "tasks/fingerprint.h"
 #include "tasks/prompt.h"
@@ -45,9 +45,13 @@ class TableReader {
   }
 
   Status Error(const toml::node* at, std::string_view key, const std::string& problem) const {
+    // A key that is absent has no line of its own: point at its [[version]] header, but not
+    // at line 1 for a top-level key, which would suggest that line is at fault.
     std::string where = file_;
-    const toml::source_region& src = at ? at->source() : table_.source();
-    if (src.begin.line > 0) where += ":" + std::to_string(src.begin.line);
+    const toml::node* line_of = at != nullptr ? at : prefix_.empty() ? nullptr : &table_;
+    if (line_of != nullptr && line_of->source().begin.line > 0) {
+      where += ":" + std::to_string(line_of->source().begin.line);
+    }
     return InvalidArgument(where + ": " + Path(key) + ": " + problem);
   }
 
@@ -57,7 +61,8 @@ class TableReader {
 
   Status String(std::string_view key, std::string& out, bool required) {
     const toml::node* n = Get(key);
-    if (n == nullptr) return required ? Error(nullptr, key, "missing (a string is required)") : Status::Ok();
+    if (n == nullptr)
+      return required ? Error(nullptr, key, "missing (a string is required)") : Status::Ok();
     if (!n->is_string()) return Error(n, key, "must be a string");
     out = **n->as_string();
     return Status::Ok();
@@ -91,7 +96,8 @@ class TableReader {
 
   Status Number(std::string_view key, double& out, bool required) {
     const toml::node* n = Get(key);
-    if (n == nullptr) return required ? Error(nullptr, key, "missing (a number is required)") : Status::Ok();
+    if (n == nullptr)
+      return required ? Error(nullptr, key, "missing (a number is required)") : Status::Ok();
     if (n->is_integer()) {
       out = static_cast<double>(**n->as_integer());
     } else if (n->is_floating_point() && std::isfinite(**n->as_floating_point())) {
@@ -177,7 +183,8 @@ Status ReadParams(TableReader& r, TaskVersion& v) {
   if (!n->is_table()) return r.Error(n, "params", "must be a table, like {temperature = 0}");
   for (const auto& [key, item] : *n->as_table()) {
     std::string path = "params." + std::string(key.str());
-    if (IsReservedParam(key.str())) return r.Error(&item, path, "is set by the server, not by params");
+    if (IsReservedParam(key.str()))
+      return r.Error(&item, path, "is set by the server, not by params");
     Result<json::value> value = TomlToJson(item);
     if (!value.ok()) return r.Error(&item, path, value.status().message());
     v.params[key.str()] = std::move(*value);
@@ -190,13 +197,15 @@ Status ReadParams(TableReader& r, TaskVersion& v) {
 Status ReadReview(TableReader& r, std::string_view prefix, TaskVersion& v) {
   const toml::node* n = r.Get("review");
   if (n == nullptr) return Status::Ok();
-  if (!n->is_table()) return r.Error(n, "review", "must be a table, like {field = \"confidence\", below = 0.6}");
+  if (!n->is_table())
+    return r.Error(n, "review", "must be a table, like {field = \"confidence\", below = 0.6}");
   TableReader review(r.file(), *n->as_table(), std::string(prefix) + ".review");
   ReviewRule rule;
   RETURN_IF_ERROR(review.String("field", rule.field, true));
   RETURN_IF_ERROR(review.Number("below", rule.below, true));
   RETURN_IF_ERROR(review.CheckNoUnknownKeys());
-  if (!v.schema) return r.Error(n, "review", "needs a schema (a review rule reads the answer's fields)");
+  if (!v.schema)
+    return r.Error(n, "review", "needs a schema (a review rule reads the answer's fields)");
   const json::value& doc = v.schema->document;
   const json::object* props = doc.is_object() && doc.get_object().contains("properties") &&
                                       doc.get_object().at("properties").is_object()
@@ -267,7 +276,8 @@ Status ReadSteps(TableReader& r, TaskType& type) {
   const toml::node* n = r.Get("steps");
   if (n == nullptr) return Status::Ok();
   const toml::array* arr = n->as_array();
-  if (arr == nullptr || arr->empty()) return r.Error(n, "steps", "must be a non-empty array of task type names");
+  if (arr == nullptr || arr->empty())
+    return r.Error(n, "steps", "must be a non-empty array of task type names");
   for (const toml::node& step : *arr) {
     if (!step.is_string()) return r.Error(&step, "steps", "must hold task type names (strings)");
     type.steps.push_back(**step.as_string());
@@ -277,7 +287,9 @@ Status ReadSteps(TableReader& r, TaskType& type) {
 
 }  // namespace
 
-bool IsValidTaskName(std::string_view name) { return IsNameChars(name, false); }
+bool IsValidTaskName(std::string_view name) {
+  return IsNameChars(name, false);
+}
 
 Result<TaskType> ParseTaskFile(const std::string& path, std::string_view text,
                                const SchemaMap& schemas) {
@@ -299,8 +311,9 @@ Result<TaskType> ParseTaskFile(const std::string& path, std::string_view text,
   }
   if (!IsValidTaskName(type.name) || type.name == "chat") {
     return r.Error(name_node, "name",
-                   "'" + type.name + "' is not a valid task type name (letters, digits, _ -; "
-                   "\"chat\" is reserved)");
+                   "'" + type.name +
+                       "' is not a valid task type name (letters, digits, _ -; "
+                       "\"chat\" is reserved)");
   }
   RETURN_IF_ERROR(r.String("description", type.description, false));
   RETURN_IF_ERROR(r.NonEmptyString("queue", type.queue));
@@ -319,7 +332,8 @@ Result<TaskType> ParseTaskFile(const std::string& path, std::string_view text,
                    "no versions: add at least one [[version]] (or `steps` for a pipeline)");
   }
   if (!type.versions.empty() && !type.steps.empty()) {
-    return r.Error(root.get("steps"), "steps", "a pipeline has steps instead of versions, not both");
+    return r.Error(root.get("steps"), "steps",
+                   "a pipeline has steps instead of versions, not both");
   }
   return type;
 }

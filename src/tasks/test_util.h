@@ -16,7 +16,8 @@ namespace sluice::testing {
 inline std::string BundledTasksDir() {
   std::filesystem::path dir = std::filesystem::path(__FILE__).parent_path();
   while (!dir.empty() && dir != dir.root_path()) {
-    if (std::filesystem::exists(dir / "tasks" / "classify_ticket.toml")) return (dir / "tasks").string();
+    if (std::filesystem::exists(dir / "tasks" / "classify_ticket.toml"))
+      return (dir / "tasks").string();
     dir = dir.parent_path();
   }
   CHECK(false && "no tasks/classify_ticket.toml above the source file");
@@ -51,8 +52,9 @@ class ScratchDir {
 
   // Copies every file of `dir` (recursively) into this one.
   void CopyFrom(const std::string& dir) const {
-    std::filesystem::copy(dir, path_, std::filesystem::copy_options::recursive |
-                                          std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy(dir, path_,
+                          std::filesystem::copy_options::recursive |
+                              std::filesystem::copy_options::overwrite_existing);
   }
 
  private:

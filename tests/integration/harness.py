@@ -333,10 +333,12 @@ def _toml_value(value):
 
 def to_toml(doc):
     """Writes a config document: top-level dicts become [tables], top-level lists of dicts
-    become [[arrays of tables]], anything deeper is written inline. None values are skipped."""
+    become [[arrays of tables]], anything deeper is written inline. None values and empty
+    top-level lists are skipped."""
+    doc = {k: v for k, v in doc.items() if v is not None and not (isinstance(v, (list, tuple)) and not v)}
     lines = []
     for key, value in doc.items():
-        if value is None or isinstance(value, dict):
+        if isinstance(value, dict):
             continue
         if isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) for v in value):
             continue
@@ -533,7 +535,7 @@ class Process:
             except OSError:
                 continue
             body = "\n".join(text.splitlines()[-lines:]).strip()
-            if body:
+            if any(line and not line.startswith("==== start ") for line in body.splitlines()):
                 parts.append("---- %s %s (%s) ----\n%s" % (self.name, label, path, body))
         return "\n".join(parts)
 
@@ -689,6 +691,7 @@ class Server(Process):
         return [self.bin, "serve", "--config", self.config_path] + [str(a) for a in self.extra_args]
 
     def _spawn(self):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.write_config()   # after a port change the listen address changes with it
         super()._spawn()
 

@@ -11,9 +11,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
   sqlite3* db = nullptr;
   // NOMUTEX: every connection is used by one thread at a time (see the header), so SQLite's
   // own per-connection mutex would only cost time.
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -35,8 +34,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
     RETURN_IF_ERROR(wal.run());
   }
   // In WAL mode synchronous=FULL syncs the log on every commit: accepted means durable.
-  RETURN_IF_ERROR(conn->exec(options.durable ? "PRAGMA synchronous = FULL"
-                                             : "PRAGMA synchronous = OFF"));
+  RETURN_IF_ERROR(
+      conn->exec(options.durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF"));
   RETURN_IF_ERROR(conn->exec("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768"));
   if (options.read_only) RETURN_IF_ERROR(conn->exec("PRAGMA query_only = 1"));
   return conn;
@@ -72,7 +71,9 @@ Result<Statement> Connection::prepare(const char* sql) {
   return Statement(this, &cached);
 }
 
-int Connection::changes() const { return sqlite3_changes(db_); }
+int Connection::changes() const {
+  return sqlite3_changes(db_);
+}
 
 Status Connection::error(int rc, std::string_view context) const {
   std::string message(context);
@@ -122,7 +123,9 @@ void Statement::bind_text(int index, std::string_view value) {
         SQLITE_OK);
 }
 
-void Statement::bind_null(int index) { CHECK(sqlite3_bind_null(stmt_, index) == SQLITE_OK); }
+void Statement::bind_null(int index) {
+  CHECK(sqlite3_bind_null(stmt_, index) == SQLITE_OK);
+}
 
 void Statement::bind_int(int index, const std::optional<std::int64_t>& value) {
   if (value) {
@@ -157,15 +160,21 @@ Status Statement::run() {
   }
 }
 
-void Statement::reset() { sqlite3_reset(stmt_); }
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+}
 
 bool Statement::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-std::int64_t Statement::int_at(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::int_at(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
-double Statement::real_at(int column) const { return sqlite3_column_double(stmt_, column); }
+double Statement::real_at(int column) const {
+  return sqlite3_column_double(stmt_, column);
+}
 
 std::string Statement::text_at(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));

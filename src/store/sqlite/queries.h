@@ -66,7 +66,8 @@ inline constexpr char kClaimCandidates[] =
 inline constexpr auto kStartAttempt = JoinSql(
     "UPDATE jobs SET status = 1, attempt = attempt + 1, lease_owner = ?2, lease_until = ?3, "
     "started_at = coalesce(started_at, ?4), next_attempt_at = NULL "
-    "WHERE rowid = ?1 AND status = 0 RETURNING ", kJobColumns);
+    "WHERE rowid = ?1 AND status = 0 RETURNING ",
+    kJobColumns);
 
 // --- finish: compare-and-set on (id, attempt, lease owner, running) ---
 // ?1 id, ?2 attempt, ?3 lease owner, ?4 new status, ?5 finished_at (NULL: not finished),
@@ -106,16 +107,19 @@ inline constexpr auto kReapExpiredLeases = JoinSql(
     "error_message = CASE WHEN attempt < max_attempts THEN error_message "
     "ELSE 'the lease of attempt ' || attempt || ' expired and no attempt is left' END, "
     "lease_owner = '', lease_until = 0 "
-    "WHERE status = 1 AND lease_until < ?1 RETURNING ", kJobColumns);
+    "WHERE status = 1 AND lease_until < ?1 RETURNING ",
+    kJobColumns);
 inline constexpr auto kExpireOverdue = JoinSql(
     "UPDATE jobs SET status = 5, finished_at = ?1, error_code = 'deadline_exceeded', "
     "error_message = 'the deadline passed before the job could run' "
-    "WHERE status = 0 AND deadline <= ?1 RETURNING ", kJobColumns);
+    "WHERE status = 0 AND deadline <= ?1 RETURNING ",
+    kJobColumns);
 inline constexpr char kJobStatusAndQueue[] =
     "SELECT status, queue FROM jobs WHERE id = ?1 AND tenant = ?2";
 inline constexpr auto kCancelJob = JoinSql(
     "UPDATE jobs SET status = 6, finished_at = ?3, lease_owner = '', lease_until = 0 "
-    "WHERE id = ?1 AND tenant = ?2 AND status IN (0, 1, 4) RETURNING ", kJobColumns);
+    "WHERE id = ?1 AND tenant = ?2 AND status IN (0, 1, 4) RETURNING ",
+    kJobColumns);
 
 // --- reads ---
 inline constexpr auto kGetJob =

@@ -36,18 +36,25 @@ Status CheckSubmittable(const Job& job) {
   if (job.created_at <= 0) {
     return InvalidArgument("job " + job.id + " needs created_at", "created_at");
   }
-  if (job.spec.tenant.empty()) return InvalidArgument("job " + job.id + " needs a tenant", "tenant");
+  if (job.spec.tenant.empty()) {
+    return InvalidArgument("job " + job.id + " needs a tenant", "tenant");
+  }
   if (job.spec.queue.empty()) return InvalidArgument("job " + job.id + " needs a queue", "queue");
   return Status::Ok();
 }
 
 JobStatus StatusAfter(AttemptOutcome outcome) {
   switch (outcome) {
-    case AttemptOutcome::kDone: return JobStatus::kDone;
-    case AttemptOutcome::kRetry: return JobStatus::kQueued;
-    case AttemptOutcome::kFailed: return JobStatus::kFailed;
-    case AttemptOutcome::kReview: return JobStatus::kReview;
-    case AttemptOutcome::kExpired: return JobStatus::kExpired;
+    case AttemptOutcome::kDone:
+      return JobStatus::kDone;
+    case AttemptOutcome::kRetry:
+      return JobStatus::kQueued;
+    case AttemptOutcome::kFailed:
+      return JobStatus::kFailed;
+    case AttemptOutcome::kReview:
+      return JobStatus::kReview;
+    case AttemptOutcome::kExpired:
+      return JobStatus::kExpired;
   }
   CHECK(false);
   return JobStatus::kFailed;
@@ -55,11 +62,16 @@ JobStatus StatusAfter(AttemptOutcome outcome) {
 
 const char* EventTypeOf(AttemptOutcome outcome) {
   switch (outcome) {
-    case AttemptOutcome::kDone: return "done";
-    case AttemptOutcome::kRetry: return "retry";
-    case AttemptOutcome::kFailed: return "failed";
-    case AttemptOutcome::kReview: return "review";
-    case AttemptOutcome::kExpired: return "expired";
+    case AttemptOutcome::kDone:
+      return "done";
+    case AttemptOutcome::kRetry:
+      return "retry";
+    case AttemptOutcome::kFailed:
+      return "failed";
+    case AttemptOutcome::kReview:
+      return "review";
+    case AttemptOutcome::kExpired:
+      return "expired";
   }
   return "unknown";
 }
@@ -110,6 +122,7 @@ Result<std::vector<Job>> CollectJobs(Statement& q) {
 Result<std::vector<SubmitOutcome>> SqliteStore::submit_jobs(std::span<const Job> jobs) {
   for (const Job& job : jobs) RETURN_IF_ERROR(CheckSubmittable(job));
   std::vector<SubmitOutcome> outcomes;
+  if (jobs.empty()) return outcomes;
   outcomes.reserve(jobs.size());
 
   std::lock_guard lock(write_mu_);
@@ -208,6 +221,7 @@ Result<std::vector<Job>> SqliteStore::claim_jobs(const ClaimRequest& request) {
 
 Result<std::vector<Status>> SqliteStore::finish_attempts(std::span<const AttemptFinish> items) {
   std::vector<Status> outcomes;
+  if (items.empty()) return outcomes;
   outcomes.reserve(items.size());
   std::lock_guard lock(write_mu_);
   WriteTxn txn(*writer_);
@@ -309,8 +323,7 @@ Result<int> SqliteStore::release_leases(const std::string& owner, Millis now) {
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.step());
       if (!row) break;
-      released.push_back({q.text_at(0), q.text_at(1), q.text_at(2),
-                          static_cast<int>(q.int_at(3))});
+      released.push_back({q.text_at(0), q.text_at(1), q.text_at(2), static_cast<int>(q.int_at(3))});
     }
   }
   for (const Released& job : released) {
@@ -334,10 +347,8 @@ Result<std::vector<Job>> SqliteStore::reap_expired_leases(Millis now) {
     ASSIGN_OR_RETURN(reaped, CollectJobs(q));
   }
   for (const Job& job : reaped) {
-    std::string data = EventData()
-                           .add("attempt", job.attempt)
-                           .add("next", JobStatusName(job.status))
-                           .str();
+    std::string data =
+        EventData().add("attempt", job.attempt).add("next", JobStatusName(job.status)).str();
     RETURN_IF_ERROR(txn.event(job.id, job.spec.tenant, now, "lease_expired", data));
     if (job.status == JobStatus::kFailed) {
       // Failing is a state change of its own: whoever follows "failed" events sees it too.

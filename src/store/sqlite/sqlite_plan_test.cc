@@ -74,14 +74,20 @@ class SqlitePlanTest : public testing::Test {
       jobs.push_back(job);
     }
     ASSERT_TRUE(store_->submit_jobs(jobs).ok());
-    auto claimed = store_->claim_jobs(ClaimRequest{
-        .queue = "default", .limit = 800, .owner = "w", .now = kT0 + 10'000, .lease_until = kT0 + 20'000});
+    auto claimed = store_->claim_jobs(ClaimRequest{.queue = "default",
+                                                   .limit = 800,
+                                                   .owner = "w",
+                                                   .now = kT0 + 10'000,
+                                                   .lease_until = kT0 + 20'000});
     ASSERT_TRUE(claimed.ok());
     std::vector<AttemptFinish> done;
     for (std::size_t i = 0; i < 600 && i < claimed->size(); ++i) {
       const Job& job = (*claimed)[i];
-      done.push_back(AttemptFinish{.job_id = job.id, .attempt = job.attempt, .lease_owner = "w",
-                                   .now = kT0 + 11'000, .result_json = "{}"});
+      done.push_back(AttemptFinish{.job_id = job.id,
+                                   .attempt = job.attempt,
+                                   .lease_owner = "w",
+                                   .now = kT0 + 11'000,
+                                   .result_json = "{}"});
     }
     ASSERT_TRUE(store_->finish_attempts(done).ok());
     ASSERT_EQ(sqlite3_exec(db_, "ANALYZE", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -96,7 +102,9 @@ class SqlitePlanTest : public testing::Test {
     // index (deadline included), so it reads no table row for a candidate.
     std::vector<std::string> claim = Plan(sqlite::kClaimCandidates);
     EXPECT_THAT(claim, uses("jobs_claim")) << testing::PrintToString(claim);
-    EXPECT_THAT(claim, Contains(HasSubstr("COVERING INDEX jobs_claim (queue=? AND priority=? AND due_at<?)")))
+    EXPECT_THAT(
+        claim,
+        Contains(HasSubstr("COVERING INDEX jobs_claim (queue=? AND priority=? AND due_at<?)")))
         << testing::PrintToString(claim);
     EXPECT_THAT(Plan(sqlite::kNextQueuedPriority), uses("jobs_claim"));
     EXPECT_THAT(Plan(sqlite::kFindByDedupKey.data()), uses("jobs_dedup"));
@@ -118,7 +126,9 @@ class SqlitePlanTest : public testing::Test {
   sqlite3* db_ = nullptr;
 };
 
-TEST_F(SqlitePlanTest, HotQueriesUseTheirIndexOnAnEmptyDatabase) { ExpectIndexedPlans(); }
+TEST_F(SqlitePlanTest, HotQueriesUseTheirIndexOnAnEmptyDatabase) {
+  ExpectIndexedPlans();
+}
 
 TEST_F(SqlitePlanTest, HotQueriesUseTheirIndexAfterAnalyze) {
   PopulateAndAnalyze();

@@ -26,7 +26,9 @@ constexpr std::size_t kMaxIdleReaders = 8;
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
-Status JobNotFound(const std::string& id) { return NotFound("job " + id + " not found"); }
+Status JobNotFound(const std::string& id) {
+  return NotFound("job " + id + " not found");
+}
 
 }  // namespace
 
@@ -60,7 +62,8 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const StoreOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
                    Connection::Open(path, ConnectionOptions{.durable = options.durable}));
   RETURN_IF_ERROR(sqlite::ApplyMigrations(*writer));
-  return std::unique_ptr<Store>(new SqliteStore(std::move(path), std::move(lock), std::move(writer)));
+  return std::unique_ptr<Store>(
+      new SqliteStore(std::move(path), std::move(lock), std::move(writer)));
 }
 
 SqliteStore::SqliteStore(std::string db_path, sqlite::DataDirLock lock,
@@ -84,9 +87,9 @@ Result<SqliteStore::Reader> SqliteStore::reader() {
     }
   }
   // Durability is the writer's business: a reader never commits anything.
-  ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
-                   Connection::Open(db_path_, ConnectionOptions{.durable = false,
-                                                                .read_only = true}));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> conn,
+      Connection::Open(db_path_, ConnectionOptions{.durable = false, .read_only = true}));
   return Reader(this, std::move(conn));
 }
 

@@ -6,8 +6,11 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "store/sqlite/migrations.h"
 #include "store/store_contract_test.h"
@@ -132,6 +135,78 @@ TEST_F(SqliteStoreTest, RunsInWalMode) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+// Writers serialize on one connection while readers use the pool; every thread sees its own
+// writes, and the totals add up when all are done.
+TEST_F(SqliteStoreTest, ConcurrentReadersAndWritersStayConsistent) {
+  auto opened = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+  constexpr Millis kNow = 1'800'000'000'000;
+  constexpr int kWriters = 3;
+  constexpr int kRounds = 60;
+  std::atomic<int> errors{0};
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      std::string owner = "node-" + std::to_string(w);
+      std::string queue = "q" + std::to_string(w);
+      for (int round = 0; round < kRounds; ++round) {
+        std::vector<Job> jobs(5);
+        for (int i = 0; i < 5; ++i) {
+          jobs[i].id = "job_" + std::to_string(w) + "_" + std::to_string(round * 5 + i);
+          jobs[i].created_at = kNow;
+          jobs[i].spec.queue = queue;
+        }
+        if (!store.submit_jobs(jobs).ok()) ++errors;
+        auto mine = store.get_job(kDefaultTenant, jobs[4].id);  // read your own write
+        if (!mine.ok()) ++errors;
+        auto claimed = store.claim_jobs(ClaimRequest{
+            .queue = queue, .limit = 3, .owner = owner, .now = kNow, .lease_until = kNow + 1000});
+        if (!claimed.ok()) {
+          ++errors;
+          continue;
+        }
+        std::vector<AttemptFinish> done;
+        for (const Job& job : *claimed) {
+          done.push_back(AttemptFinish{.job_id = job.id,
+                                       .attempt = job.attempt,
+                                       .lease_owner = owner,
+                                       .now = kNow + 1,
+                                       .result_json = "{}"});
+        }
+        auto finished = store.finish_attempts(done);
+        if (!finished.ok()) ++errors;
+        for (const Status& s : *finished) {
+          if (!s.ok()) ++errors;
+        }
+      }
+    });
+  }
+  for (int r = 0; r < 3; ++r) {
+    threads.emplace_back([&] {
+      while (writing.load()) {
+        if (!store.queue_stats().ok() || !store.list_jobs(JobFilter{.limit = 20}).ok() ||
+            !store.ping().ok()) {
+          ++errors;
+        }
+      }
+    });
+  }
+  for (int w = 0; w < kWriters; ++w) threads[w].join();
+  writing = false;
+  for (std::size_t t = kWriters; t < threads.size(); ++t) threads[t].join();
+  EXPECT_EQ(errors.load(), 0);
+
+  auto stats = store.queue_stats();
+  ASSERT_TRUE(stats.ok());
+  ASSERT_EQ(stats->size(), static_cast<std::size_t>(kWriters));
+  for (const QueueStats& q : *stats) {
+    EXPECT_EQ(q.by_status[static_cast<int>(JobStatus::kDone)], 3 * kRounds) << q.queue;
+    EXPECT_EQ(q.by_status[static_cast<int>(JobStatus::kQueued)], 2 * kRounds) << q.queue;
+  }
 }
 
 }  // namespace
