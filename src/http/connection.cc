@@ -71,12 +71,17 @@ void ServerShared::unlink(Connection* c) {
 }
 
 void ServerShared::stop_connections() {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (Connection* c = live_; c != nullptr; c = c->next_) {
-    // A connection whose last reference is being dropped is still listed until its
-    // destructor takes mu_; lock() then yields null and it is skipped.
-    if (auto conn = c->weak_from_this().lock()) conn->stop_when_idle();
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Connection* c = live_; c != nullptr; c = c->next_) {
+      // A connection whose last reference is being dropped is still listed until its
+      // destructor takes mu_; lock() then yields null and it is skipped.
+      if (auto conn = c->weak_from_this().lock()) live.push_back(std::move(conn));
+    }
   }
+  // Outside mu_: dropping what may be the last reference runs ~Connection, which takes it.
+  for (auto& conn : live) conn->stop_when_idle();
 }
 
 // ---- Connection: lifetime --------------------------------------------------------------
@@ -441,7 +446,14 @@ void Connection::finish_stream() {
 }
 
 void Connection::abandon() {
-  if (phase_ == Phase::kHandling || phase_ == Phase::kStreaming) close_now(false);
+  if (phase_ == Phase::kHandling) {
+    close_now(false);
+  } else if (phase_ == Phase::kStreaming) {
+    // What was written still goes out; without the last chunk the client sees a cut stream.
+    keep_alive_ = false;
+    phase_ = Phase::kFlushing;
+    flush();
+  }
 }
 
 void Connection::reset() {

@@ -14,7 +14,8 @@ namespace asio = boost::asio;
 Responder::Impl::~Impl() {
   if (state.load(std::memory_order_acquire) == kDone) return;
   // The last copy went away unanswered (or mid-stream): nothing will ever answer this request.
-  asio::dispatch(conn->strand(), [c = conn] { c->abandon(); });
+  // Posted, so that stream chunks queued before the drop still go out first.
+  asio::post(conn->strand(), [c = conn] { c->abandon(); });
 }
 
 // send() dispatches rather than posts: a handler that answers at once is already running on
@@ -31,11 +32,11 @@ void Responder::send(Response response) const {
 void Responder::abort() const {
   if (!impl_) return;
   if (impl_->state.exchange(Impl::kDone) == Impl::kDone) return;
-  asio::dispatch(impl_->conn->strand(), [c = impl_->conn] { c->reset(); });
+  asio::post(impl_->conn->strand(), [c = impl_->conn] { c->reset(); });
 }
 
-// The stream calls post, never dispatch, so that they reach the strand in the order they were
-// made even when some are made on the strand and some elsewhere.
+// The stream calls (and abort and drop) post, never dispatch, so that they reach the strand in
+// the order they were made even when some are made on the strand and some elsewhere.
 void Responder::start_stream(int status, std::string content_type, Headers headers) const {
   if (!impl_) return;
   std::uint8_t expected = Impl::kFresh;

@@ -70,7 +70,7 @@ TEST_F(DecideAttemptTest, ValidAnswerIsDoneWithAResultRecord) {
   EXPECT_EQ(f.attempt, 1);
   json::value result = json::parse(f.result_json);
   EXPECT_EQ(result.at("output").at("category"), "double_charge");
-  EXPECT_EQ(result.at("prompt_version"), job_.spec.prompt_version);
+  EXPECT_EQ(result.at("prompt_version").as_string(), job_.spec.prompt_version);
   EXPECT_EQ(result.at("response_schema"), "ticket_class_v1");
   EXPECT_EQ(result.at("usage").at("total_tokens"), 120);
   EXPECT_EQ(result.at("queue_ms"), 400);
