@@ -7,7 +7,11 @@
 //   (enum fields by keyword match on the user text, string fields by sentence extraction or by
 //   pattern: dates, amounts, phones, emails, IBANs, contract numbers; numbers and booleans
 //   from cues in the text);
-// - otherwise: an extractive summary of the last user message.
+// - with response_format json_object: {"answer": "<the summary below>"};
+// - otherwise: an extractive summary of the last user message (its first one to three
+//   informative sentences: no greetings, sign-offs, or instructions to the model).
+// The text answered about is the last user message (string content, or the text parts of an
+// array of content parts). schema_filler.h tells how each kind of field is filled.
 // Deterministic: the same request gives the same answer.
 #pragma once
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "answer/text.h"
 
@@ -18,22 +19,32 @@ const std::vector<Cue>& FraudCueTable() {
   static const std::vector<Cue> cues = {
       {"fraud", 5}, {"scam", 5}, {"stolen", 4}, {"stole", 4}, {"steal", 3}, {"unauthori", 4},
       {"didnt make", 3}, {"did not make", 3}, {"didnt authori", 3}, {"not authori", 3}, {"hack", 3},
-      {"phishing", 4}, {"suspicious", 3}, {"someone else", 2}, {"мошен", 5}, {"украл", 4},
-      {"украд", 4}, {"краж", 4}, {"похит", 4}, {"взлом", 3}, {"не соверш", 3}, {"не делал", 2},
-      {"подозрит", 3}, {"неизвестн", 2}, {"без моего", 3}, {"злоумышл", 4}, {"фишинг", 4}};
+      {"phishing", 4}, {"suspicious", 3}, {"someone else", 2}, {"someone", 1}, {"skimm", 4},
+      {"pretend", 4}, {"dont recogni", 3}, {"didnt recogni", 3}, {"do not recogni", 3},
+      {"didnt request", 2}, {"never applied", 3}, {"in my name", 2}, {"safe account", 4},
+      {"security department", 3}, {"money is leaving", 3}, {"leaving my account", 3},
+      {"gave&code", 3}, {"never shopped", 3}, {"lost my card", 3}, {"block the card", 2},
+      {"freeze everything", 3}, {"мошен", 5}, {"украл", 4}, {"украд", 4}, {"краж", 4},
+      {"похит", 4}, {"взлом", 3}, {"не соверш", 3}, {"не делал", 2}, {"подозрит", 3},
+      {"неизвестн", 2}, {"без моего", 3}, {"злоумышл", 4}, {"фишинг", 4}, {"якобы", 4},
+      {"продиктовал", 3}, {"не запрашивал", 2}, {"не подтвержд", 3}, {"на мое имя", 3},
+      {"служб безопасност", 3}, {"уходят со", 3}, {"деньги уходят", 3}, {"идут списания", 3},
+      {"а я дома", 3}, {"кто то", 2}, {"потерял карт", 3}, {"заблокируйте", 2}, {"заморозьте", 2},
+      {"clicked&link", 4}, {"entered my card details", 3}, {"without my knowledge", 3},
+      {"at home", 2}, {"перешл&ссылк", 4}, {"данные карт", 2}, {"оформили кредит", 4},
+      {"не брал", 3}};
   return cues;
 }
 
+// Money at risk right now, or a customer cut off from their money; "не срочно" and "no rush"
+// take it back.
 const std::vector<Cue>& UrgencyCueTable() {
-  static const std::vector<Cue> cues = [] {
-    std::vector<Cue> c = {
-        {"urgent", 3}, {"asap", 3}, {"immediately", 2}, {"emergency", 3}, {"right now", 2},
-        {"right away", 2}, {"as soon as possible", 3}, {"critical", 2}, {"срочн", 3},
-        {"немедленн", 3}, {"как можно скорее", 3}, {"как можно быстрее", 3}, {"безотлагательн", 3},
-        {"экстренн", 3}, {"fraud", 3}, {"stolen", 3}, {"stole", 3}, {"scam", 3}, {"unauthori", 3},
-        {"hack", 2}, {"мошен", 3}, {"украл", 3}, {"украд", 3}, {"краж", 3}, {"взлом", 3}};
-    return c;
-  }();
+  static const std::vector<Cue> cues = {
+      {"urgent", 3}, {"emergency", 3}, {"right now", 3}, {"as we speak", 3}, {"срочн", 3},
+      {"немедленн", 2}, {"прямо сейчас", 3}, {"on the other line", 3}, {"экстренн", 3}, {"fraud", 3}, {"stolen", 3},
+      {"stole", 3}, {"scam", 3}, {"unauthori", 3}, {"hack", 2}, {"мошен", 3}, {"украл", 3},
+      {"украд", 3}, {"краж", 3}, {"взлом", 3}, {"not urgent", -9}, {"no rush", -9},
+      {"не срочн", -9}, {"несрочн", -9}, {"не к спеху", -9}};
   return cues;
 }
 
@@ -42,43 +53,57 @@ const std::vector<Group>& Groups() {
       {{"double_charge", "duplicate_charge", "double_payment", "charged_twice", "duplicate_transaction",
         "duplicate_payment", "double_debit"},
        {{"charg twice", 4}, {"charg two times", 4}, {"charg me twice", 4}, {"billed twice", 4},
-        {"paid twice", 4}, {"twice", 2}, {"two times", 2}, {"double charg", 4}, {"doubl", 2},
-        {"duplicat", 3}, {"same transaction", 2}, {"same payment", 2}, {"charg", 1}, {"дважды", 4},
-        {"два раза", 4}, {"2 раза", 4}, {"2 times", 4}, {"двойн", 3}, {"повторн спис", 4}, {"повторн оплат", 3}, {"задвоен", 4},
-        {"задвоил", 4}, {"списа", 1}}},
+        {"paid twice", 4}, {"debited twice", 4}, {"twice", 2}, {"two times", 2}, {"2 times", 4},
+        {"double charg", 4}, {"doubl", 2}, {"duplicat", 3}, {"same transaction", 2},
+        {"same payment", 2}, {"two identical", 4}, {"both payments", 3}, {"both charges", 3},
+        {"paid again", 3}, {"charged again", 3}, {"paid once", 2}, {"only once", 2},
+        {"single order", 2}, {"single purchase", 2}, {"charg", 1}, {"дважды", 4}, {"два раза", 4},
+        {"2 раза", 4}, {"двойн", 3}, {"повторн спис", 4}, {"повторн оплат", 3}, {"повторно", 2},
+        {"задвоен", 4}, {"задвоил", 4}, {"два одинаков", 4}, {"оба списания", 3},
+        {"оба платеж", 3}, {"лишн спис", 3}, {"один раз", 2}, {"была одна", 2}, {"списа", 1}}},
       {{"missing_transfer", "transfer_missing", "transfer_not_received", "missing_payment", "lost_transfer",
         "transfer_issue", "transfer_problem", "transfer"},
        {{"transfer", 2}, {"wire", 1}, {"not receiv", 2}, {"didnt receiv", 2}, {"hasnt receiv", 2},
         {"havent receiv", 2}, {"not arriv", 2}, {"didnt arriv", 2}, {"hasnt arriv", 2},
-        {"never arriv", 2}, {"not credit", 2}, {"missing", 1}, {"recipient", 1}, {"sent money", 2},
-        {"перевод", 3}, {"перевел", 2}, {"не приш", 3}, {"не поступ", 3}, {"не дош", 3},
-        {"не зачисл", 3}, {"не получил", 2}, {"получател", 1}, {"пропал", 1}, {"отправил", 1}}},
+        {"never arriv", 2}, {"not credit", 2}, {"never reach", 3}, {"didnt reach", 3},
+        {"not reach", 2}, {"where is it", 2}, {"where is my money", 2}, {"stuck", 2},
+        {"processing", 1}, {"missing", 1}, {"recipient", 1}, {"sent money", 2}, {"salary", 1},
+        {"перевод", 3}, {"первод", 2}, {"перевел", 2}, {"не приш", 3}, {"не поступ", 3},
+        {"не дош", 3}, {"не зачисл", 3}, {"не получил", 2}, {"получател", 1}, {"пропал", 1},
+        {"отправил", 1}, {"завис", 2}, {"где мои деньги", 2}, {"зарплат", 2}, {"topped up", 3},
+        {"top up", 2}, {"been credited", 2}, {"not there", 2}, {"left my account", 3}, {"пополнил", 3}}},
       {{"early_repayment", "loan", "loan_repayment", "repayment", "prepayment", "early_payoff",
         "loan_early_repayment", "loan_question", "credit", "mortgage", "loan_issue"},
-       {{"early repay", 4}, {"repay", 3}, {"prepay", 3}, {"pay off", 3}, {"payoff", 3}, {"loan", 3},
-        {"mortgage", 3}, {"installment", 1}, {"досрочн", 4}, {"погас", 3}, {"погаш", 3},
-        {"кредит", 1}, {"ипотек", 3}, {"займ", 2}, {"заем", 2}, {"рассрочк", 1}}},
+       {{"early repay", 4}, {"repay", 3}, {"prepay", 3}, {"pay off", 3}, {"payoff", 3}, {"pay back", 2},
+        {"loan", 3}, {"mortgage", 3}, {"close&credit", 3}, {"close&loan", 3}, {"installment", 1},
+        {"досрочн", 4}, {"погас", 3}, {"погаш", 3}, {"кредит", 1}, {"ипотек", 3}, {"займ", 2},
+        {"заем", 2}, {"рассрочк", 1}, {"закрыть кредит", 4}, {"раньше срока", 4}}},
       {{"card_blocked", "blocked_card", "card_block", "card_locked", "card_frozen", "card_issue",
         "card_problem", "card"},
-       {{"card&block", 4}, {"card&lock", 2}, {"card&froz", 3}, {"card&freez", 3}, {"card&declin", 3},
-        {"card&suspend", 3}, {"card&not work", 2}, {"card&doesnt work", 2}, {"block", 1}, {"карт&заблок", 4},
-        {"карт&блок", 4}, {"карт&не работ", 2}, {"карт&отклон", 3}, {"карт&заморож", 3},
-        {"заблок", 1}, {"блокир", 1}}},
+       {{"card&blocked", 4}, {"card&locked", 2}, {"card&froz", 3}, {"card&declin", 3},
+        {"card&suspend", 3}, {"card&not work", 2}, {"card&doesnt work", 2}, {"card&stopped working", 3},
+        {"blocked", 1}, {"blokc", 2}, {"swallowed", 3}, {"карт&заблокирова", 4},
+        {"карт&блокировк", 3}, {"карт&не работ", 2}, {"карт&отклон", 3}, {"карт&заморож", 3},
+        {"карт&перестал", 2}, {"заблокирова", 1}, {"заблоок", 3}, {"забрал карт", 4},
+        {"unblock", 4}, {"разблокир", 4}}},
       {{"login_problem", "login_issue", "login", "access_problem", "cannot_login", "auth_problem",
         "sign_in_problem", "authentication", "access", "account_access", "login_issues"},
        {{"log in", 3}, {"login", 3}, {"log into", 3}, {"logon", 2}, {"sign in", 3}, {"signin", 3},
         {"cant log", 4}, {"cannot log", 4}, {"unable to log", 4}, {"cant sign", 4},
-        {"cannot sign", 4}, {"password", 3}, {"locked out", 3}, {"2fa", 2}, {"two factor", 2},
-        {"verification code", 2}, {"sms code", 2}, {"access my account", 3}, {"не могу войти", 5},
-        {"не могу зайти", 5}, {"не удается войти", 5}, {"не получается войти", 5},
-        {"не получается зайти", 5}, {"войти", 3}, {"зайти", 2}, {"вход", 3}, {"логин", 3},
-        {"парол", 3}, {"личн кабинет", 2}, {"код&смс", 2}, {"приложени", 1}, {"авторизац", 3}}},
+        {"cannot sign", 4}, {"password", 2}, {"locked out", 3}, {"2fa", 2}, {"two factor", 2},
+        {"verification code", 2}, {"sms code", 2}, {"access my account", 3}, {"let me in", 3},
+        {"face id", 2}, {"не могу войти", 5}, {"не могу зайти", 5}, {"не удается войти", 5},
+        {"не получается войти", 5}, {"не получается зайти", 5}, {"войти", 3}, {"зайти", 2},
+        {"вход", 3}, {"логин", 3}, {"парол", 2}, {"личн кабинет", 2}, {"код&смс", 2},
+        {"приложени", 1}, {"авторизац", 3}, {"не пускает", 3}, {"forgot&password", 4},
+        {"reset link", 2}, {"забыл парол", 4}}},
       {{"phone_change", "change_phone", "phone_number_change", "update_phone", "change_phone_number",
         "phone_update", "contact_change", "change_number"},
        {{"chang&phone", 4}, {"chang&number", 2}, {"new phone", 3}, {"new number", 3},
-        {"updat&phone", 3}, {"phone number", 1}, {"смен номер", 5}, {"измен номер", 5},
-        {"поменя номер", 5}, {"нов номер", 4}, {"номер телефон", 2}, {"смен&телефон", 3},
-        {"измен&телефон", 3}, {"поменя&телефон", 3}, {"привяз", 1}}},
+        {"updat&phone", 3}, {"replace&number", 3}, {"contact number", 2}, {"phone number", 1},
+        {"local number", 2}, {"смен номер", 5}, {"измен номер", 5}, {"поменя номер", 5},
+        {"нов номер", 4}, {"замен&номер", 4}, {"номер телефон", 2}, {"контактн номер", 2},
+        {"смен&телефон", 3}, {"измен&телефон", 3}, {"поменя&телефон", 3}, {"привяз", 1}}},
       {{"fraud", "fraud_report", "suspicious_activity", "unauthorized_transaction", "scam", "stolen_card",
         "fraudulent_transaction", "security"},
        FraudCueTable()},
@@ -92,7 +117,7 @@ const std::vector<Group>& Groups() {
        {{"bad", 2}, {"terribl", 3}, {"awful", 3}, {"angry", 3}, {"unhappy", 3}, {"disappoint", 3},
         {"not satisf", 3}, {"dissatisf", 3}, {"complain", 2}, {"worst", 3}, {"unacceptabl", 3},
         {"frustrat", 3}, {"problem", 1}, {"плох", 2}, {"ужас", 3}, {"недовол", 3}, {"жалоб", 2},
-        {"возмут", 3}, {"безобраз", 3}, {"проблем", 1}, {"кошмар", 3}, {"отврат", 3}}},
+        {"возмут", 3}, {"безобраз", 3}, {"проблем", 1}, {"кошмар", 3}, {"отврат", 3}, {"худш", 3}}},
   };
   return groups;
 }
@@ -122,21 +147,68 @@ bool WordMatches(const std::string& word, std::string_view pattern_word) {
   return word.size() >= pattern_word.size() && word.compare(0, pattern_word.size(), pattern_word) == 0;
 }
 
-bool PhraseOccurs(const std::vector<std::string>& words, const std::vector<std::string>& phrase) {
-  if (phrase.empty() || phrase.size() > words.size()) return false;
+// The index of the first word of the phrase's first occurrence, or -1.
+std::ptrdiff_t PhraseAt(const std::vector<std::string>& words, const std::vector<std::string>& phrase) {
+  if (phrase.empty() || phrase.size() > words.size()) return -1;
   for (std::size_t i = 0; i + phrase.size() <= words.size(); ++i) {
     bool all = true;
     for (std::size_t k = 0; k < phrase.size() && all; ++k) all = WordMatches(words[i + k], phrase[k]);
-    if (all) return true;
+    if (all) return static_cast<std::ptrdiff_t>(i);
   }
-  return false;
+  return -1;
+}
+
+// Where the cue is first complete (for "a&b", the later of the two), or -1.
+std::ptrdiff_t CueAt(const std::vector<std::string>& words, std::string_view pattern) {
+  std::ptrdiff_t at = 0;
+  for (const std::string& part : SplitOn(pattern, '&')) {
+    std::ptrdiff_t p = PhraseAt(words, SplitOn(part, ' '));
+    if (p < 0) return -1;
+    at = std::max(at, p);
+  }
+  return at;
 }
 
 bool CueMatches(const std::vector<std::string>& words, std::string_view pattern) {
-  for (const std::string& part : SplitOn(pattern, '&')) {
-    if (!PhraseOccurs(words, SplitOn(part, ' '))) return false;
+  return CueAt(words, pattern) >= 0;
+}
+
+bool IsIn(std::string_view value, std::span<const std::string_view> set) {
+  return std::find(set.begin(), set.end(), value) != set.end();
+}
+
+// Phrases that turn to a second, lesser issue anywhere in a sentence.
+constexpr std::string_view kSecondaryPhrases[] = {
+    "by the way", "on top of that", "in addition", "additionally", "also", "besides",
+    "кстати", "заодно", "вдобавок", "кроме того", "помимо этого", "а еще", "и еще", "также"};
+// Words that do so only when they open a sentence ("And I have a new number now.").
+constexpr std::string_view kSecondaryOpeners[] = {"and", "plus", "и", "еще", "а"};
+
+std::size_t SecondaryIssueStart(const std::vector<std::string>& words, std::string_view text) {
+  std::size_t start = words.size();
+  for (std::string_view phrase : kSecondaryPhrases) {
+    std::vector<std::string> exact;
+    for (const std::string& w : SplitOn(phrase, ' ')) exact.push_back(w);
+    for (std::size_t i = 0; i + exact.size() <= words.size() && i < start; ++i) {
+      if (std::equal(exact.begin(), exact.end(), words.begin() + static_cast<std::ptrdiff_t>(i))) {
+        start = i;
+        break;
+      }
+    }
   }
-  return true;
+  // Sentence openers: after . ! ? or a line break.
+  for (std::size_t pos = 0; pos < text.size(); ++pos) {
+    char c = text[pos];
+    if (c != '.' && c != '!' && c != '?' && c != '\n') continue;
+    std::size_t word_start = pos + 1;
+    while (word_start < text.size() && (text[word_start] == ' ' || text[word_start] == '\n')) ++word_start;
+    std::vector<std::string> next = SplitWords(text.substr(word_start, 12));
+    if (next.empty() || !IsIn(next[0], kSecondaryOpeners)) continue;
+    std::size_t index = SplitWords(text.substr(0, word_start)).size();
+    start = std::min(start, index);
+    break;
+  }
+  return start < 3 ? words.size() : start;  // an opening "Also," is no turn
 }
 
 // "payment_dispute", "paymentDispute", "payment-dispute" -> lowercase "payment_dispute".
@@ -171,10 +243,6 @@ std::string Stem(std::string word) {
   return word;
 }
 
-bool IsIn(std::string_view value, std::span<const std::string_view> set) {
-  return std::find(set.begin(), set.end(), value) != set.end();
-}
-
 }  // namespace
 
 int ScoreCues(const std::vector<std::string>& words, std::span<const Cue> cues) {
@@ -196,6 +264,7 @@ std::vector<Cue> CuesForValue(std::string_view value) {
       cues.insert(cues.end(), group.cues.begin(), group.cues.end());
     }
   }
+  if (!cues.empty()) return cues;  // a known value: its curated cues only
   // Words too common in any ticket to speak for one value.
   static constexpr std::string_view kStopWords[] = {"and", "or", "the", "of", "to", "for", "is",
                                                     "not", "with", "problem", "issue", "issues",
@@ -233,26 +302,37 @@ EnumChoice ChooseEnumValue(const std::vector<std::string>& values, const std::ve
     return {static_cast<std::size_t>(MostlyCyrillic(text) ? ru : en), 4, 0};
   }
 
-  std::vector<int> scores;
-  scores.reserve(values.size());
-  for (const std::string& v : values) {
-    std::vector<Cue> cues = CuesForValue(v);
-    scores.push_back(ScoreCues(words, cues));
-  }
-  auto best = std::max_element(scores.begin(), scores.end());  // the first of equal maxima
-  if (*best > 0) {
-    EnumChoice choice{static_cast<std::size_t>(best - scores.begin()), *best, 0};
-    for (std::size_t i = 0; i < scores.size(); ++i) {
-      if (i != choice.index) choice.runner_up = std::max(choice.runner_up, scores[i]);
-    }
-    return choice;
-  }
-  for (std::string_view fallback : kFallbackNames) {
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == fallback) return {i, 0, 0};
+  // Cues before the text turns to a second issue count fully, later ones at 30%: the
+  // ticket is about what it raises first. Scores are in tenths.
+  const std::size_t turn = SecondaryIssueStart(words, text);
+  std::vector<int> primary(values.size(), 0);
+  std::vector<int> total(values.size(), 0);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    for (const Cue& cue : CuesForValue(values[i])) {
+      std::ptrdiff_t at = CueAt(words, cue.pattern);
+      if (at < 0) continue;
+      bool first_issue = static_cast<std::size_t>(at) < turn;
+      if (first_issue) primary[i] += cue.weight;
+      total[i] += cue.weight * (first_issue ? 10 : 3);
     }
   }
-  return {0, 0, 0};
+  auto fallback = [&]() -> std::optional<std::size_t> {
+    for (std::string_view name : kFallbackNames) {
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        if (names[i] == name) return i;
+      }
+    }
+    return std::nullopt;
+  };
+  const bool first_issue_known = *std::max_element(primary.begin(), primary.end()) > 0;
+  auto best = std::max_element(total.begin(), total.end());  // the first of equal maxima
+  if (*best <= 0 || (!first_issue_known && fallback())) return {fallback().value_or(0), 0, 0};
+  EnumChoice choice{static_cast<std::size_t>(best - total.begin()), (*best + 5) / 10, 0};
+  choice.score = std::max(choice.score, 1);
+  for (std::size_t i = 0; i < total.size(); ++i) {
+    if (i != choice.index) choice.runner_up = std::max(choice.runner_up, (total[i] + 5) / 10);
+  }
+  return choice;
 }
 
 double ConfidenceFor(const EnumChoice& choice) {

@@ -51,6 +51,23 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"fraud", "Мошенники списали деньги с моего счета, я не совершал этих операций."},
         Case{"other", "Подскажите, какие часы работы отделения в субботу?"}));
 
+TEST(ChooseEnumValue, TheFirstIssueWinsOverOneRaisedInPassing) {
+  EXPECT_EQ(Classify("Please update my home address. By the way, I was double charged 500 RUB at Wolt."),
+            "other");
+  EXPECT_EQ(Classify("Face ID stopped working for login. And I have a new phone number now: +7 700 000 00 00."),
+            "login_problem");
+  EXPECT_EQ(Classify("В Magnum с меня два раза сняли 2000 руб. Кстати, перевод маме тоже не пришёл."),
+            "double_charge");
+  EXPECT_EQ(Classify("Перевод маме не пришёл. Кстати, в Magnum с меня два раза сняли 2000 руб."),
+            "missing_transfer");
+}
+
+TEST(ChooseEnumValue, AskingToBlockACardIsFraudNotABlockedCard) {
+  EXPECT_EQ(Classify("Позвонили якобы из банка, я продиктовал код из СМС. Заблокируйте карту!"), "fraud");
+  EXPECT_EQ(Classify("Someone called me pretending to be the bank. Please block the card."), "fraud");
+  EXPECT_EQ(Classify("Карту заблокировали без причины, разблокируйте."), "card_blocked");
+}
+
 TEST(ChooseEnumValue, SynonymGroupsApplyToAliasNames) {
   std::vector<std::string> values = {"loan", "blocked_card", "misc"};
   EXPECT_EQ(Classify("Хочу досрочно погасить ипотеку", values), "loan");
@@ -90,6 +107,8 @@ TEST(UrgencyCues, EnglishRussianAndFraud) {
   EXPECT_GT(ScoreCues(SplitWords("Срочно заблокируйте карту"), UrgencyCues()), 0);
   EXPECT_GT(ScoreCues(SplitWords("my card was stolen"), UrgencyCues()), 0);
   EXPECT_EQ(ScoreCues(SplitWords("what are the opening hours"), UrgencyCues()), 0);
+  EXPECT_LE(ScoreCues(SplitWords("Нужна справка. Не срочно."), UrgencyCues()), 0);
+  EXPECT_LE(ScoreCues(SplitWords("Urgent? No rush, really."), UrgencyCues()), 0);
 }
 
 TEST(ScoreCues, PhrasesNeedConsecutiveWordPrefixes) {

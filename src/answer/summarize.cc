@@ -76,8 +76,8 @@ std::string Summarize(const Document& doc, std::size_t max_sentences, std::size_
     const std::string& sentence = (*pool)[i];
     std::size_t n = CodePointCount(sentence);
     if (summary.empty()) {
-      if (n > max_chars) return CutAtWord(sentence, max_chars);
-      summary = sentence;
+      if (n > max_chars) return CapitalizeFirst(CutAtWord(sentence, max_chars));
+      summary = CapitalizeFirst(sentence);
       length = n;
       continue;
     }

@@ -179,11 +179,22 @@ bool StartsNewItem(std::string_view raw_line) {
   return IsUpper(d.cp) || IsDigit(d.cp);
 }
 
+// A line that ends what it says: terminal punctuation, or a short line of its own such as a
+// salutation ("hey", "Dear Sir or Madam,") or a sign-off ("Best regards,").
 bool EndsItem(std::string_view line) {
   line = Trim(line);
   if (line.empty()) return true;
   char last = line.back();
-  return last == '.' || last == '!' || last == '?' || last == ':' || last == ';';
+  if (last == '.' || last == '!' || last == '?' || last == ':' || last == ';') return true;
+  std::size_t words = SplitWords(line).size();
+  return words <= 2 || (last == ',' && words <= 4);
+}
+
+// A line that is only a markup tag ("<ticket>", "</document>"): prompt scaffolding, not text.
+bool IsTagLine(std::string_view line) {
+  line = Trim(line);
+  return line.size() >= 3 && line.front() == '<' && line.back() == '>' &&
+         line.find_first_of(" <>", 1) == line.size() - 1;
 }
 
 }  // namespace
@@ -233,6 +244,7 @@ std::vector<std::string> SplitSentences(std::string_view text) {
     std::size_t eol = text.find('\n', pos);
     if (eol == std::string_view::npos) eol = text.size();
     std::string_view line = text.substr(pos, eol - pos);
+    if (IsTagLine(line)) line = {};
     bool blank = Trim(line).empty();
     if (blank || current.empty() || EndsItem(previous_line) || StartsNewItem(line)) {
       if (!current.empty()) paragraphs.push_back(std::move(current));

@@ -36,6 +36,17 @@ TEST(SplitSentences, HandlesRussianAndLineBreaks) {
   EXPECT_EQ(s[3], "пункт один");
 }
 
+TEST(SplitSentences, DropsTagLinesAndKeepsSalutationLinesApart) {
+  std::vector<std::string> s =
+      SplitSentences("Classify this.\n\n<ticket>\nздравствуйте\nвнес 8 600 $ в счет погашения\n</ticket>");
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[1], "здравствуйте");
+  EXPECT_EQ(s[2], "внес 8 600 $ в счет погашения");
+  s = SplitSentences("Dear Sir or Madam,\nmy card was\nblocked today.\nBest regards,\nAnna Smith");
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[1], "my card was blocked today.");
+}
+
 TEST(ScriptCounts, CountsCodePointsPerScript) {
   ScriptCounts c = CountScripts("ab Жж €");
   EXPECT_EQ(c.ascii, 4u);

@@ -1,5 +1,7 @@
 #include "api/job_request.h"
 
+#include <cmath>
+
 #include <boost/json.hpp>
 
 #include "core/ids.h"
@@ -45,8 +47,12 @@ Status OptInt(const json::object& body, const char* field, int& out, int min, in
   std::int64_t n;
   if (v->is_int64()) n = v->as_int64();
   else if (v->is_uint64() && v->as_uint64() <= INT64_MAX) n = static_cast<std::int64_t>(v->as_uint64());
-  else if (v->is_double() && v->as_double() == static_cast<double>(static_cast<std::int64_t>(v->as_double()))) n = static_cast<std::int64_t>(v->as_double());
-  else return InvalidArgument(std::string(field) + " must be an integer", field);
+  else if (v->is_double() && std::abs(v->as_double()) < 1e15 &&
+           v->as_double() == std::floor(v->as_double())) {
+    n = static_cast<std::int64_t>(v->as_double());
+  } else {
+    return InvalidArgument(std::string(field) + " must be an integer", field);
+  }
   if (n < min || n > max) {
     return InvalidArgument(std::string(field) + " must be between " + std::to_string(min) + " and " +
                                std::to_string(max),
@@ -131,6 +137,21 @@ Status ParseChatRequest(const json::object& body, JobSpec& spec) {
   return Status::Ok();
 }
 
+// A chat job runs on the alias its request names (unless the job pins one): it must be a
+// configured alias, as on the synchronous /v1/chat/completions path.
+Status CheckChatModel(const std::string& request_json, const ModelGateway& gateway) {
+  json::value request = json::parse(request_json);
+  const json::value* model = request.as_object().if_contains("model");
+  if (!model || !model->is_string() || model->as_string().empty()) {
+    return InvalidArgument("request.model must name a model alias (or set the job's model)", "request.model");
+  }
+  if (!gateway.has_alias(std::string(model->as_string()))) {
+    return InvalidArgument("model alias " + std::string(model->as_string()) + " is not configured",
+                           "request.model");
+  }
+  return Status::Ok();
+}
+
 Status ParseObjectField(const json::object& body, const char* field, std::string& out,
                         std::size_t max_bytes) {
   const json::value* v = body.if_contains(field);
@@ -196,6 +217,7 @@ Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& c
   if (!spec.model.empty() && !ctx.gateway.has_alias(spec.model)) {
     return InvalidArgument("model alias " + spec.model + " is not configured", "model");
   }
+  if (!task && spec.model.empty()) RETURN_IF_ERROR(CheckChatModel(spec.input_json, ctx.gateway));
   if (!spec.webhook_url.empty() && spec.webhook_url.rfind("http://", 0) != 0 &&
       spec.webhook_url.rfind("https://", 0) != 0) {
     return InvalidArgument("webhook_url must be an http(s) URL", "webhook_url");

@@ -59,7 +59,10 @@ Result<Millis> ParseRfc3339(std::string_view s) {
       !Expect(s, pos, ':') || !ReadDigits(s, pos, 2, sec)) {
     return bad;
   }
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return bad;
+  static constexpr int kDaysIn[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mon < 1 || mon > 12 || hour > 23 || min > 59 || sec > 60) return bad;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day < 1 || day > kDaysIn[mon - 1] + (mon == 2 && leap ? 1 : 0)) return bad;
   Millis frac = 0;
   if (pos < s.size() && s[pos] == '.') {
     ++pos;
@@ -79,7 +82,8 @@ Result<Millis> ParseRfc3339(std::string_view s) {
     int sign = s[pos] == '-' ? -1 : 1;
     ++pos;
     int oh, om;
-    if (!ReadDigits(s, pos, 2, oh) || !Expect(s, pos, ':') || !ReadDigits(s, pos, 2, om)) {
+    if (!ReadDigits(s, pos, 2, oh) || !Expect(s, pos, ':') || !ReadDigits(s, pos, 2, om) ||
+        oh > 23 || om > 59) {
       return bad;
     }
     offset_ms = sign * (oh * 3600 + om * 60) * 1000LL;

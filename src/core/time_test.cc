@@ -14,11 +14,14 @@ TEST(TimeTest, Rfc3339RoundTrip) {
   EXPECT_EQ(FormatRfc3339(*t), "2026-11-29T12:00:00.123Z");
   EXPECT_EQ(*ParseRfc3339("2026-11-29T14:00:00+02:00"), 1795953600000);
   EXPECT_EQ(*ParseRfc3339("2026-11-29T12:00:00.5Z"), 1795953600500);
+  EXPECT_TRUE(ParseRfc3339("2028-02-29T00:00:00Z").ok());  // a leap day
 }
 
 TEST(TimeTest, Rfc3339RejectsGarbage) {
   for (const char* bad : {"", "tomorrow", "2026-13-01T00:00:00Z", "2026-11-29T12:00:00",
-                          "2026-11-29T12:00:00Zjunk", "2026-11-29T25:00:00Z"}) {
+                          "2026-11-29T12:00:00Zjunk", "2026-11-29T25:00:00Z",
+                          "2999-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+                          "2026-01-01T00:00:00+25:00"}) {
     EXPECT_FALSE(ParseRfc3339(bad).ok()) << bad;
   }
 }

@@ -104,8 +104,11 @@ inline HttpResult Post(std::uint16_t port, const std::string& path, const std::s
   return Call(port, {"POST", path, body, std::move(headers)});
 }
 
-// Runs every call at once over curl multi (one connection each) and waits for all.
-inline std::vector<HttpResult> CallConcurrently(std::uint16_t port, const std::vector<HttpCall>& calls) {
+// Runs every call at once over curl multi (one connection each) and waits for all, or until
+// give_up() turns true: then every unfinished call is dropped (its connection closed) and
+// reported as CURLE_ABORTED_BY_CALLBACK.
+inline std::vector<HttpResult> CallConcurrently(std::uint16_t port, const std::vector<HttpCall>& calls,
+                                                const std::function<bool()>& give_up = nullptr) {
   CURLM* multi = curl_multi_init();
   curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
   std::vector<std::unique_ptr<internal::Prepared>> prepared;
@@ -114,18 +117,20 @@ inline std::vector<HttpResult> CallConcurrently(std::uint16_t port, const std::v
     curl_easy_setopt(prepared.back()->curl, CURLOPT_FRESH_CONNECT, 1L);
     curl_multi_add_handle(multi, prepared.back()->curl);
   }
+  for (auto& p : prepared) p->result.code = CURLE_ABORTED_BY_CALLBACK;
   int running = 0;
   do {
     curl_multi_perform(multi, &running);
-    if (running > 0) curl_multi_poll(multi, nullptr, 0, 200, nullptr);
-  } while (running > 0);
-  int left = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
-    if (msg->msg != CURLMSG_DONE) continue;
-    for (auto& p : prepared) {
-      if (p->curl == msg->easy_handle) p->result.code = msg->data.result;
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      for (auto& p : prepared) {
+        if (p->curl == msg->easy_handle) p->result.code = msg->data.result;
+      }
     }
-  }
+    if (running > 0 && give_up && give_up()) break;
+    if (running > 0) curl_multi_poll(multi, nullptr, 0, 20, nullptr);
+  } while (running > 0);
   std::vector<HttpResult> results;
   for (auto& p : prepared) {
     curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &p->result.status);

@@ -48,7 +48,10 @@ Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, cons
         call.alias = std::string(m->as_string());
       }
     }
-    if (!gateway.has_alias(call.alias)) call.alias = kLocalAlias;
+    // Checked at submit; an alias removed from the config since then fails the job.
+    if (!gateway.has_alias(call.alias)) {
+      return InvalidArgument("model alias " + call.alias + " is no longer configured", "request.model");
+    }
     return call;
   }
   const TaskType* task = tasks.find(job.spec.type);

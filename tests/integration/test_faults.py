@@ -153,6 +153,18 @@ class DeadlineTest(FaultTest):
         self.assertEqual(get_job(server, late["id"])["status"], "expired")
 
 
+    def test_no_retry_is_scheduled_past_the_deadline(self):
+        # The backoff after the 500 (2-4 s) ends after the deadline (1.5 s): the job expires at
+        # once instead of waiting for a retry it could only start late.
+        mock, server = self.start(script="500,ok", worker={"retry_base": "4s", "retry_max": "10s"})
+        job = submit_ok(server, classify_job(TICKET, deadline_in="1500ms"))
+        expired = wait_job(server, job["id"], timeout=10)
+        self.assertEqual(expired["status"], "expired", expired)
+        self.assertEqual(expired["error"]["code"], "deadline_exceeded", expired)
+        self.assertEqual(expired["attempt"], 1, expired)
+        self.assertEqual(mock.stats()["requests"], 1)
+
+
 class CostLimitTest(FaultTest):
     def test_cost_limit_stops_retries(self):
         # A schema-invalid answer is billed (it has usage) and would be retried; a tiny cost
