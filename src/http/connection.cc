@@ -1,16 +1,15 @@
 #include "http/connection.h"
 
 #include <algorithm>
-#include <exception>
-#include <limits>
-#include <span>
-#include <utility>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
+#include <exception>
+#include <limits>
+#include <span>
+#include <utility>
 
 #include "http/request_target.h"
 #include "http/response_head.h"
@@ -115,8 +114,7 @@ void Connection::start() {
 void Connection::stop_when_idle() {
   asio::post(strand_, [self = shared_from_this()] {
     const bool idle = self->phase_ == Phase::kReading && !self->writing_ &&
-                      self->buffer_.size() == 0 &&
-                      !(self->parser_ && self->parser_->got_some());
+                      self->buffer_.size() == 0 && !(self->parser_ && self->parser_->got_some());
     // A busy connection sees `stopping` when its response is written, and closes then.
     if (idle) self->close_now(false);
   });
@@ -173,10 +171,9 @@ void Connection::read_more() {
   if (reading_ || peer_eof_ || phase_ == Phase::kClosed) return;
   reading_ = true;
   last_read_size_ = read_size();
-  socket_.async_read_some(buffer_.prepare(last_read_size_),
-                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                            self->on_read(ec, n);
-                          });
+  socket_.async_read_some(
+      buffer_.prepare(last_read_size_),
+      [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void Connection::on_read(const error_code& ec, std::size_t n) {
@@ -316,13 +313,12 @@ void Connection::maybe_send_continue() {
 void Connection::reject_request(const error_code& ec) {
   Response response;
   if (ec == beast_http::error::body_limit) {
-    response = ErrorResponse(Status(StatusCode::kPayloadTooLarge,
-                                    "the request body is larger than " +
-                                        std::to_string(server_->options.max_body) + " bytes"));
+    response = ErrorResponse(Status(
+        StatusCode::kPayloadTooLarge,
+        "the request body is larger than " + std::to_string(server_->options.max_body) + " bytes"));
   } else if (ec == beast_http::error::header_limit) {
-    response = ErrorResponse(
-        InvalidArgument("the request headers are larger than 64 KiB").with_error_code(
-            "headers_too_large"));
+    response = ErrorResponse(InvalidArgument("the request headers are larger than 64 KiB")
+                                 .with_error_code("headers_too_large"));
     response.status = 431;
   } else {
     response = ErrorResponse(
@@ -481,10 +477,9 @@ void Connection::flush() {
   buffers_.clear();
   for (const std::string& piece : inflight_) buffers_.emplace_back(piece.data(), piece.size());
   // A span, not the vector: async_write copies the sequence it is given.
-  asio::async_write(socket_, std::span<const asio::const_buffer>(buffers_),
-                    [self = shared_from_this()](const error_code& ec, std::size_t) {
-                      self->on_write(ec);
-                    });
+  asio::async_write(
+      socket_, std::span<const asio::const_buffer>(buffers_),
+      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); });
 }
 
 void Connection::on_write(const error_code& ec) {

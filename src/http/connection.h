@@ -14,15 +14,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include <boost/asio/basic_stream_socket.hpp>
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/io_context.hpp>
@@ -31,6 +22,14 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "http/server.h"
 
@@ -98,7 +97,14 @@ class Connection final : public std::enable_shared_from_this<Connection> {
 
  private:
   friend struct ServerShared;
-  enum class Phase : std::uint8_t { kReading, kHandling, kStreaming, kFlushing, kLingering, kClosed };
+  enum class Phase : std::uint8_t {
+    kReading,
+    kHandling,
+    kStreaming,
+    kFlushing,
+    kLingering,
+    kClosed
+  };
   using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
   void begin();
@@ -136,16 +142,16 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   std::optional<Parser> parser_;      // the request being read
   SteadyClock::time_point activity_;  // start of the current timed wait
   std::size_t last_read_size_ = 0;
-  bool reading_ = false;              // an async_read_some is pending
-  bool watching_ = false;             // an async_wait(read) is pending
-  bool may_have_unread_ = false;      // the last read filled its buffer: more may be queued
+  bool reading_ = false;          // an async_read_some is pending
+  bool watching_ = false;         // an async_wait(read) is pending
+  bool may_have_unread_ = false;  // the last read filled its buffer: more may be queued
   bool peer_eof_ = false;
   bool writing_ = false;
-  bool continue_checked_ = false;     // Expect: 100-continue looked at for this request
-  bool keep_alive_ = true;            // of the current request
+  bool continue_checked_ = false;  // Expect: 100-continue looked at for this request
+  bool keep_alive_ = true;         // of the current request
   bool head_request_ = false;
   bool chunked_ = false;
-  bool counted_ = true;               // still counted in open_connections
+  bool counted_ = true;  // still counted in open_connections
   int version_ = 11;
   std::vector<std::string> pending_;   // response bytes queued behind the write in flight
   std::vector<std::string> inflight_;  // bytes of the write in flight

@@ -8,19 +8,32 @@ namespace sluice::http {
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kAborted: return 409;
-    case StatusCode::kCanceled: return 409;
-    case StatusCode::kPayloadTooLarge: return 413;
-    case StatusCode::kUnsupportedMediaType: return 415;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kInternal: return 500;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDeadlineExceeded: return 504;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kAborted:
+      return 409;
+    case StatusCode::kCanceled:
+      return 409;
+    case StatusCode::kPayloadTooLarge:
+      return 413;
+    case StatusCode::kUnsupportedMediaType:
+      return 415;
+    case StatusCode::kResourceExhausted:
+      return 429;
+    case StatusCode::kInternal:
+      return 500;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
   }
   return 500;
 }
@@ -34,8 +47,8 @@ Response JsonResponse(int status, std::string body) {
 
 Response ErrorResponse(const Status& status) {
   boost::json::object error;
-  error["code"] = status.error_code().empty() ? StatusCodeName(status.code())
-                                              : status.error_code().c_str();
+  error["code"] =
+      status.error_code().empty() ? StatusCodeName(status.code()) : status.error_code().c_str();
   error["message"] = status.message();
   if (!status.field().empty()) error["field"] = status.field();
   boost::json::object body;

@@ -1,5 +1,6 @@
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
 
 #include "http/server.h"
 

@@ -1,6 +1,10 @@
 #include "http/event_loop.h"
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -9,11 +13,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 namespace sluice::http {
 namespace {
@@ -81,7 +80,9 @@ struct EventLoop::Impl {
 
 EventLoop::EventLoop(int threads) : impl_(std::make_unique<Impl>(threads)) {}
 
-EventLoop::~EventLoop() { stop(); }
+EventLoop::~EventLoop() {
+  stop();
+}
 
 void EventLoop::start() {
   std::lock_guard<std::mutex> lock(impl_->mu);
@@ -109,7 +110,9 @@ void EventLoop::stop() {
   impl_->workers.clear();
 }
 
-void EventLoop::post(std::function<void()> fn) { asio::post(impl_->io, std::move(fn)); }
+void EventLoop::post(std::function<void()> fn) {
+  asio::post(impl_->io, std::move(fn));
+}
 
 std::shared_ptr<Timer> EventLoop::post_after(Millis delay, std::function<void()> fn) {
   auto timer = std::make_shared<AsioTimer>(impl_->io, std::move(fn));
@@ -117,6 +120,8 @@ std::shared_ptr<Timer> EventLoop::post_after(Millis delay, std::function<void()>
   return timer;
 }
 
-void* EventLoop::native() { return &impl_->io; }
+void* EventLoop::native() {
+  return &impl_->io;
+}
 
 }  // namespace sluice::http

@@ -1,12 +1,12 @@
 #include "http/event_loop.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "http/test_client.h"
 

@@ -12,11 +12,12 @@ using Pairs = std::vector<std::pair<std::string, std::string>>;
 TEST(RequestTargetTest, DecodesPathAndQueryInOrder) {
   std::string path;
   Pairs query;
-  ASSERT_TRUE(DecodeRequestTarget("/v1/jobs/a%20b?wait=30s&q=x%26y&name=John+Doe&flag&wait=2",
-                                  path, query));
+  ASSERT_TRUE(DecodeRequestTarget("/v1/jobs/a%20b?wait=30s&q=x%26y&name=John+Doe&flag&wait=2", path,
+                                  query));
   EXPECT_EQ(path, "/v1/jobs/a b");
-  EXPECT_EQ(query, (Pairs{{"wait", "30s"}, {"q", "x&y"}, {"name", "John Doe"}, {"flag", ""},
-                          {"wait", "2"}}));
+  EXPECT_EQ(
+      query,
+      (Pairs{{"wait", "30s"}, {"q", "x&y"}, {"name", "John Doe"}, {"flag", ""}, {"wait", "2"}}));
 }
 
 TEST(RequestTargetTest, AcceptsAbsoluteForm) {

@@ -1,9 +1,8 @@
 // Responder: the handler's side of one request. Every call may come from any thread; the
 // answer slot's state is an atomic, and the work itself runs on the connection's strand.
-#include <utility>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <utility>
 
 #include "http/connection.h"
 
@@ -41,15 +40,17 @@ void Responder::start_stream(int status, std::string content_type, Headers heade
   if (!impl_) return;
   std::uint8_t expected = Impl::kFresh;
   if (!impl_->state.compare_exchange_strong(expected, Impl::kStreaming)) return;
-  asio::post(impl_->conn->strand(),
-             [c = impl_->conn, status, type = std::move(content_type),
-              h = std::move(headers)]() mutable { c->begin_stream(status, std::move(type), std::move(h)); });
+  asio::post(impl_->conn->strand(), [c = impl_->conn, status, type = std::move(content_type),
+                                     h = std::move(headers)]() mutable {
+    c->begin_stream(status, std::move(type), std::move(h));
+  });
 }
 
 void Responder::write(std::string chunk) const {
   if (!impl_ || impl_->state.load(std::memory_order_acquire) != Impl::kStreaming) return;
-  asio::post(impl_->conn->strand(),
-             [c = impl_->conn, data = std::move(chunk)]() mutable { c->stream_chunk(std::move(data)); });
+  asio::post(impl_->conn->strand(), [c = impl_->conn, data = std::move(chunk)]() mutable {
+    c->stream_chunk(std::move(data));
+  });
 }
 
 void Responder::end() const {
@@ -59,6 +60,8 @@ void Responder::end() const {
   asio::post(impl_->conn->strand(), [c = impl_->conn] { c->finish_stream(); });
 }
 
-bool Responder::closed() const { return !impl_ || impl_->conn->closed(); }
+bool Responder::closed() const {
+  return !impl_ || impl_->conn->closed();
+}
 
 }  // namespace sluice::http

@@ -2,9 +2,8 @@
 
 #include <strings.h>
 
-#include <charconv>
-
 #include <boost/beast/http/status.hpp>
+#include <charconv>
 
 namespace sluice::http {
 namespace {
@@ -37,7 +36,9 @@ void AppendHeader(std::string_view name, std::string_view value, std::string& ou
 
 }  // namespace
 
-bool StatusAllowsBody(int status) { return status >= 200 && status != 204 && status != 304; }
+bool StatusAllowsBody(int status) {
+  return status >= 200 && status != 204 && status != 304;
+}
 
 bool HeadersAskToClose(const Headers& headers) {
   for (const auto& [name, value] : headers) {
@@ -66,8 +67,7 @@ void AppendResponseHead(const ResponseHead& head, std::string& out) {
       AppendHeader(name, value, out);
     }
   }
-  if (!has_cache_control &&
-      head.content_type.starts_with("text/event-stream")) {
+  if (!has_cache_control && head.content_type.starts_with("text/event-stream")) {
     out.append("Cache-Control: no-cache\r\n");
   }
   switch (head.framing) {

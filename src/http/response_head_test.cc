@@ -22,8 +22,8 @@ TEST(ResponseHeadTest, WritesStatusServerTypeAndLength) {
 }
 
 TEST(ResponseHeadTest, KeepsFramingHeadersForItself) {
-  Headers extra = {{"content-length", "99"}, {"Transfer-Encoding", "gzip"},
-                   {"Connection", "upgrade"}, {"Server", "other"},
+  Headers extra = {{"content-length", "99"},         {"Transfer-Encoding", "gzip"},
+                   {"Connection", "upgrade"},        {"Server", "other"},
                    {"X-Evil", "a\r\nInjected: yes"}, {"Retry-After", "3"}};
   ResponseHead head;
   head.status = 429;

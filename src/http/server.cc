@@ -1,5 +1,9 @@
 // The listening side of the HTTP server: binds, accepts, and hands each socket to a
 // Connection on its own strand. Per-request work lives in connection.cc.
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <charconv>
 #include <chrono>
 #include <memory>
@@ -8,11 +12,6 @@
 #include <string_view>
 #include <thread>
 #include <utility>
-
-#include <boost/asio/basic_socket_acceptor.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "http/connection.h"
 
@@ -55,9 +54,9 @@ Result<tcp::endpoint> ResolveListen(std::string_view listen, asio::io_context& i
   error_code resolve_error;
   auto results = resolver.resolve(host, port_text, resolve_error);
   if (resolve_error || results.empty()) {
-    return InvalidArgument("cannot resolve listen host '" + std::string(host) +
-                               "': " + resolve_error.message(),
-                           "listen");
+    return InvalidArgument(
+        "cannot resolve listen host '" + std::string(host) + "': " + resolve_error.message(),
+        "listen");
   }
   return results.begin()->endpoint();
 }
@@ -103,10 +102,11 @@ class Listener final : public std::enable_shared_from_this<Listener> {
     if (!acceptor_.is_open()) return;
     // Each connection gets its own strand: its handlers never run concurrently, and
     // different connections run in parallel on the loop's threads.
-    acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](
-                                                       const error_code& ec, internal::Socket socket) {
-      self->on_accept(ec, std::move(socket));
-    });
+    acceptor_.async_accept(
+        asio::make_strand(io_),
+        [self = shared_from_this()](const error_code& ec, internal::Socket socket) {
+          self->on_accept(ec, std::move(socket));
+        });
   }
 
   void on_accept(const error_code& ec, internal::Socket socket) {
@@ -180,7 +180,8 @@ Result<std::unique_ptr<Server>> Server::Start(EventLoop& loop, ServerOptions opt
   auto listener = std::make_shared<Listener>(io, shared);
   RETURN_IF_ERROR(listener->open(endpoint));
   listener->accept();
-  return std::unique_ptr<Server>(std::make_unique<ServerImpl>(std::move(shared), std::move(listener)));
+  return std::unique_ptr<Server>(
+      std::make_unique<ServerImpl>(std::move(shared), std::move(listener)));
 }
 
 }  // namespace sluice::http

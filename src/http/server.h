@@ -42,7 +42,8 @@ struct Response {
 };
 
 // Answers one request, exactly once, from any thread. A Responder dropped without an answer
-// closes the connection. Copyable: copies share the one answer.
+// closes the connection. Copyable: copies share the one answer. No copy may outlive the
+// EventLoop (it holds the connection's sockets and timers).
 class Responder {
  public:
   struct Impl;

@@ -1,11 +1,11 @@
 // Streaming responses (chunked, Server-Sent Events) through Responder::start_stream.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "http/server.h"
 #include "http/test_client.h"
@@ -129,6 +129,7 @@ TEST(ServerStreamTest, WriterSeesClosedOnceTheClientLeaves) {
   held->write("data: nobody listens\n\n");  // harmless
   held->end();
   EXPECT_TRUE(WaitFor([&] { return server.server().open_connections() == 0; }));
+  held.reset();  // a Responder must not outlive the EventLoop
 }
 
 TEST(ServerStreamTest, StreamDroppedBeforeEndClosesTheConnection) {
@@ -161,6 +162,7 @@ TEST(ServerStreamTest, AbortMidStreamResets) {
   }));
   held->abort();
   EXPECT_FALSE(raw.read_until_closed());  // reset, not an orderly end
+  held.reset();                           // a Responder must not outlive the EventLoop
 }
 
 }  // namespace

@@ -1,13 +1,13 @@
 #include "http/server.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <boost/json/parse.hpp>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
-
-#include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
 
 #include "http/test_client.h"
 
@@ -37,8 +37,8 @@ void Echo(Request&& request, Responder responder) {
 TEST(ServerTest, GetRoundTripDecodesPathQueryAndHeaders) {
   TestServer server(Echo);
   CurlClient client;
-  Reply reply = client.get(server.url("/v1/a%20b/c?x=1&y=hello%20world&z=a+b&flag"),
-                           {"X-Custom: shiny"});
+  Reply reply =
+      client.get(server.url("/v1/a%20b/c?x=1&y=hello%20world&z=a+b&flag"), {"X-Custom: shiny"});
   ASSERT_EQ(reply.code, CURLE_OK);
   EXPECT_EQ(reply.status, 200);
   EXPECT_EQ(reply.body,
@@ -201,8 +201,8 @@ TEST(ServerTest, BodyOverTheLimitAnswers413AndSkipsTheHandler) {
   EXPECT_EQ(declared.header("connection"), "close");
 
   // A large body, which curl sends after `Expect: 100-continue`.
-  Reply large = client.post(server.url("/large"), std::string(4 << 20, 'a'),
-                            {"Expect: 100-continue"});
+  Reply large =
+      client.post(server.url("/large"), std::string(4 << 20, 'a'), {"Expect: 100-continue"});
   ASSERT_EQ(large.code, CURLE_OK);
   EXPECT_EQ(large.status, 413);
 
@@ -234,9 +234,9 @@ TEST(ServerTest, MalformedRequestAnswers400AndCloses) {
     ++calls;
     responder.send(JsonResponse(200, "{}"));
   });
-  for (std::string garbage : {"GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n",
-                              "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
-                              "POST / HTTP/1.1\r\nContent-Length: nope\r\n\r\n"}) {
+  for (std::string garbage :
+       {"GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: nope\r\n\r\n"}) {
     RawSocket raw(server.port());
     ASSERT_TRUE(raw.send(garbage));
     EXPECT_TRUE(raw.read_until_closed()) << garbage;
@@ -250,7 +250,8 @@ TEST(ServerTest, MalformedRequestAnswers400AndCloses) {
 TEST(ServerTest, BadTargetAnswers400AndKeepsTheConnection) {
   TestServer server(Echo);
   RawSocket raw(server.port());
-  ASSERT_TRUE(raw.send("GET /bad%zz HTTP/1.1\r\nHost: x\r\n\r\nGET /good HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(
+      raw.send("GET /bad%zz HTTP/1.1\r\nHost: x\r\n\r\nGET /good HTTP/1.1\r\nHost: x\r\n\r\n"));
   ASSERT_TRUE(raw.read_until("r:127.0.0.1\n"));
   EXPECT_TRUE(raw.received().starts_with("HTTP/1.1 400 Bad Request\r\n"));
   EXPECT_NE(raw.received().find("HTTP/1.1 200 OK\r\n"), std::string::npos);
@@ -278,9 +279,10 @@ TEST(ServerTest, PipelinedRequestsAreAnsweredInOrderOneAtATime) {
   });
   loop = &server.loop();
   RawSocket raw(server.port());
-  ASSERT_TRUE(raw.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
-                       "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
-                       "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      raw.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+               "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
+               "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   EXPECT_TRUE(raw.read_until_closed());
   const std::string& got = raw.received();
   const auto a1 = got.find("answer/1");
@@ -400,11 +402,11 @@ TEST(ServerTest, ManyConcurrentClientsAreAllAnswered) {
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
     curl_easy_setopt(easy, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &bodies[static_cast<size_t>(i)]);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION,
-                     +[](char* data, size_t size, size_t n, void* out) {
-                       static_cast<std::string*>(out)->append(data, size * n);
-                       return size * n;
-                     });
+    curl_easy_setopt(
+        easy, CURLOPT_WRITEFUNCTION, +[](char* data, size_t size, size_t n, void* out) {
+          static_cast<std::string*>(out)->append(data, size * n);
+          return size * n;
+        });
     curl_multi_add_handle(multi, easy);
   }
   int running = 0;
@@ -454,7 +456,9 @@ TEST(ServerTest, StopClosesIdleConnectionsAndRefusesNewOnes) {
   EXPECT_TRUE(busy.read_until_closed());
   EXPECT_NE(busy.received().find("Connection: close\r\n"), std::string::npos);
   EXPECT_NE(busy.received().find("{\"done\":true}"), std::string::npos);
+  busy.close();  // the server lingers until the client has closed its side too
   EXPECT_TRUE(WaitFor([&] { return server.server().open_connections() == 0; }));
+  held.reset();  // a Responder must not outlive the EventLoop
 }
 
 TEST(ServerTest, StartRejectsBadListenAddresses) {

@@ -97,7 +97,7 @@ void Scheduler::Maintain(Millis now) {
 }
 
 int Scheduler::ClaimDue(Millis now) {
-  std::map<std::string, int> plan;
+  std::vector<std::string> queues;
   {
     std::lock_guard lock(mu_);
     if (!claiming_) return 0;
@@ -106,15 +106,25 @@ int Scheduler::ClaimDue(Millis now) {
       idle_queues_.clear();
       next_poll_ = now + options_.worker.poll;
     }
-    plan = PlanFreeSlots(options_.queues, running_, options_.worker.concurrency);
-    for (const auto& q : idle_queues_) plan.erase(q);
+    // Queues holding reservations first: their slots are theirs before anyone else's.
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const auto& q : options_.queues) {
+        if ((q.reserved > 0) == (pass == 0) && !idle_queues_.count(q.name)) queues.push_back(q.name);
+      }
+    }
   }
   int claimed_total = 0;
-  for (const auto& [queue, free] : plan) {
-    if (free <= 0) continue;
+  for (const auto& queue : queues) {
     ClaimRequest req;
+    {
+      // Planned again for each queue: what the queues before it just claimed is taken.
+      std::lock_guard lock(mu_);
+      if (!claiming_) break;
+      req.limit = std::min(PlanFreeSlots(options_.queues, running_, options_.worker.concurrency)[queue],
+                           kMaxClaimBatch);
+    }
+    if (req.limit <= 0) continue;
     req.queue = queue;
-    req.limit = std::min(free, kMaxClaimBatch);
     req.owner = options_.owner;
     req.now = now;
     req.lease_until = now + options_.worker.lease;

@@ -149,6 +149,21 @@ TEST_F(SchedulerTest, HeartbeatKeepsLeasesAndReaperTakesDeadOnesBack) {
   EXPECT_EQ(other_runner.started[0].lease_owner, "node-b");
 }
 
+TEST_F(SchedulerTest, QueuesClaimingInOneTurnShareTheNodeSlots) {
+  for (int i = 0; i < 10; ++i) {
+    Submit("default");
+    Submit("batch");
+  }
+  scheduler().tick();
+  // 6 slots, 2 of them reserved for urgent: default and batch together get 4, not 4 each.
+  EXPECT_EQ(scheduler().running("default") + scheduler().running("batch"), 4);
+  for (int i = 0; i < 3; ++i) Submit("urgent");
+  scheduler().wake("urgent");
+  scheduler().tick();
+  EXPECT_EQ(scheduler().running("urgent"), 2);
+  EXPECT_EQ(runner_.started.size(), 6u);
+}
+
 TEST_F(SchedulerTest, NoClaimsWhileDraining) {
   Submit("default");
   scheduler().stop_claiming();

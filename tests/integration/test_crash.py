@@ -12,7 +12,7 @@ import time
 import unittest
 
 import harness
-from harness import Client, TERMINAL, classify_job, get_result, submit_bulk, submit_ok, wait_job, wait_until
+from harness import Client, TERMINAL, classify_job, get_result, submit_bulk, submit_ok, wait_until
 
 TICKET = "I was charged twice for the same purchase"
 

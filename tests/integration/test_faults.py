@@ -18,19 +18,15 @@ from harness import classify_job, get_job, get_result, submit_ok, wait_job, wait
 TICKET = "I was charged twice for the same purchase"
 
 
-def parse_time_ms(text):
-    """RFC 3339 UTC ('2026-11-29T12:00:00.123Z') -> ms since the epoch."""
-    from datetime import datetime
-    return round(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
-
-
 class FaultTest(harness.IntegrationTest):
-    def start(self, script=None, worker=None, queues=None, **mock_options):
+    def start(self, script=None, worker=None, queues=None, provider_timeout="10s", **mock_options):
         """A mock (latency 20ms unless given) and a server on it; the mock's script is set
         through POST /mock/config so that the scripted outcomes start with this test's jobs."""
         mock_options.setdefault("latency", "20ms")
         self.mock = self.start_mock(**mock_options)
-        self.server = self.start_server(mock=self.mock, worker=worker, queues=queues)
+        providers = [{"name": "mock", "base_url": self.mock.base_url, "timeout": provider_timeout,
+                      "max_concurrency": 256}]
+        self.server = self.start_server(mock=self.mock, providers=providers, worker=worker, queues=queues)
         if script is not None:
             self.assertTrue(self.mock.configure({"script": script})["script"])
         return self.mock, self.server
@@ -68,6 +64,19 @@ class RetryTest(FaultTest):
 
     def test_reset_then_ok_is_done_on_attempt_2(self):
         self.assert_retried_once_then_done("reset,ok", ("connection_reset",))
+
+    def test_truncated_then_ok_is_done_on_attempt_2(self):
+        # Content cut in half with finish_reason "length" is not an answer.
+        self.assert_retried_once_then_done("truncated,ok", ("truncated", "schema_invalid", "garbage"))
+
+    def test_provider_timeout_then_ok_is_done_on_attempt_2(self):
+        mock, server = self.start(script="timeout,ok", provider_timeout="1s")
+        job = submit_ok(server, classify_job(TICKET))
+        done = wait_job(server, job["id"], timeout=20)
+        self.assertEqual((done["status"], done["attempt"]), ("done", 2), done)
+        outcomes, result = self.outcomes(job["id"])
+        self.assertEqual(outcomes, ["timeout", "ok"], result["attempts"])
+        self.assertEqual(mock.stats()["outcomes"]["timeout"], 1)
 
     def test_500_every_time_fails_after_max_attempts(self):
         mock, server = self.start(error_rate=1.0)

@@ -65,6 +65,38 @@ class QueueSlotsTest(harness.IntegrationTest):
                    message="the batch to keep progressing")
         self.assertLessEqual(mock.stats()["peak_in_flight"], 8, "more calls than worker.concurrency")
 
+    def test_worker_concurrency_caps_all_queues_together(self):
+        # Two queues with work coming due at the same moment (run_in) share the node's 2 slots:
+        # never more than 2 calls at once, whatever each queue's own limit.
+        mock = self.start_mock(latency="500ms")
+        server = self.start_server(mock=mock, worker={"concurrency": 2})
+        r = submit_bulk(server, [classify_job("%s, order %d" % (TICKET, i), queue=q, run_in="1s")
+                                 for i in range(4) for q in ("default", "batch")])
+        self.assertEqual(r.status, 200, r)
+        for job in r.body["jobs"]:
+            self.assertEqual(wait_job(server, job["id"], timeout=20)["status"], "done")
+        stats = mock.stats()
+        self.assertEqual(stats["requests"], 8, stats)
+        self.assertLessEqual(stats["peak_in_flight"], 2, "worker.concurrency 2 exceeded: %r" % stats)
+
+    def test_reserved_slots_stay_free_when_two_queues_claim_at_once(self):
+        # 4 slots, 2 reserved for urgent: default and batch together may hold only 2, also when
+        # both come due at the same moment (run_in).
+        mock = self.start_mock(latency="1s")
+        server = self.start_server(mock=mock, worker={"concurrency": 4},
+                                   queues=[{"name": "urgent", "max_concurrency": 2, "reserved": 2}])
+        r = submit_bulk(server, [classify_job("%s, order %d" % (TICKET, i), queue=q, run_in="1s")
+                                 for i in range(10) for q in ("default", "batch")])
+        self.assertEqual(r.status, 200, r)
+        wait_until(lambda: mock.stats()["in_flight"] >= 2, timeout=5, message="the backlog to start")
+        self.assertLessEqual(mock.stats()["peak_in_flight"], 2, "default and batch took urgent's reserved slots")
+        urgent = [submit_ok(server, classify_job("My card was stolen, block it now %d" % i, queue="urgent"))
+                  for i in range(2)]
+        for job in urgent:
+            self.assertIn(wait_job(server, job["id"], timeout=8)["status"], ("done", "review"))
+        self.assertGreater(count_jobs(server, status="queued"), 0)
+        self.assertLessEqual(mock.stats()["peak_in_flight"], 4, "worker.concurrency 4 exceeded")
+
     def test_queue_max_concurrency_holds(self):
         mock = self.start_mock(latency="300ms")
         server = self.start_server(mock=mock, queues=[{"name": "narrow", "max_concurrency": 3}])
