@@ -44,6 +44,7 @@ json::object JobToJson(const Job& job, Millis now, bool queue_full) {
   o["prompt_version"] = StringOrNull(s.prompt_version);
   o["response_schema"] = StringOrNull(s.response_schema);
   o["model"] = StringOrNull(s.model);
+  o["fallback"] = s.allow_fallback;
   o["dedup_key"] = StringOrNull(s.dedup_key);
   o["attempt"] = job.attempt;
   o["max_attempts"] = s.max_attempts;

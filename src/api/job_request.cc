@@ -17,7 +17,7 @@ const char* const kKnownFields[] = {
     "type",     "input",       "request",  "object_id",      "source",    "prompt_version",
     "response_schema", "model", "params",  "queue",          "priority",  "deadline",
     "deadline_in", "run_at",   "run_in",   "max_attempts",   "cost_limit_usd", "dedup_key",
-    "webhook_url", "metadata"};
+    "webhook_url", "metadata", "fallback"};
 
 Status CheckKnownFields(const json::object& body) {
   for (const auto& [key, value] : body) {
@@ -223,6 +223,10 @@ Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& c
     return InvalidArgument("webhook_url must be an http(s) URL", "webhook_url");
   }
 
+  if (const json::value* fallback = body.if_contains("fallback"); fallback && !fallback->is_null()) {
+    if (!fallback->is_bool()) return InvalidArgument("fallback must be true or false", "fallback");
+    spec.allow_fallback = fallback->as_bool();
+  }
   RETURN_IF_ERROR(ParseObjectField(body, "params", spec.params_json, kMaxMetadataBytes));
   if (spec.params_json != "{}") {
     json::value params = json::parse(spec.params_json);

@@ -35,8 +35,14 @@ Result<json::value> ResultJson(ApiContext& ctx, const std::string& tenant, const
   json::array attempts;
   if (auto list = ctx.store.get_attempts(tenant, id); list.ok()) {
     for (const auto& a : *list) {
+      // One row per job attempt; a row holds every provider call of its fallback walk.
       json::value v = json::parse(a, ec);
-      if (!ec) attempts.push_back(std::move(v));
+      if (ec) continue;
+      if (v.is_array()) {
+        for (auto& call : v.as_array()) attempts.push_back(std::move(call));
+      } else {
+        attempts.push_back(std::move(v));
+      }
     }
   }
   result.as_object()["attempts"] = std::move(attempts);

@@ -52,6 +52,12 @@ std::string Metrics(ApiContext& ctx) {
   for (const auto& q : ctx.config.queues) {
     out += "sluice_running_jobs{queue=\"" + Label(q.name) + "\"} " + std::to_string(ctx.scheduler.running(q.name)) + "\n";
   }
+  out += "# HELP sluice_circuit_open 1 while a model alias's circuit breaker is open (or half-open).\n"
+         "# TYPE sluice_circuit_open gauge\n";
+  for (const auto& a : ctx.gateway.alias_stats()) {
+    if (a.circuit.empty()) continue;
+    out += "sluice_circuit_open{alias=\"" + Label(a.alias) + "\"} " + (a.circuit == "closed" ? "0" : "1") + "\n";
+  }
   out += "# HELP sluice_provider_calls_total Model calls by provider and outcome.\n"
          "# TYPE sluice_provider_calls_total counter\n";
   for (const auto& [key, n] : ctx.gateway.call_counts()) {
@@ -80,10 +86,54 @@ void AddOperationsRoutes(ApiContext& ctx, Router& router) {
   });
 }
 
+// GET /v1/stats (basic): per model alias and per queue, since this process started. The
+// dashboard issue extends it with windows and percentiles.
+static json::object Stats(ApiContext& ctx) {
+  json::array aliases;
+  for (const auto& a : ctx.gateway.alias_stats()) {
+    aliases.push_back(json::object{{"model_alias", a.alias},
+                                   {"provider", a.provider},
+                                   {"calls", a.calls},
+                                   {"failures", a.failures},
+                                   {"cost_usd", a.cost_usd},
+                                   {"circuit", a.circuit.empty() ? json::value(nullptr) : json::value(a.circuit)}});
+  }
+  json::array queues;
+  auto counts = ctx.store.queue_stats();
+  auto spend = ctx.worker.spend_by_queue();
+  for (const auto& q : ctx.config.queues) {
+    json::object by_status;
+    if (counts.ok()) {
+      for (const auto& s : *counts) {
+        if (s.queue != q.name) continue;
+        for (int i = 0; i <= static_cast<int>(JobStatus::kCanceled); ++i) {
+          by_status[JobStatusName(static_cast<JobStatus>(i))] = s.by_status[i];
+        }
+      }
+    }
+    const Worker::QueueSpend& sp = spend[q.name];
+    queues.push_back(json::object{
+        {"queue", q.name},
+        {"jobs", std::move(by_status)},
+        {"attempts", sp.attempts},
+        {"cost_usd", sp.cost_usd},
+        {"cost_per_job_usd", sp.settled_jobs ? sp.cost_usd / sp.settled_jobs : 0.0},
+        {"running", ctx.scheduler.running(q.name)}});
+  }
+  return json::object{{"object", "stats"},
+                      {"since", "process_start"},
+                      {"models", std::move(aliases)},
+                      {"queues", std::move(queues)}};
+}
+
 void AddAllRoutes(ApiContext& ctx, Router& router) {
+  router.add("GET", "/v1/stats", [&ctx](http::Request&&, http::Responder responder, const PathParams&) {
+    SendJson(responder, 200, Stats(ctx));
+  });
   AddJobRoutes(ctx, router);
   AddBlobRoutes(ctx, router);
   AddModelRoutes(ctx, router);
+  AddChatRoutes(ctx, router);
   AddOperationsRoutes(ctx, router);
 }
 

@@ -9,6 +9,7 @@ namespace sluice {
 void AddJobRoutes(ApiContext& ctx, Router& router);
 void AddBlobRoutes(ApiContext& ctx, Router& router);
 void AddModelRoutes(ApiContext& ctx, Router& router);
+void AddChatRoutes(ApiContext& ctx, Router& router);
 void AddOperationsRoutes(ApiContext& ctx, Router& router);
 
 // All of the above: the router of `sluice serve`.

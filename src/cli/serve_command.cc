@@ -91,7 +91,7 @@ int RunServe(const ServeFlags& flags) {
 
   http::EventLoop loop(config.server.io_threads);
   std::unique_ptr<HttpClient> http_client = NewCurlHttpClient();
-  ModelGateway gateway(config, *http_client, clock);
+  ModelGateway gateway(config, *http_client, clock, loop);
   for (const auto& name : tasks.names()) {
     const TaskType* task = tasks.find(name);
     if (!task->model.empty() && !gateway.has_alias(task->model)) {
@@ -108,7 +108,7 @@ int RunServe(const ServeFlags& flags) {
     }
     return std::move(statuses).value();
   });
-  Worker worker(WorkerDeps{tasks, blobs, gateway, finisher, loop, watch, clock, config.worker});
+  Worker worker(WorkerDeps{config, tasks, blobs, gateway, finisher, loop, watch, clock, config.worker});
   const std::string owner = LeaseOwner();
   Scheduler scheduler(*store, clock, SchedulerOptions{config.worker, config.queues, owner}, worker,
                       [&watch](const Job& job) { watch.notify(job.id); });

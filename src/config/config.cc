@@ -188,6 +188,7 @@ Status ReadQueue(const toml::table& t, size_t i, QueueConfig& q) {
   r.str("name", q.name);
   r.integer("max_concurrency", q.max_concurrency, 1, 1'000'000);
   r.integer("reserved", q.reserved, 0, 1'000'000);
+  r.str("model", q.model);
   RETURN_IF_ERROR(r.finish());
   if (q.name.empty()) return InvalidArgument("queue needs a name", "queue.name");
   if (q.reserved > q.max_concurrency) {
@@ -250,9 +251,12 @@ Status Validate(Config& c) {
   names.clear();
   for (auto& q : c.queues) {
     if (!names.insert(q.name).second) return InvalidArgument("duplicate queue " + q.name, "queue.name");
+    if (!q.model.empty() && q.model != "local" && !c.find_model(q.model)) {
+      return InvalidArgument("queue " + q.name + ": unknown model alias " + q.model, "queue.model");
+    }
   }
   for (const char* builtin : {"default", "batch"}) {
-    if (!names.count(builtin)) c.queues.push_back(QueueConfig{builtin, 256, 0});
+    if (!names.count(builtin)) c.queues.push_back(QueueConfig{builtin, 256, 0, ""});
   }
   long long reserved = 0;
   for (auto& q : c.queues) reserved += q.reserved;

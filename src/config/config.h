@@ -49,6 +49,7 @@ struct QueueConfig {
   std::string name;
   int max_concurrency = 256;
   int reserved = 0;                        // slots no other queue may take
+  std::string model;                       // preferred alias for its jobs (over the task's)
 };
 
 struct WorkerConfig {

@@ -45,6 +45,7 @@ struct JobSpec {
   std::string prompt_version;   // resolved at submit: never empty for task jobs
   std::string response_schema;  // resolved at submit
   std::string model;            // pinned alias, empty = the task's route
+  bool allow_fallback = true;   // false: a pinned model never falls back to its alias's chain
   std::string params_json = "{}";
   std::string queue = "default";
   int priority = 5;             // 0..9, higher first

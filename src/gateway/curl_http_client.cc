@@ -188,6 +188,9 @@ class CurlHttpClient final : public HttpClient {
       long status = 0;
       curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
       r.status = static_cast<int>(status);
+      curl_off_t total_us = 0;
+      curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+      r.total_ms = static_cast<double>(total_us) / 1000.0;
     } else {
       r.error_message = t->error_buffer[0] ? t->error_buffer : curl_easy_strerror(code);
       switch (code) {

@@ -7,7 +7,6 @@
 //               a usable message (garbage)
 //   kFatal      400/401/403/404/422 and other 4xx: the request itself is wrong; retrying wastes money
 //   kCanceled   the caller canceled (job canceled, deadline hit, shutdown)
-// Fallback chains, circuit breakers and rate limits hook in here (see the gateway issue).
 #pragma once
 
 #include <atomic>
@@ -16,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,7 +24,9 @@
 #include "config/config.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "gateway/circuit_breaker.h"
 #include "gateway/http_client.h"
+#include "http/event_loop.h"
 
 namespace sluice {
 
@@ -45,49 +47,101 @@ struct CallResult {
   std::string provider;
   Millis started_at = 0;
   Millis ms = 0;
+  double provider_ms = 0;      // the HTTP exchange alone, µs-precise (for overhead accounting)
   Millis retry_after_ms = -1;  // from Retry-After, -1 when absent
 };
 
 struct ModelCall {
   std::string alias;
-  boost::json::object request;  // OpenAI chat-completions body; "model" is set by the gateway
-  Millis timeout = 0;           // caps the provider's timeout (a job's deadline); 0 = none
+  boost::json::object request;   // OpenAI chat-completions body; "model" is set per alias
+  Millis timeout = 0;            // caps each provider call (0 = the provider's own timeout)
+  std::optional<Millis> deadline;  // absolute: no wait or call past it
+  bool allow_fallback = true;    // false: only `alias` itself is tried
+  std::optional<double> budget_usd;  // what may still be spent; a call that could exceed it is not made
+};
+
+// What one gateway call did: every provider call it made, in order (a fallback chain walk
+// makes several), and the aliases it skipped without calling (open circuit, exhausted limits).
+struct GatewayResult {
+  std::vector<CallResult> calls;
+  std::vector<std::pair<std::string, std::string>> skipped;  // (alias, "circuit_open" | "rate_limited")
+  // The answer to use, or the last failure. A walk that made no call at all (every alias
+  // skipped, or over budget) holds one synthetic, uncharged CallResult describing why.
+  const CallResult& final() const { return calls.back(); }
+  double cost_usd() const;
 };
 
 // The alias every install has: the built-in no-network provider.
 inline constexpr const char* kLocalAlias = "local";
 
+// Per alias (provider+model) state for /v1/stats and /metrics.
+struct AliasStats {
+  std::string alias;
+  std::string provider;
+  std::int64_t calls = 0;
+  std::int64_t failures = 0;
+  double cost_usd = 0;
+  std::string circuit;  // "closed" | "open" | "half_open"; "" for local
+};
+
+// The gateway owns, per provider, a concurrency limiter (AIMD on 429) and an rpm/tpm rate
+// limiter, and per provider+model a circuit breaker. A call walks its alias's chain
+// [alias, fallback...]: an alias whose circuit is open, or whose limits cannot admit the call
+// before the deadline, is skipped at once (not an attempt); waiting for a limit or a slot is
+// not an attempt either; a retryable failure moves on to the next alias in the same walk. So
+// one walk makes at most one call per alias: retries of the whole walk belong to the caller
+// (the job's attempts), never to the gateway — no retry storms underneath.
 class ModelGateway {
  public:
-  using Callback = std::function<void(CallResult)>;
+  using Callback = std::function<void(GatewayResult)>;
 
-  ModelGateway(const Config& config, HttpClient& http, const Clock& clock);
+  // `loop` provides timers for limit waits; it must outlive the gateway.
+  ModelGateway(const Config& config, HttpClient& http, const Clock& clock, http::EventLoop& loop);
+  ~ModelGateway();
 
   // True when `alias` can be called: a configured [[model]] or "local".
   bool has_alias(const std::string& alias) const;
   const ModelConfig* model(const std::string& alias) const;
+  // [alias, its fallbacks...] as configured (just [alias] without fallback).
+  std::vector<const ModelConfig*> chain(const std::string& alias, bool allow_fallback) const;
 
-  // Starts a call; `done` runs once, on the HTTP client's thread (or inline for `local`).
+  // Starts a call; `done` runs once, on some gateway thread (inline for `local`).
   // Returns a handle for cancel().
   std::uint64_t call(ModelCall call, Callback done);
+  // Aborts a call: `done` runs with a kCanceled result. Unknown handles are ignored.
   void cancel(std::uint64_t handle);
 
   // Calls finished so far, by provider and outcome code, for /metrics.
   std::map<std::pair<std::string, std::string>, std::int64_t> call_counts() const;
+  std::vector<AliasStats> alias_stats() const;
+  // Peak concurrent calls per provider since start.
+  std::map<std::string, int> peak_in_flight() const;
+
+  struct Walk;      // one call's progress along its chain
+  struct Provider;  // a provider's limiters
 
  private:
-  void Count(const std::string& provider, const std::string& code);
-  CallResult Classify(const ModelConfig& model, const HttpResponse& response, Millis started) const;
-  void CallLocal(const ModelConfig& model, ModelCall call, Callback done);
+  void Step(const std::shared_ptr<Walk>& walk);
+  void Send(const std::shared_ptr<Walk>& walk, const ModelConfig& model, Provider& provider,
+            std::int64_t reserved_tokens);
+  void OnAnswer(const std::shared_ptr<Walk>& walk, const ModelConfig& model, Provider& provider,
+                std::int64_t reserved_tokens, HttpResponse response);
+  void Finish(const std::shared_ptr<Walk>& walk);
+  void Count(const CallResult& result);
 
   const Config& config_;
   HttpClient& http_;
   const Clock& clock_;
+  http::EventLoop& loop_;
   ModelConfig local_model_;
-  std::map<std::string, std::string> api_keys_;  // provider → key, read once at start
+  std::map<std::string, std::unique_ptr<Provider>> providers_;  // fixed after construction
+  std::map<std::string, std::unique_ptr<CircuitBreaker>> breakers_;  // by "provider/model id"; fixed
 
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::int64_t> counts_;  // GUARDED_BY(mu_)
+  std::map<std::string, AliasStats> stats_;                             // GUARDED_BY(mu_)
+  std::map<std::uint64_t, std::shared_ptr<Walk>> walks_;                // GUARDED_BY(mu_)
+  std::uint64_t next_handle_ = 0;                                       // GUARDED_BY(mu_)
 };
 
 // Parses a Retry-After value in seconds ("3", "1.5"); -1 when absent or unparseable.

@@ -38,6 +38,7 @@ struct HttpResponse {
   std::string body;
   std::string retry_after;  // the Retry-After header, if any
   Millis elapsed = 0;
+  double total_ms = 0;  // the transfer as libcurl timed it, µs precision
 };
 
 class HttpClient {

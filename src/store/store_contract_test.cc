@@ -54,6 +54,7 @@ void ExpectSameSpec(const JobSpec& want, const JobSpec& got) {
   EXPECT_EQ(got.prompt_version, want.prompt_version);
   EXPECT_EQ(got.response_schema, want.response_schema);
   EXPECT_EQ(got.model, want.model);
+  EXPECT_EQ(got.allow_fallback, want.allow_fallback);
   EXPECT_EQ(got.params_json, want.params_json);
   EXPECT_EQ(got.queue, want.queue);
   EXPECT_EQ(got.priority, want.priority);
@@ -163,6 +164,7 @@ TEST_P(StoreContractTest, SubmitThenGetRoundTripsEveryField) {
   s.prompt_version = "v2";
   s.response_schema = "ticket_class_v1";
   s.model = "fast";
+  s.allow_fallback = false;  // not the default, so a dropped field shows
   s.params_json = R"({"temperature":0})";
   s.queue = "urgent";
   s.priority = 7;
@@ -178,15 +180,38 @@ TEST_P(StoreContractTest, SubmitThenGetRoundTripsEveryField) {
   ExpectSameJob(job, submitted);
   ExpectSameJob(job, Get("job_roundtrip", "acme"));
 
-  // Absent optionals stay absent.
+  // Absent optionals stay absent; defaults stay defaults.
   Job bare = NewJob("job_bare");
   ASSERT_FALSE(bare.spec.deadline.has_value());
+  ASSERT_TRUE(bare.spec.allow_fallback);
   Submit(bare);
   Job got = Get("job_bare");
   EXPECT_FALSE(got.spec.deadline.has_value());
   EXPECT_FALSE(got.spec.cost_limit_usd.has_value());
   EXPECT_FALSE(got.error.has_value());
   EXPECT_FALSE(got.started_at.has_value());
+  EXPECT_TRUE(got.spec.allow_fallback);
+}
+
+// The spec read back by list and claim is the same as by get (allow_fallback both ways).
+TEST_P(StoreContractTest, ListAndClaimCarryTheSpec) {
+  Job pinned = NewJob("job_a_pinned", /*priority=*/9);
+  pinned.spec.model = "fast";
+  pinned.spec.allow_fallback = false;
+  Job open = NewJob("job_b_open", /*priority=*/1);
+  open.spec.model = "fast";
+  Submit(pinned);
+  Submit(open);
+
+  JobPage page = ValueOf(store_->list_jobs(JobFilter{.tenant = kDefaultTenant}));
+  ASSERT_EQ(page.jobs.size(), 2u);
+  ExpectSameSpec(open.spec, page.jobs[0].spec);  // newest id first
+  ExpectSameSpec(pinned.spec, page.jobs[1].spec);
+
+  std::vector<Job> claimed = Claim(2, kT0);
+  ASSERT_THAT(Ids(claimed), ElementsAre("job_a_pinned", "job_b_open"));
+  ExpectSameSpec(pinned.spec, claimed[0].spec);
+  ExpectSameSpec(open.spec, claimed[1].spec);
 }
 
 TEST_P(StoreContractTest, SubmitStoresAFreshJobWhateverStateItCarries) {

@@ -39,7 +39,7 @@ json::object AttemptRecord(const Job& job, const CallResult& r, const std::strin
 }
 
 json::object ResultRecord(const Job& job, const PreparedCall& call, const CallResult& r,
-                          const json::value& output, Millis now) {
+                          double walk_cost, const json::value& output, Millis now) {
   json::object out;
   out["job_id"] = job.id;
   out["output"] = output;
@@ -57,7 +57,7 @@ json::object ResultRecord(const Job& job, const PreparedCall& call, const CallRe
   out["usage"] = {{"prompt_tokens", r.prompt_tokens},
                   {"completion_tokens", r.completion_tokens},
                   {"total_tokens", r.prompt_tokens + r.completion_tokens}};
-  out["cost_usd"] = job.cost_usd + r.cost_usd;
+  out["cost_usd"] = job.cost_usd + walk_cost;
   Millis started = job.started_at.value_or(r.started_at);
   out["queue_ms"] = std::max<Millis>(0, started - job.created_at);
   out["processing_ms"] = std::max<Millis>(0, now - started);
@@ -88,25 +88,46 @@ bool BelowReviewThreshold(const ReviewRule* rule, const json::value& output, std
   return true;
 }
 
+// All of a walk's call records as one JSON array (the store keeps one row per job attempt).
+std::string AttemptRecords(const Job& job, const GatewayResult& g, const std::string& final_outcome,
+                           const std::string& final_error) {
+  json::array records;
+  for (std::size_t i = 0; i < g.calls.size(); ++i) {
+    const CallResult& c = g.calls[i];
+    bool last = i + 1 == g.calls.size();
+    json::object a = AttemptRecord(job, c, last ? final_outcome : c.code,
+                                   last ? final_error : (c.outcome == CallOutcome::kOk ? "" : c.message));
+    if (!last) a["fallback"] = true;  // the walk went on to the next alias after this call
+    records.push_back(std::move(a));
+  }
+  if (!g.skipped.empty()) {
+    json::array skipped;
+    for (const auto& [alias, why] : g.skipped) skipped.push_back(json::object{{"model_alias", alias}, {"reason", why}});
+    records.back().as_object()["skipped"] = std::move(skipped);
+  }
+  return json::serialize(records);
+}
+
 }  // namespace
 
-AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const CallResult& r,
+AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const GatewayResult& g,
                             Millis now, const WorkerConfig& worker, double jitter01) {
+  const CallResult& r = g.final();
   AttemptFinish f;
   f.job_id = job.id;
   f.attempt = job.attempt;
   f.lease_owner = job.lease_owner;
   f.now = now;
-  f.cost_usd = r.cost_usd;
+  f.cost_usd = g.cost_usd();
   const bool attempts_left = job.attempt < job.spec.max_attempts;
-  const double spent = job.cost_usd + r.cost_usd;
+  const double spent = job.cost_usd + f.cost_usd;
   const bool over_budget = job.spec.cost_limit_usd && spent >= *job.spec.cost_limit_usd;
 
   auto finish_with = [&](AttemptOutcome outcome, std::string code, std::string message,
                          const std::string& attempt_outcome) {
     f.outcome = outcome;
     f.error = {std::move(code), std::move(message)};
-    f.attempt_json = json::serialize(AttemptRecord(job, r, attempt_outcome, f.error.message));
+    f.attempt_json = AttemptRecords(job, g, attempt_outcome, f.error.message);
     return f;
   };
   // A failed attempt that may be tried again: retry, or the end the rules say.
@@ -127,7 +148,7 @@ AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const Call
     if (!attempts_left) {
       if (final_outcome == AttemptOutcome::kReview) {
         // Keep the rejected answer so the reviewer sees what the model said.
-        f.result_json = json::serialize(ResultRecord(job, call, r, nullptr, now));
+        f.result_json = json::serialize(ResultRecord(job, call, r, g.cost_usd(), nullptr, now));
       }
       return finish_with(final_outcome, code, message, code);
     }
@@ -161,13 +182,13 @@ AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const Call
     AttemptOutcome final_outcome = call.schema ? AttemptOutcome::kReview : AttemptOutcome::kFailed;
     return retry_or(final_outcome, "schema_invalid", output.status().message());
   }
-  f.result_json = json::serialize(ResultRecord(job, call, r, *output, now));
+  f.result_json = json::serialize(ResultRecord(job, call, r, g.cost_usd(), *output, now));
   std::string why;
   if (BelowReviewThreshold(call.review, *output, why)) {
     return finish_with(AttemptOutcome::kReview, "review_rule", why, "ok");
   }
   f.outcome = AttemptOutcome::kDone;
-  f.attempt_json = json::serialize(AttemptRecord(job, r, "ok", ""));
+  f.attempt_json = AttemptRecords(job, g, "ok", "");
   return f;
 }
 

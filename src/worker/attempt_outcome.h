@@ -25,7 +25,8 @@ namespace sluice {
 Millis BackoffDelay(int attempt, Millis base, Millis max, double jitter01);
 
 // Builds the store write for one finished call of `job` (as claimed: attempt already counted).
-AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const CallResult& result,
+// Every provider call of the gateway's walk becomes an attempt record; the last one decides.
+AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const GatewayResult& result,
                             Millis now, const WorkerConfig& worker, double jitter01);
 
 // The store write for an attempt that could not even be built (see PrepareCall).

@@ -34,7 +34,12 @@ class DecideAttemptTest : public ::testing::Test {
     worker_.retry_max = 60'000;
   }
 
-  CallResult Ok(const std::string& text) {
+  static GatewayResult Walk(CallResult r) {
+    GatewayResult g;
+    g.calls.push_back(std::move(r));
+    return g;
+  }
+  GatewayResult Ok(const std::string& text) {
     CallResult r;
     r.outcome = CallOutcome::kOk;
     r.code = "ok";
@@ -43,14 +48,14 @@ class DecideAttemptTest : public ::testing::Test {
     r.prompt_tokens = 100;
     r.completion_tokens = 20;
     r.cost_usd = 0.001;
-    return r;
+    return Walk(r);
   }
-  CallResult Failure(CallOutcome outcome, const std::string& code) {
+  GatewayResult Failure(CallOutcome outcome, const std::string& code) {
     CallResult r;
     r.outcome = outcome;
     r.code = code;
     r.message = "boom";
-    return r;
+    return Walk(r);
   }
 
   static constexpr Millis kNow = 1'800'000'000'000;
@@ -75,7 +80,7 @@ TEST_F(DecideAttemptTest, ValidAnswerIsDoneWithAResultRecord) {
   EXPECT_EQ(result.at("usage").at("total_tokens"), 120);
   EXPECT_EQ(result.at("queue_ms"), 400);
   EXPECT_DOUBLE_EQ(f.cost_usd, 0.001);
-  EXPECT_EQ(json::parse(f.attempt_json).at("outcome"), "ok");
+  EXPECT_EQ(json::parse(f.attempt_json).at(0).at("outcome").as_string(), "ok");
 }
 
 TEST_F(DecideAttemptTest, LowConfidenceGoesToReviewWithItsResult) {
@@ -108,7 +113,7 @@ TEST_F(DecideAttemptTest, GarbageIsRetryableAndFailsWhenAttemptsRunOut) {
 }
 
 TEST_F(DecideAttemptTest, RetryBacksOffExponentiallyAndHonoursRetryAfter) {
-  CallResult r = Failure(CallOutcome::kRetryable, "timeout");
+  GatewayResult r = Failure(CallOutcome::kRetryable, "timeout");
   AttemptFinish f = DecideAttempt(job_, call_, r, kNow, worker_, 1.0);
   EXPECT_EQ(f.retry_at, kNow + 1'000);
   job_.attempt = 2;
@@ -117,7 +122,7 @@ TEST_F(DecideAttemptTest, RetryBacksOffExponentiallyAndHonoursRetryAfter) {
   f = DecideAttempt(job_, call_, r, kNow, worker_, 0.0);
   EXPECT_EQ(f.retry_at, kNow + 1'000);  // half the delay at the low end of the jitter
   r = Failure(CallOutcome::kRetryable, "rate_limited");
-  r.retry_after_ms = 7'000;
+  r.calls[0].retry_after_ms = 7'000;
   f = DecideAttempt(job_, call_, r, kNow, worker_, 1.0);
   EXPECT_EQ(f.retry_at, kNow + 7'000);
 }
@@ -142,11 +147,31 @@ TEST_F(DecideAttemptTest, NoRetryPastTheDeadline) {
 TEST_F(DecideAttemptTest, CostLimitStopsRetries) {
   job_.spec.cost_limit_usd = 0.0015;
   job_.cost_usd = 0.001;
-  CallResult r = Failure(CallOutcome::kRetryable, "garbage");
-  r.cost_usd = 0.001;
+  GatewayResult r = Failure(CallOutcome::kRetryable, "garbage");
+  r.calls[0].cost_usd = 0.001;
   AttemptFinish f = DecideAttempt(job_, call_, r, kNow, worker_, 0.5);
   EXPECT_EQ(f.outcome, AttemptOutcome::kFailed);
   EXPECT_EQ(f.error.code, "cost_limit_exceeded");
+}
+
+TEST_F(DecideAttemptTest, FallbackWalkRecordsEveryCallAndSumsTheirCost) {
+  GatewayResult g = Failure(CallOutcome::kRetryable, "provider_error");
+  g.calls[0].cost_usd = 0.0005;
+  g.calls[0].alias = "fast";
+  CallResult backup = Ok(kGoodAnswer).calls[0];
+  backup.alias = "strong";
+  g.calls.push_back(backup);
+  g.skipped.emplace_back("cheap", "circuit_open");
+  AttemptFinish f = DecideAttempt(job_, call_, g, kNow, worker_, 0.5);
+  EXPECT_EQ(f.outcome, AttemptOutcome::kDone);
+  EXPECT_DOUBLE_EQ(f.cost_usd, 0.0015);
+  json::value records = json::parse(f.attempt_json);
+  ASSERT_EQ(records.as_array().size(), 2u);
+  EXPECT_EQ(records.at(0).at("outcome").as_string(), "provider_error");
+  EXPECT_EQ(records.at(0).at("fallback").as_bool(), true);
+  EXPECT_EQ(records.at(1).at("model_alias").as_string(), "strong");
+  EXPECT_EQ(records.at(1).at("skipped").at(0).at("reason").as_string(), "circuit_open");
+  EXPECT_EQ(json::parse(f.result_json).at("model_alias").as_string(), "strong");
 }
 
 TEST(BackoffTest, CappedAtMax) {

@@ -9,7 +9,8 @@ namespace sluice {
 
 namespace json = boost::json;
 
-std::string DefaultAlias(const TaskType& task, const ModelGateway& gateway) {
+std::string DefaultAlias(const TaskType& task, const QueueConfig* queue, const ModelGateway& gateway) {
+  if (queue && !queue->model.empty() && gateway.has_alias(queue->model)) return queue->model;
   if (!task.model.empty() && gateway.has_alias(task.model)) return task.model;
   return kLocalAlias;
 }
@@ -38,7 +39,7 @@ Result<std::string> InputText(const json::object& input, const BlobStore& blobs)
 }  // namespace
 
 Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, const BlobStore& blobs,
-                                 const ModelGateway& gateway) {
+                                 const ModelGateway& gateway, const QueueConfig* queue) {
   PreparedCall call;
   if (job.spec.type == kChatType) {
     ASSIGN_OR_RETURN(call.request, ParseObject(job.spec.input_json, "request"));
@@ -75,7 +76,7 @@ Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, cons
     }
   }
   ASSIGN_OR_RETURN(call.request, BuildChatRequest(*version, render));
-  call.alias = job.spec.model.empty() ? DefaultAlias(*task, gateway) : job.spec.model;
+  call.alias = job.spec.model.empty() ? DefaultAlias(*task, queue, gateway) : job.spec.model;
   call.schema = render.schema ? render.schema : version->schema.get();
   call.review = version->review ? &*version->review : nullptr;
   return call;

@@ -8,6 +8,7 @@
 #include <boost/json/object.hpp>
 
 #include "blobs/blob_store.h"
+#include "config/config.h"
 #include "core/job.h"
 #include "core/status.h"
 #include "tasks/registry.h"
@@ -27,9 +28,10 @@ struct PreparedCall {
 // from the tasks dir, its blob is gone, its template names a variable it lacks): such a job
 // fails for good, no retry can fix it.
 Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, const BlobStore& blobs,
-                                 const ModelGateway& gateway);
+                                 const ModelGateway& gateway, const QueueConfig* queue);
 
-// The alias a job runs on when it pins none: the task type's, else "local".
-std::string DefaultAlias(const TaskType& task, const ModelGateway& gateway);
+// The alias a job runs on when it pins none: its queue's preferred alias, else the task
+// type's, else "local". So a queue can route its work to a cheaper or faster model.
+std::string DefaultAlias(const TaskType& task, const QueueConfig* queue, const ModelGateway& gateway);
 
 }  // namespace sluice

@@ -28,17 +28,19 @@ void Worker::Start(Job job) {
     f.error = {"deadline_exceeded", "the deadline passed before the attempt could start"};
     return Commit(std::move(f), job.spec.queue);
   }
-  auto prepared = PrepareCall(job, d_.tasks, d_.blobs, d_.gateway);
+  auto prepared = PrepareCall(job, d_.tasks, d_.blobs, d_.gateway, d_.server_config.find_queue(job.spec.queue));
   if (!prepared.ok()) return Commit(FailUnrunnable(job, prepared.status(), now), job.spec.queue);
 
   ModelCall call;
   call.alias = prepared->alias;
   call.request = prepared->request;
-  if (job.spec.deadline) call.timeout = std::max<Millis>(1, *job.spec.deadline - now);
+  call.deadline = job.spec.deadline;
+  call.allow_fallback = job.spec.allow_fallback;
+  if (job.spec.cost_limit_usd) call.budget_usd = *job.spec.cost_limit_usd - job.cost_usd;
   // The prepared call outlives this frame: the answer arrives on another thread.
   auto shared = std::make_shared<PreparedCall>(std::move(prepared).value());
   auto shared_job = std::make_shared<Job>(std::move(job));
-  std::uint64_t handle = d_.gateway.call(std::move(call), [this, shared, shared_job](CallResult r) {
+  std::uint64_t handle = d_.gateway.call(std::move(call), [this, shared, shared_job](GatewayResult r) {
     OnAnswer(*shared_job, *shared, std::move(r));
   });
   std::lock_guard lock(mu_);
@@ -48,7 +50,7 @@ void Worker::Start(Job job) {
   }
 }
 
-void Worker::OnAnswer(const Job& job, const PreparedCall& call, CallResult result) {
+void Worker::OnAnswer(const Job& job, const PreparedCall& call, GatewayResult result) {
   bool abandoned;
   {
     std::lock_guard lock(mu_);
@@ -62,8 +64,17 @@ void Worker::OnAnswer(const Job& job, const PreparedCall& call, CallResult resul
 
 void Worker::Commit(AttemptFinish finish, const std::string& queue) {
   std::string job_id = finish.job_id;
-  bool queued = d_.finisher.enqueue(std::move(finish), [this, job_id, queue](Status) {
+  const double cost = finish.cost_usd;
+  const bool settles = finish.outcome != AttemptOutcome::kRetry;
+  bool queued = d_.finisher.enqueue(std::move(finish), [this, job_id, queue, cost, settles](Status st) {
     // kAborted: the lease was lost (reaped, canceled); the newer owner's write stands.
+    if (st.ok()) {
+      std::lock_guard lock(mu_);
+      QueueSpend& s = spend_[queue];
+      ++s.attempts;
+      s.cost_usd += cost;
+      if (settles) ++s.settled_jobs;
+    }
     Done(job_id, queue);
   });
   // Stopping: the outcome is not written; the lease is released and the job runs again.
@@ -106,6 +117,11 @@ void Worker::abort_all() {
 int Worker::in_flight() const {
   std::lock_guard lock(mu_);
   return static_cast<int>(running_.size());
+}
+
+std::map<std::string, Worker::QueueSpend> Worker::spend_by_queue() const {
+  std::lock_guard lock(mu_);
+  return spend_;
 }
 
 double Worker::Jitter() {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -32,6 +33,7 @@ namespace sluice {
 using FinishCommitter = Batcher<AttemptFinish, Status>;
 
 struct WorkerDeps {
+  const Config& server_config;
   const TaskRegistry& tasks;
   const BlobStore& blobs;
   ModelGateway& gateway;
@@ -56,6 +58,15 @@ class Worker final : public JobRunner {
   void abort_all();
   int in_flight() const;
 
+  // Spending of this node since start, per queue: provider cost of committed attempts, and
+  // jobs that reached an outcome (done, failed, review, expired). For GET /v1/stats.
+  struct QueueSpend {
+    std::int64_t settled_jobs = 0;
+    std::int64_t attempts = 0;
+    double cost_usd = 0;
+  };
+  std::map<std::string, QueueSpend> spend_by_queue() const;
+
  private:
   struct Running {
     std::string queue;
@@ -64,7 +75,7 @@ class Worker final : public JobRunner {
   };
 
   void Start(Job job);
-  void OnAnswer(const Job& job, const PreparedCall& call, CallResult result);
+  void OnAnswer(const Job& job, const PreparedCall& call, GatewayResult result);
   void Commit(AttemptFinish finish, const std::string& queue);
   void Done(const std::string& job_id, const std::string& queue);
   double Jitter();
@@ -75,6 +86,7 @@ class Worker final : public JobRunner {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Running> running_;  // GUARDED_BY(mu_)
   std::mt19937_64 rng_{std::random_device{}()};       // GUARDED_BY(mu_)
+  std::map<std::string, QueueSpend> spend_;           // GUARDED_BY(mu_)
 };
 
 }  // namespace sluice

@@ -175,17 +175,30 @@ class DeadlineTest(FaultTest):
 
 
 class CostLimitTest(FaultTest):
-    def test_cost_limit_stops_retries(self):
-        # A schema-invalid answer is billed (it has usage) and would be retried; a tiny cost
-        # limit stops the retries after the first billed attempt.
+    def test_cost_limit_refuses_a_call_that_could_exceed_it(self):
+        # The gateway estimates a call's cost (prompt + max_tokens at the alias's prices) before
+        # sending it: with a limit below one call's estimate, no call is made at all.
         mock, server = self.start(script="garbage_content*5")
         job = submit_ok(server, classify_job(TICKET, max_attempts=5, cost_limit_usd=1e-9))
         failed = wait_job(server, job["id"], timeout=20)
         self.assertEqual(failed["status"], "failed", failed)
         self.assertEqual(failed["error"]["code"], "cost_limit_exceeded", failed)
-        self.assertEqual(failed["attempt"], 1, failed)
+        self.assertEqual(failed["cost_usd"], 0, failed)
+        self.assertEqual(mock.stats()["requests"], 0)
+
+    def test_cost_limit_stops_retries_once_spent(self):
+        # Schema-invalid answers are billed (they have usage) and retried; the limit covers a
+        # few of them but not all five attempts, so retries stop before max_attempts.
+        mock, server = self.start(script="garbage_content*5")
+        job = submit_ok(server, classify_job(TICKET, max_attempts=5, cost_limit_usd=0.0005))
+        failed = wait_job(server, job["id"], timeout=30)
+        self.assertEqual(failed["status"], "failed", failed)
+        self.assertEqual(failed["error"]["code"], "cost_limit_exceeded", failed)
         self.assertGreater(failed["cost_usd"], 0, failed)
-        self.assertEqual(mock.stats()["requests"], 1)
+        self.assertLessEqual(failed["cost_usd"], 0.0005, failed)
+        requests = mock.stats()["requests"]
+        self.assertGreaterEqual(requests, 1)
+        self.assertLess(requests, 5)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ enum Column : int {
   kPromptVersion,
   kResponseSchema,
   kModel,
+  kAllowFallback,
   kParams,
   kQueue,
   kPriority,
@@ -57,6 +58,7 @@ Job ReadJob(const Statement& row, int first) {
   spec.prompt_version = row.text_at(at(kPromptVersion));
   spec.response_schema = row.text_at(at(kResponseSchema));
   spec.model = row.text_at(at(kModel));
+  spec.allow_fallback = row.int_at(at(kAllowFallback)) != 0;
   spec.params_json = row.text_at(at(kParams));
   spec.queue = row.text_at(at(kQueue));
   spec.priority = static_cast<int>(row.int_at(at(kPriority)));
@@ -94,6 +96,7 @@ void BindJob(Statement& stmt, const Job& job) {
   stmt.bind_text(param(kPromptVersion), spec.prompt_version);
   stmt.bind_text(param(kResponseSchema), spec.response_schema);
   stmt.bind_text(param(kModel), spec.model);
+  stmt.bind_int(param(kAllowFallback), spec.allow_fallback ? 1 : 0);
   stmt.bind_text(param(kParams), spec.params_json);
   stmt.bind_text(param(kQueue), spec.queue);
   stmt.bind_int(param(kPriority), spec.priority);

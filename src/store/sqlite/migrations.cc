@@ -107,6 +107,11 @@ CREATE TABLE queue_counts (
   PRIMARY KEY (queue, status)
 ) WITHOUT ROWID;
 )sql"},
+    // A job may forbid its pinned model from falling back to the alias's chain (0). Jobs
+    // written before this column existed keep the old behaviour: fallback allowed (1).
+    Migration{2, R"sql(
+ALTER TABLE jobs ADD COLUMN allow_fallback INTEGER NOT NULL DEFAULT 1;
+)sql"},
 };
 
 }  // namespace

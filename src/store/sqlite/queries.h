@@ -25,10 +25,10 @@ consteval auto JoinSql(const char (&... parts)[N]) {
 // The columns a Job is read from and written to, in the order of job_row.h.
 inline constexpr char kJobColumns[] =
     "id, tenant, type, input, object_id, source, prompt_version, response_schema, model, "
-    "params, queue, priority, deadline, run_at, max_attempts, cost_limit_usd, dedup_key, "
-    "webhook_url, metadata, status, attempt, created_at, started_at, finished_at, cost_usd, "
-    "error_code, error_message, next_attempt_at, lease_owner, lease_until";
-inline constexpr int kJobColumnCount = 30;
+    "allow_fallback, params, queue, priority, deadline, run_at, max_attempts, cost_limit_usd, "
+    "dedup_key, webhook_url, metadata, status, attempt, created_at, started_at, finished_at, "
+    "cost_usd, error_code, error_message, next_attempt_at, lease_owner, lease_until";
+inline constexpr int kJobColumnCount = 31;
 
 inline constexpr char kBegin[] = "BEGIN IMMEDIATE";
 inline constexpr char kCommit[] = "COMMIT";
@@ -42,11 +42,11 @@ inline constexpr char kAddToQueueCount[] =
 
 // --- submit ---
 // A job whose (tenant, dedup_key) is taken is not inserted (changes() == 0); any other
-// conflict (a reused id) is an error.
+// conflict (a reused id) is an error. Parameters: the kJobColumnCount job columns, then due_at.
 inline constexpr auto kInsertJob = JoinSql(
     "INSERT INTO jobs (", kJobColumns,
     ", due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-    "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31) "
+    "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32) "
     "ON CONFLICT (tenant, dedup_key) WHERE dedup_key != '' DO NOTHING");
 inline constexpr auto kFindByDedupKey = JoinSql(
     "SELECT ", kJobColumns, " FROM jobs WHERE tenant = ?1 AND dedup_key = ?2 AND dedup_key != ''");

@@ -124,6 +124,50 @@ TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerBuild) {
   EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
 }
 
+// A database last written at schema version 1 (before allow_fallback existed) is brought up to
+// date on open, and its jobs read back with the column's default: fallback allowed.
+TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsJobs) {
+  ASSERT_GE(sqlite::Migrations().size(), 2u);
+  ASSERT_EQ(sqlite::Migrations()[0].version, 1);
+  RawExec(std::string(sqlite::Migrations()[0].sql) +
+          "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT "
+          "NULL DEFAULT 0);"
+          "INSERT INTO schema_migrations (version) VALUES (1);"
+          "INSERT INTO jobs (id, tenant, type, input, object_id, source, prompt_version, "
+          "response_schema, model, params, queue, priority, run_at, max_attempts, dedup_key, "
+          "webhook_url, metadata, status, attempt, created_at, cost_usd, lease_owner, "
+          "lease_until, due_at) VALUES ('job_old', 'default', 'classify', '{}', '', '', 'v1', "
+          "'s1', 'fast', '{}', 'default', 5, 0, 3, '', '', '{}', 0, 0, 0, 0, '', 0, 0);"
+          "INSERT INTO queue_counts (queue, status, n) VALUES ('default', 0, 1);");
+
+  auto opened = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Store& store = **opened;
+  auto old = store.get_job(kDefaultTenant, "job_old");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->spec.model, "fast");
+  EXPECT_TRUE(old->spec.allow_fallback);
+  auto claimed = store.claim_jobs(
+      ClaimRequest{.queue = "default", .limit = 1, .owner = "node-a", .now = 1, .lease_until = 2});
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_TRUE(claimed->at(0).spec.allow_fallback);
+
+  // New jobs written after the migration keep either value.
+  Job pinned;
+  pinned.id = "job_new";
+  pinned.created_at = 3;
+  pinned.spec.allow_fallback = false;
+  auto submitted = store.submit_jobs(std::span(&pinned, 1));
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  auto got = store.get_job(kDefaultTenant, "job_new");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_FALSE(got->spec.allow_fallback);
+  opened->reset();
+  EXPECT_EQ(RawCount("SELECT max(version) FROM schema_migrations"),
+            static_cast<std::int64_t>(sqlite::Migrations().back().version));
+}
+
 TEST_F(SqliteStoreTest, RunsInWalMode) {
   auto store = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
   ASSERT_TRUE(store.ok());
