@@ -156,7 +156,15 @@ Status ReadProvider(const toml::table& t, size_t i, ProviderConfig& p) {
   r.integer("rpm", p.rpm);
   r.integer("tpm", p.tpm);
   r.string_table("headers", p.headers);
+  r.integer("circuit_failures", p.circuit_failures, 0, 1'000'000);
+  r.number("circuit_failure_ratio", p.circuit_failure_ratio);
+  r.integer("circuit_window", p.circuit_window, 0, 1'000'000);
+  r.duration("circuit_cool_down", p.circuit_cool_down);
   RETURN_IF_ERROR(r.finish());
+  if (p.circuit_failure_ratio <= 0 || p.circuit_failure_ratio > 1) {
+    return InvalidArgument("provider " + p.name + ": circuit_failure_ratio must be in (0, 1]",
+                           "provider.circuit_failure_ratio");
+  }
   if (p.name.empty()) return InvalidArgument("provider needs a name", "provider.name");
   if (p.name == "local") return InvalidArgument("\"local\" is the built-in provider", "provider.name");
   if (p.base_url.rfind("http://", 0) != 0 && p.base_url.rfind("https://", 0) != 0) {

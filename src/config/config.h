@@ -33,6 +33,11 @@ struct ProviderConfig {
   int rpm = 0;                             // requests a minute, 0 = no limit
   int tpm = 0;                             // tokens a minute, 0 = no limit
   std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
+  // Circuit breaker of each of its models (gateway/circuit_breaker.h).
+  int circuit_failures = 5;                // open after this many failures in a row
+  double circuit_failure_ratio = 0.5;      // or this share of the last circuit_window calls
+  int circuit_window = 20;
+  Millis circuit_cool_down = 10'000;       // then one probe call
 };
 
 struct ModelConfig {

@@ -24,6 +24,8 @@ name = "primary"
 base_url = "http://127.0.0.1:9001/v1/"
 timeout = "2s"
 rpm = 60
+circuit_failures = 3
+circuit_cool_down = "2s"
 [[model]]
 alias = "fast"
 provider = "primary"
@@ -48,6 +50,8 @@ heartbeat = "1s"
   ASSERT_NE(c->find_provider("primary"), nullptr);
   EXPECT_EQ(c->find_provider("primary")->base_url, "http://127.0.0.1:9001/v1");
   EXPECT_EQ(c->find_provider("primary")->timeout, 2000);
+  EXPECT_EQ(c->find_provider("primary")->circuit_failures, 3);
+  EXPECT_EQ(c->find_provider("primary")->circuit_cool_down, 2000);
   EXPECT_EQ(c->find_model("fast")->fallback, std::vector<std::string>{"cheap"});
   EXPECT_NE(c->find_model("fast")->params_json.find("temperature"), std::string::npos);
   EXPECT_EQ(c->find_queue("urgent")->reserved, 8);
@@ -66,6 +70,9 @@ TEST(ConfigTest, RejectsMistakes) {
       {"[worker]\nlease = \"1s\"\nheartbeat = \"2s\"\n", "worker.heartbeat"},
       {"[[provider]]\nname = \"p\"\nbase_url = \"ftp://x\"\n", "provider.base_url"},
       {"[worker]\nlease = \"soon\"\n", "worker.lease"},
+      {"[[provider]]\nname = \"p\"\nbase_url = \"http://x\"\ncircuit_failure_ratio = 2.0\n",
+       "provider.circuit_failure_ratio"},
+      {"[[queue]]\nname = \"q\"\nmodel = \"nope\"\n", "queue.model"},
   };
   for (const auto& c : cases) {
     auto r = Config::Parse(c.toml, "");

@@ -77,7 +77,10 @@ ModelGateway::ModelGateway(const Config& config, HttpClient& http, const Clock& 
   for (const auto& m : config_.models) {
     if (m.provider == "local") continue;
     auto& breaker = breakers_[BreakerKey(m)];
-    if (!breaker) breaker = std::make_unique<CircuitBreaker>();
+    if (breaker) continue;
+    const ProviderConfig& p = *config_.find_provider(m.provider);
+    breaker = std::make_unique<CircuitBreaker>(CircuitBreakerOptions{
+        p.circuit_failures, p.circuit_failure_ratio, p.circuit_window, p.circuit_cool_down});
   }
 }
 

@@ -34,6 +34,10 @@ json::object AttemptRecord(const Job& job, const CallResult& r, const std::strin
                 {"completion_tokens", r.completion_tokens},
                 {"total_tokens", r.prompt_tokens + r.completion_tokens}};
   a["cost_usd"] = r.cost_usd;
+  // Tokens used but nothing charged: the alias has no prices, so cost reports under-count.
+  if (r.cost_usd == 0 && r.prompt_tokens + r.completion_tokens > 0 && r.provider != "local") {
+    a["unpriced"] = true;
+  }
   if (!error.empty()) a["error"] = error;
   return a;
 }
@@ -62,6 +66,9 @@ json::object ResultRecord(const Job& job, const PreparedCall& call, const CallRe
   out["queue_ms"] = std::max<Millis>(0, started - job.created_at);
   out["processing_ms"] = std::max<Millis>(0, now - started);
   out["finish_reason"] = r.finish_reason;
+  // The built-in local model answered for an alias that was meant to reach a real one: a
+  // marked, lower-quality answer (every provider of the chain was down or skipped).
+  out["degraded"] = r.provider == "local" && call.alias != kLocalAlias;
   return out;
 }
 

@@ -174,6 +174,16 @@ TEST_F(DecideAttemptTest, FallbackWalkRecordsEveryCallAndSumsTheirCost) {
   EXPECT_EQ(json::parse(f.result_json).at("model_alias").as_string(), "strong");
 }
 
+TEST_F(DecideAttemptTest, AnAnswerFromTheLocalLastResortIsMarkedDegraded) {
+  GatewayResult g = Ok(kGoodAnswer);
+  g.calls[0].provider = "local";
+  g.calls[0].alias = "local";
+  AttemptFinish f = DecideAttempt(job_, call_, g, kNow, worker_, 0.5);
+  EXPECT_TRUE(json::parse(f.result_json).at("degraded").as_bool());
+  f = DecideAttempt(job_, call_, Ok(kGoodAnswer), kNow, worker_, 0.5);
+  EXPECT_FALSE(json::parse(f.result_json).at("degraded").as_bool());
+}
+
 TEST(BackoffTest, CappedAtMax) {
   EXPECT_EQ(BackoffDelay(30, 1'000, 60'000, 1.0), 60'000);
   EXPECT_EQ(BackoffDelay(1, 1'000, 60'000, 1.0), 1'000);
