@@ -1,10 +1,10 @@
 #include "cli/mock_llm_command.h"
 
-#include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cli/stop_signals.h"
 #include "http/event_loop.h"
 #include "mockllm/mock_llm.h"
 #include "mockllm/mock_options.h"
@@ -57,12 +57,7 @@ Result<mockllm::MockOptions> ToOptions(const MockLlmFlags& f) {
 }  // namespace
 
 int RunMockLlm(const MockLlmFlags& flags) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const StopSignals stop_signals;  // before any thread starts
 
   auto options = ToOptions(flags);
   if (!options.ok()) {
@@ -77,8 +72,7 @@ int RunMockLlm(const MockLlmFlags& flags) {
   }
   loop.start();
   spdlog::info("mock-llm listening on 127.0.0.1:{}", (*mock)->port());
-  int sig = 0;
-  sigwait(&signals, &sig);
+  stop_signals.wait();
   mock->reset();
   loop.stop();
   return 0;

@@ -1,6 +1,5 @@
 #include "cli/serve_command.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +12,7 @@
 
 #include "api/api_context.h"
 #include "api/routes.h"
+#include "cli/stop_signals.h"
 #include "gateway/http_client.h"
 #include "http/server.h"
 #include "worker/prepared_call.h"
@@ -53,13 +53,7 @@ bool WaitFor(Pred done, Millis limit) {
 }  // namespace
 
 int RunServe(const ServeFlags& flags) {
-  // Signals are taken by sigwait below; every thread started from here on inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const StopSignals stop_signals;  // before any thread starts
 
   auto config_result = LoadConfig(flags);
   if (!config_result.ok()) {
@@ -144,8 +138,7 @@ int RunServe(const ServeFlags& flags) {
   spdlog::info("sluice serving on {} (data {}, tasks {}, {} task types)", config.server.listen,
                config.server.data_dir, config.tasks_dir, tasks.names().size());
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  const int sig = stop_signals.wait();
   spdlog::info("signal {}: draining (grace {} ms, {} attempts in flight)", sig, config.worker.grace,
                worker.in_flight());
 
