@@ -23,6 +23,12 @@ double SteadyMs() {
   return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count() / 1000.0;
 }
 
+std::string FormatMs(double ms) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", ms);
+  return text;
+}
+
 Status ValidateChatBody(const json::value& body, const ModelGateway& gateway) {
   if (!body.is_object()) return InvalidArgument("the body must be a JSON object");
   const json::object& o = body.as_object();
@@ -93,9 +99,7 @@ void SendCompletion(const http::Responder& responder, const json::object& reques
                       {"provider", r.provider},
                       {"cost_usd", g.cost_usd()},
                       {"attempts", CallRecords(g)}};
-  char overhead[32];
-  std::snprintf(overhead, sizeof overhead, "%.3f", overhead_ms);
-  http::Headers headers{{"X-Sluice-Overhead-Ms", overhead}, {"X-Sluice-Model-Alias", r.alias}};
+  http::Headers headers{{"X-Sluice-Overhead-Ms", FormatMs(overhead_ms)}, {"X-Sluice-Model-Alias", r.alias}};
   const json::value* stream = request.if_contains("stream");
   if (!stream || !stream->as_bool()) {
     json::object body{{"id", id},
@@ -164,10 +168,17 @@ void ChatCompletions(ApiContext& ctx, http::Request&& req, http::Responder respo
   call.deadline = now + ctx.config.server.max_wait;
   ctx.gateway.call(std::move(call), [&ctx, responder, request, received](GatewayResult g) {
     const CallResult& r = g.final();
-    if (r.outcome != CallOutcome::kOk) return SendError(responder, FailureStatus(r));
     double provider_ms = 0;
     for (const auto& c : g.calls) provider_ms += c.provider_ms;
     double overhead = std::max(0.0, SteadyMs() - received - provider_ms);
+    if (r.outcome != CallOutcome::kOk) {
+      http::Response error = http::ErrorResponse(FailureStatus(r));
+      error.headers.emplace_back("X-Sluice-Overhead-Ms", FormatMs(overhead));
+      if (r.retry_after_ms >= 0) {
+        error.headers.emplace_back("Retry-After", std::to_string((r.retry_after_ms + 999) / 1000));
+      }
+      return responder.send(std::move(error));
+    }
     SendCompletion(responder, *request, g, overhead, ctx.clock.now());
   });
 }

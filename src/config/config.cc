@@ -251,7 +251,7 @@ Status Validate(Config& c) {
   }
   for (auto& m : c.models) {
     for (auto& f : m.fallback) {
-      if (!c.find_model(f)) {
+      if (f != "local" && !c.find_model(f)) {  // the built-in `local` needs no [[model]]
         return InvalidArgument("model " + m.alias + ": unknown fallback alias " + f, "model.fallback");
       }
     }

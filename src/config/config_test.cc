@@ -32,7 +32,7 @@ provider = "primary"
 id = "gpt-4o-mini"
 input_usd_per_mtok = 0.15
 output_usd_per_mtok = 0.60
-fallback = ["cheap"]
+fallback = ["cheap", "local"]
 params = {temperature = 0}
 [[model]]
 alias = "cheap"
@@ -52,7 +52,7 @@ heartbeat = "1s"
   EXPECT_EQ(c->find_provider("primary")->timeout, 2000);
   EXPECT_EQ(c->find_provider("primary")->circuit_failures, 3);
   EXPECT_EQ(c->find_provider("primary")->circuit_cool_down, 2000);
-  EXPECT_EQ(c->find_model("fast")->fallback, std::vector<std::string>{"cheap"});
+  EXPECT_EQ(c->find_model("fast")->fallback, (std::vector<std::string>{"cheap", "local"}));
   EXPECT_NE(c->find_model("fast")->params_json.find("temperature"), std::string::npos);
   EXPECT_EQ(c->find_queue("urgent")->reserved, 8);
   EXPECT_EQ(c->worker.lease, 3000);
