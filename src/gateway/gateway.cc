@@ -46,6 +46,8 @@ double GatewayResult::cost_usd() const {
 
 namespace {
 
+constexpr Millis kLimitRecheck = 250;
+
 std::string BreakerKey(const ModelConfig& m) { return m.provider + "/" + m.id; }
 
 CallResult NoCall(const ModelCall& call, CallOutcome outcome, std::string code, std::string message,
@@ -172,8 +174,10 @@ void ModelGateway::Step(const std::shared_ptr<Walk>& walk) {
         ++walk->index;
         continue;
       }
+      // retry_at assumes refill alone; calls finishing under their reservation give tokens
+      // back sooner, so look again at least every kLimitRecheck.
       std::lock_guard lock(walk->mu);
-      walk->timer = loop_.post_after(grant.retry_at - now, [this, walk] { Step(walk); });
+      walk->timer = loop_.post_after(std::min(grant.retry_at - now, kLimitRecheck), [this, walk] { Step(walk); });
       return;  // waiting for a limit is not an attempt
     }
     // allow() last: in half-open it hands out the single probe, which must then really go out.
