@@ -3,12 +3,13 @@
 # Idempotent: packages already present are skipped, so a second run is instant.
 set -euo pipefail
 
+# postgresql: the server of the throwaway test cluster (scripts/pg-test-cluster.sh).
 packages=(
   build-essential cmake ninja-build ccache pkg-config git curl python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libcurl4-openssl-dev libsqlite3-dev sqlite3 libpq-dev libssl-dev
+  libcurl4-openssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libre2-dev
-  libvalijson-dev nlohmann-json3-dev
+  libvalijson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

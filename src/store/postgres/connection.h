@@ -1,0 +1,121 @@
+// A thin, Status-returning wrapper over one libpq connection, its prepared statements and their
+// results. Everything travels in libpq's text format: the store's values are integers, doubles
+// and text, whose text forms are exact (doubles are written shortest-round-trip).
+//
+// Ownership and threading: a Connection is used by one thread at a time (ConnectionPool hands
+// each to one caller). Rows owns its PGresult and may outlive the next query on the same
+// connection. Failures are Status values:
+//   kUnavailable   the server is unreachable, restarting or overloaded, the connection broke,
+//                  or the transaction lost a deadlock or serialization race: retry later.
+//   kAlreadyExists a unique or primary key violation.
+//   kInternal      anything else (a bug in a statement, a schema that does not match).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace sluice::pg {
+
+struct ConnectionSettings {
+  std::string url;  // a libpq connection URI or keyword/value string
+  // false: this session commits without waiting for the WAL flush (synchronous_commit=off).
+  // For throwaway test stores only; a durable store leaves the server's setting alone.
+  bool durable = true;
+  int connect_timeout_seconds = 10;
+};
+
+// The parameters of one statement, $1, $2, ... in the order they are added. Text is copied;
+// NUL bytes and invalid UTF-8 (which PostgreSQL text refuses) become U+FFFD.
+class Params {
+ public:
+  Params& add(std::string_view text);
+  Params& add(const char* text) { return add(std::string_view(text)); }
+  Params& add(std::int64_t value);
+  Params& add(int value) { return add(static_cast<std::int64_t>(value)); }
+  Params& add(double value);
+  Params& add(const std::optional<std::int64_t>& value);
+  Params& add_null();
+  // A value already in PostgreSQL's text form (an array literal from TextArray), as is.
+  Params& add_literal(std::string literal);
+
+  int size() const { return static_cast<int>(values_.size()); }
+  // Pointers into this object, valid until it changes; nullptr is SQL NULL.
+  std::vector<const char*> pointers() const;
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+};
+
+// The rows of one statement's result (text format).
+class Rows {
+ public:
+  Rows() = default;
+  Rows(Rows&& other) noexcept;
+  Rows& operator=(Rows&& other) noexcept;
+  Rows(const Rows&) = delete;
+  Rows& operator=(const Rows&) = delete;
+  ~Rows();
+
+  int size() const;
+  // Rows an INSERT/UPDATE/DELETE changed (its command tag), 0 for other statements.
+  std::int64_t affected() const;
+
+  bool is_null(int row, int column) const;
+  std::string text_at(int row, int column) const;
+  std::string_view view_at(int row, int column) const;
+  std::int64_t int_at(int row, int column) const;
+  double real_at(int row, int column) const;
+  std::optional<std::int64_t> optional_int_at(int row, int column) const;
+  std::optional<double> optional_real_at(int row, int column) const;
+
+ private:
+  friend class Connection;
+  explicit Rows(pg_result* result) : result_(result) {}
+  pg_result* result_ = nullptr;
+};
+
+class Connection {
+ public:
+  // Connects and prepares the session. kUnavailable when the server cannot be reached or
+  // refuses the connection; kInvalidArgument for a malformed URL.
+  static Result<std::unique_ptr<Connection>> Open(const ConnectionSettings& settings);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs one or more statements through the simple protocol (BEGIN, COMMIT, DDL). Not
+  // prepared: for transaction control and setup, not for statements with values.
+  Status exec(const char* sql);
+
+  // Runs `sql` with `params`. `sql` must have static storage: its address is the key of the
+  // statement prepared for it on this connection, once (queries.h). Parameter types come from
+  // the casts in the SQL text.
+  Result<Rows> run(const char* sql, const Params& params = Params());
+
+  // True once the connection is lost: it can do nothing more and must be replaced.
+  bool broken() const;
+  // True when no transaction is open (nor failed and waiting for ROLLBACK).
+  bool idle() const;
+  // The server process serving this connection.
+  int backend_pid() const;
+
+ private:
+  explicit Connection(pg_conn* conn) : conn_(conn) {}
+  Status error(const pg_result* result, std::string_view context) const;
+  Result<std::string> prepared_name(const char* sql);
+
+  pg_conn* conn_;
+  std::unordered_map<const char*, std::string> prepared_;
+};
+
+}  // namespace sluice::pg

@@ -1,0 +1,168 @@
+#include "store/postgres/migrations.h"
+
+#include <array>
+#include <string>
+
+namespace sluice::pg {
+
+namespace {
+
+// THE RULE FOR CHANGING THE FORMAT: this list is append only. A migration that has shipped is
+// never edited, reordered or removed, because databases in the field already ran it and record
+// only its number. To change the schema, append {next version, sql} that transforms the
+// previous shape into the new one, with the same number as the embedded engine's change
+// (store/sqlite/migrations.cc). Values persisted inside columns follow the same rule: JobStatus
+// numbers (core/job.h) are append only, times are integer ms since the Unix epoch.
+//
+// Column types mirror the embedded engine's: times BIGINT ms, status SMALLINT, JSON as TEXT
+// (the store never looks inside). Keys that are compared or sorted (ids, tenants, queues,
+// dedup keys, lease owners) use the "C" collation: byte order, as in SQLite, whatever the
+// database's locale, and the cheapest comparison there is.
+//
+// Index reasoning (as in the embedded engine; every index slows submit a little):
+// - jobs_claim: claim walks the queued rows of one queue by priority level, then (due_at, id)
+//   within a level; the partial WHERE keeps finished jobs out, so the index holds just the
+//   queues.
+// - jobs_dedup: one job per (tenant, dedup_key); also the ON CONFLICT target of submit.
+// - jobs_deadline / jobs_lease / jobs_lease_owner: expiry, reaping and heartbeats touch only
+//   the few rows they concern.
+// - jobs_tenant / jobs_tenant_status / jobs_tenant_object: listing newest first, optionally
+//   by status or object_id, without a sort.
+// - jobs_queued_age: oldest queued job per queue for queue_stats.
+// - queue_counts: per (queue, status) counters kept in the same transaction as every state
+//   change, so queue_stats never counts a million rows. Unlike SQLite, many transactions
+//   commit at once here, and one counter row per (queue, status) would make every submit,
+//   claim and finish of a queue wait in line for that row's lock until the holder's commit
+//   is flushed. So each counter is split over shards (a transaction adds to the shard of its
+//   server process); queue_stats sums them.
+constexpr std::array kMigrations = {
+    Migration{1, R"sql(
+CREATE TABLE jobs (
+  id              TEXT COLLATE "C" PRIMARY KEY,
+  tenant          TEXT COLLATE "C" NOT NULL,
+  type            TEXT COLLATE "C" NOT NULL,
+  input           TEXT NOT NULL,
+  object_id       TEXT COLLATE "C" NOT NULL,
+  source          TEXT NOT NULL,
+  prompt_version  TEXT NOT NULL,
+  response_schema TEXT NOT NULL,
+  model           TEXT NOT NULL,
+  params          TEXT NOT NULL,
+  queue           TEXT COLLATE "C" NOT NULL,
+  priority        INTEGER NOT NULL,
+  deadline        BIGINT,            -- ms; NULL: none
+  run_at          BIGINT NOT NULL,
+  max_attempts    INTEGER NOT NULL,
+  cost_limit_usd  DOUBLE PRECISION,  -- NULL: none
+  dedup_key       TEXT COLLATE "C" NOT NULL,  -- '': no dedup
+  webhook_url     TEXT NOT NULL,
+  metadata        TEXT NOT NULL,
+  status          SMALLINT NOT NULL, -- JobStatus
+  attempt         INTEGER NOT NULL,
+  created_at      BIGINT NOT NULL,
+  started_at      BIGINT,
+  finished_at     BIGINT,
+  cost_usd        DOUBLE PRECISION NOT NULL,
+  error_code      TEXT,              -- NULL: no error
+  error_message   TEXT,
+  next_attempt_at BIGINT,
+  lease_owner     TEXT COLLATE "C" NOT NULL,  -- '': not leased
+  lease_until     BIGINT NOT NULL,
+  -- When a queued job may be claimed: run_at, or max(run_at, next_attempt_at) after a retry.
+  -- One column, so that claim is one ordered index range per priority level.
+  due_at          BIGINT NOT NULL
+);
+CREATE INDEX jobs_claim ON jobs (queue, priority DESC, due_at, id) WHERE status = 0;
+CREATE UNIQUE INDEX jobs_dedup ON jobs (tenant, dedup_key) WHERE dedup_key <> '';
+CREATE INDEX jobs_deadline ON jobs (deadline) WHERE status = 0 AND deadline IS NOT NULL;
+CREATE INDEX jobs_lease ON jobs (lease_until) WHERE status = 1;
+CREATE INDEX jobs_lease_owner ON jobs (lease_owner) WHERE status = 1;
+CREATE INDEX jobs_tenant ON jobs (tenant, id);
+CREATE INDEX jobs_tenant_status ON jobs (tenant, status, id);
+CREATE INDEX jobs_tenant_object ON jobs (tenant, object_id, id) WHERE object_id <> '';
+CREATE INDEX jobs_queued_age ON jobs (queue, created_at) WHERE status = 0;
+
+CREATE TABLE results (
+  job_id TEXT COLLATE "C" PRIMARY KEY,
+  result TEXT NOT NULL
+);
+
+CREATE TABLE attempts (
+  job_id TEXT COLLATE "C" NOT NULL,
+  n      INTEGER NOT NULL,
+  record TEXT NOT NULL,
+  PRIMARY KEY (job_id, n)
+);
+
+-- An identity never reuses a value, so a stream cursor ("events after seq N") stays
+-- meaningful. Values are taken when a transaction inserts, not when it commits: a reader may
+-- see seq N+1 before N's transaction commits.
+CREATE TABLE events (
+  seq    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  job_id TEXT COLLATE "C" NOT NULL,
+  tenant TEXT COLLATE "C" NOT NULL,
+  at     BIGINT NOT NULL,
+  type   TEXT NOT NULL,
+  data   TEXT NOT NULL
+);
+CREATE INDEX events_job ON events (job_id, seq);
+
+CREATE TABLE queue_counts (
+  queue  TEXT COLLATE "C" NOT NULL,
+  status SMALLINT NOT NULL,
+  shard  SMALLINT NOT NULL,
+  n      BIGINT NOT NULL,
+  PRIMARY KEY (queue, status, shard)
+);
+)sql"},
+    // A job may forbid its pinned model from falling back to the alias's chain (0). Jobs
+    // written before this column existed keep the old behaviour: fallback allowed (1).
+    Migration{2, R"sql(
+ALTER TABLE jobs ADD COLUMN allow_fallback SMALLINT NOT NULL DEFAULT 1;
+)sql"},
+};
+
+// pg_advisory_xact_lock key of the migration step (a fixed number of our own): one node at a
+// time migrates a database. Advisory locks are per database, so schemas of one database
+// migrate one after the other, which costs nothing worth a per-schema key.
+constexpr char kTakeMigrationLock[] = "SELECT pg_advisory_xact_lock(127978142631521)";
+constexpr char kCurrentVersion[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+constexpr char kRecordVersion[] = "INSERT INTO schema_migrations (version) VALUES ($1::integer)";
+
+}  // namespace
+
+std::span<const Migration> Migrations() {
+  return kMigrations;
+}
+
+Status ApplyMigrations(Connection& conn) {
+  RETURN_IF_ERROR(conn.exec("BEGIN"));
+  auto apply = [&]() -> Status {
+    RETURN_IF_ERROR(conn.exec(kTakeMigrationLock));
+    RETURN_IF_ERROR(conn.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "applied_at BIGINT NOT NULL DEFAULT (extract(epoch FROM now()) * 1000)::bigint)"));
+    ASSIGN_OR_RETURN(Rows rows, conn.run(kCurrentVersion));
+    int current = rows.size() > 0 ? static_cast<int>(rows.int_at(0, 0)) : 0;
+    int newest = Migrations().empty() ? 0 : Migrations().back().version;
+    if (current > newest) {
+      return FailedPrecondition("the database has schema version " + std::to_string(current) +
+                                " but this build knows only up to " + std::to_string(newest) +
+                                ": run a newer sluice");
+    }
+    for (const Migration& m : Migrations()) {
+      if (m.version <= current) continue;
+      RETURN_IF_ERROR(conn.exec(m.sql));
+      RETURN_IF_ERROR(conn.run(kRecordVersion, Params().add(m.version)).status());
+    }
+    return Status::Ok();
+  };
+  Status status = apply();
+  if (!status.ok()) {
+    (void)conn.exec("ROLLBACK");
+    return status;
+  }
+  return conn.exec("COMMIT");
+}
+
+}  // namespace sluice::pg

@@ -1,0 +1,534 @@
+// The shared engine: the Store contract suite against a real PostgreSQL, plus what only this
+// engine promises (several stores on one database at once, migrations safe under concurrent
+// starts, notifications, surviving lost connections).
+//
+// The server is the throwaway cluster of scripts/pg-test-cluster.sh: ctest's fixture `pg`
+// starts it and names the file holding its URL in SLUICE_TEST_PG_URL_FILE (or give the URL
+// itself in SLUICE_TEST_PG_URL). Every test works in a schema of its own, created here and
+// dropped when the test process ends, so tests stay independent and may run in parallel.
+#include "store/postgres/postgres_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <latch>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/postgres/migrations.h"
+#include "store/store_contract_test.h"
+
+namespace sluice {
+namespace {
+
+constexpr Millis kT0 = 1'800'000'000'000;
+
+std::string BaseUrl() {
+  if (const char* url = std::getenv("SLUICE_TEST_PG_URL"); url && *url) return url;
+  const char* file = std::getenv("SLUICE_TEST_PG_URL_FILE");
+  if (!file || !*file) return "";
+  std::ifstream in(file);
+  std::string url;
+  std::getline(in, url);
+  return url;
+}
+
+// `url` with libpq query parameters appended ("options=...", "application_name=...").
+std::string WithParams(const std::string& url, const std::string& params) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + params;
+}
+
+// The URL whose sessions work in `schema` (it becomes their search_path).
+std::string SchemaUrl(const std::string& schema, const std::string& base = BaseUrl()) {
+  return WithParams(base, "options=-csearch_path%3D" + schema);
+}
+
+// `url` logging in as `role` instead of its own user.
+std::string AsRole(const std::string& url, const std::string& role) {
+  std::size_t scheme_end = url.find("://") + 3;
+  std::size_t at = url.find('@', scheme_end);
+  std::size_t userinfo = at == std::string::npos ? scheme_end : at + 1;
+  return url.substr(0, scheme_end) + role + "@" + url.substr(userinfo);
+}
+
+// A plain libpq session for setting tests up and looking behind the store's back.
+class Admin {
+ public:
+  explicit Admin(const std::string& url = BaseUrl()) : conn_(PQconnectdb(url.c_str())) {
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);  // DROP ... CASCADE chatter
+  }
+  ~Admin() { PQfinish(conn_); }
+  Admin(const Admin&) = delete;
+  Admin& operator=(const Admin&) = delete;
+
+  bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+  std::string error() const { return PQerrorMessage(conn_); }
+
+  // Runs `sql`; the first column of the first row, "" when there is none.
+  std::string Query(const std::string& sql) {
+    PGresult* result = PQexec(conn_, sql.c_str());
+    ExecStatusType status = PQresultStatus(result);
+    std::string value;
+    if (status == PGRES_TUPLES_OK && PQntuples(result) > 0) value = PQgetvalue(result, 0, 0);
+    EXPECT_TRUE(status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+        << sql << ": " << PQresultErrorMessage(result);
+    PQclear(result);
+    return value;
+  }
+  std::int64_t Count(const std::string& sql) { return std::atoll(Query(sql).c_str()); }
+
+  // Waits up to `timeout_ms` for the next notification on a channel this session LISTENs on:
+  // its payload, or nullopt on timeout.
+  std::optional<std::string> NextNotification(int timeout_ms = 10'000) {
+    for (;;) {
+      PQconsumeInput(conn_);
+      if (PGnotify* n = PQnotifies(conn_)) {
+        std::string payload = n->extra;
+        PQfreemem(n);
+        return payload;
+      }
+      pollfd fd{.fd = PQsocket(conn_), .events = POLLIN, .revents = 0};
+      if (poll(&fd, 1, timeout_ms) <= 0) return std::nullopt;
+    }
+  }
+
+ private:
+  PGconn* conn_;
+};
+
+// Schemas (and roles) this test process made; dropped when it ends.
+class Scratch : public testing::Environment {
+ public:
+  static Scratch& Get() {
+    static Scratch* scratch = [] {
+      auto* s = new Scratch;
+      testing::AddGlobalTestEnvironment(s);  // gtest owns it
+      return s;
+    }();
+    return *scratch;
+  }
+
+  // A new, empty schema, owned by `owner` when given.
+  std::string NewSchema(const std::string& owner = "") {
+    std::lock_guard lock(mu_);
+    std::string name = "sluice_t" + std::to_string(getpid()) + "_" + std::to_string(++n_);
+    Admin admin;
+    EXPECT_TRUE(admin.ok()) << "no PostgreSQL test server (" << admin.error()
+                            << "); run through ctest, which starts one";
+    admin.Query("CREATE SCHEMA " + name + (owner.empty() ? "" : " AUTHORIZATION " + owner));
+    schemas_.push_back(name);
+    return name;
+  }
+
+  std::string NewRole() {
+    std::lock_guard lock(mu_);
+    std::string name = "sluice_r" + std::to_string(getpid()) + "_" + std::to_string(++n_);
+    Admin().Query("CREATE ROLE " + name + " LOGIN");
+    roles_.push_back(name);
+    return name;
+  }
+
+  void TearDown() override {
+    Admin admin;
+    if (!admin.ok()) return;
+    for (const std::string& schema : schemas_) admin.Query("DROP SCHEMA " + schema + " CASCADE");
+    for (const std::string& role : roles_) admin.Query("DROP ROLE " + role);
+  }
+
+ private:
+  std::mutex mu_;
+  int n_ = 0;
+  std::vector<std::string> schemas_;
+  std::vector<std::string> roles_;
+};
+
+Result<std::unique_ptr<Store>> OpenAt(const std::string& url) {
+  return PostgresStore::Open(StoreOptions{.url = url, .durable = false});
+}
+
+// The contract suite's factory: one schema per test directory, the same one on a reopen.
+std::unique_ptr<Store> OpenPostgres(const std::string& dir) {
+  static std::mutex mu;
+  static std::map<std::string, std::string> schema_of_dir;
+  std::string schema;
+  {
+    std::lock_guard lock(mu);
+    auto it = schema_of_dir.find(dir);
+    if (it == schema_of_dir.end())
+      it = schema_of_dir.emplace(dir, Scratch::Get().NewSchema()).first;
+    schema = it->second;
+  }
+  auto store = OpenAt(SchemaUrl(schema));
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status().ToString();
+    return nullptr;
+  }
+  return std::move(store).value();
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, StoreContractTest,
+                         testing::Values(StoreEngine{"postgres", OpenPostgres}), StoreEngineName);
+
+Job NewJob(const std::string& id, const std::string& queue = "default") {
+  Job job;
+  job.id = id;
+  job.created_at = kT0;
+  job.spec.type = "classify";
+  job.spec.queue = queue;
+  job.spec.run_at = kT0;
+  return job;
+}
+
+class PostgresStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(BaseUrl().empty()) << "set SLUICE_TEST_PG_URL_FILE or SLUICE_TEST_PG_URL";
+    schema_ = Scratch::Get().NewSchema();
+    url_ = SchemaUrl(schema_);
+  }
+
+  std::unique_ptr<Store> Open(const std::string& url) {
+    auto store = OpenAt(url);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+  std::unique_ptr<Store> Open() { return Open(url_); }
+
+  std::string schema_;
+  std::string url_;
+};
+
+// --- opening ---
+
+TEST_F(PostgresStoreTest, StoreOpenTakesPostgresUrls) {
+  for (std::string scheme : {"postgres://", "postgresql://"}) {
+    std::string url = scheme + url_.substr(url_.find("://") + 3);
+    auto store = Store::Open(StoreOptions{.url = url, .durable = false});
+    ASSERT_TRUE(store.ok()) << url << ": " << store.status().ToString();
+    EXPECT_FALSE((*store)->exclusive());
+    EXPECT_TRUE((*store)->ping().ok());
+  }
+  EXPECT_EQ(Store::Open(StoreOptions{.url = "mysql://localhost/x"}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(PostgresStoreTest, AnUnreachableServerIsUnavailable) {
+  int sock = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  int port = ntohs(addr.sin_port);
+  close(sock);  // nobody listens there now
+
+  auto store = OpenAt("postgres://postgres@127.0.0.1:" + std::to_string(port) + "/sluice_test");
+  EXPECT_EQ(store.status().code(), StatusCode::kUnavailable) << store.status().ToString();
+  EXPECT_EQ(OpenAt("postgres://%zz").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(PostgresStoreTest, MigrationsAreRecordedAndAppliedOnce) {
+  auto first = Open();
+  ASSERT_NE(first, nullptr);
+  auto second = Open();  // another node on the same database
+  ASSERT_NE(second, nullptr);
+  Admin admin(url_);
+  EXPECT_EQ(admin.Count("SELECT count(*) FROM schema_migrations"),
+            static_cast<std::int64_t>(pg::Migrations().size()));
+  EXPECT_EQ(admin.Count("SELECT max(version) FROM schema_migrations"),
+            pg::Migrations().back().version);
+  // Both nodes see one database.
+  ASSERT_TRUE(first->submit_jobs(std::vector<Job>{NewJob("job_a")}).ok());
+  EXPECT_TRUE(second->get_job(kDefaultTenant, "job_a").ok());
+}
+
+TEST_F(PostgresStoreTest, ANewerSchemaIsRefused) {
+  ASSERT_NE(Open(), nullptr);
+  Admin(url_).Query("INSERT INTO schema_migrations (version) VALUES (1000)");
+  auto store = OpenAt(url_);
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition) << store.status().ToString();
+}
+
+TEST_F(PostgresStoreTest, NodesStartingAtOnceMigrateOnce) {
+  constexpr int kNodes = 6;
+  std::latch start(kNodes);
+  std::vector<Status> opened(kNodes);
+  std::vector<std::thread> nodes;
+  for (int i = 0; i < kNodes; ++i) {
+    nodes.emplace_back([&, i] {
+      start.arrive_and_wait();
+      opened[i] = OpenAt(url_).status();
+    });
+  }
+  for (std::thread& t : nodes) t.join();
+  for (const Status& s : opened) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Admin(url_).Count("SELECT count(*) FROM schema_migrations"),
+            static_cast<std::int64_t>(pg::Migrations().size()));
+}
+
+// --- several nodes on one database ---
+
+TEST_F(PostgresStoreTest, ConcurrentClaimsTakeEveryJobExactlyOnce) {
+  constexpr int kJobs = 300;
+  constexpr int kNodes = 3;
+  constexpr int kWorkersPerNode = 2;
+  std::vector<std::unique_ptr<Store>> nodes;
+  for (int i = 0; i < kNodes; ++i) nodes.push_back(Open());
+  std::vector<Job> batch;
+  for (int i = 0; i < kJobs; ++i) {
+    Job job = NewJob("job_" + std::to_string(1000 + i));
+    job.spec.priority = i % 10;
+    batch.push_back(job);
+  }
+  ASSERT_TRUE(nodes[0]->submit_jobs(batch).ok());
+
+  std::mutex mu;
+  std::multiset<std::string> claimed;
+  std::atomic<int> errors{0};
+  std::latch start(kNodes * kWorkersPerNode);
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kNodes * kWorkersPerNode; ++w) {
+    workers.emplace_back([&, w] {
+      Store& store = *nodes[w % kNodes];
+      std::string owner = "worker-" + std::to_string(w);
+      start.arrive_and_wait();
+      for (;;) {
+        auto jobs = store.claim_jobs(ClaimRequest{
+            .queue = "default", .limit = 7, .owner = owner, .now = kT0, .lease_until = kT0 + 1});
+        if (!jobs.ok()) {
+          ++errors;
+          return;
+        }
+        if (jobs->empty()) return;
+        std::lock_guard lock(mu);
+        for (const Job& job : *jobs) {
+          EXPECT_EQ(job.lease_owner, owner);
+          claimed.insert(job.id);
+        }
+      }
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(claimed.size(), static_cast<std::size_t>(kJobs));
+  for (const Job& job : batch) EXPECT_EQ(claimed.count(job.id), 1u) << job.id;
+  auto stats = nodes[1]->queue_stats();
+  ASSERT_TRUE(stats.ok());
+  ASSERT_EQ(stats->size(), 1u);
+  EXPECT_EQ((*stats)[0].by_status[static_cast<int>(JobStatus::kRunning)], kJobs);
+  EXPECT_EQ((*stats)[0].by_status[static_cast<int>(JobStatus::kQueued)], 0);
+}
+
+TEST_F(PostgresStoreTest, ConcurrentSubmitsWithOneDedupKeyMakeOneJob) {
+  constexpr int kNodes = 4;
+  std::vector<std::unique_ptr<Store>> nodes;
+  for (int i = 0; i < kNodes; ++i) nodes.push_back(Open());
+  std::latch start(kNodes);
+  std::vector<Result<std::vector<SubmitOutcome>>> outcomes(kNodes, Internal("not run"));
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kNodes; ++i) {
+    clients.emplace_back([&, i] {
+      Job job = NewJob("job_" + std::to_string(i));
+      job.spec.dedup_key = "the-key";
+      start.arrive_and_wait();
+      outcomes[i] = nodes[i]->submit_jobs(std::vector<Job>{job});
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  int created = 0;
+  std::set<std::string> ids;
+  for (const auto& outcome : outcomes) {
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+    ASSERT_EQ(outcome->size(), 1u);
+    if (!(*outcome)[0].deduplicated) ++created;
+    ids.insert((*outcome)[0].job.id);
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(ids.size(), 1u);  // every caller got the one job
+  EXPECT_EQ(Admin(url_).Count("SELECT count(*) FROM jobs"), 1);
+}
+
+// A finish and a reap racing for the same attempts: each job changes state exactly once.
+TEST_F(PostgresStoreTest, FinishAndReapRacingSettleEachJobOnce) {
+  constexpr int kJobs = 200;
+  auto worker_node = Open();
+  auto reaper_node = Open();
+  std::vector<Job> batch;
+  for (int i = 0; i < kJobs; ++i) batch.push_back(NewJob("job_" + std::to_string(1000 + i)));
+  ASSERT_TRUE(worker_node->submit_jobs(batch).ok());
+  auto running = worker_node->claim_jobs(ClaimRequest{
+      .queue = "default", .limit = kJobs, .owner = "w", .now = kT0, .lease_until = kT0 + 10});
+  ASSERT_TRUE(running.ok());
+  ASSERT_EQ(running->size(), static_cast<std::size_t>(kJobs));
+
+  std::latch start(2);
+  std::set<std::string> finished;
+  std::set<std::string> reaped;
+  std::thread worker([&] {
+    start.arrive_and_wait();
+    for (const Job& job : *running) {
+      AttemptFinish done{.job_id = job.id,
+                         .attempt = job.attempt,
+                         .lease_owner = job.lease_owner,
+                         .outcome = AttemptOutcome::kDone,
+                         .now = kT0 + 20,
+                         .result_json = "{}"};
+      auto outcome = worker_node->finish_attempts(std::span(&done, 1));
+      ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+      if ((*outcome)[0].ok()) finished.insert(job.id);
+    }
+  });
+  std::thread reaper([&] {
+    start.arrive_and_wait();
+    for (int round = 0; round < 20; ++round) {
+      auto jobs = reaper_node->reap_expired_leases(kT0 + 20);
+      ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+      for (const Job& job : *jobs) EXPECT_TRUE(reaped.insert(job.id).second) << job.id;
+    }
+  });
+  worker.join();
+  reaper.join();
+
+  EXPECT_EQ(finished.size() + reaped.size(), static_cast<std::size_t>(kJobs));
+  for (const std::string& id : finished) EXPECT_EQ(reaped.count(id), 0u) << id;
+  auto stats = reaper_node->queue_stats();
+  ASSERT_TRUE(stats.ok());
+  ASSERT_EQ(stats->size(), 1u);
+  EXPECT_EQ((*stats)[0].by_status[static_cast<int>(JobStatus::kDone)],
+            static_cast<std::int64_t>(finished.size()));
+  EXPECT_EQ((*stats)[0].by_status[static_cast<int>(JobStatus::kQueued)],
+            static_cast<std::int64_t>(reaped.size()));
+  EXPECT_EQ((*stats)[0].by_status[static_cast<int>(JobStatus::kRunning)], 0);
+}
+
+// --- notifications ---
+
+TEST_F(PostgresStoreTest, NewWorkNotifiesItsQueueOnCommit) {
+  auto store = Open();
+  Admin listener(url_);
+  listener.Query("LISTEN sluice_jobs");
+  // Notifications are per database: tests running in parallel notify too. Queue names of
+  // this test's own tell its notifications apart.
+  const std::string q1 = schema_ + "_q1";
+  const std::string q2 = schema_ + "_q2";
+  auto next = [&]() -> std::optional<std::string> {
+    for (;;) {
+      std::optional<std::string> queue = listener.NextNotification();
+      if (!queue || queue->starts_with(schema_ + "_")) return queue;
+    }
+  };
+
+  Job first = NewJob("job_1", q1);
+  first.spec.dedup_key = "k";
+  ASSERT_TRUE(store->submit_jobs(std::vector<Job>{first}).ok());
+  EXPECT_EQ(next(), q1);
+
+  // A submit that creates nothing wakes nobody: the next notification is the next real one.
+  Job duplicate = NewJob("job_2", q1);
+  duplicate.spec.dedup_key = "k";
+  auto outcome = store->submit_jobs(std::vector<Job>{duplicate});
+  ASSERT_TRUE(outcome.ok());
+  ASSERT_TRUE((*outcome)[0].deduplicated);
+  ASSERT_TRUE(store->submit_jobs(std::vector<Job>{NewJob("job_3", q2)}).ok());
+  EXPECT_EQ(next(), q2);
+
+  // A stopping node's released jobs are due at once: their queue hears of them.
+  auto claimed = store->claim_jobs(ClaimRequest{
+      .queue = q1, .limit = 1, .owner = "leaving", .now = kT0, .lease_until = kT0 + 100});
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 1u);
+  ASSERT_EQ(store->release_leases("leaving", kT0 + 1).value(), 1);
+  EXPECT_EQ(next(), q1);
+}
+
+// --- connections ---
+
+TEST_F(PostgresStoreTest, LostConnectionsAreReplacedWithoutFailingACall) {
+  std::string app = "sluice_test_" + schema_;
+  auto store = Open(WithParams(url_, "application_name=" + app));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->submit_jobs(std::vector<Job>{NewJob("job_a")}).ok());
+  Admin admin;
+  // Every connection the store holds dies, as in a server restart.
+  EXPECT_GE(admin.Count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE application_name = '" +
+                        app + "'"),
+            1);
+  EXPECT_TRUE(store->get_job(kDefaultTenant, "job_a").ok());
+  admin.Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" +
+              app + "'");
+  auto claimed = store->claim_jobs(
+      ClaimRequest{.queue = "default", .limit = 1, .owner = "w", .now = kT0, .lease_until = kT0});
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  EXPECT_EQ(claimed->size(), 1u);
+}
+
+TEST_F(PostgresStoreTest, AnOutageIsUnavailableAndLosesNoAcknowledgedJob) {
+  std::string role = Scratch::Get().NewRole();
+  std::string schema = Scratch::Get().NewSchema(role);
+  std::string url = AsRole(SchemaUrl(schema), role);
+  auto store = Open(url);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->submit_jobs(std::vector<Job>{NewJob("job_before")}).ok());
+
+  // The server refuses the store: its sessions end and new ones cannot log in.
+  Admin admin;
+  admin.Query("ALTER ROLE " + role + " NOLOGIN");
+  admin.Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role +
+              "'");
+  EXPECT_EQ(store->ping().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store->get_job(kDefaultTenant, "job_before").status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store->submit_jobs(std::vector<Job>{NewJob("job_during")}).status().code(),
+            StatusCode::kUnavailable);
+
+  admin.Query("ALTER ROLE " + role + " LOGIN");
+  EXPECT_TRUE(store->ping().ok());
+  EXPECT_EQ(store->get_job(kDefaultTenant, "job_before").value().status, JobStatus::kQueued);
+  EXPECT_EQ(store->get_job(kDefaultTenant, "job_during").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store->submit_jobs(std::vector<Job>{NewJob("job_after")}).ok());
+}
+
+// --- text ---
+
+TEST_F(PostgresStoreTest, BytesPostgresCannotStoreBecomeReplacementCharacters) {
+  auto store = Open();
+  ASSERT_TRUE(store->submit_jobs(std::vector<Job>{NewJob("job_a")}).ok());
+  auto running = store->claim_jobs(
+      ClaimRequest{.queue = "default", .limit = 1, .owner = "w", .now = kT0, .lease_until = kT0});
+  ASSERT_TRUE(running.ok());
+  ASSERT_EQ(running->size(), 1u);
+  AttemptFinish failed{.job_id = "job_a",
+                       .attempt = 1,
+                       .lease_owner = "w",
+                       .outcome = AttemptOutcome::kFailed,
+                       .now = kT0 + 1,
+                       .error = JobError{"bad", std::string("a\xff"
+                                                            "b\0c",
+                                                            5)}};
+  auto outcome = store->finish_attempts(std::span(&failed, 1));
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_TRUE((*outcome)[0].ok());
+  Job job = store->get_job(kDefaultTenant, "job_a").value();
+  ASSERT_TRUE(job.error.has_value());
+  EXPECT_EQ(job.error->message,
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD"
+            "c");
+}
+
+}  // namespace
+}  // namespace sluice
