@@ -84,7 +84,9 @@ int RunServe(const ServeFlags& flags) {
   }
 
   http::EventLoop loop(config.server.io_threads);
-  std::unique_ptr<HttpClient> http_client = NewCurlHttpClient();
+  // Plain http:// providers go through the Asio client on the event loop (O(1) per call);
+  // https:// (and http:// behind a proxy) through libcurl, for TLS verification and proxies.
+  std::unique_ptr<HttpClient> http_client = NewRoutingHttpClient(NewAsioHttpClient(loop), NewCurlHttpClient());
   ModelGateway gateway(config, *http_client, clock, loop);
   for (const auto& name : tasks.names()) {
     const TaskType* task = tasks.find(name);
@@ -149,6 +151,9 @@ int RunServe(const ServeFlags& flags) {
   WaitFor([&] { return worker.in_flight() == 0; }, config.worker.grace);
   worker.abort_all();
   WaitFor([&] { return worker.in_flight() == 0; }, 5'000);
+  // Ends what is still in flight (sync-path calls) while the gateway that gets the answers is
+  // alive; nothing calls the client after this.
+  http_client.reset();
   finisher.stop();
   submitter.stop();
   scheduler.stop();

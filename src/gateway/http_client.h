@@ -2,6 +2,8 @@
 // can point it at the project's own mock-llm on a loopback port. The engine is libcurl's multi
 // interface on one event thread (curl_http_client.h): thousands of calls in flight, no thread
 // per call, keep-alive connection reuse, TLS with verification, proxies from the environment.
+// A second engine (asio_http_client.cc) speaks plain http:// on the server's own EventLoop with
+// O(1) work per call; NewRoutingHttpClient puts the two behind one HttpClient by URL scheme.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +16,10 @@
 #include "core/time.h"
 
 namespace sluice {
+
+namespace http {
+class EventLoop;
+}
 
 struct HttpRequest {
   std::string url;
@@ -57,5 +63,28 @@ struct CurlClientOptions {
 };
 
 std::unique_ptr<HttpClient> NewCurlHttpClient(CurlClientOptions options = {});
+
+struct AsioClientOptions {
+  int max_idle = 20'000;            // idle keep-alive connections kept, all hosts together
+  Millis idle_timeout = 60'000;     // an idle connection unused this long is closed, not reused
+  std::int64_t max_body = 64 << 20; // a larger response body fails the call (kOther)
+};
+
+// Plain http:// only (any other scheme fails the call with kOther), no proxy, no TLS, no
+// content encoding. Runs entirely on `loop` (no thread of its own): `done` runs on one of the
+// loop's threads, never inside send() or cancel(). Per host:port, a LIFO pool of idle
+// keep-alive connections, so each call costs O(1) whatever the number of open connections.
+// A call that fails on a reused connection before any byte of the answer arrived (the server
+// had closed the idle connection) is retried once on a fresh connection; as with libcurl, such
+// a request may in rare cases have reached the server twice. `loop` must outlive the client;
+// the client may be destroyed with calls in flight (they end kCanceled "client stopped").
+std::unique_ptr<HttpClient> NewAsioHttpClient(http::EventLoop& loop, AsioClientOptions options = {});
+
+// http:// URLs go to `plain`, everything else (https://) to `tls`. When the environment names
+// a proxy for http (http_proxy, HTTP_PROXY, all_proxy or ALL_PROXY, read once here), http://
+// URLs go to `tls` too (libcurl honours the proxy), unless their host is listed in no_proxy /
+// NO_PROXY (exact host, domain suffix, or "*"). Handles of both clients share one space.
+std::unique_ptr<HttpClient> NewRoutingHttpClient(std::unique_ptr<HttpClient> plain,
+                                                 std::unique_ptr<HttpClient> tls);
 
 }  // namespace sluice
