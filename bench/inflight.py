@@ -47,52 +47,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
 import harness  # noqa: E402
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-# ---------------------------------------------------------------------------------------------
-# /proc readings.
-
-def proc_cpu_seconds(pid, tid=None):
-    """utime + stime of a process (or one of its threads), in seconds."""
-    path = "/proc/%d/task/%d/stat" % (pid, tid) if tid else "/proc/%d/stat" % pid
-    with open(path) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def thread_cpu(pid):
-    """{tid: (name, cpu seconds)} for every thread of pid."""
-    out = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                name = f.read().strip()
-            out[int(tid)] = (name, proc_cpu_seconds(pid, int(tid)))
-        except OSError:
-            pass
-    return out
+from machine import MachineCpu, binary_note, proc_cpu_seconds, thread_cpu, vm_kib  # noqa: E402
 
 
 def thread_roles(pid, tids, io_threads):
-    """{tid: label}. Sluice's threads are all named "sluice"; at this commit `serve` creates them in
-    this order (tids grow with creation): main, the libcurl client, the finish group commit, the
-    submit group commit, the event-loop threads, the scheduler. When the count does not match that
-    layout, threads are labelled by creation rank (#1 = the first after main)."""
+    """{tid: label}. Sluice's threads are all named "sluice"; `serve` creates them in this order
+    (tids grow with creation): main, the libcurl client's thread (https providers; plain http://
+    calls run on the event loop since the Asio client), the finish group commit, the submit group
+    commit, the event-loop threads ("io"), the scheduler. When the count does not match that layout,
+    threads are labelled by creation rank (#1 = the first after main)."""
     order = sorted(tids)
     roles = ["main", "curl", "finish-commit", "submit-commit"] + ["io"] * io_threads + ["scheduler"]
     if len(order) != len(roles):
         roles = ["main"] + ["#%d" % i for i in range(1, len(order))]
     return {tid: role for tid, role in zip(order, roles)}
-
-
-def vm_kib(pid, key):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 def raise_fd_limit(want):
@@ -184,7 +152,7 @@ class Submitter:
 
 class Sample:
     __slots__ = ("t", "running", "done", "failed", "expired", "queued", "cpu", "mock_cpu", "threads",
-                 "provider_calls")
+                 "provider_calls", "client_cpu", "machine")
 
 
 def take_sample(conn, sluice_pid, mock_pid, with_threads):
@@ -201,6 +169,9 @@ def take_sample(conn, sluice_pid, mock_pid, with_threads):
     s.cpu = proc_cpu_seconds(sluice_pid)
     s.mock_cpu = proc_cpu_seconds(mock_pid)
     s.threads = thread_cpu(sluice_pid) if with_threads else None
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    s.client_cpu = ru.ru_utime + ru.ru_stime
+    s.machine = MachineCpu()
     s.provider_calls = {dict(ls).get("outcome"): v for (n, ls), v in m.items() if n == "sluice_provider_calls_total"}
     return s
 
@@ -275,6 +246,11 @@ def one_run(args, concurrency, jobs, run_no, tmp):
         r["steady_rate"] = (end.done - full.done) / w
         r["cpu"] = (end.cpu - full.cpu) / w
         r["mock_cpu"] = (end.mock_cpu - full.mock_cpu) / w
+        r["client_cpu"] = (end.client_cpu - full.client_cpu) / w
+        r["cpu_us_per_job"] = (end.cpu - full.cpu) / max(1, end.done - full.done) * 1e6
+        m = full.machine.since(w, later=end.machine)
+        r["steal"], r["pressure"], r["irq"] = m["steal"], m["pressure"], m["irq"]
+        r["others"] = max(0.0, m["tasks"] - r["cpu"] - r["mock_cpu"] - r["client_cpu"])
         r["full_after_s"] = reached.t - due
         tops = []
         roles = thread_roles(r["pid"], end.threads.keys(), args.io_threads or 2)
@@ -282,7 +258,7 @@ def one_run(args, concurrency, jobs, run_no, tmp):
             before = full.threads.get(tid, (name, 0.0))[1]
             tops.append(((sec - before) / w, name if name != "sluice" else roles[tid], tid))
         tops.sort(reverse=True)
-        r["threads"] = tops[:args.top_threads]
+        r["threads"] = tops
     else:
         r["window_s"] = 0
         r["steady_rate"] = None
@@ -298,7 +274,7 @@ def error_count(r):
             sum(v for k, v in r["mock_outcomes"].items() if k != "ok"))
 
 
-def fmt_run(r, verbose):
+def fmt_run(r, args):
     bad_calls = {k: v for k, v in r["provider_calls"].items() if k != "ok" and v}
     bad_mock = {k: v for k, v in r["mock_outcomes"].items() if k != "ok"}
     lines = []
@@ -309,14 +285,19 @@ def fmt_run(r, verbose):
                     ", STILL SUBMITTING WHEN DUE" if r["submitting_at_due"] else "",
                     r["peak_in_flight"], r["mock_peak_in_flight"], r["rss_mib"]))
     if r["steady_rate"]:
-        lines.append("    window CPU: sluice %.2f cores, mock-llm %.2f cores; full %.1f s after due; busiest sluice "
-                     "threads: %s" % (r["cpu"], r["mock_cpu"], r["full_after_s"],
-                                      ", ".join("%s %.2f" % (n, c) for c, n, tid in r["threads"])))
+        lines.append("    window CPU: sluice %.2f cores (%.0f us/job), mock-llm %.2f, this client %.2f; in-flight full "
+                     "%.1f s after due; busiest sluice threads: %s"
+                     % (r["cpu"], r["cpu_us_per_job"], r["mock_cpu"], r["client_cpu"], r["full_after_s"],
+                        ", ".join("%s %.2f" % (n, c) for c, n, tid in r["threads"][:args.top_threads])))
     lines.append("    errors %d: failed %d, expired %d, submit %d%s, provider non-ok %s, mock non-ok %s"
                  % (error_count(r), r["failed"], r["expired"], len(r["submit_errors"]),
                     (" (" + r["submit_errors"][0] + ")") if r["submit_errors"] else "",
                     bad_calls or 0, bad_mock or 0))
-    if verbose:
+    if r["steady_rate"]:
+        lines.append("    machine in window: other processes %.2f cores, irq+softirq %.2f, steal %.2f, CPU pressure %s"
+                     % (r["others"], r["irq"], r["steal"],
+                        "n/a" if r["pressure"] is None else "%.0f%%" % (100 * r["pressure"])))
+    if args.verbose:
         lines.append("    t(s from due)  in-flight  queued     done")
         next_t = -1e9
         for t, running, queued, done in r["series"]:
@@ -341,7 +322,13 @@ def summary(concurrency, runs):
                                                                 med([r["mock_peak_in_flight"] for r in runs], "%.0f")))
     print("  peak RSS (VmHWM)   %s MiB" % med([r["rss_mib"] for r in runs], "%.0f"))
     print("  sluice CPU         %s cores (steady window)" % med([r.get("cpu") for r in runs], "%.2f"))
+    print("  sluice CPU per job %s us (steady window)" % med([r.get("cpu_us_per_job") for r in runs], "%.0f"))
     print("  mock-llm CPU       %s cores (steady window)" % med([r.get("mock_cpu") for r in runs], "%.2f"))
+    print("  curl thread CPU    %s cores (steady window)"
+          % med([next((c for c, n, _ in r.get("threads", []) if n == "curl"), None) for r in runs], "%.2f"))
+    print("  other processes    %s cores, CPU pressure %s%% (steady window; machine noise)"
+          % (med([r.get("others") for r in runs], "%.2f"),
+             med([100 * r["pressure"] if r.get("pressure") is not None else None for r in runs], "%.0f")))
     print("  errors             %s (failed+expired jobs, submit errors, non-ok calls and mock outcomes)"
           % med([error_count(r) for r in runs], "%.0f"))
 
@@ -378,9 +365,9 @@ def main():
                   % (c, fds, fit))
         levels.append(fit)
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / ("sluice-bench-inflight-%d" % os.getpid())
-    print("sluice inflight bench: %s, mock latency %s, %d CPU(s), fd limit %d, %s, binary %s"
-          % (time.strftime("%Y-%m-%d %H:%M:%S"), args.latency, os.cpu_count(), fds,
-             "overlapped submission" if args.overlap else "prefilled store", args.bin))
+    print("sluice inflight bench: %s, mock latency %s, %d CPU(s), load %.2f, fd limit %d, %s, binary %s"
+          % (time.strftime("%Y-%m-%d %H:%M:%S"), args.latency, os.cpu_count(), os.getloadavg()[0], fds,
+             "overlapped submission" if args.overlap else "prefilled store", binary_note(args.bin)))
     results = {}
     try:
         for c in levels:
@@ -388,7 +375,7 @@ def main():
             for i in range(args.runs):
                 print("C=%d run %d/%d: %d jobs" % (c, i + 1, args.runs, args.jobs), flush=True)
                 r = one_run(args, c, args.jobs, i, tmp / ("c%d-r%d" % (c, i)))
-                print(fmt_run(r, args.verbose), flush=True)
+                print(fmt_run(r, args), flush=True)
                 results[c].append(r)
     finally:
         if not harness.KEEP_TMP:
