@@ -1,5 +1,7 @@
 #include "cli/main_command.h"
 
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -7,6 +9,21 @@
 #include "cli/serve_command.h"
 
 namespace sluice {
+
+namespace {
+
+// Every call in flight holds a socket (two when the model is mock-llm on the same box), so the
+// usual soft limit of 1024 open files would cap a node far below worker.concurrency.
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("cannot raise the open-files limit to {}", limit.rlim_max);
+  }
+}
+
+}  // namespace
 
 int Main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
@@ -30,6 +47,7 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  RaiseOpenFileLimit();
   if (*serve_cmd) return RunServe(serve);
   if (*mock_cmd) return RunMockLlm(mock);
   return 2;
