@@ -4,7 +4,10 @@
 # socket inside DIR (in /tmp when DIR's path is too long for a socket), trust auth, and a
 # database `sluice_test`; it prints the URL
 # postgres://postgres@127.0.0.1:<port>/sluice_test and writes it to DIR/url. `stop DIR` shuts
-# the cluster down and removes DIR.
+# the cluster down and removes DIR. `restart DIR` restarts a running cluster (fast shutdown: every
+# session is cut, as in a server restart in production) on the same port and data; `halt DIR` and
+# `resume DIR` do its two halves, for a test that acts while the server is down. Tests use these
+# on a cluster of their own, never on one that other tests share.
 #
 # Idempotent: `start` on a running cluster prints its URL again; `start` over a dead one (a
 # crashed test run) replaces it; `stop` on nothing does nothing. Durability is off (fsync,
@@ -12,7 +15,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start|stop|restart|halt|resume DIR" >&2
   exit 2
 }
 [ $# -eq 2 ] || usage
@@ -115,9 +118,33 @@ stop_quietly() {
   rm -rf "$dir"
 }
 
+halt() {
+  if ! is_running; then
+    echo "pg-test-cluster: no cluster runs in $dir" >&2
+    exit 1
+  fi
+  as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+}
+
+# Starts a halted cluster again, keeping its data and port (unlike `start`, which replaces a
+# cluster that does not run).
+resume() {
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    echo "pg-test-cluster: no cluster in $dir" >&2
+    exit 1
+  fi
+  is_running || as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+}
+
 bin=$(pg_bin)
 case "$cmd" in
   start) start ;;
   stop) stop_quietly ;;
+  restart)
+    halt
+    resume
+    ;;
+  halt) halt ;;
+  resume) resume ;;
   *) usage ;;
 esac

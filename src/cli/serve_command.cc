@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -96,13 +98,29 @@ int RunServe(const ServeFlags& flags) {
     }
   }
   JobWatch watch;
-  FinishCommitter finisher([&store](std::vector<AttemptFinish>& items) {
-    auto statuses = store->finish_attempts(items);
-    if (!statuses.ok()) {
-      spdlog::error("store: finishing {} attempts failed: {}", items.size(), statuses.status().ToString());
-      return std::vector<Status>(items.size(), statuses.status());
+  // Set once draining gives up on the attempts still in flight.
+  std::atomic<bool> giving_up{false};
+  FinishCommitter finisher([&store, &giving_up](std::vector<AttemptFinish>& items) {
+    // An outcome that is not written leaves its job running under this node's lease, which the
+    // heartbeat keeps renewing: no node would ever run it again. So a store that is unreachable
+    // for a while (a PostgreSQL restart) is waited out, and the later finishes queue behind.
+    // Writing again is safe: a finish whose first write did commit finds its attempt over
+    // (kAborted) and changes nothing. Only a stopping node gives up; its leases then run out
+    // and another node runs the jobs again.
+    std::chrono::milliseconds pause(50);
+    for (;;) {
+      auto statuses = store->finish_attempts(items);
+      if (statuses.ok()) return std::move(statuses).value();
+      const bool transient = statuses.status().code() == StatusCode::kUnavailable;
+      if (!transient || giving_up.load()) {
+        spdlog::error("store: finishing {} attempts failed: {}", items.size(), statuses.status().ToString());
+        return std::vector<Status>(items.size(), statuses.status());
+      }
+      spdlog::warn("store: finishing {} attempts failed, retrying in {} ms: {}", items.size(), pause.count(),
+                   statuses.status().ToString());
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(2'000));
     }
-    return std::move(statuses).value();
   });
   Worker worker(WorkerDeps{config, tasks, blobs, gateway, finisher, loop, watch, clock, config.worker});
   const std::string owner = LeaseOwner();
@@ -137,6 +155,9 @@ int RunServe(const ServeFlags& flags) {
     return 2;
   }
   scheduler.start();
+  // Work committed by other nodes (or by this one) wakes the scheduler at once; on an embedded
+  // store this is a no-op and submits wake it directly.
+  store->set_wake_handler([&scheduler](const std::string& queue) { scheduler.wake(queue); });
   spdlog::info("sluice serving on {} (data {}, tasks {}, {} task types)", config.server.listen,
                config.server.data_dir, config.tasks_dir, tasks.names().size());
 
@@ -149,6 +170,7 @@ int RunServe(const ServeFlags& flags) {
   (*server)->stop();
   scheduler.stop_claiming();
   WaitFor([&] { return worker.in_flight() == 0; }, config.worker.grace);
+  giving_up = true;
   worker.abort_all();
   WaitFor([&] { return worker.in_flight() == 0; }, 5'000);
   // Ends what is still in flight (sync-path calls) while the gateway that gets the answers is
@@ -156,6 +178,7 @@ int RunServe(const ServeFlags& flags) {
   http_client.reset();
   finisher.stop();
   submitter.stop();
+  store->set_wake_handler(nullptr);  // no wake-up may reach the scheduler once it is gone
   scheduler.stop();
   if (auto released = store->release_leases(owner, clock.now()); released.ok() && *released > 0) {
     spdlog::info("released {} leases", *released);

@@ -128,6 +128,12 @@ int Scheduler::ClaimDue(Millis now) {
     req.owner = options_.owner;
     req.now = now;
     req.lease_until = now + options_.worker.lease;
+    if (!store_.exclusive()) {
+      // Other nodes claim from the same queue: its max_concurrency is theirs and ours together.
+      for (const auto& q : options_.queues) {
+        if (q.name == queue) req.cluster_max = q.max_concurrency;
+      }
+    }
     auto claimed = store_.claim_jobs(req);
     if (!claimed.ok()) {
       std::fprintf(stderr, "scheduler: claim failed: %s\n", claimed.status().ToString().c_str());

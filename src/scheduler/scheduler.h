@@ -5,7 +5,8 @@
 //   2. every expiry tick: expires queued jobs whose deadline passed (claims skip them anyway);
 //   3. claims, per queue, at most as many jobs as the queue has free slots (PlanFreeSlots) —
 //      never prefetching work that would then wait behind a busy worker — and hands each to
-//      the JobRunner.
+//      the JobRunner. On a shared store (not exclusive()) each claim also carries the queue's
+//      max_concurrency as ClaimRequest::cluster_max: that limit holds across all nodes.
 // A queue whose last claim came back short is not asked again until new work arrives for it
 // or the poll timer fires, so an empty queue costs nothing.
 #pragma once

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -42,6 +43,11 @@ struct ClaimRequest {
   std::string owner;   // lease owner (node + process)
   Millis now = 0;
   Millis lease_until = 0;
+  // A cluster-wide cap on the queue's running jobs, counted over every node (0: none). A shared
+  // engine claims at most cluster_max minus the jobs of `queue` running anywhere, and
+  // serializes the claims of one queue so that concurrent claims cannot overshoot together.
+  // An exclusive engine may ignore it: the caller's own slot count is then the whole truth.
+  int cluster_max = 0;
 };
 
 enum class AttemptOutcome {
@@ -148,6 +154,17 @@ class Store {
   virtual Result<std::vector<QueueStats>> queue_stats() = 0;
   // Cheap round trip: the store is reachable and answers.
   virtual Status ping() = 0;
+
+  // Wake-ups from other processes: `handler` is called with a queue's name soon after any
+  // process sharing the store committed work that is due now in that queue (a submit, a
+  // release), on a thread of the store's; it must be quick. A later call replaces the handler;
+  // an empty one stops the calls. Once this returns, the previous handler is never called
+  // again. Best effort: wake-ups may be lost (while the store is unreachable) or repeated, so
+  // callers still poll, slowly. Engines whose only user is this process (exclusive()) have
+  // nothing to hear and ignore it.
+  virtual void set_wake_handler(std::function<void(const std::string& queue)> handler) {
+    (void)handler;
+  }
 };
 
 }  // namespace sluice

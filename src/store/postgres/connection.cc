@@ -206,6 +206,25 @@ int Connection::backend_pid() const {
   return PQbackendPID(conn_);
 }
 
+int Connection::socket() const {
+  return PQsocket(conn_);
+}
+
+Status Connection::consume() {
+  if (PQconsumeInput(conn_) == 0 || broken()) {
+    return Unavailable("PostgreSQL (listen): " + Trimmed(PQerrorMessage(conn_)));
+  }
+  return Status::Ok();
+}
+
+std::optional<std::string> Connection::next_notification() {
+  PGnotify* notification = PQnotifies(conn_);
+  if (!notification) return std::nullopt;
+  std::string payload = notification->extra ? notification->extra : "";
+  PQfreemem(notification);
+  return payload;
+}
+
 Status Connection::error(const pg_result* result, std::string_view context) const {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string_view sqlstate = state ? state : "";

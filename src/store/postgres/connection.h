@@ -109,6 +109,14 @@ class Connection {
   // The server process serving this connection.
   int backend_pid() const;
 
+  // For a session that LISTENs (postgres/listener.h): the socket to poll for input, and the
+  // notifications that input carried. consume() reads what the socket has without blocking;
+  // kUnavailable when the connection broke. next_notification() is the payload of the oldest
+  // notification not yet taken, nullopt when there is none.
+  int socket() const;
+  Status consume();
+  std::optional<std::string> next_notification();
+
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}
   Status error(const pg_result* result, std::string_view context) const;

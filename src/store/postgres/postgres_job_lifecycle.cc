@@ -3,6 +3,7 @@
 // adjusts the queue counters before the same COMMIT (postgres/txn.h). The rules of each change
 // (what a fresh job looks like, which error an outcome leaves, each event's data) are the
 // embedded engine's (sqlite/sqlite_job_lifecycle.cc): one contract, one behaviour.
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -186,14 +187,22 @@ Result<std::vector<SubmitOutcome>> PostgresStore::submit_jobs(std::span<const Jo
 Result<std::vector<Job>> PostgresStore::claim_jobs(const ClaimRequest& request) {
   if (request.limit <= 0) return std::vector<Job>();
   if (request.owner.empty()) return InvalidArgument("a claim needs a lease owner", "owner");
-  Params params;
-  params.add(request.queue)
-      .add(request.now)
-      .add(request.owner)
-      .add(request.lease_until)
-      .add(request.limit);
 
   return write([&](Txn& txn) -> Result<std::vector<Job>> {
+    std::int64_t limit = request.limit;
+    if (request.cluster_max > 0) {
+      // Released by COMMIT: the next claim of this queue counts what this one started.
+      RETURN_IF_ERROR(txn.conn().run(pg::kLockQueueClaims, Params().add(request.queue)).status());
+      ASSIGN_OR_RETURN(Rows running, txn.conn().run(pg::kCountRunning, Params().add(request.queue)));
+      limit = std::min<std::int64_t>(limit, request.cluster_max - running.int_at(0, 0));
+      if (limit <= 0) return std::vector<Job>();
+    }
+    Params params;
+    params.add(request.queue)
+        .add(request.now)
+        .add(request.owner)
+        .add(request.lease_until)
+        .add(limit);
     ASSIGN_OR_RETURN(Rows rows, txn.conn().run(pg::kClaimJobs.data(), params));
     std::vector<Job> claimed = ReadJobs(rows);
     for (const Job& job : claimed) {

@@ -178,6 +178,14 @@ Result<std::vector<QueueStats>> PostgresStore::queue_stats() {
   });
 }
 
+void PostgresStore::set_wake_handler(std::function<void(const std::string& queue)> handler) {
+  std::lock_guard lock(listener_mu_);
+  listener_.reset();  // joins: the old handler is done before the new one starts
+  if (handler) {
+    listener_ = std::make_unique<pg::Listener>(settings_, pg::kJobsChannel, std::move(handler));
+  }
+}
+
 Status PostgresStore::ping() {
   return read([&](Connection& conn) -> Result<bool> {
            ASSIGN_OR_RETURN(Rows rows, conn.run(pg::kPing));

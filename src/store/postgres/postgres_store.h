@@ -18,15 +18,23 @@
 //
 // Wake-ups: a submit that created jobs notifies channel "sluice_jobs" with each queue's name,
 // and so does a release (the jobs of a stopping node are due at once), both in the same
-// transaction, so a listener hears of work only once it can be claimed.
+// transaction, so a listener hears of work only once it can be claimed. set_wake_handler runs
+// such a listener (postgres/listener.h) for this node's scheduler.
+//
+// Cluster-wide queue limits: a claim with ClaimRequest::cluster_max takes a transaction-scoped
+// advisory lock on its queue, counts the queue's running jobs and claims at most what is left
+// under the cap, so the claims of one capped queue run one at a time across the cluster (they
+// are short: one statement each). Claims without a cap never take the lock.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "store/postgres/listener.h"
 #include "store/postgres/pool.h"
 #include "store/postgres/txn.h"
 #include "store/store.h"
@@ -62,10 +70,13 @@ class PostgresStore final : public Store {
                       const std::string& data_json) override;
   Result<std::vector<QueueStats>> queue_stats() override;
   Status ping() override;
+  // Listens on a session of its own (postgres/listener.h); notifications of this store's own
+  // commits arrive too.
+  void set_wake_handler(std::function<void(const std::string& queue)> handler) override;
 
  private:
   explicit PostgresStore(pg::ConnectionPool::Options pool_options)
-      : pool_(std::move(pool_options)) {}
+      : settings_(pool_options.connection), pool_(std::move(pool_options)) {}
 
   // Runs `body(pg::Txn&) -> Result<T>` in one transaction and commits it. A failure before
   // COMMIT was sent that may pass (kUnavailable: a broken connection, a lost deadlock) runs the
@@ -85,7 +96,10 @@ class PostgresStore final : public Store {
                       const std::vector<std::size_t>& round, std::vector<Status>& outcomes);
 
   static constexpr int kWriteRounds = 3;
+  const pg::ConnectionSettings settings_;
   pg::ConnectionPool pool_;
+  std::mutex listener_mu_;
+  std::unique_ptr<pg::Listener> listener_;  // GUARDED_BY(listener_mu_)
 };
 
 // The queue_counts shard a connection's transactions add to (migrations.cc).

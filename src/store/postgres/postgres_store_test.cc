@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <latch>
@@ -453,6 +455,153 @@ TEST_F(PostgresStoreTest, NewWorkNotifiesItsQueueOnCommit) {
   ASSERT_EQ(claimed->size(), 1u);
   ASSERT_EQ(store->release_leases("leaving", kT0 + 1).value(), 1);
   EXPECT_EQ(next(), q1);
+}
+
+// A node's wake handler hears work committed by another node, and goes on hearing it after its
+// listening session was lost.
+TEST_F(PostgresStoreTest, AWakeHandlerHearsSubmitsOfOtherNodes) {
+  std::string app = "sluice_wake_" + schema_;
+  auto idle_node = Open(WithParams(url_, "application_name=" + app));
+  auto busy_node = Open();
+  ASSERT_NE(idle_node, nullptr);
+  ASSERT_NE(busy_node, nullptr);
+  // Notifications are per database: queue names of this test's own tell its wake-ups apart.
+  const std::string queue = schema_ + "_q";
+  std::mutex mu;
+  std::condition_variable heard_cv;
+  int heard = 0;
+  idle_node->set_wake_handler([&](const std::string& q) {
+    if (q != queue) return;
+    std::lock_guard lock(mu);
+    ++heard;
+    heard_cv.notify_all();
+  });
+  int submitted = 0;
+  // The listener connects in the background: a submit committed before its LISTEN is not
+  // heard, so submit until one is (each wait ends as soon as the wake-up arrives).
+  auto submit_until_heard = [&] {
+    for (int round = 0; round < 100; ++round) {
+      ++submitted;
+      Job job = NewJob("job_" + std::to_string(submitted), queue);
+      EXPECT_TRUE(busy_node->submit_jobs(std::vector<Job>{job}).ok());
+      std::unique_lock lock(mu);
+      int before = heard;
+      if (heard_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return heard > before; }) ||
+          heard > 0) {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(submit_until_heard()) << "no wake-up after " << submitted << " submits";
+
+  // The listening session dies, as in a server restart: the listener connects again.
+  Admin admin;
+  EXPECT_GE(admin.Count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE application_name = '" + app + "' AND query LIKE 'LISTEN%'"),
+            1);
+  {
+    std::lock_guard lock(mu);
+    heard = 0;
+  }
+  EXPECT_TRUE(submit_until_heard()) << "no wake-up after the listening session was lost";
+
+  // An empty handler stops the calls: nothing is heard after it returns.
+  idle_node->set_wake_handler(nullptr);
+  {
+    std::lock_guard lock(mu);
+    heard = 0;
+  }
+  ASSERT_TRUE(busy_node->submit_jobs(std::vector<Job>{NewJob("job_last", queue)}).ok());
+  ASSERT_TRUE(busy_node->ping().ok());
+  std::lock_guard lock(mu);
+  EXPECT_EQ(heard, 0);
+}
+
+// A queue's cluster-wide cap holds whatever several nodes claim at once: the jobs running on all
+// of them together never exceed it, and every job still runs.
+TEST_F(PostgresStoreTest, ConcurrentClaimsNeverExceedTheClusterMax) {
+  constexpr int kJobs = 120;
+  constexpr int kNodes = 3;
+  constexpr int kWorkersPerNode = 2;
+  constexpr int kClusterMax = 5;
+  std::vector<std::unique_ptr<Store>> nodes;
+  for (int i = 0; i < kNodes; ++i) nodes.push_back(Open());
+  std::vector<Job> batch;
+  for (int i = 0; i < kJobs; ++i) batch.push_back(NewJob("job_" + std::to_string(1000 + i)));
+  ASSERT_TRUE(nodes[0]->submit_jobs(batch).ok());
+
+  // `running` rises after a claim committed and falls before its finish commits, so it never
+  // counts more jobs than the database does: any overshoot it sees is a real one.
+  std::atomic<int> running{0};
+  std::atomic<int> peak{0};
+  std::atomic<int> finished{0};
+  std::atomic<int> errors{0};
+  std::latch start(kNodes * kWorkersPerNode);
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kNodes * kWorkersPerNode; ++w) {
+    workers.emplace_back([&, w] {
+      Store& store = *nodes[w % kNodes];
+      std::string owner = "worker-" + std::to_string(w);
+      start.arrive_and_wait();
+      while (finished.load() < kJobs && errors.load() == 0) {
+        auto jobs = store.claim_jobs(ClaimRequest{.queue = "default",
+                                                  .limit = 3,
+                                                  .owner = owner,
+                                                  .now = kT0,
+                                                  .lease_until = kT0 + 1'000'000,
+                                                  .cluster_max = kClusterMax});
+        if (!jobs.ok()) {
+          ADD_FAILURE() << jobs.status().ToString();
+          ++errors;
+          return;
+        }
+        int now_running = running += static_cast<int>(jobs->size());
+        int seen = peak.load();
+        while (now_running > seen && !peak.compare_exchange_weak(seen, now_running)) {
+        }
+        for (const Job& job : *jobs) {
+          --running;
+          AttemptFinish done{.job_id = job.id,
+                             .attempt = job.attempt,
+                             .lease_owner = owner,
+                             .outcome = AttemptOutcome::kDone,
+                             .now = kT0 + 1,
+                             .result_json = "{}"};
+          auto outcome = store.finish_attempts(std::span(&done, 1));
+          if (!outcome.ok() || !(*outcome)[0].ok()) {
+            ADD_FAILURE() << "finish of " << job.id << " failed";
+            ++errors;
+            return;
+          }
+          ++finished;
+        }
+      }
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(finished.load(), kJobs);
+  EXPECT_LE(peak.load(), kClusterMax);
+  EXPECT_GT(peak.load(), 1);  // the nodes did overlap: the cap, not chance, kept them under it
+
+  // With the cap reached, a claim takes nothing, and only what is left under it otherwise.
+  ASSERT_TRUE(nodes[0]->submit_jobs(std::vector<Job>{NewJob("job_x1"), NewJob("job_x2"),
+                                                     NewJob("job_x3")}).ok());
+  auto first = nodes[1]->claim_jobs(ClaimRequest{.queue = "default", .limit = 10, .owner = "a",
+                                                 .now = kT0, .lease_until = kT0 + 10,
+                                                 .cluster_max = 2});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->size(), 2u);
+  auto second = nodes[2]->claim_jobs(ClaimRequest{.queue = "default", .limit = 10, .owner = "b",
+                                                  .now = kT0, .lease_until = kT0 + 10,
+                                                  .cluster_max = 2});
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->empty());
+  auto uncapped = nodes[2]->claim_jobs(ClaimRequest{.queue = "default", .limit = 10, .owner = "b",
+                                                    .now = kT0, .lease_until = kT0 + 10});
+  ASSERT_TRUE(uncapped.ok());
+  EXPECT_EQ(uncapped->size(), 1u);
 }
 
 // --- connections ---

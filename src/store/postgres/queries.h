@@ -118,6 +118,18 @@ inline constexpr auto kClaimJobs = JoinSql(
     "SELECT ",
     kJobColumns, " FROM started ORDER BY priority DESC, due_at, id");
 
+// A queue with a cluster-wide cap (ClaimRequest::cluster_max): its claims take this
+// transaction-scoped lock first, so they run one after the other across all nodes; each then
+// counts the queue's running jobs, which every earlier claim has committed by the time the lock
+// is granted ($1 queue). Finishes, reaps and releases never take it: they only lower the count,
+// so a claim that misses one of them errs on the safe side.
+inline constexpr char kLockQueueClaims[] =
+    "SELECT pg_advisory_xact_lock(hashtext('sluice.queue.' || $1::text))";
+// The queue's running jobs, counted from the rows themselves (a walk of the small jobs_lease
+// partial index): the one number a cap may not be wrong about.
+inline constexpr char kCountRunning[] =
+    "SELECT count(*) FROM jobs WHERE status = 1 AND queue = $1::text";
+
 // --- finish: compare-and-set on (id, attempt, lease owner, running), one row per job ---
 // Arrays, one element per finish (no job twice): $1 id, $2 attempt, $3 lease owner, $4 new
 // status, $5 retry (true: back to the queue), $6 finished_at (NULL: not finished), $7
