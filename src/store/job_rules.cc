@@ -1,0 +1,77 @@
+#include "store/job_rules.h"
+
+namespace sluice::store_rules {
+
+Job AsSubmitted(const Job& job) {
+  Job fresh;
+  fresh.id = job.id;
+  fresh.spec = job.spec;
+  fresh.created_at = job.created_at;
+  return fresh;
+}
+
+Status CheckSubmittable(const Job& job) {
+  if (job.id.empty()) return InvalidArgument("a submitted job needs an id", "id");
+  if (job.created_at <= 0) {
+    return InvalidArgument("job " + job.id + " needs created_at", "created_at");
+  }
+  if (job.spec.tenant.empty()) {
+    return InvalidArgument("job " + job.id + " needs a tenant", "tenant");
+  }
+  if (job.spec.queue.empty()) return InvalidArgument("job " + job.id + " needs a queue", "queue");
+  return Status::Ok();
+}
+
+JobStatus StatusAfter(AttemptOutcome outcome) {
+  switch (outcome) {
+    case AttemptOutcome::kDone:
+      return JobStatus::kDone;
+    case AttemptOutcome::kRetry:
+      return JobStatus::kQueued;
+    case AttemptOutcome::kFailed:
+      return JobStatus::kFailed;
+    case AttemptOutcome::kReview:
+      return JobStatus::kReview;
+    case AttemptOutcome::kExpired:
+      return JobStatus::kExpired;
+  }
+  CHECK(false);
+  return JobStatus::kFailed;
+}
+
+const char* EventTypeOf(AttemptOutcome outcome) {
+  switch (outcome) {
+    case AttemptOutcome::kDone:
+      return "done";
+    case AttemptOutcome::kRetry:
+      return "retry";
+    case AttemptOutcome::kFailed:
+      return "failed";
+    case AttemptOutcome::kReview:
+      return "review";
+    case AttemptOutcome::kExpired:
+      return "expired";
+  }
+  return "unknown";
+}
+
+std::optional<JobError> ErrorAfter(const AttemptFinish& item) {
+  if (item.outcome == AttemptOutcome::kDone) return std::nullopt;
+  JobError error = item.error;
+  if (error.code.empty()) {
+    if (item.outcome == AttemptOutcome::kFailed) error.code = "failed";
+    if (item.outcome == AttemptOutcome::kExpired) error.code = "deadline_exceeded";
+  }
+  if (error.code.empty() && error.message.empty()) return std::nullopt;
+  return error;
+}
+
+Status CheckFinishable(const AttemptFinish& item) {
+  if (item.outcome == AttemptOutcome::kDone && item.result_json.empty()) {
+    return InvalidArgument("a done attempt of job " + item.job_id + " needs a result",
+                           "result_json");
+  }
+  return Status::Ok();
+}
+
+}  // namespace sluice::store_rules

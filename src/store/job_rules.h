@@ -1,0 +1,27 @@
+// The rules every engine applies the same way when it writes jobs: what a submitted job
+// starts as, which outcome leads to which status and event, and the error an outcome leaves.
+// Engines differ in SQL, never in these.
+#pragma once
+
+#include <optional>
+
+#include "core/job.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace sluice::store_rules {
+
+// What submit stores: the spec and identity the caller gave, with a fresh job's state.
+Job AsSubmitted(const Job& job);
+// A job must carry an id, created_at, a tenant and a queue to be stored.
+Status CheckSubmittable(const Job& job);
+JobStatus StatusAfter(AttemptOutcome outcome);
+// The job event an outcome appends: "done", "retry", "failed", "review", "expired".
+const char* EventTypeOf(AttemptOutcome outcome);
+// The error an outcome leaves on the job: none after success; a failure without a code still
+// says what happened, so that a failed job never shows no reason at all.
+std::optional<JobError> ErrorAfter(const AttemptFinish& item);
+// A done attempt must carry its result.
+Status CheckFinishable(const AttemptFinish& item);
+
+}  // namespace sluice::store_rules
