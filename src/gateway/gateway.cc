@@ -286,12 +286,14 @@ void ModelGateway::OnAnswer(const std::shared_ptr<Walk>& walk, const ModelConfig
   Finish(walk);
 }
 
-void ModelGateway::Finish(const std::shared_ptr<Walk>& walk) {
+void ModelGateway::Finish(const std::shared_ptr<Walk>& walk, std::optional<CallResult> last) {
   {
     std::lock_guard lock(walk->mu);
     if (walk->finished) return;
     walk->finished = true;
     if (walk->timer) walk->timer->cancel();
+    // Added under the lock: a cancel racing a finishing walk appends only if it wins.
+    if (last) walk->result.calls.push_back(std::move(*last));
   }
   {
     std::lock_guard lock(mu_);
@@ -328,8 +330,7 @@ void ModelGateway::cancel(std::uint64_t handle) {
     return;
   }
   if (finish_now) {
-    walk->result.calls.push_back(NoCall(walk->call, CallOutcome::kCanceled, "canceled", "canceled", clock_.now()));
-    Finish(walk);
+    Finish(walk, NoCall(walk->call, CallOutcome::kCanceled, "canceled", "canceled", clock_.now()));
   }
 }
 

@@ -126,7 +126,8 @@ class ModelGateway {
             std::int64_t reserved_tokens);
   void OnAnswer(const std::shared_ptr<Walk>& walk, const ModelConfig& model, Provider& provider,
                 std::int64_t reserved_tokens, HttpResponse response);
-  void Finish(const std::shared_ptr<Walk>& walk);
+  // Hands the result to the caller once; `last`, if given, is appended first.
+  void Finish(const std::shared_ptr<Walk>& walk, std::optional<CallResult> last = std::nullopt);
   void Count(const CallResult& result);
 
   const Config& config_;
