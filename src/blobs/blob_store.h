@@ -1,7 +1,14 @@
 // Content-addressed storage for large inputs: a blob's id is "sha256:<hex>" of its bytes, so a
-// second upload of the same content is free and a job row only carries the id. Embedded mode
-// keeps files under <data_dir>/blobs/<2 hex>/<hex>; each is written to a temp file, fsynced
-// and renamed, so a crash never leaves a half blob under a valid id.
+// second upload of the same content is free and a job row only carries the id.
+//
+// Two engines: FileBlobStore (blobs/file_blob_store.h) keeps files under the data dir for one
+// embedded node; PostgresBlobStore (store/postgres/postgres_blob_store.h) keeps them in the
+// shared database, so every node of a cluster sees every blob. OpenBlobStore
+// (store/open_blob_store.h) picks the one that goes with the job store.
+//
+// Contract of every engine: put is idempotent (the same bytes give the same id; a second put
+// stores nothing and reports created=false) and a blob is readable once put returned. Blobs are
+// never changed or deleted. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -20,17 +27,21 @@ struct BlobInfo {
 
 class BlobStore {
  public:
-  explicit BlobStore(std::string dir) : dir_(std::move(dir)) {}
-  Status Init();
-  Result<BlobInfo> put(std::string_view content);
-  Result<std::string> get(std::string_view id) const;
-  bool exists(std::string_view id) const;
+  virtual ~BlobStore() = default;
+  // Prepares the storage (creates the directory, the table). Call once before anything else.
+  virtual Status Init() = 0;
+  // Stores `content` under its id. kUnavailable when the storage cannot take it now (disk full,
+  // database unreachable): the client may retry.
+  virtual Result<BlobInfo> put(std::string_view content) = 0;
+  // The bytes of blob `id`. kInvalidArgument for a malformed id, kNotFound for an unknown one,
+  // kUnavailable when the storage cannot be read now.
+  virtual Result<std::string> get(std::string_view id) const = 0;
+  // True when `id` is valid and stored. False too when the storage cannot be reached.
+  virtual bool exists(std::string_view id) const = 0;
   // "sha256:" + 64 lowercase hex: the only ids that are ever valid.
   static bool IsValidId(std::string_view id);
-
- private:
-  std::string PathFor(std::string_view id) const;
-  std::string dir_;
+  // The id of `content`: "sha256:" + Sha256Hex(content).
+  static std::string IdOf(std::string_view content);
 };
 
 std::string Sha256Hex(std::string_view data);

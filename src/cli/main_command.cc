@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cli/migrate_command.h"
 #include "cli/mock_llm_command.h"
 #include "cli/serve_command.h"
 
@@ -42,6 +43,12 @@ int Main(int argc, char** argv) {
   CLI::App* mock_cmd = app.add_subcommand("mock-llm", "Run the OpenAI-compatible model simulator");
   AddMockLlmOptions(*mock_cmd, mock);
 
+  MigrateFlags migrate;
+  CLI::App* migrate_cmd = app.add_subcommand("migrate", "Apply pending store migrations and print the schema version");
+  migrate_cmd->add_option("--config", migrate.config_path, "TOML config file");
+  migrate_cmd->add_option("--data-dir", migrate.data_dir, "embedded store directory (overrides the config)");
+  migrate_cmd->add_option("--store", migrate.store, "shared store URL (overrides the config)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -50,6 +57,7 @@ int Main(int argc, char** argv) {
   RaiseOpenFileLimit();
   if (*serve_cmd) return RunServe(serve);
   if (*mock_cmd) return RunMockLlm(mock);
+  if (*migrate_cmd) return RunMigrate(migrate);
   return 2;
 }
 

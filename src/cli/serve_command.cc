@@ -17,6 +17,7 @@
 #include "cli/stop_signals.h"
 #include "gateway/http_client.h"
 #include "http/server.h"
+#include "store/open_blob_store.h"
 #include "worker/prepared_call.h"
 
 namespace sluice {
@@ -79,11 +80,13 @@ int RunServe(const ServeFlags& flags) {
     return 2;
   }
   const TaskRegistry tasks = std::move(tasks_result).value();
-  BlobStore blobs(config.server.data_dir + "/blobs");
-  if (Status st = blobs.Init(); !st.ok()) {
-    spdlog::error("blobs: {}", st.ToString());
+  // Shared mode keeps blobs in the shared database, so every node sees every blob.
+  auto blobs_result = OpenBlobStore({config.server.data_dir, config.server.store, config.server.durable}, clock);
+  if (!blobs_result.ok()) {
+    spdlog::error("blobs: {}", blobs_result.status().ToString());
     return 2;
   }
+  BlobStore& blobs = **blobs_result;
 
   http::EventLoop loop(config.server.io_threads);
   // Plain http:// providers go through the Asio client on the event loop (O(1) per call);

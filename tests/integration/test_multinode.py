@@ -5,7 +5,10 @@ works jobs, and the database is the only place they meet.
   none is lost (the dead node's leases run out and the others take its jobs);
 - a queue's max_concurrency is a cluster-wide limit (the mock reports peak concurrency);
 - a PostgreSQL restart mid-load: every acknowledged job finishes, and a submit during the outage
-  is answered 503 (never 500) or accepted.
+  is answered 503 (never 500) or accepted;
+- blobs live in the shared database: uploaded to one node, readable on another, usable as a job's
+  input on a third;
+- `sluice migrate --store URL` is safe to run several times at once.
 
 The server is the throwaway cluster that ctest's fixture `pg` starts (scripts/pg-test-cluster.sh):
 SLUICE_TEST_PG_URL_FILE names the file holding its URL. Each test class works in a database of
@@ -13,6 +16,7 @@ its own. The restart test restarts a cluster of its own, in its temp dir, so tes
 the fixture's cluster never see it go down.
 """
 
+import hashlib
 import http.client
 import os
 import shutil
@@ -276,6 +280,73 @@ class PostgresRestartTest(MultiNodeTest):
 
         wait_until(all_done, timeout=120, interval=0.5, message="every acknowledged job to finish")
         check_one_result_each(self, nodes[1], ids)
+
+
+class SharedBlobsTest(MultiNodeTest):
+    def test_a_blob_uploaded_to_one_node_serves_every_node(self):
+        mock = self.start_mock()
+        nodes = self.start_nodes(3, mock)
+        # Binary content (NULs, bytes that are not UTF-8) must come back byte for byte.
+        content = bytes(range(256)) * 4 + uuid.uuid4().bytes
+        digest = "sha256:" + hashlib.sha256(content).hexdigest()
+        with nodes[0].client() as c:
+            up = c.post("/v1/blobs", data=content, headers={"Content-Type": "application/octet-stream"})
+        self.assertIn(up.status, (200, 201), up)
+        self.assertEqual((up.body["id"], up.body["bytes"]), (digest, len(content)))
+        with nodes[1].client() as c:
+            got = c.get("/v1/blobs/" + digest)
+            self.assertEqual(got.status, 200, got)
+            self.assertEqual(got.raw, content)
+            self.assertEqual(c.get("/v1/blobs/sha256:" + "0" * 64).status, 404)
+            # Uploading the same bytes to another node stores nothing new.
+            again = c.post("/v1/blobs", data=content, headers={"Content-Type": "application/octet-stream"})
+        self.assertIn(again.status, (200, 201), again)
+        self.assertEqual(again.body["id"], digest)
+        self.assertEqual(psql(self.db_url, "SELECT count(*) FROM blobs WHERE id = '%s'" % digest), "1")
+
+        # A text blob, uploaded to node 1, as the input of a job submitted to node 3.
+        text = ("Ticket %s: %s" % (uuid.uuid4().hex, TICKET)).encode("utf-8")
+        with nodes[0].client() as c:
+            up = c.post("/v1/blobs", data=text, headers={"Content-Type": "text/plain"})
+        self.assertIn(up.status, (200, 201), up)
+        with nodes[2].client() as c:
+            job = c.post("/v1/jobs", json={"type": "classify_ticket", "input": {"blob": up.body["id"]}})
+        self.assertEqual(job.status, 202, job)
+        job_id = job.body["id"]
+        wait_until(lambda: harness.get_job(nodes[2], job_id)["status"] in ("done", "failed", "dead"),
+                   timeout=30, message="the blob job to finish")
+        done = harness.get_job(nodes[1], job_id)
+        self.assertEqual(done["status"], "done", done)
+
+
+class MigrateCommandTest(MultiNodeTest):
+    def migrate(self, *args):
+        return subprocess.Popen([harness.SLUICE_BIN, "migrate", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    def test_concurrent_migrations_of_a_fresh_database_all_succeed(self):
+        # db_url is a fresh, empty database: nothing has opened it yet.
+        first, second = self.migrate("--store", self.db_url), self.migrate("--store", self.db_url)
+        outputs = [p.communicate(timeout=60) for p in (first, second)]
+        for p, (out, err) in zip((first, second), outputs):
+            self.assertEqual(p.returncode, 0, (out, err))
+        versions = {out.strip() for out, _ in outputs}
+        self.assertEqual(len(versions), 1, versions)
+        version = versions.pop()
+        self.assertRegex(version, r"^schema version \d+$")
+        # Nothing left to do the third time; the version is the one the database records.
+        out, err = self.migrate("--store", self.db_url).communicate(timeout=60)
+        self.assertEqual(out.strip(), version, err)
+        recorded = psql(self.db_url, "SELECT max(version) FROM schema_migrations")
+        self.assertEqual(version, "schema version " + recorded)
+        # Each migration was applied once.
+        self.assertEqual(psql(self.db_url, "SELECT count(*) FROM schema_migrations"), recorded)
+
+    def test_an_unreachable_store_exits_2(self):
+        p = self.migrate("--store", "postgres://postgres@127.0.0.1:%d/nope" % harness.free_port())
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 2, (out, err))
+        self.assertIn("store", err)
 
 
 if __name__ == "__main__":

@@ -46,16 +46,19 @@ std::string Trimmed(const char* message) {
 
 Params& Params::add(std::string_view text) {
   values_.emplace_back(ValidText(text));
+  binary_.push_back(false);
   return *this;
 }
 
 Params& Params::add(std::int64_t value) {
   values_.emplace_back(std::to_string(value));
+  binary_.push_back(false);
   return *this;
 }
 
 Params& Params::add(double value) {
   values_.emplace_back(DoubleText(value));
+  binary_.push_back(false);
   return *this;
 }
 
@@ -65,12 +68,37 @@ Params& Params::add(const std::optional<std::int64_t>& value) {
 
 Params& Params::add_null() {
   values_.emplace_back(std::nullopt);
+  binary_.push_back(false);
   return *this;
 }
 
 Params& Params::add_literal(std::string literal) {
   values_.emplace_back(std::move(literal));
+  binary_.push_back(false);
   return *this;
+}
+
+Params& Params::add_bytes(std::string_view bytes) {
+  values_.emplace_back(std::string(bytes));
+  binary_.push_back(true);
+  any_binary_ = true;
+  return *this;
+}
+
+std::vector<int> Params::lengths() const {
+  std::vector<int> out;
+  if (!any_binary_) return out;
+  out.reserve(values_.size());
+  for (const auto& value : values_) out.push_back(value ? static_cast<int>(value->size()) : 0);
+  return out;
+}
+
+std::vector<int> Params::formats() const {
+  std::vector<int> out;
+  if (!any_binary_) return out;
+  out.reserve(values_.size());
+  for (bool binary : binary_) out.push_back(binary ? 1 : 0);
+  return out;
 }
 
 std::vector<const char*> Params::pointers() const {
@@ -264,11 +292,15 @@ Result<std::string> Connection::prepared_name(const char* sql) {
   return name;
 }
 
-Result<Rows> Connection::run(const char* sql, const Params& params) {
+Result<Rows> Connection::run(const char* sql, const Params& params, ResultFormat format) {
   ASSIGN_OR_RETURN(std::string name, prepared_name(sql));
   std::vector<const char*> values = params.pointers();
-  PGresult* result = PQexecPrepared(conn_, name.c_str(), params.size(), values.data(), nullptr,
-                                    nullptr, /*resultFormat=*/0);
+  std::vector<int> lengths = params.lengths();  // both empty (nullptr) when all are text
+  std::vector<int> formats = params.formats();
+  PGresult* result = PQexecPrepared(conn_, name.c_str(), params.size(), values.data(),
+                                    lengths.empty() ? nullptr : lengths.data(),
+                                    formats.empty() ? nullptr : formats.data(),
+                                    static_cast<int>(format));
   ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return Rows(result);
   Status failed = error(result, std::string_view(sql, std::min<std::size_t>(std::strlen(sql), 60)));

@@ -35,7 +35,8 @@ struct ConnectionSettings {
 };
 
 // The parameters of one statement, $1, $2, ... in the order they are added. Text is copied;
-// NUL bytes and invalid UTF-8 (which PostgreSQL text refuses) become U+FFFD.
+// NUL bytes and invalid UTF-8 (which PostgreSQL text refuses) become U+FFFD. Bytes (add_bytes)
+// travel in binary format, as they are, for a BYTEA parameter.
 class Params {
  public:
   Params& add(std::string_view text);
@@ -47,14 +48,25 @@ class Params {
   Params& add_null();
   // A value already in PostgreSQL's text form (an array literal from TextArray), as is.
   Params& add_literal(std::string literal);
+  // Any bytes (NULs included), sent in binary format: the parameter's SQL type must be BYTEA.
+  Params& add_bytes(std::string_view bytes);
 
   int size() const { return static_cast<int>(values_.size()); }
   // Pointers into this object, valid until it changes; nullptr is SQL NULL.
   std::vector<const char*> pointers() const;
+  // Per parameter: its length and format (0 text, 1 binary); empty when all are text.
+  std::vector<int> lengths() const;
+  std::vector<int> formats() const;
 
  private:
   std::vector<std::optional<std::string>> values_;
+  std::vector<bool> binary_;  // parallel to values_
+  bool any_binary_ = false;
 };
+
+// The format a statement's result columns come back in. kBinary returns BYTEA columns as their
+// raw bytes (Rows::view_at); use it only for statements whose columns are all BYTEA.
+enum class ResultFormat { kText = 0, kBinary = 1 };
 
 // The rows of one statement's result (text format).
 class Rows {
@@ -100,7 +112,8 @@ class Connection {
   // Runs `sql` with `params`. `sql` must have static storage: its address is the key of the
   // statement prepared for it on this connection, once (queries.h). Parameter types come from
   // the casts in the SQL text.
-  Result<Rows> run(const char* sql, const Params& params = Params());
+  Result<Rows> run(const char* sql, const Params& params = Params(),
+                   ResultFormat format = ResultFormat::kText);
 
   // True once the connection is lost: it can do nothing more and must be replaced.
   bool broken() const;

@@ -120,6 +120,17 @@ CREATE TABLE queue_counts (
     Migration{2, R"sql(
 ALTER TABLE jobs ADD COLUMN allow_fallback SMALLINT NOT NULL DEFAULT 1;
 )sql"},
+    // Blobs live in the shared database, so every node reads what any node took
+    // (postgres/postgres_blob_store.h). The id is the content's sha256; rows are never updated.
+    // The embedded engine keeps its blobs in files: its migration 3 changes nothing.
+    Migration{3, R"sql(
+CREATE TABLE blobs (
+  id         TEXT COLLATE "C" PRIMARY KEY,  -- "sha256:<64 hex>"
+  bytes      BIGINT NOT NULL,
+  content    BYTEA NOT NULL,
+  created_at BIGINT NOT NULL                -- ms
+);
+)sql"},
 };
 
 // pg_advisory_xact_lock key of the migration step (a fixed number of our own): one node at a

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <latch>
 #include <map>
@@ -29,7 +30,9 @@
 #include <thread>
 #include <vector>
 
+#include "store/open_blob_store.h"
 #include "store/postgres/migrations.h"
+#include "store/postgres/postgres_blob_store.h"
 #include "store/store_contract_test.h"
 
 namespace sluice {
@@ -677,6 +680,97 @@ TEST_F(PostgresStoreTest, BytesPostgresCannotStoreBecomeReplacementCharacters) {
             "a\xEF\xBF\xBD"
             "b\xEF\xBF\xBD"
             "c");
+}
+
+
+// --- blobs ---
+
+class PostgresBlobStoreTest : public PostgresStoreTest {
+ protected:
+  std::unique_ptr<BlobStore> OpenBlobs() {
+    auto blobs = OpenBlobStore(StoreOptions{.url = url_, .durable = false}, clock_);
+    EXPECT_TRUE(blobs.ok()) << blobs.status().ToString();
+    return blobs.ok() ? std::move(blobs).value() : nullptr;
+  }
+  FakeClock clock_{kT0};
+};
+
+TEST_F(PostgresBlobStoreTest, RoundTripIsSharedByEveryNode) {
+  auto node1 = OpenBlobs();
+  auto node2 = OpenBlobs();
+  ASSERT_NE(node1, nullptr);
+  ASSERT_NE(node2, nullptr);
+  EXPECT_NE(dynamic_cast<PostgresBlobStore*>(node1.get()), nullptr);
+  auto info = node1->put("hello");
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->id, "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+  EXPECT_EQ(info->bytes, 5);
+  EXPECT_TRUE(info->created);
+  EXPECT_TRUE(node2->exists(info->id));
+  auto content = node2->get(info->id);
+  ASSERT_TRUE(content.ok()) << content.status().ToString();
+  EXPECT_EQ(*content, "hello");
+  Admin admin(url_);
+  EXPECT_EQ(admin.Count("SELECT count(*) FROM blobs"), 1);
+  EXPECT_EQ(admin.Count("SELECT created_at FROM blobs"), kT0);
+}
+
+TEST_F(PostgresBlobStoreTest, PutIsIdempotent) {
+  auto node1 = OpenBlobs();
+  auto node2 = OpenBlobs();
+  ASSERT_NE(node1, nullptr);
+  ASSERT_NE(node2, nullptr);
+  auto first = node1->put("same bytes");
+  auto again = node2->put("same bytes");
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(first->created);
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(again->bytes, first->bytes);
+  EXPECT_EQ(Admin(url_).Count("SELECT count(*) FROM blobs"), 1);
+}
+
+TEST_F(PostgresBlobStoreTest, UnknownIsNotFoundAndABadIdIsInvalid) {
+  auto blobs = OpenBlobs();
+  ASSERT_NE(blobs, nullptr);
+  const std::string unknown = "sha256:" + std::string(64, 'a');
+  EXPECT_EQ(blobs->get(unknown).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(blobs->exists(unknown));
+  EXPECT_EQ(blobs->get("sha256:../../etc/passwd").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(blobs->get("sha256:" + std::string(64, 'A')).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(blobs->exists("nope"));
+}
+
+TEST_F(PostgresBlobStoreTest, BinaryContentKeepsEveryByte) {
+  auto blobs = OpenBlobs();
+  ASSERT_NE(blobs, nullptr);
+  std::string content;
+  for (int round = 0; round < 4; ++round) {
+    for (int b = 0; b < 256; ++b) content.push_back(static_cast<char>(b));  // NULs, high bytes, backslashes
+  }
+  auto info = blobs->put(content);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->bytes, 1024);
+  EXPECT_EQ(info->id, BlobStore::IdOf(content));
+  auto back = blobs->get(info->id);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->size(), content.size());
+  EXPECT_EQ(*back, content);
+  EXPECT_EQ(Admin(url_).Count("SELECT octet_length(content) FROM blobs"), 1024);
+}
+
+TEST_F(PostgresBlobStoreTest, AnEmbeddedStoreKeepsBlobsInFiles) {
+  std::string dir = testing::TempDir() + "sluice-blobs-" + std::to_string(getpid());
+  auto blobs = OpenBlobStore(StoreOptions{.data_dir = dir}, clock_);
+  ASSERT_TRUE(blobs.ok()) << blobs.status().ToString();
+  EXPECT_EQ(dynamic_cast<PostgresBlobStore*>(blobs->get()), nullptr);
+  auto info = (*blobs)->put("local");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(*(*blobs)->get(info->id), "local");
+  EXPECT_EQ(OpenBlobStore(StoreOptions{.url = "mysql://x"}, clock_).status().code(),
+            StatusCode::kInvalidArgument);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -112,6 +112,12 @@ CREATE TABLE queue_counts (
     Migration{2, R"sql(
 ALTER TABLE jobs ADD COLUMN allow_fallback INTEGER NOT NULL DEFAULT 1;
 )sql"},
+    // The shared engine's migration 3 adds its blobs table; the embedded engine keeps blobs in
+    // files under the data dir (blobs/file_blob_store.h), so here the version only moves on and
+    // both engines keep one numbering.
+    Migration{3, R"sql(
+SELECT 1;
+)sql"},
 };
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "blobs/blob_store.h"
+#include "blobs/file_blob_store.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 namespace sluice {
 namespace {
 
-class BlobStoreTest : public ::testing::Test {
+class FileBlobStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
@@ -19,8 +19,8 @@ class BlobStoreTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-TEST_F(BlobStoreTest, ContentAddressedAndIdempotent) {
-  BlobStore blobs(dir_.string());
+TEST_F(FileBlobStoreTest, ContentAddressedAndIdempotent) {
+  FileBlobStore blobs(dir_.string());
   ASSERT_TRUE(blobs.Init().ok());
   auto first = blobs.put("hello");
   ASSERT_TRUE(first.ok());
@@ -34,8 +34,8 @@ TEST_F(BlobStoreTest, ContentAddressedAndIdempotent) {
   EXPECT_TRUE(blobs.exists(first->id));
 }
 
-TEST_F(BlobStoreTest, RejectsBadIdsAndUnknownBlobs) {
-  BlobStore blobs(dir_.string());
+TEST_F(FileBlobStoreTest, RejectsBadIdsAndUnknownBlobs) {
+  FileBlobStore blobs(dir_.string());
   ASSERT_TRUE(blobs.Init().ok());
   EXPECT_EQ(blobs.get("sha256:../../etc/passwd").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(blobs.get("sha256:" + std::string(64, 'a')).status().code(), StatusCode::kNotFound);
