@@ -103,7 +103,9 @@ Status ParseInput(const json::object& body, const JobRequestContext& ctx, JobSpe
     if (!blob->is_string() || !BlobStore::IsValidId(blob->as_string())) {
       return InvalidArgument("input.blob must be a blob id \"sha256:<64 hex>\"", "input.blob");
     }
-    if (!ctx.blobs.exists(blob->as_string())) {
+    auto stored = ctx.blobs.exists(blob->as_string());
+    if (!stored.ok()) return stored.status();  // storage unreachable: 503, the client retries
+    if (!*stored) {
       return InvalidArgument("no blob " + std::string(blob->as_string()) + " (upload it to POST /v1/blobs first)", "input.blob");
     }
   } else {

@@ -36,8 +36,9 @@ class BlobStore {
   // The bytes of blob `id`. kInvalidArgument for a malformed id, kNotFound for an unknown one,
   // kUnavailable when the storage cannot be read now.
   virtual Result<std::string> get(std::string_view id) const = 0;
-  // True when `id` is valid and stored. False too when the storage cannot be reached.
-  virtual bool exists(std::string_view id) const = 0;
+  // Whether `id` is valid and stored; kUnavailable when the storage cannot be read now (so a
+  // submit during an outage answers 503, not "no such blob").
+  virtual Result<bool> exists(std::string_view id) const = 0;
   // "sha256:" + 64 lowercase hex: the only ids that are ever valid.
   static bool IsValidId(std::string_view id);
   // The id of `content`: "sha256:" + Sha256Hex(content).

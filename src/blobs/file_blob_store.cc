@@ -26,7 +26,7 @@ std::string FileBlobStore::PathFor(std::string_view id) const {
   return dir_ + "/" + std::string(hex.substr(0, 2)) + "/" + std::string(hex);
 }
 
-bool FileBlobStore::exists(std::string_view id) const {
+Result<bool> FileBlobStore::exists(std::string_view id) const {
   return IsValidId(id) && fs::exists(PathFor(id));
 }
 

@@ -16,7 +16,7 @@ class FileBlobStore final : public BlobStore {
   Status Init() override;
   Result<BlobInfo> put(std::string_view content) override;
   Result<std::string> get(std::string_view id) const override;
-  bool exists(std::string_view id) const override;
+  Result<bool> exists(std::string_view id) const override;
 
  private:
   std::string PathFor(std::string_view id) const;

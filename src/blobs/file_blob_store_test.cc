@@ -31,7 +31,7 @@ TEST_F(FileBlobStoreTest, ContentAddressedAndIdempotent) {
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->created);
   EXPECT_EQ(*blobs.get(first->id), "hello");
-  EXPECT_TRUE(blobs.exists(first->id));
+  EXPECT_TRUE(*blobs.exists(first->id));
 }
 
 TEST_F(FileBlobStoreTest, RejectsBadIdsAndUnknownBlobs) {

@@ -63,13 +63,12 @@ Result<std::string> PostgresBlobStore::get(std::string_view id) const {
   });
 }
 
-bool PostgresBlobStore::exists(std::string_view id) const {
+Result<bool> PostgresBlobStore::exists(std::string_view id) const {
   if (!IsValidId(id)) return false;
-  auto found = run([&](Connection& conn) -> Result<bool> {
+  return run([&](Connection& conn) -> Result<bool> {
     ASSIGN_OR_RETURN(Rows rows, conn.run(kBlobExists, Params().add(id)));
     return rows.size() > 0;
   });
-  return found.ok() && *found;
 }
 
 }  // namespace sluice

@@ -30,7 +30,7 @@ class PostgresBlobStore final : public BlobStore {
   Status Init() override;
   Result<BlobInfo> put(std::string_view content) override;
   Result<std::string> get(std::string_view id) const override;
-  bool exists(std::string_view id) const override;
+  Result<bool> exists(std::string_view id) const override;
 
  private:
   // Runs `body(pg::Connection&) -> Result<T>` on a pooled connection, once more on kUnavailable.

@@ -706,13 +706,33 @@ TEST_F(PostgresBlobStoreTest, RoundTripIsSharedByEveryNode) {
   EXPECT_EQ(info->id, "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
   EXPECT_EQ(info->bytes, 5);
   EXPECT_TRUE(info->created);
-  EXPECT_TRUE(node2->exists(info->id));
+  EXPECT_TRUE(*node2->exists(info->id));
   auto content = node2->get(info->id);
   ASSERT_TRUE(content.ok()) << content.status().ToString();
   EXPECT_EQ(*content, "hello");
   Admin admin(url_);
   EXPECT_EQ(admin.Count("SELECT count(*) FROM blobs"), 1);
   EXPECT_EQ(admin.Count("SELECT created_at FROM blobs"), kT0);
+}
+
+TEST_F(PostgresBlobStoreTest, AnOutageIsUnavailableNotMissing) {
+  std::string role = Scratch::Get().NewRole();
+  std::string schema = Scratch::Get().NewSchema(role);
+  auto opened = OpenBlobStore(StoreOptions{.url = AsRole(SchemaUrl(schema), role), .durable = false}, clock_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<BlobStore> blobs = std::move(opened).value();
+  auto info = blobs->put("kept through the outage");
+  ASSERT_TRUE(info.ok());
+
+  Admin admin;
+  admin.Query("ALTER ROLE " + role + " NOLOGIN");
+  admin.Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'");
+  // A submit that names this blob must hear "try again" (503), not "no such blob" (400).
+  EXPECT_EQ(blobs->exists(info->id).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(blobs->get(info->id).status().code(), StatusCode::kUnavailable);
+
+  admin.Query("ALTER ROLE " + role + " LOGIN");
+  EXPECT_TRUE(*blobs->exists(info->id));
 }
 
 TEST_F(PostgresBlobStoreTest, PutIsIdempotent) {
@@ -736,10 +756,10 @@ TEST_F(PostgresBlobStoreTest, UnknownIsNotFoundAndABadIdIsInvalid) {
   ASSERT_NE(blobs, nullptr);
   const std::string unknown = "sha256:" + std::string(64, 'a');
   EXPECT_EQ(blobs->get(unknown).status().code(), StatusCode::kNotFound);
-  EXPECT_FALSE(blobs->exists(unknown));
+  EXPECT_FALSE(*blobs->exists(unknown));
   EXPECT_EQ(blobs->get("sha256:../../etc/passwd").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(blobs->get("sha256:" + std::string(64, 'A')).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_FALSE(blobs->exists("nope"));
+  EXPECT_FALSE(*blobs->exists("nope"));
 }
 
 TEST_F(PostgresBlobStoreTest, BinaryContentKeepsEveryByte) {
