@@ -105,8 +105,8 @@ int RunServe(const ServeFlags& flags) {
   std::atomic<bool> giving_up{false};
   FinishCommitter finisher([&store, &giving_up](std::vector<AttemptFinish>& items) {
     // An outcome that is not written leaves its job running under this node's lease, which the
-    // heartbeat keeps renewing: no node would ever run it again. So a store that is unreachable
-    // for a while (a PostgreSQL restart) is waited out, and the later finishes queue behind.
+    // heartbeat keeps renewing: no node would ever run it again. So a store that fails for a
+    // while (a PostgreSQL restart, a full disk) is waited out, and the later finishes queue behind.
     // Writing again is safe: a finish whose first write did commit finds its attempt over
     // (kAborted) and changes nothing. Only a stopping node gives up; its leases then run out
     // and another node runs the jobs again.
@@ -114,8 +114,9 @@ int RunServe(const ServeFlags& flags) {
     for (;;) {
       auto statuses = store->finish_attempts(items);
       if (statuses.ok()) return std::move(statuses).value();
-      const bool transient = statuses.status().code() == StatusCode::kUnavailable;
-      if (!transient || giving_up.load()) {
+      // A failure of the whole batch is the store's (unreachable, disk full, I/O), never one
+      // item's (those come back per item), so it is worth waiting out whatever its code.
+      if (giving_up.load()) {
         spdlog::error("store: finishing {} attempts failed: {}", items.size(), statuses.status().ToString());
         return std::vector<Status>(items.size(), statuses.status());
       }
