@@ -1,4 +1,6 @@
-// /v1/jobs: submit (single, bulk, adaptive ?wait), get (long-poll), list, cancel, result, events.
+// /v1/jobs: submit (single, bulk, adaptive ?wait), get (long-poll), list, cancel, review, result,
+// events.
+#include <algorithm>
 #include <set>
 
 #include <boost/json.hpp>
@@ -196,6 +198,103 @@ void Cancel(ApiContext& ctx, http::Request&&, http::Responder responder, const P
   SendJson(responder, 200, JobJson(ctx, *job));
 }
 
+// A review body's string member: absent is "" when optional, else InvalidArgument naming it.
+Result<std::string> ReviewString(const json::object& body, const char* field, bool required) {
+  const json::value* v = body.if_contains(field);
+  if (!v || v->is_null()) {
+    if (!required) return std::string();
+    return InvalidArgument(std::string("\"") + field + "\" is required", field);
+  }
+  if (!v->is_string()) return InvalidArgument(std::string("\"") + field + "\" must be a string", field);
+  return std::string(v->as_string());
+}
+
+// The result record of an approval: the reviewer's output stands in for a model's answer. It
+// keeps the job's prompt version, schema, params and cost, so it reads like any other result.
+std::string HumanResultRecord(const Job& job, const json::value& output, Millis now) {
+  json::object out;
+  out["job_id"] = job.id;
+  out["output"] = output;
+  out["text"] = output.is_string() ? std::string(output.as_string()) : json::serialize(output);
+  out["model"] = nullptr;
+  out["model_alias"] = nullptr;
+  out["provider"] = "human";
+  out["reviewed"] = true;
+  if (job.spec.type != kChatType) {
+    out["prompt_version"] = job.spec.prompt_version;
+    out["response_schema"] = job.spec.response_schema;
+  }
+  boost::system::error_code ec;
+  json::value params = json::parse(job.spec.params_json, ec);
+  out["params"] = ec ? json::value(json::object()) : params;
+  out["usage"] = {{"prompt_tokens", 0}, {"completion_tokens", 0}, {"total_tokens", 0}};
+  out["cost_usd"] = job.cost_usd;
+  Millis started = job.started_at.value_or(job.created_at);
+  out["queue_ms"] = std::max<Millis>(0, started - job.created_at);
+  out["processing_ms"] = std::max<Millis>(0, now - started);
+  out["finish_reason"] = "review";
+  out["degraded"] = false;
+  return json::serialize(out);
+}
+
+// Reads the decision of a review body for `job`, checking what it names: the output against
+// the job's response schema (approve), the model alias against the config (retry).
+Result<ReviewAction> ParseReview(ApiContext& ctx, const json::value& body, const Job& job, Millis now) {
+  if (!body.is_object()) return InvalidArgument("the body must be a JSON object", "action");
+  const json::object& o = body.as_object();
+  ASSIGN_OR_RETURN(std::string action, ReviewString(o, "action", true));
+  ReviewAction review{.tenant = job.spec.tenant, .id = job.id, .now = now};
+  if (action == "approve") {
+    review.kind = ReviewAction::kApprove;
+    const json::value* output = o.if_contains("output");
+    if (!output) return InvalidArgument("\"output\" is required to approve", "output");
+    if (!job.spec.response_schema.empty()) {
+      const ResponseSchema* schema = ctx.tasks.find_schema(job.spec.response_schema);
+      if (!schema) {
+        return FailedPrecondition("the response schema " + job.spec.response_schema + " is gone");
+      }
+      if (Status valid = schema->validator.Validate(*output); !valid.ok()) {
+        return InvalidArgument("output does not match " + job.spec.response_schema + ": " + valid.message(),
+                               "output");
+      }
+    }
+    review.result_json = HumanResultRecord(job, *output, now);
+  } else if (action == "reject") {
+    review.kind = ReviewAction::kReject;
+    ASSIGN_OR_RETURN(review.reason, ReviewString(o, "reason", false));
+    if (review.reason.empty()) review.reason = "rejected by a reviewer";
+  } else if (action == "retry") {
+    review.kind = ReviewAction::kRetry;
+    ASSIGN_OR_RETURN(review.model, ReviewString(o, "model", false));
+    if (!review.model.empty() && !ctx.gateway.has_alias(review.model)) {
+      return InvalidArgument("unknown model " + review.model, "model");
+    }
+  } else {
+    return InvalidArgument("action must be approve, reject or retry", "action");
+  }
+  return review;
+}
+
+void Review(ApiContext& ctx, http::Request&& req, http::Responder responder, const PathParams& p) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return SendError(responder, body.status());
+  auto job = ctx.store.get_job(kTenant, p.at("id"));
+  if (!job.ok()) return SendError(responder, job.status());
+  // Checked here too (the store guards it again) so that a late decision is told it is late
+  // rather than that its output does not fit.
+  if (job->status != JobStatus::kReview) {
+    return SendError(responder, FailedPrecondition("job " + job->id + " is " + JobStatusName(job->status) +
+                                                   ", not in review"));
+  }
+  auto review = ParseReview(ctx, *body, *job, ctx.clock.now());
+  if (!review.ok()) return SendError(responder, review.status());
+  auto reviewed = ctx.store.review_job(*review);
+  if (!reviewed.ok()) return SendError(responder, reviewed.status());
+  if (reviewed->status == JobStatus::kQueued) ctx.scheduler.wake(reviewed->spec.queue);
+  ctx.watch.notify(reviewed->id);
+  SendJson(responder, 200, JobWithResult(ctx, *reviewed));
+}
+
 void GetResult(ApiContext& ctx, http::Request&&, http::Responder responder, const PathParams& p) {
   auto result = ResultJson(ctx, kTenant, p.at("id"));
   if (!result.ok()) {
@@ -242,6 +341,7 @@ void AddJobRoutes(ApiContext& ctx, Router& router) {
   };
   router.add("GET", "/v1/jobs/{id}", with_ctx(Get));
   router.add("POST", "/v1/jobs/{id}/cancel", with_ctx(Cancel));
+  router.add("POST", "/v1/jobs/{id}/review", with_ctx(Review));
   router.add("GET", "/v1/jobs/{id}/result", with_ctx(GetResult));
   router.add("GET", "/v1/jobs/{id}/events", with_ctx(Events));
 }

@@ -258,6 +258,7 @@ class GatedStore final : public Store {
   Result<Job> cancel_job(const std::string& t, const std::string& id, Millis now) override {
     return inner_.cancel_job(t, id, now);
   }
+  Result<Job> review_job(const ReviewAction& action) override { return inner_.review_job(action); }
   Result<Job> get_job(const std::string& t, const std::string& id) override {
     return inner_.get_job(t, id);
   }

@@ -1,5 +1,7 @@
 #include "store/job_rules.h"
 
+#include "store/sqlite/event_data.h"
+
 namespace sluice::store_rules {
 
 Job AsSubmitted(const Job& job) {
@@ -72,6 +74,42 @@ Status CheckFinishable(const AttemptFinish& item) {
                            "result_json");
   }
   return Status::Ok();
+}
+
+Status CheckReviewable(const ReviewAction& action) {
+  if (action.kind == ReviewAction::kApprove && action.result_json.empty()) {
+    return InvalidArgument("an approval needs the result it records", "output");
+  }
+  return Status::Ok();
+}
+
+const char* ReviewEventType(const ReviewAction& action) {
+  switch (action.kind) {
+    case ReviewAction::kApprove:
+      return "review_approved";
+    case ReviewAction::kReject:
+      return "review_rejected";
+    case ReviewAction::kRetry:
+      return "review_retry";
+  }
+  return "review";
+}
+
+std::string ReviewEventData(const ReviewAction& action) {
+  sqlite::EventData data;
+  switch (action.kind) {
+    case ReviewAction::kApprove:
+      data.add("action", "approve");
+      break;
+    case ReviewAction::kReject:
+      data.add("action", "reject").add("reason", action.reason);
+      break;
+    case ReviewAction::kRetry:
+      data.add("action", "retry");
+      if (!action.model.empty()) data.add("model", action.model);
+      break;
+  }
+  return data.str();
 }
 
 }  // namespace sluice::store_rules

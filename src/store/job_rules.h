@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "core/job.h"
 #include "core/status.h"
@@ -23,5 +24,11 @@ const char* EventTypeOf(AttemptOutcome outcome);
 std::optional<JobError> ErrorAfter(const AttemptFinish& item);
 // A done attempt must carry its result.
 Status CheckFinishable(const AttemptFinish& item);
+// An approval must carry the result record it stores.
+Status CheckReviewable(const ReviewAction& action);
+// The job event a review decision appends: "review_approved", "review_rejected", "review_retry".
+const char* ReviewEventType(const ReviewAction& action);
+// That event's data: the action, and the reason (reject) or pinned model (retry).
+std::string ReviewEventData(const ReviewAction& action);
 
 }  // namespace sluice::store_rules

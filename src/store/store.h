@@ -71,6 +71,17 @@ struct AttemptFinish {
   double cost_usd = 0;          // this attempt's cost, added to the job's total
 };
 
+// A person's decision on a job waiting in review (POST /v1/jobs/{id}/review).
+struct ReviewAction {
+  std::string tenant = kDefaultTenant;
+  std::string id;
+  enum Kind { kApprove, kReject, kRetry } kind = kApprove;
+  std::string result_json;  // kApprove (required): the result record that replaces the kept one
+  std::string reason;       // kReject: becomes the error message (code "rejected")
+  std::string model;        // kRetry: the alias to pin the job to; empty keeps its model
+  Millis now = 0;
+};
+
 struct JobFilter {
   std::string tenant = kDefaultTenant;
   std::optional<JobStatus> status;
@@ -138,6 +149,13 @@ class Store {
 
   // queued/running/review → canceled. kFailedPrecondition if terminal, kNotFound if unknown.
   virtual Result<Job> cancel_job(const std::string& tenant, const std::string& id, Millis now) = 0;
+
+  // Applies a review decision to a job in review, as a guarded update in one transaction:
+  // approve → done with action.result_json as its result; reject → failed with error
+  // {rejected, reason}; retry → queued, due now, with at least one attempt left and the model
+  // pinned when one is given. Appends "review_approved" / "review_rejected" / "review_retry".
+  // kFailedPrecondition unless the job is in review, kNotFound if unknown.
+  virtual Result<Job> review_job(const ReviewAction& action) = 0;
 
   virtual Result<Job> get_job(const std::string& tenant, const std::string& id) = 0;
   // The result record's JSON; kNotFound until the job has one.

@@ -696,6 +696,155 @@ TEST_P(StoreContractTest, CancelRefusesTerminalAndUnknownJobs) {
 
 // --- listing ---
 
+// --- review decisions ---
+
+TEST_P(StoreContractTest, ReviewApproveFinishesTheJobWithTheHumanResult) {
+  Submit(NewJob("job_ra"));
+  Job running = Claim(1, kT0).at(0);
+  AttemptFinish review = FinishOf(running, AttemptOutcome::kReview, kT0 + 1);
+  review.result_json = R"({"label":"maybe"})";
+  review.error = JobError{"low_confidence", "confidence 0.41 < 0.7"};
+  review.cost_usd = 0.25;
+  ASSERT_TRUE(Finish(review).ok());
+
+  Job job = ValueOf(store_->review_job({.id = "job_ra",
+                                        .kind = ReviewAction::kApprove,
+                                        .result_json = R"({"label":"human"})",
+                                        .now = kT0 + 50}));
+  EXPECT_EQ(job.status, JobStatus::kDone);
+  EXPECT_EQ(job.finished_at, kT0 + 50);
+  EXPECT_FALSE(job.error.has_value());
+  EXPECT_DOUBLE_EQ(job.cost_usd, 0.25);
+  ExpectSameJob(job, Get("job_ra"));
+  EXPECT_EQ(ValueOf(store_->get_result(kDefaultTenant, "job_ra")), R"({"label":"human"})");
+  std::vector<JobEvent> events = ValueOf(store_->job_events(kDefaultTenant, "job_ra"));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().type, "review_approved");
+  EXPECT_EQ(events.back().at, kT0 + 50);
+  EXPECT_THAT(events.back().data_json, HasSubstr("approve"));
+}
+
+TEST_P(StoreContractTest, ReviewApproveNeedsAResult) {
+  Submit(NewJob("job_rn"));
+  ASSERT_TRUE(Finish(FinishOf(Claim(1, kT0).at(0), AttemptOutcome::kReview, kT0 + 1)).ok());
+  auto job = store_->review_job({.id = "job_rn", .kind = ReviewAction::kApprove, .now = kT0 + 2});
+  EXPECT_EQ(job.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Get("job_rn").status, JobStatus::kReview);
+}
+
+TEST_P(StoreContractTest, ReviewRejectFailsTheJobWithTheReason) {
+  Submit(NewJob("job_rr"));
+  ASSERT_TRUE(Finish(FinishOf(Claim(1, kT0).at(0), AttemptOutcome::kReview, kT0 + 1)).ok());
+  Job job = ValueOf(store_->review_job({.id = "job_rr",
+                                        .kind = ReviewAction::kReject,
+                                        .reason = "the ticket is spam",
+                                        .now = kT0 + 60}));
+  EXPECT_EQ(job.status, JobStatus::kFailed);
+  EXPECT_EQ(job.finished_at, kT0 + 60);
+  ASSERT_TRUE(job.error.has_value());
+  EXPECT_EQ(job.error->code, "rejected");
+  EXPECT_EQ(job.error->message, "the ticket is spam");
+  ExpectSameJob(job, Get("job_rr"));
+  std::vector<JobEvent> events = ValueOf(store_->job_events(kDefaultTenant, "job_rr"));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().type, "review_rejected");
+  EXPECT_THAT(events.back().data_json, HasSubstr("the ticket is spam"));
+}
+
+TEST_P(StoreContractTest, ReviewRetryRequeuesDueNowWithAnAttemptLeftAndThePinnedModel) {
+  Job fresh = NewJob("job_rt");
+  fresh.spec.max_attempts = 1;
+  fresh.spec.model = "fast";
+  Submit(fresh);
+  Job running = Claim(1, kT0).at(0);
+  ASSERT_TRUE(Finish(FinishOf(running, AttemptOutcome::kReview, kT0 + 1)).ok());
+
+  Job job = ValueOf(store_->review_job({.id = "job_rt",
+                                        .kind = ReviewAction::kRetry,
+                                        .model = "strong",
+                                        .now = kT0 + 70}));
+  EXPECT_EQ(job.status, JobStatus::kQueued);
+  EXPECT_EQ(job.attempt, 1);
+  EXPECT_EQ(job.spec.max_attempts, 2);
+  EXPECT_EQ(job.spec.model, "strong");
+  EXPECT_FALSE(job.finished_at.has_value());
+  ExpectSameJob(job, Get("job_rt"));
+  EXPECT_TRUE(Claim(1, kT0 + 69).empty());  // due now, not before
+  std::vector<Job> again = Claim(1, kT0 + 70);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempt, 2);
+  EXPECT_EQ(again[0].spec.model, "strong");
+  std::vector<JobEvent> events = ValueOf(store_->job_events(kDefaultTenant, "job_rt"));
+  EXPECT_THAT(EventTypes(events),
+              ElementsAre("submitted", "started", "review", "review_retry", "started"));
+  EXPECT_THAT(events[3].data_json, HasSubstr("strong"));
+}
+
+TEST_P(StoreContractTest, ReviewRetryKeepsTheModelAndALargerBudget) {
+  Job fresh = NewJob("job_rk");
+  fresh.spec.max_attempts = 5;
+  fresh.spec.model = "fast";
+  Submit(fresh);
+  ASSERT_TRUE(Finish(FinishOf(Claim(1, kT0).at(0), AttemptOutcome::kReview, kT0 + 1)).ok());
+  Job job = ValueOf(store_->review_job({.id = "job_rk", .kind = ReviewAction::kRetry, .now = kT0 + 2}));
+  EXPECT_EQ(job.status, JobStatus::kQueued);
+  EXPECT_EQ(job.spec.max_attempts, 5);
+  EXPECT_EQ(job.spec.model, "fast");
+}
+
+TEST_P(StoreContractTest, ReviewRefusesJobsNotInReviewAndUnknownJobs) {
+  Submit(NewJob("job_q"));
+  Submit(NewJob("job_d", 1));
+  Job done = Claim(1, kT0).at(0);
+  ASSERT_EQ(done.id, "job_q");
+  ASSERT_TRUE(Finish(FinishOf(done, AttemptOutcome::kDone, kT0 + 1)).ok());
+  for (auto kind : {ReviewAction::kApprove, ReviewAction::kReject, ReviewAction::kRetry}) {
+    for (const char* id : {"job_q", "job_d"}) {  // done, then queued
+      auto job = store_->review_job(
+          {.id = id, .kind = kind, .result_json = R"({"label":"x"})", .now = kT0 + 2});
+      EXPECT_EQ(job.status().code(), StatusCode::kFailedPrecondition) << id;
+    }
+    auto unknown = store_->review_job(
+        {.id = "job_none", .kind = kind, .result_json = R"({"label":"x"})", .now = kT0 + 2});
+    EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  }
+  EXPECT_EQ(Get("job_q").status, JobStatus::kDone);
+  EXPECT_EQ(Get("job_d").status, JobStatus::kQueued);
+  EXPECT_EQ(ValueOf(store_->get_result(kDefaultTenant, "job_q")), R"({"label":"ok"})");
+  // A job in another tenant's review is unknown here.
+  Job other = NewJob("job_t");
+  other.spec.tenant = "acme";
+  Submit(other);
+  auto wrong = store_->review_job({.id = "job_t", .kind = ReviewAction::kRetry, .now = kT0 + 3});
+  EXPECT_EQ(wrong.status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, ReviewDecisionsKeepTheQueueCountsExact) {
+  std::vector<Job> batch;
+  for (int i = 0; i < 4; ++i) batch.push_back(NewJob("job_c" + std::to_string(i)));
+  ASSERT_TRUE(store_->submit_jobs(batch).ok());
+  std::vector<Job> running = Claim(4, kT0);
+  ASSERT_EQ(running.size(), 4u);
+  for (const Job& job : running) {
+    ASSERT_TRUE(Finish(FinishOf(job, AttemptOutcome::kReview, kT0 + 1)).ok());
+  }
+  ASSERT_TRUE(store_->review_job({.id = "job_c0", .kind = ReviewAction::kApprove,
+                                  .result_json = R"({"label":"h"})", .now = kT0 + 2}).ok());
+  ASSERT_TRUE(store_->review_job({.id = "job_c1", .kind = ReviewAction::kReject,
+                                  .reason = "no", .now = kT0 + 2}).ok());
+  ASSERT_TRUE(store_->review_job({.id = "job_c2", .kind = ReviewAction::kRetry, .now = kT0 + 2}).ok());
+  EXPECT_FALSE(store_->review_job({.id = "job_c0", .kind = ReviewAction::kRetry, .now = kT0 + 3}).ok());
+
+  std::vector<QueueStats> stats = ValueOf(store_->queue_stats());
+  ASSERT_EQ(stats.size(), 1u);
+  std::array<std::int64_t, 7> want{};
+  want[static_cast<int>(JobStatus::kDone)] = 1;
+  want[static_cast<int>(JobStatus::kFailed)] = 1;
+  want[static_cast<int>(JobStatus::kQueued)] = 1;
+  want[static_cast<int>(JobStatus::kReview)] = 1;
+  EXPECT_EQ(stats[0].by_status, want);
+}
+
 TEST_P(StoreContractTest, ListFiltersAndPagesNewestFirst) {
   std::vector<Job> batch;
   for (int i = 1; i <= 5; ++i) {

@@ -614,5 +614,124 @@ class JobsApiTest(SharedServerTest):
                          listed_default_done)
 
 
+
+class ReviewApiTest(harness.IntegrationTest):
+    """POST /v1/jobs/{id}/review on jobs a scripted mock sent to review: its first answers are
+    schema-invalid, and with max_attempts 1 each such job waits in review after one attempt."""
+
+    TICKET = "I was charged twice for the same purchase"   # answered done, confidently, when ok
+    HUMAN = {"category": "fraud", "urgent": True, "confidence": 1.0,
+             "summary": "A reviewer says the double charge is fraud."}
+
+    def setUp(self):
+        super().setUp()
+        self.mock = self.start_mock(latency="20ms")
+        providers = [{"name": "mock", "base_url": self.mock.base_url, "timeout": "10s",
+                      "max_concurrency": 256}]
+        self.server = self.start_server(mock=self.mock, providers=providers)
+
+    def in_review(self, count):
+        """`count` jobs that wait in review, one schema-invalid answer each; the mock answers ok
+        afterwards."""
+        self.assertTrue(self.mock.configure({"script": "garbage_content*%d" % count})["script"])
+        jobs = [submit_ok(self.server, harness.classify_job(self.TICKET, max_attempts=1))
+                for _ in range(count)]
+        waited = [wait_job(self.server, job["id"], timeout=20) for job in jobs]
+        for job in waited:
+            self.assertEqual(job["status"], "review", job)
+            self.assertEqual(job["error"]["code"], "schema_invalid", job)
+        return waited
+
+    def review(self, job_id, body):
+        return request("POST", self.server.url + "/v1/jobs/%s/review" % job_id, json=body)
+
+    def event_types(self, job_id):
+        r = request("GET", self.server.url + "/v1/jobs/%s/events" % job_id)
+        self.assertEqual(r.status, 200, r)
+        return [e["type"] for e in r.body["data"]]
+
+    def assert_error(self, r, status, field=None):
+        self.assertEqual(r.status, status, r)
+        self.assertIsInstance(r.body.get("error"), dict, r)
+        if field is not None:
+            self.assertEqual(r.body["error"].get("field"), field, r)
+
+    def test_approve_reject_and_retry(self):
+        approve, reject, retry = self.in_review(3)
+        self.assertEqual(self.mock.stats()["requests"], 3)
+
+        # approve: done, with the reviewer's output as a human result
+        r = self.review(approve["id"], {"action": "approve", "output": self.HUMAN})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["status"], "done", r)
+        self.assertIsNone(r.body["error"], r)
+        result = harness.get_result(self.server, approve["id"])
+        self.assertEqual(result["output"], self.HUMAN, result)
+        self.assertEqual(json.loads(result["text"]), self.HUMAN, result)
+        self.assertEqual(result["provider"], "human", result)
+        self.assertIn(result["model"], (None, "human"), result)
+        self.assertIs(result["reviewed"], True, result)
+        self.assertEqual(result["prompt_version"], "v2", result)
+        self.assertEqual(result["response_schema"], "ticket_class_v1", result)
+        self.assertAlmostEqual(result["cost_usd"], approve["cost_usd"], result)
+        self.assertEqual(self.job_body(approve["id"])["status"], "done")
+        self.assertEqual(self.event_types(approve["id"])[-1], "review_approved")
+
+        # reject: failed, with the reason
+        r = self.review(reject["id"], {"action": "reject", "reason": "not a real ticket"})
+        self.assertEqual(r.status, 200, r)
+        failed = self.job_body(reject["id"])
+        self.assertEqual(failed["status"], "failed", failed)
+        self.assertEqual(failed["error"]["code"], "rejected", failed)
+        self.assertEqual(failed["error"]["message"], "not a real ticket", failed)
+        self.assertEqual(self.event_types(reject["id"])[-1], "review_rejected")
+
+        # retry on another model: the mock answers ok now, so the new attempt ends done
+        r = self.review(retry["id"], {"action": "retry", "model": "strong"})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(r.body["status"], ("queued", "running", "done"), r)
+        done = wait_job(self.server, retry["id"], timeout=20)
+        self.assertEqual(done["status"], "done", done)
+        self.assertEqual(done["attempt"], 2, done)
+        self.assertEqual(done["model"], "strong", done)
+        result = harness.get_result(self.server, retry["id"])
+        self.assertEqual(result["model_alias"], "strong", result)
+        self.assertEqual(result["output"]["category"], "double_charge", result)
+        self.assertEqual([a["outcome"] for a in result["attempts"]][-1], "ok", result["attempts"])
+        self.assertIn("review_retry", self.event_types(retry["id"]))
+
+        # a decision on a job no longer in review is refused, and changes nothing
+        r = self.review(approve["id"], {"action": "approve", "output": self.HUMAN})
+        self.assert_error(r, 409)
+        r = self.review(reject["id"], {"action": "retry"})
+        self.assert_error(r, 409)
+        self.assertEqual(self.job_body(reject["id"])["status"], "failed")
+        self.assert_error(self.review("job_unknown", {"action": "reject"}), 404)
+
+    def test_bad_decisions_are_refused_and_leave_the_job_in_review(self):
+        (job,) = self.in_review(1)
+        bad = [
+            ({"action": "bless"}, "action"),
+            ({}, "action"),
+            ({"action": 3}, "action"),
+            ({"action": "approve"}, "output"),
+            ({"action": "approve", "output": {"category": "weather"}}, "output"),
+            ({"action": "retry", "model": "no_such_alias"}, "model"),
+            ({"action": "reject", "reason": 7}, "reason"),
+        ]
+        for body, field in bad:
+            self.assert_error(self.review(job["id"], body), 400, field)
+        r = request("POST", self.server.url + "/v1/jobs/%s/review" % job["id"], data="[1,",
+                    headers={"Content-Type": "application/json"})
+        self.assert_error(r, 400)
+        self.assertEqual(self.job_body(job["id"])["status"], "review")
+        self.assertNotIn("review_approved", self.event_types(job["id"]))
+
+    def job_body(self, job_id):
+        r = request("GET", self.server.url + "/v1/jobs/" + job_id)
+        self.assertEqual(r.status, 200, r)
+        return r.body
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -319,4 +319,43 @@ Result<Job> PostgresStore::cancel_job(const std::string& tenant, const std::stri
   });
 }
 
+Result<Job> PostgresStore::review_job(const ReviewAction& action) {
+  RETURN_IF_ERROR(store_rules::CheckReviewable(action));
+  return write([&](Txn& txn) -> Result<Job> {
+    ASSIGN_OR_RETURN(Rows current, txn.conn().run(pg::kLockJobStatusAndQueue,
+                                                  Params().add(action.id).add(action.tenant)));
+    if (current.size() == 0) return NotFound("job " + action.id + " not found");
+    const auto from = static_cast<JobStatus>(current.int_at(0, 0));
+    if (from != JobStatus::kReview) {
+      return FailedPrecondition("job " + action.id + " is " + JobStatusName(from) +
+                                ", not in review");
+    }
+    Params params;
+    params.add(action.id).add(action.tenant).add(action.now);
+    const char* sql = nullptr;
+    switch (action.kind) {
+      case ReviewAction::kApprove:
+        sql = pg::kApproveReview.data();
+        params.add(action.result_json);
+        break;
+      case ReviewAction::kReject:
+        sql = pg::kRejectReview.data();
+        params.add(action.reason);
+        break;
+      case ReviewAction::kRetry:
+        sql = pg::kRetryReview.data();
+        params.add(action.model);
+        break;
+    }
+    ASSIGN_OR_RETURN(Rows rows, txn.conn().run(sql, params));
+    CHECK(rows.size() == 1);  // locked as in review a moment ago in this same transaction
+    Job job = pg::ReadJob(rows, 0);
+    txn.event(job.id, job.spec.tenant, action.now, store_rules::ReviewEventType(action),
+              store_rules::ReviewEventData(action));
+    txn.moved(job.spec.queue, JobStatus::kReview, job.status);
+    if (job.status == JobStatus::kQueued) txn.notify(job.spec.queue);
+    return job;
+  });
+}
+
 }  // namespace sluice

@@ -59,6 +59,7 @@ class PostgresStore final : public Store {
   Result<std::vector<Job>> reap_expired_leases(Millis now) override;
   Result<std::vector<Job>> expire_overdue(Millis now) override;
   Result<Job> cancel_job(const std::string& tenant, const std::string& id, Millis now) override;
+  Result<Job> review_job(const ReviewAction& action) override;
   Result<Job> get_job(const std::string& tenant, const std::string& id) override;
   Result<std::string> get_result(const std::string& tenant, const std::string& id) override;
   Result<std::vector<std::string>> get_attempts(const std::string& tenant,

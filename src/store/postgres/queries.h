@@ -198,6 +198,30 @@ inline constexpr auto kCancelJob = JoinSql(
     "WHERE id = $1::text AND tenant = $2::text AND status IN (0, 1, 4) RETURNING ",
     kJobColumns);
 
+// --- review: guarded on status = review (4); $1 id, $2 tenant, $3 now ---
+// $4 the result record that replaces the kept one.
+inline constexpr auto kApproveReview = JoinSql(
+    "WITH approved AS (UPDATE jobs SET status = 2, finished_at = $3::bigint, error_code = NULL, "
+    "error_message = NULL WHERE id = $1::text AND tenant = $2::text AND status = 4 RETURNING ",
+    kJobColumns,
+    "), kept AS (INSERT INTO results (job_id, result) SELECT id, $4::text FROM approved "
+    "ON CONFLICT (job_id) DO UPDATE SET result = excluded.result) "
+    "SELECT ",
+    kJobColumns, " FROM approved");
+// $4 the reason.
+inline constexpr auto kRejectReview = JoinSql(
+    "UPDATE jobs SET status = 3, finished_at = $3::bigint, error_code = 'rejected', "
+    "error_message = $4::text WHERE id = $1::text AND tenant = $2::text AND status = 4 "
+    "RETURNING ",
+    kJobColumns);
+// Due now, with at least one attempt left; $4 the alias to pin ('': keep the job's model).
+inline constexpr auto kRetryReview = JoinSql(
+    "UPDATE jobs SET status = 0, finished_at = NULL, next_attempt_at = NULL, due_at = $3::bigint, "
+    "max_attempts = greatest(max_attempts, attempt + 1), "
+    "model = CASE WHEN $4::text = '' THEN model ELSE $4::text END "
+    "WHERE id = $1::text AND tenant = $2::text AND status = 4 RETURNING ",
+    kJobColumns);
+
 // --- reads ---
 inline constexpr auto kGetJob =
     JoinSql("SELECT ", kJobColumns, " FROM jobs WHERE id = $1::text AND tenant = $2::text");

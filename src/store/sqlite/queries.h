@@ -121,6 +121,24 @@ inline constexpr auto kCancelJob = JoinSql(
     "WHERE id = ?1 AND tenant = ?2 AND status IN (0, 1, 4) RETURNING ",
     kJobColumns);
 
+// --- review: guarded on status = review (4); ?1 id, ?2 tenant, ?3 now ---
+inline constexpr auto kApproveReview = JoinSql(
+    "UPDATE jobs SET status = 2, finished_at = ?3, error_code = NULL, error_message = NULL "
+    "WHERE id = ?1 AND tenant = ?2 AND status = 4 RETURNING ",
+    kJobColumns);
+// ?4 the reason.
+inline constexpr auto kRejectReview = JoinSql(
+    "UPDATE jobs SET status = 3, finished_at = ?3, error_code = 'rejected', error_message = ?4 "
+    "WHERE id = ?1 AND tenant = ?2 AND status = 4 RETURNING ",
+    kJobColumns);
+// Due now, with at least one attempt left; ?4 the alias to pin ('': keep the job's model).
+inline constexpr auto kRetryReview = JoinSql(
+    "UPDATE jobs SET status = 0, finished_at = NULL, next_attempt_at = NULL, due_at = ?3, "
+    "max_attempts = max(max_attempts, attempt + 1), "
+    "model = CASE WHEN ?4 = '' THEN model ELSE ?4 END "
+    "WHERE id = ?1 AND tenant = ?2 AND status = 4 RETURNING ",
+    kJobColumns);
+
 // --- reads ---
 inline constexpr auto kGetJob =
     JoinSql("SELECT ", kJobColumns, " FROM jobs WHERE id = ?1 AND tenant = ?2");

@@ -350,4 +350,50 @@ Result<Job> SqliteStore::cancel_job(const std::string& tenant, const std::string
   return job;
 }
 
+Result<Job> SqliteStore::review_job(const ReviewAction& action) {
+  RETURN_IF_ERROR(store_rules::CheckReviewable(action));
+  std::lock_guard lock(write_mu_);
+  WriteTxn txn(*writer_);
+  RETURN_IF_ERROR(txn.begin());
+  {
+    ASSIGN_OR_RETURN(Statement q, writer_->prepare(sqlite::kJobStatusAndQueue));
+    q.bind_text(1, action.id);
+    q.bind_text(2, action.tenant);
+    ASSIGN_OR_RETURN(bool found, q.step());
+    if (!found) return NotFound("job " + action.id + " not found");
+    const auto from = static_cast<JobStatus>(q.int_at(0));
+    if (from != JobStatus::kReview) {
+      return FailedPrecondition("job " + action.id + " is " + JobStatusName(from) +
+                                ", not in review");
+    }
+  }
+  Job job;
+  {
+    const char* sql = action.kind == ReviewAction::kApprove  ? sqlite::kApproveReview.data()
+                      : action.kind == ReviewAction::kReject ? sqlite::kRejectReview.data()
+                                                             : sqlite::kRetryReview.data();
+    ASSIGN_OR_RETURN(Statement q, writer_->prepare(sql));
+    q.bind_text(1, action.id);
+    q.bind_text(2, action.tenant);
+    q.bind_int(3, action.now);
+    if (action.kind == ReviewAction::kReject) q.bind_text(4, action.reason);
+    if (action.kind == ReviewAction::kRetry) q.bind_text(4, action.model);
+    ASSIGN_OR_RETURN(bool row, q.step());
+    CHECK(row);  // read as in review a moment ago in this same transaction
+    job = sqlite::ReadJob(q);
+    RETURN_IF_ERROR(q.run());
+  }
+  if (action.kind == ReviewAction::kApprove) {
+    ASSIGN_OR_RETURN(Statement q, writer_->prepare(sqlite::kPutResult));
+    q.bind_text(1, job.id);
+    q.bind_text(2, action.result_json);
+    RETURN_IF_ERROR(q.run());
+  }
+  RETURN_IF_ERROR(txn.event(job.id, job.spec.tenant, action.now, store_rules::ReviewEventType(action),
+                            store_rules::ReviewEventData(action)));
+  txn.moved(job.spec.queue, JobStatus::kReview, job.status);
+  RETURN_IF_ERROR(txn.commit());
+  return job;
+}
+
 }  // namespace sluice
