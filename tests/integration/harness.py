@@ -891,6 +891,62 @@ class IntegrationTest(unittest.TestCase):
 # Self-test: `python3 tests/integration/harness.py` checks the pieces that need no real server.
 # With demo/fake_sluice.py present, it also drives the process classes against that stand-in.
 
+class SharedProcessesTest(IntegrationTest):
+    """Processes shared by every test of a class (started once, in `start_class_processes`), for
+    suites whose tests do not interfere. Their logs are printed when any test fails, and the
+    class's temp dir is kept then."""
+
+    @classmethod
+    def start_class_processes(cls):
+        """Override: start what the class shares with `cls.start_class_proc(...)`."""
+
+    @classmethod
+    def start_class_proc(cls, proc):
+        cls.class_procs.append(proc)
+        proc.start()
+        return proc
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.class_tmp = Path(tempfile.mkdtemp(prefix="sluice-it-%s-" % cls.__name__))
+        cls.class_failed = False
+        cls.class_procs = []
+        try:
+            cls.start_class_processes()
+        except BaseException:
+            cls._stop_class_procs()
+            raise
+
+    @classmethod
+    def _stop_class_procs(cls):
+        for proc in reversed(cls.class_procs):
+            proc.stop()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._stop_class_procs()
+        if cls.class_failed or KEEP_TMP:
+            print("harness: kept %s" % cls.class_tmp)
+        else:
+            shutil.rmtree(cls.class_tmp, ignore_errors=True)
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self._procs.extend(self.class_procs)   # their log tails are printed when a test fails
+
+    def run(self, result=None):
+        if result is None:
+            return super().run(result)
+        before = len(result.failures) + len(result.errors)
+        try:
+            return super().run(result)
+        finally:
+            if len(result.failures) + len(result.errors) > before:
+                type(self).class_failed = True
+
+
 class _HarnessSelfTest(unittest.TestCase):
     def test_free_port_is_bindable(self):
         port = free_port()

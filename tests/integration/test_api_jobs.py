@@ -14,8 +14,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
 import threading
 import unittest
 import urllib.parse
@@ -81,69 +79,26 @@ def schema_errors(value, schema, path="output"):
     return errors
 
 
-class SharedServerTest(harness.IntegrationTest):
+class SharedServerTest(harness.SharedProcessesTest):
     """One quick mock, one slow mock and one server for the whole class."""
 
     SERVER = {}
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.class_tmp = Path(tempfile.mkdtemp(prefix="sluice-it-%s-" % cls.__name__))
-        cls.class_failed = False
-        cls.class_procs = []
-        try:
-            cls.quick = cls._start_class_proc(harness.MockLlm(latency="20ms", tmp_dir=cls.class_tmp))
-            cls.slow_mock = cls._start_class_proc(
-                harness.MockLlm(latency="%dms" % SLOW_MS, tmp_dir=cls.class_tmp))
-            providers = [
-                {"name": "quick", "base_url": cls.quick.base_url, "timeout": "10s", "max_concurrency": 256},
-                {"name": "slowpoke", "base_url": cls.slow_mock.base_url, "timeout": "10s",
-                 "max_concurrency": 256},
-            ]
-            models = harness.default_models("quick") + [
-                {"alias": "slow", "provider": "slowpoke", "id": SLOW_MODEL_ID,
-                 "input_usd_per_mtok": PRICES["slow"][0], "output_usd_per_mtok": PRICES["slow"][1]}]
-            cls.server = cls._start_class_proc(harness.Server(
-                providers=providers, models=models, tmp_dir=cls.class_tmp, server=dict(cls.SERVER),
-                queues=[{"name": q, "max_concurrency": 16} for q in QUEUES]))
-        except BaseException:
-            cls._stop_class_procs()
-            raise
-
-    @classmethod
-    def _start_class_proc(cls, proc):
-        cls.class_procs.append(proc)
-        proc.start()
-        return proc
-
-    @classmethod
-    def _stop_class_procs(cls):
-        for proc in reversed(cls.class_procs):
-            proc.stop()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._stop_class_procs()
-        if cls.class_failed or harness.KEEP_TMP:
-            print("harness: kept %s" % cls.class_tmp)
-        else:
-            shutil.rmtree(cls.class_tmp, ignore_errors=True)
-        super().tearDownClass()
-
-    def setUp(self):
-        super().setUp()
-        self._procs.extend(self.class_procs)   # their log tails are printed when a test fails
-
-    def run(self, result=None):
-        if result is None:
-            return super().run(result)
-        before = len(result.failures) + len(result.errors)
-        try:
-            return super().run(result)
-        finally:
-            if len(result.failures) + len(result.errors) > before:
-                type(self).class_failed = True
+    def start_class_processes(cls):
+        cls.quick = cls.start_class_proc(harness.MockLlm(latency="20ms", tmp_dir=cls.class_tmp))
+        cls.slow_mock = cls.start_class_proc(harness.MockLlm(latency="%dms" % SLOW_MS, tmp_dir=cls.class_tmp))
+        providers = [
+            {"name": "quick", "base_url": cls.quick.base_url, "timeout": "10s", "max_concurrency": 256},
+            {"name": "slowpoke", "base_url": cls.slow_mock.base_url, "timeout": "10s",
+             "max_concurrency": 256},
+        ]
+        models = harness.default_models("quick") + [
+            {"alias": "slow", "provider": "slowpoke", "id": SLOW_MODEL_ID,
+             "input_usd_per_mtok": PRICES["slow"][0], "output_usd_per_mtok": PRICES["slow"][1]}]
+        cls.server = cls.start_class_proc(harness.Server(
+            providers=providers, models=models, tmp_dir=cls.class_tmp, server=dict(cls.SERVER),
+            queues=[{"name": q, "max_concurrency": 16} for q in QUEUES]))
 
     # -- helpers ----------------------------------------------------------------------------
     @property

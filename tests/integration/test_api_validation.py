@@ -12,12 +12,9 @@ import copy
 import hashlib
 import json
 import re
-import shutil
 import socket
-import tempfile
 import unittest
 import uuid
-from pathlib import Path
 
 import harness
 from harness import request
@@ -98,48 +95,22 @@ BAD_JOBS = [
 ]
 
 
-class ValidationTest(harness.IntegrationTest):
+class ValidationTest(harness.SharedProcessesTest):
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.class_tmp = Path(tempfile.mkdtemp(prefix="sluice-it-%s-" % cls.__name__))
-        cls.class_failed = False
-        cls.class_procs = []
-        try:
-            cls.mock = harness.MockLlm(latency="10ms", tmp_dir=cls.class_tmp)
-            cls.class_procs.append(cls.mock)
-            cls.mock.start()
-            cls.server = harness.Server(mock=cls.mock, tmp_dir=cls.class_tmp, server={"max_body": "64KiB"})
-            cls.class_procs.append(cls.server)
-            cls.server.start()
-            content = ("a stored ticket " + uuid.uuid4().hex).encode()
-            r = request("POST", cls.server.url + "/v1/blobs", data=content,
-                        headers={"Content-Type": "text/plain"})
-            if r.status not in (200, 201):
-                raise AssertionError("POST /v1/blobs answered %r" % (r,))
-            cls.blob_id = r.body["id"]
-            assert cls.blob_id == "sha256:" + hashlib.sha256(content).hexdigest(), r
-        except BaseException:
-            cls._stop()
-            raise
-
-    @classmethod
-    def _stop(cls):
-        for proc in reversed(cls.class_procs):
-            proc.stop()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._stop()
-        if cls.class_failed or harness.KEEP_TMP:
-            print("harness: kept %s" % cls.class_tmp)
-        else:
-            shutil.rmtree(cls.class_tmp, ignore_errors=True)
-        super().tearDownClass()
+    def start_class_processes(cls):
+        cls.mock = cls.start_class_proc(harness.MockLlm(latency="10ms", tmp_dir=cls.class_tmp))
+        cls.server = cls.start_class_proc(
+            harness.Server(mock=cls.mock, tmp_dir=cls.class_tmp, server={"max_body": "64KiB"}))
+        content = ("a stored ticket " + uuid.uuid4().hex).encode()
+        r = request("POST", cls.server.url + "/v1/blobs", data=content,
+                    headers={"Content-Type": "text/plain"})
+        if r.status not in (200, 201):
+            raise AssertionError("POST /v1/blobs answered %r" % (r,))
+        cls.blob_id = r.body["id"]
+        assert cls.blob_id == "sha256:" + hashlib.sha256(content).hexdigest(), r
 
     def setUp(self):
         super().setUp()
-        self._procs.extend(self.class_procs)   # their log tails are printed when a test fails
         self.statuses = []                      # every status this test saw from the server
 
     def tearDown(self):
@@ -148,16 +119,6 @@ class ValidationTest(harness.IntegrationTest):
         self.assertEqual(self.call("GET", "/healthz").status, 200)
         self.assertEqual([s for s in self.statuses if s >= 500], [], "the server answered 5xx")
         super().tearDown()
-
-    def run(self, result=None):
-        if result is None:
-            return super().run(result)
-        before = len(result.failures) + len(result.errors)
-        try:
-            return super().run(result)
-        finally:
-            if len(result.failures) + len(result.errors) > before:
-                type(self).class_failed = True
 
     # -- helpers ------------------------------------------------------------------------------
     def call(self, method, path, **kw):
