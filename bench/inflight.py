@@ -47,6 +47,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
 import harness  # noqa: E402
+from jobs import bulk_bodies  # noqa: E402
 from machine import MachineCpu, binary_note, proc_cpu_seconds, thread_cpu, vm_kib  # noqa: E402
 
 
@@ -81,21 +82,6 @@ def raise_fd_limit(want):
 
 def rfc3339(epoch_seconds):
     return datetime.fromtimestamp(epoch_seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def bulk_bodies(n, tag, per_request, run_at=None):
-    """Pre-encoded POST /v1/jobs/bulk bodies, so the client's JSON work is off the clock."""
-    bodies = []
-    for start in range(0, n, per_request):
-        jobs = []
-        for i in range(start, min(n, start + per_request)):
-            job = {"type": "classify_ticket",
-                   "input": {"text": "I was charged twice for one purchase, ticket %s-%d" % (tag, i)}}
-            if run_at:
-                job["run_at"] = run_at
-            jobs.append(job)
-        bodies.append(json.dumps({"jobs": jobs}).encode())
-    return bodies
 
 
 class Submitter:
@@ -192,7 +178,7 @@ def one_run(args, concurrency, jobs, run_no, tmp):
             if not args.overlap:
                 # All jobs due at once, after the submission is expected to be over.
                 due_wall = time.time() + 1.0 + jobs / args.assumed_submit_rate
-            bodies = bulk_bodies(jobs, "r%d" % run_no, 1000, rfc3339(due_wall) if due_wall else None)
+            bodies = bulk_bodies(jobs, "r%d" % run_no, 1000, run_at=rfc3339(due_wall) if due_wall else None)
             conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
             sub = Submitter(server.port, bodies, args.clients)
             sub.start()

@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 import harness  # noqa: E402
+from jobs import bulk_bodies  # noqa: E402
 
 PG_SCRIPT = ROOT / "scripts" / "pg-test-cluster.sh"
 
@@ -90,21 +91,6 @@ class Cluster:
 
 # ---------------------------------------------------------------------------------------------
 # Load.
-
-def bulk_bodies(n, tag, per_request, run_in=None):
-    """Pre-encoded POST /v1/jobs/bulk bodies, so the client's JSON work is off the clock."""
-    bodies = []
-    for start in range(0, n, per_request):
-        jobs = []
-        for i in range(start, min(n, start + per_request)):
-            job = {"type": "classify_ticket",
-                   "input": {"text": "I was charged twice for one purchase, ticket %s-%d" % (tag, i)}}
-            if run_in:
-                job["run_in"] = run_in
-            jobs.append(job)
-        bodies.append(json.dumps({"jobs": jobs}).encode())
-    return bodies
-
 
 class Submitter:
     """Sends body k to node k mod len(ports) from `clients` threads, each with one keep-alive
@@ -195,7 +181,7 @@ def measure(args, kind, n, cluster, mock, tmp, run_no):
         nodes = start_nodes(args, n, store_url, mock, phase_tmp)
         try:
             bodies = bulk_bodies(args.jobs, "%s%d%s%d" % (kind, n, phase, run_no), 1000,
-                                 "1h" if phase == "submit" else None)
+                                 run_in="1h" if phase == "submit" else None)
             sub = Submitter([s.port for s in nodes], bodies, args.clients)
             if phase == "submit":
                 sub.run()
