@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cli/client_commands.h"
 #include "cli/migrate_command.h"
 #include "cli/mock_llm_command.h"
 #include "cli/serve_command.h"
@@ -49,11 +50,16 @@ int Main(int argc, char** argv) {
   migrate_cmd->add_option("--data-dir", migrate.data_dir, "embedded store directory (overrides the config)");
   migrate_cmd->add_option("--store", migrate.store, "shared store URL (overrides the config)");
 
+  ClientCommands client;
+  AddClientCommands(app, client);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Help asked for: 0. A usage error: 2, the code scripts expect (client_common.h).
+    return app.exit(e) == 0 ? 0 : 2;
   }
+  if (int code = RunClientCommand(client); code >= 0) return code;
   RaiseOpenFileLimit();
   if (*serve_cmd) return RunServe(serve);
   if (*mock_cmd) return RunMockLlm(mock);

@@ -17,6 +17,7 @@
 #include "cli/stop_signals.h"
 #include "gateway/http_client.h"
 #include "http/server.h"
+#include "schedules/schedule_runner.h"
 #include "store/open_blob_store.h"
 #include "worker/prepared_call.h"
 
@@ -141,6 +142,16 @@ int RunServe(const ServeFlags& flags) {
     }
   }
 
+  // Scheduled batches ([[schedule]]): a bad cron or an unknown task type stops the start here.
+  auto schedules = ScheduleRunner::Create(ScheduleDeps{
+      config, tasks, blobs, gateway, *store, clock,
+      (std::filesystem::path(config.server.data_dir) / "schedules.json").string(),
+      [&scheduler](const std::string& queue) { scheduler.wake(queue); }});
+  if (!schedules.ok()) {
+    spdlog::error("config: {}", schedules.status().message());
+    return 2;
+  }
+
   SubmitGroupCommit submitter(*store);
   ApiContext ctx{config, *store, submitter, tasks, blobs, gateway, scheduler, worker, watch, loop, clock};
   Router router;
@@ -162,6 +173,7 @@ int RunServe(const ServeFlags& flags) {
   // Work committed by other nodes (or by this one) wakes the scheduler at once; on an embedded
   // store this is a no-op and submits wake it directly.
   store->set_wake_handler([&scheduler](const std::string& queue) { scheduler.wake(queue); });
+  (*schedules)->start();
   spdlog::info("sluice serving on {} (data {}, tasks {}, {} task types)", config.server.listen,
                config.server.data_dir, config.tasks_dir, tasks.names().size());
 
@@ -172,6 +184,7 @@ int RunServe(const ServeFlags& flags) {
   // Drain: no new connections or claims; running calls get the grace period; the rest are
   // aborted and their leases released, so another process starts them at once.
   (*server)->stop();
+  (*schedules)->stop();
   scheduler.stop_claiming();
   WaitFor([&] { return worker.in_flight() == 0; }, config.worker.grace);
   giving_up = true;

@@ -221,6 +221,30 @@ Status ReadWorker(const toml::table& t, WorkerConfig& w) {
   return Status::Ok();
 }
 
+// Structure only: the cron expression and the task type are checked when the server starts
+// (schedules/schedule_runner.h), where the cron parser and the task registry are.
+Status ReadSchedule(const toml::table& t, size_t i, ScheduleConfig& s) {
+  TableReader r(t, "schedule[" + std::to_string(i) + "]");
+  r.str("name", s.name);
+  r.str("cron", s.cron);
+  r.str("type", s.type);
+  r.str("inbox", s.inbox);
+  r.str("drop_file", s.drop_file);
+  r.str("queue", s.queue);
+  r.integer("priority", s.priority, 0, 9);
+  r.json_object("metadata", s.metadata_json);
+  RETURN_IF_ERROR(r.finish());
+  const std::string what = "schedule " + (s.name.empty() ? "[" + std::to_string(i) + "]" : s.name);
+  if (s.name.empty()) return InvalidArgument(what + " needs a name", "schedule.name");
+  if (s.cron.empty()) return InvalidArgument(what + " needs a cron expression", "schedule.cron");
+  if (s.type.empty()) return InvalidArgument(what + " needs a task type", "schedule.type");
+  if (s.inbox.empty() == s.drop_file.empty()) {
+    return InvalidArgument(what + " needs exactly one of inbox (a folder) or drop_file (a JSONL file)",
+                           s.inbox.empty() ? "schedule.inbox" : "schedule.drop_file");
+  }
+  return Status::Ok();
+}
+
 template <typename T, typename ReadFn>
 Status ReadArray(const toml::table& root, const char* key, std::vector<T>& out, ReadFn read) {
   auto* node = root.get(key);
@@ -266,6 +290,13 @@ Status Validate(Config& c) {
   for (const char* builtin : {"default", "batch"}) {
     if (!names.count(builtin)) c.queues.push_back(QueueConfig{builtin, 256, 0, ""});
   }
+  names.clear();
+  for (auto& s : c.schedules) {
+    if (!names.insert(s.name).second) return InvalidArgument("duplicate schedule " + s.name, "schedule.name");
+    if (!c.find_queue(s.queue)) {
+      return InvalidArgument("schedule " + s.name + ": unknown queue " + s.queue, "schedule.queue");
+    }
+  }
   long long reserved = 0;
   for (auto& q : c.queues) reserved += q.reserved;
   if (reserved > c.worker.concurrency) {
@@ -287,7 +318,7 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     return InvalidArgument(os.str());
   }
   static const std::set<std::string> kTopLevel = {"server", "provider", "model",    "queue",
-                                                  "worker", "tasks",    "webhooks"};
+                                                  "worker", "tasks",    "webhooks", "schedule"};
   for (auto& [k, v] : root) {
     if (!kTopLevel.count(std::string(k.str()))) {
       return InvalidArgument("unknown config section " + std::string(k.str()), std::string(k.str()));
@@ -309,9 +340,14 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   RETURN_IF_ERROR(ReadArray(root, "provider", c.providers, ReadProvider));
   RETURN_IF_ERROR(ReadArray(root, "model", c.models, ReadModel));
   RETURN_IF_ERROR(ReadArray(root, "queue", c.queues, ReadQueue));
+  RETURN_IF_ERROR(ReadArray(root, "schedule", c.schedules, ReadSchedule));
   RETURN_IF_ERROR(Validate(c));
   c.server.data_dir = Resolve(base_dir, c.server.data_dir);
   c.tasks_dir = Resolve(base_dir, c.tasks_dir);
+  for (auto& s : c.schedules) {
+    s.inbox = Resolve(base_dir, s.inbox);
+    s.drop_file = Resolve(base_dir, s.drop_file);
+  }
   return c;
 }
 

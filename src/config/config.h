@@ -72,6 +72,20 @@ struct WebhooksConfig {
   std::vector<std::string> allow_hosts;
 };
 
+// A scheduled batch ([[schedule]]): at each fire of `cron` (5 fields, UTC; schedules/cron.h)
+// every new file of `inbox`, or every new line of `drop_file`, becomes a job of `type`
+// (schedules/schedule_runner.h). Exactly one of inbox / drop_file is set.
+struct ScheduleConfig {
+  std::string name;
+  std::string cron;
+  std::string type;                        // a task type
+  std::string inbox;                       // a folder: each regular file is one job's input text
+  std::string drop_file;                   // a JSONL file: each line is one job (client/job_line.h)
+  std::string queue = "batch";
+  int priority = -1;                       // -1: the API's default
+  std::string metadata_json;               // empty: none
+};
+
 struct Config {
   ServerConfig server;
   std::vector<ProviderConfig> providers;
@@ -80,6 +94,7 @@ struct Config {
   WorkerConfig worker;
   std::string tasks_dir = "./tasks";
   WebhooksConfig webhooks;
+  std::vector<ScheduleConfig> schedules;
 
   // Parses TOML text; `base_dir` resolves relative paths (data_dir, tasks dir).
   static Result<Config> Parse(const std::string& toml_text, const std::string& base_dir);
