@@ -80,8 +80,10 @@ class BatchRun {
     if (!submitted.ok()) {
       finish_submit_progress();
       std::fprintf(stderr, "sluice: %s\n", submitted.message().c_str());
-      std::fprintf(stderr, "sluice: %lld lines were submitted before this; running the same command again "
-                   "submits the rest without duplicates\n", static_cast<long long>(lines_sent_));
+      if (lines_sent_ > 0) {
+        std::fprintf(stderr, "sluice: %lld lines were submitted before this; running the same command again "
+                     "submits the rest without duplicates\n", static_cast<long long>(lines_sent_));
+      }
       return ExitCodeFor(submitted);
     }
     finish_submit_progress();
