@@ -1,5 +1,7 @@
 #include "client/pretty_json.h"
 
+#include <charconv>
+
 #include <boost/json.hpp>
 
 namespace sluice::client {
@@ -31,6 +33,11 @@ void Write(const json::value& v, int depth, std::string& out) {
       Write(item, depth + 1, out);
     }
     out += "\n" + close_pad + "]";
+  } else if (v.is_double()) {
+    // Shortest round-trip form ("0.93"), not Boost's "9.3E-1".
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_double());
+    out += ec == std::errc() ? std::string(buf, end) : json::serialize(v);
   } else {
     out += json::serialize(v);
   }
