@@ -33,6 +33,12 @@ struct BatchTransition {
   std::optional<BatchRequestCounts> final_counts;
   std::string event_type;  // e.g. "batch.completed"; empty: no event
   std::string event_data = "{}";
+  // With owner: take the lease when it is free or ran out (batch_rules::LeaseAvailable)
+  // instead of requiring it to be held already.
+  bool take_lease = false;
+  // Only checks and renews the lease (and sets the fields given); the status stays, `to` is
+  // ignored.
+  bool keep_status = false;
 };
 
 // One chunk of a batch's ingestion, applied in one transaction by the lease holder: its jobs

@@ -26,11 +26,14 @@ Status ApplyTransition(const BatchTransition& t, Batch& batch) {
   if (std::find(t.from.begin(), t.from.end(), batch.status) == t.from.end()) {
     return FailedPrecondition("batch " + batch.id + " is " + BatchStatusName(batch.status));
   }
-  if (!t.owner.empty() && batch.runner != t.owner) {
-    return Aborted("batch " + batch.id + " is no longer leased to " + t.owner);
+  if (!t.owner.empty() && (t.take_lease ? !LeaseAvailable(batch, t.owner, t.now)
+                                         : batch.runner != t.owner)) {
+    return Aborted("batch " + batch.id + " is leased to " + batch.runner + ", not " + t.owner);
   }
-  batch.status = t.to;
-  if (std::optional<Millis>* at = TimestampOf(batch, t.to); at && !at->has_value()) *at = t.now;
+  if (!t.keep_status) {
+    batch.status = t.to;
+    if (std::optional<Millis>* at = TimestampOf(batch, t.to); at && !at->has_value()) *at = t.now;
+  }
   if (t.total) batch.counts.total = *t.total;
   if (!t.errors_json.empty()) batch.errors_json = t.errors_json;
   if (t.outcome) batch.outcome = t.outcome;
@@ -41,7 +44,7 @@ Status ApplyTransition(const BatchTransition& t, Batch& batch) {
     batch.runner = t.lease_until > 0 ? t.owner : "";
     batch.runner_until = t.lease_until;
   }
-  if (IsFinal(t.to)) {
+  if (IsFinal(batch.status)) {
     // Nothing is left to do for any node.
     batch.runner.clear();
     batch.runner_until = 0;
@@ -64,6 +67,10 @@ bool NeedsExclusiveWork(const Batch& batch) {
 
 bool LeaseAvailable(const Batch& batch, const std::string& owner, Millis now) {
   return batch.runner.empty() || batch.runner == owner || batch.runner_until < now;
+}
+
+bool LeaseFree(const Batch& batch, Millis now) {
+  return batch.runner.empty() || batch.runner_until < now;
 }
 
 Status CheckIngestable(const BatchChunk& chunk, const Batch& batch) {

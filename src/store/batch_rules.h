@@ -19,6 +19,10 @@ Status ApplyTransition(const BatchTransition& t, Batch& batch);
 // cancelling), or finalizing; `owner` may take it when its lease is free or already its own.
 bool NeedsExclusiveWork(const Batch& batch);
 bool LeaseAvailable(const Batch& batch, const std::string& owner, Millis now);
+// Nobody holds the lease, or it ran out: what lease_batch_work takes. Not even its own holder
+// takes a live lease again, so a batch whose work keeps failing waits out its lease while
+// the node works on others.
+bool LeaseFree(const Batch& batch, Millis now);
 
 // The ingestion chunk's guard: the batch is being ingested and `owner` holds it.
 Status CheckIngestable(const BatchChunk& chunk, const Batch& batch);

@@ -221,7 +221,8 @@ class Store {
   // hold its lease. Returns the batch after the change.
   virtual Result<Batch> transition_batch(const BatchTransition& t);
   // Leases one batch (any tenant) that needs a node's exclusive work and whose lease is free
-  // or already `owner`'s: validating; in_progress or cancelling but not fully ingested; or
+  // or ran out (even `owner`'s own live lease is not taken again: a batch whose work failed
+  // waits out its lease): validating; in_progress or cancelling but not fully ingested; or
   // finalizing (its finalizer died). nullopt when there is none.
   virtual Result<std::optional<Batch>> lease_batch_work(const std::string& owner, Millis now,
                                                         Millis lease_until);

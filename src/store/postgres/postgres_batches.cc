@@ -86,7 +86,7 @@ constexpr auto kLeaseCandidate = JoinSql(
     "SELECT ", kBatchColumns,
     " FROM batches WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling') "
     "AND (status IN ('validating', 'finalizing') OR ingested = 0) "
-    "AND (runner = '' OR runner = $1::text OR runner_until < $2::bigint) "
+    "AND (runner = '' OR runner_until < $2::bigint) AND $1::text <> '' "
     "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED");
 constexpr auto kOpenBatches = JoinSql(
     "SELECT ", kBatchColumns,
@@ -367,8 +367,7 @@ Result<std::optional<Batch>> PostgresStore::lease_batch_work(const std::string& 
                                                Params().add(owner).add(static_cast<std::int64_t>(now))));
     if (rows.size() == 0) return std::optional<Batch>();
     Batch batch = ReadBatch(rows, 0);
-    CHECK(batch_rules::NeedsExclusiveWork(batch) &&
-          batch_rules::LeaseAvailable(batch, owner, now));
+    CHECK(batch_rules::NeedsExclusiveWork(batch) && batch_rules::LeaseFree(batch, now));
     batch.runner = owner;
     batch.runner_until = lease_until;
     RETURN_IF_ERROR(txn.conn().run(kUpdateBatch, BatchParams(batch)).status());

@@ -71,7 +71,7 @@ constexpr auto kLeaseCandidates = JoinSql(
     "SELECT ", sqlite::kBatchColumns,
     " FROM batches WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling') "
     "AND (status IN ('validating', 'finalizing') OR ingested = 0) "
-    "AND (runner = '' OR runner = ?1 OR runner_until < ?2) ORDER BY id LIMIT 1");
+    "AND (runner = '' OR runner_until < ?2) AND ?1 != '' ORDER BY id LIMIT 1");
 constexpr auto kOpenBatches = JoinSql(
     "SELECT ", sqlite::kBatchColumns,
     " FROM batches WHERE status IN ('in_progress', 'cancelling') AND ingested = 1 "
@@ -307,7 +307,7 @@ Result<std::optional<Batch>> SqliteStore::lease_batch_work(const std::string& ow
     if (!row) return std::optional<Batch>();
     batch = sqlite::ReadBatch(q);
   }
-  CHECK(batch_rules::NeedsExclusiveWork(*batch) && batch_rules::LeaseAvailable(*batch, owner, now));
+  CHECK(batch_rules::NeedsExclusiveWork(*batch) && batch_rules::LeaseFree(*batch, now));
   batch->runner = owner;
   batch->runner_until = lease_until;
   RETURN_IF_ERROR(WriteBatch(*writer_, *batch));
