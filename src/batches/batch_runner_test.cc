@@ -3,6 +3,7 @@
 #include "batches/batch_runner.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <boost/json.hpp>
@@ -134,6 +135,25 @@ class BatchRunnerTest : public testing::Test {
     return lines;
   }
 
+  // The events appended under the batch's id (type, tenant), read from the database file.
+  std::vector<std::pair<std::string, std::string>> BatchEvents(const std::string& batch_id) {
+    std::vector<std::pair<std::string, std::string>> events;
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((dir_ + "/sluice.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT type, tenant FROM events WHERE job_id = ?1 ORDER BY seq", -1, &q,
+                                 nullptr),
+              SQLITE_OK);
+    sqlite3_bind_text(q, 1, batch_id.c_str(), -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      events.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)),
+                          reinterpret_cast<const char*>(sqlite3_column_text(q, 1)));
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return events;
+  }
+
   std::string dir_;
   FakeClock clock_;
   std::unique_ptr<Store> store_;
@@ -182,6 +202,8 @@ TEST_F(BatchRunnerTest, AValidBatchRunsToCompletedWithEveryRequestInOneFile) {
   EXPECT_EQ(file->purpose, "batch_output");
   // Nothing is left to do.
   EXPECT_TRUE(store_->open_batches(10)->empty());
+  using Event = std::pair<std::string, std::string>;
+  EXPECT_EQ(BatchEvents(id), (std::vector<Event>{{"batch.in_progress", "default"}, {"batch.completed", "default"}}));
 }
 
 TEST_F(BatchRunnerTest, AFileThatIsNoBatchFailsWithItsProblemsAndRunsNothing) {
@@ -201,6 +223,7 @@ TEST_F(BatchRunnerTest, AFileThatIsNoBatchFailsWithItsProblemsAndRunsNothing) {
   EXPECT_EQ(by_code["duplicate_custom_id"], 3);
   EXPECT_EQ(by_code["invalid_url"], 4);
   EXPECT_EQ(store_->batch_progress(id)->jobs(), 0);
+  EXPECT_EQ(BatchEvents(id), (std::vector<std::pair<std::string, std::string>>{{"batch.failed", "default"}}));
 
   std::string empty = CreateBatch({"", "  "});
   runner_->run_once();
@@ -239,6 +262,7 @@ TEST_F(BatchRunnerTest, CancelKeepsFinishedResultsAndWaitsForRunningOnes) {
     EXPECT_EQ(line.at("error").at("code"), "batch_cancelled") << custom_id;
   }
   EXPECT_EQ(Lines(cancelled.output_file_id).size(), 2u);
+  EXPECT_EQ(BatchEvents(id).back().first, "batch.cancelled");
 }
 
 TEST_F(BatchRunnerTest, ABatchCancelledWhileValidatingRecordsEveryRequestAsCancelled) {
@@ -275,6 +299,7 @@ TEST_F(BatchRunnerTest, AtTheEndOfItsWindowABatchExpiresWithWhatItHas) {
   for (const auto& [custom_id, line] : Lines(batch.error_file_id)) {
     EXPECT_EQ(line.at("error").at("code"), "batch_expired") << custom_id;
   }
+  EXPECT_EQ(BatchEvents(id).back().first, "batch.expired");
 }
 
 TEST_F(BatchRunnerTest, AnotherNodeResumesAnIngestionWhoseNodeDied) {
