@@ -4,6 +4,8 @@
 set -euo pipefail
 
 # postgresql: the server of the throwaway test cluster (scripts/pg-test-cluster.sh).
+# nodejs, npm: the official OpenAI Node client drives the batch API's integration test
+# (tests/integration/openai_client, installed there by the test with `npm ci`).
 packages=(
   build-essential cmake ninja-build ccache pkg-config git curl python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
@@ -17,6 +19,9 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node may come from elsewhere (a nodesource nodejs bundles npm and conflicts with Debian's npm
+# package): only a missing npm command asks for Debian's.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

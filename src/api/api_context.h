@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "api/batch_hooks.h"
 #include "blobs/blob_store.h"
 #include "config/config.h"
 #include "core/time.h"
@@ -32,6 +33,8 @@ struct ApiContext {
   JobWatch& watch;
   http::EventLoop& loop;
   const Clock& clock;
+  // Files and batches (files_routes.cc, batches_routes.cc); null: blocking work runs inline.
+  BatchHooks* batches = nullptr;
 };
 
 }  // namespace sluice

@@ -135,6 +135,8 @@ void AddAllRoutes(ApiContext& ctx, Router& router) {
   AddModelRoutes(ctx, router);
   AddChatRoutes(ctx, router);
   AddOperationsRoutes(ctx, router);
+  AddFileRoutes(ctx, router);
+  AddBatchRoutes(ctx, router);
 }
 
 }  // namespace sluice

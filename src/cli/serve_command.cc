@@ -13,7 +13,9 @@
 #include <spdlog/spdlog.h>
 
 #include "api/api_context.h"
+#include "api/job_request.h"
 #include "api/routes.h"
+#include "batches/batch_runner.h"
 #include "cli/stop_signals.h"
 #include "gateway/http_client.h"
 #include "http/server.h"
@@ -153,7 +155,17 @@ int RunServe(const ServeFlags& flags) {
   }
 
   SubmitGroupCommit submitter(*store);
+  // Batches (src/batches): each line's job is validated and defaulted exactly as POST /v1/jobs
+  // does it; new jobs wake the scheduler.
+  BatchRunner batch_runner(
+      *store, clock,
+      [&](const boost::json::value& body, const std::string& tenant, Millis now) {
+        return ParseJobRequest(body, JobRequestContext{config, tasks, blobs, gateway, now, tenant});
+      },
+      owner, [&scheduler](const std::string& queue) { scheduler.wake(queue); },
+      BatchRunnerOptions{.take_over_leases_at_start = store->exclusive()});
   ApiContext ctx{config, *store, submitter, tasks, blobs, gateway, scheduler, worker, watch, loop, clock};
+  ctx.batches = &batch_runner;
   Router router;
   AddAllRoutes(ctx, router);
 
@@ -161,6 +173,10 @@ int RunServe(const ServeFlags& flags) {
   http::ServerOptions server_options;
   server_options.listen = config.server.listen;
   server_options.max_body = config.server.max_body;
+  // Batch input files are larger than any other body: server.max_file, plus room for the
+  // multipart framing around the file.
+  server_options.body_limits.push_back(
+      {.method = "POST", .path = "/v1/files", .max_body = config.server.max_file + (64 << 10)});
   auto server = http::Server::Start(loop, server_options, [&router](http::Request&& req, http::Responder res) {
     router.dispatch(std::move(req), std::move(res));
   });
@@ -170,6 +186,7 @@ int RunServe(const ServeFlags& flags) {
     return 2;
   }
   scheduler.start();
+  batch_runner.start();
   // Work committed by other nodes (or by this one) wakes the scheduler at once; on an embedded
   // store this is a no-op and submits wake it directly.
   store->set_wake_handler([&scheduler](const std::string& queue) { scheduler.wake(queue); });
@@ -185,6 +202,7 @@ int RunServe(const ServeFlags& flags) {
   // aborted and their leases released, so another process starts them at once.
   (*server)->stop();
   (*schedules)->stop();
+  batch_runner.stop();  // a batch it was working on stays leased until the lease runs out
   scheduler.stop_claiming();
   WaitFor([&] { return worker.in_flight() == 0; }, config.worker.grace);
   giving_up = true;

@@ -17,6 +17,7 @@ struct ServerConfig {
   std::string data_dir = "./sluice-data";
   std::string store;                       // "postgres://..." for the shared store; empty = SQLite
   std::int64_t max_body = 32 << 20;        // bytes
+  std::int64_t max_file = 200 << 20;       // bytes of one POST /v1/files upload (OpenAI's limit)
   int sync_max_input_tokens = 2000;
   int io_threads = 2;                      // event-loop threads (HTTP, timers)
   int bulk_limit = 10'000;                 // jobs per POST /v1/jobs/bulk

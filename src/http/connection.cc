@@ -140,6 +140,8 @@ void Connection::close_now(bool reset) {
   socket_.close(ec);  // pending operations complete with operation_aborted
   parser_.reset();
   pending_.clear();  // inflight_ stays: a cancelled write may still refer to it
+  pending_sent_.clear();
+  inflight_sent_.clear();
   buffer_.clear();
   buffer_.shrink_to_fit();
   if (counted_) {
@@ -268,13 +270,20 @@ void Connection::parse_input() {
   if (phase_ != Phase::kReading) return;
   if (!parser_) {
     parser_.emplace();
-    const std::int64_t max_body = server_->options.max_body;
+    // The largest limit of any route lets the header through; apply_body_limit() then sets
+    // this request's own before the body is parsed (non-eager: put() stops after the header).
+    std::int64_t max_body = server_->options.max_body;
+    for (const BodyLimit& l : server_->options.body_limits) {
+      if (max_body >= 0) max_body = l.max_body < 0 ? -1 : std::max(max_body, l.max_body);
+    }
     // Negative means no limit. Beast's own default (8 MiB) must never apply.
     parser_->body_limit(max_body >= 0 ? static_cast<std::uint64_t>(max_body)
                                       : std::numeric_limits<std::uint64_t>::max());
+    body_limit_ = max_body;
     parser_->header_limit(kHeaderLimit);
-    parser_->eager(true);
+    parser_->eager(false);
     continue_checked_ = false;
+    body_limit_applied_ = false;
   }
   error_code ec;
   while (buffer_.size() > 0 && !parser_->is_done()) {
@@ -288,6 +297,7 @@ void Connection::parse_input() {
       reject_request(ec);
       return;
     }
+    if (parser_->is_header_done() && !body_limit_applied_ && !apply_body_limit()) return;
     if (n == 0) break;
   }
   if (parser_->is_done()) {
@@ -296,6 +306,30 @@ void Connection::parse_input() {
   }
   if (parser_->is_header_done() && !continue_checked_) maybe_send_continue();
   read_more();
+}
+
+bool Connection::apply_body_limit() {
+  body_limit_applied_ = true;
+  const auto& request = parser_->get();
+  std::string_view target(request.target().data(), request.target().size());
+  const std::string_view path = target.substr(0, target.find('?'));
+  std::int64_t limit = server_->options.max_body;
+  for (const BodyLimit& l : server_->options.body_limits) {
+    if (l.path == path &&
+        l.method == std::string_view(request.method_string().data(), request.method_string().size())) {
+      limit = l.max_body;
+    }
+  }
+  body_limit_ = limit;
+  const auto length = parser_->content_length();
+  if (limit >= 0 && length && *length > static_cast<std::uint64_t>(limit)) {
+    reject_request(beast_http::error::body_limit);
+    return false;
+  }
+  parser_->body_limit(limit >= 0 ? static_cast<std::uint64_t>(limit)
+                                 : std::numeric_limits<std::uint64_t>::max());
+  parser_->eager(true);
+  return true;
 }
 
 // A client that sent `Expect: 100-continue` waits for this before sending its body. An
@@ -315,7 +349,7 @@ void Connection::reject_request(const error_code& ec) {
   if (ec == beast_http::error::body_limit) {
     response = ErrorResponse(Status(
         StatusCode::kPayloadTooLarge,
-        "the request body is larger than " + std::to_string(server_->options.max_body) + " bytes"));
+        "the request body is larger than " + std::to_string(body_limit_) + " bytes"));
   } else if (ec == beast_http::error::header_limit) {
     response = ErrorResponse(InvalidArgument("the request headers are larger than 64 KiB")
                                  .with_error_code("headers_too_large"));
@@ -429,8 +463,13 @@ void Connection::begin_stream(int status, std::string content_type, Headers head
   flush();
 }
 
-void Connection::stream_chunk(std::string chunk) {
-  if (phase_ != Phase::kStreaming || chunk.empty() || head_request_) return;
+void Connection::stream_chunk(std::string chunk, std::function<void()> sent) {
+  if (phase_ != Phase::kStreaming || head_request_) return;
+  if (sent) pending_sent_.push_back(std::move(sent));
+  if (chunk.empty()) {
+    flush();  // nothing to write (an empty chunk would end the stream); `sent` still runs
+    return;
+  }
   if (chunked_) {
     pending_.push_back(ChunkSizeLine(chunk.size()));
     pending_.push_back(std::move(chunk));
@@ -468,12 +507,19 @@ void Connection::reset() {
 void Connection::flush() {
   if (writing_ || phase_ == Phase::kClosed) return;
   if (pending_.empty()) {
+    if (!pending_sent_.empty()) {
+      // Callbacks of empty chunks: nothing to wait for.
+      std::vector<std::function<void()>> ready;
+      ready.swap(pending_sent_);
+      for (auto& sent : ready) sent();
+    }
     if (phase_ == Phase::kFlushing) finish_response();
     return;
   }
   writing_ = true;
   activity_ = SteadyClock::now();
   inflight_.swap(pending_);
+  inflight_sent_.swap(pending_sent_);
   buffers_.clear();
   for (const std::string& piece : inflight_) buffers_.emplace_back(piece.data(), piece.size());
   // A span, not the vector: async_write copies the sequence it is given.
@@ -490,6 +536,11 @@ void Connection::on_write(const error_code& ec) {
     return;
   }
   inflight_.clear();
+  if (!inflight_sent_.empty()) {
+    std::vector<std::function<void()>> sent;
+    sent.swap(inflight_sent_);
+    for (auto& done : sent) done();
+  }
   flush();
 }
 

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -90,7 +91,8 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // connection closed meanwhile).
   void respond(Response response);
   void begin_stream(int status, std::string content_type, Headers headers);
-  void stream_chunk(std::string chunk);
+  // `sent` (optional) runs once the chunk is written; dropped if the connection closes first.
+  void stream_chunk(std::string chunk, std::function<void()> sent = {});
   void finish_stream();
   void abandon();  // the last Responder copy was dropped unanswered: close
   void reset();    // abort(): close without answering, with a TCP reset
@@ -117,6 +119,9 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   void on_watch(const boost::system::error_code& ec);
   void parse_input();
   void maybe_send_continue();
+  // Once the header is parsed: this route's body limit (ServerOptions::body_limits), applied
+  // before any body byte is. False when the request was refused (413).
+  bool apply_body_limit();
   void reject_request(const boost::system::error_code& ec);
   void dispatch_request();
   void flush();
@@ -148,6 +153,8 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   bool peer_eof_ = false;
   bool writing_ = false;
   bool continue_checked_ = false;  // Expect: 100-continue looked at for this request
+  bool body_limit_applied_ = false;  // apply_body_limit() ran for this request
+  std::int64_t body_limit_ = 0;      // the current request's body limit (413 message)
   bool keep_alive_ = true;         // of the current request
   bool head_request_ = false;
   bool chunked_ = false;
@@ -155,6 +162,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   int version_ = 11;
   std::vector<std::string> pending_;   // response bytes queued behind the write in flight
   std::vector<std::string> inflight_;  // bytes of the write in flight
+  // Stream chunks' `sent` callbacks, queued and in flight like the bytes they follow. They
+  // hold Responders (and so this connection): close_now() drops them to break the cycle.
+  std::vector<std::function<void()>> pending_sent_;
+  std::vector<std::function<void()>> inflight_sent_;
   std::vector<asio::const_buffer> buffers_;
 
   std::atomic<bool> closed_{false};

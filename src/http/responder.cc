@@ -53,6 +53,14 @@ void Responder::write(std::string chunk) const {
   });
 }
 
+void Responder::write(std::string chunk, std::function<void()> sent) const {
+  if (!impl_ || impl_->state.load(std::memory_order_acquire) != Impl::kStreaming) return;
+  asio::post(impl_->conn->strand(), [c = impl_->conn, data = std::move(chunk),
+                                     done = std::move(sent)]() mutable {
+    c->stream_chunk(std::move(data), std::move(done));
+  });
+}
+
 void Responder::end() const {
   if (!impl_) return;
   std::uint8_t expected = Impl::kStreaming;

@@ -56,6 +56,11 @@ class Responder {
   // Streaming (Server-Sent Events, chunked): start once, write chunks, end once.
   void start_stream(int status, std::string content_type, Headers headers = {}) const;
   void write(std::string chunk) const;
+  // Writes a chunk, then calls `sent` (on the connection's strand) once the chunk has gone
+  // out to the socket: a producer that writes its next chunk from `sent` keeps at most one
+  // chunk queued, however slow the client. `sent` is dropped uncalled when the connection
+  // closes first (check closed() to stop a producer that polls instead).
+  void write(std::string chunk, std::function<void()> sent) const;
   void end() const;
   // True once the client went away; a stream writer should stop.
   bool closed() const;
@@ -66,9 +71,17 @@ class Responder {
 
 using Handler = std::function<void(Request&&, Responder)>;
 
+// A body limit of its own for one route (an upload endpoint), over ServerOptions::max_body.
+struct BodyLimit {
+  std::string method;  // "POST"
+  std::string path;    // exact path, without the query: "/v1/files"
+  std::int64_t max_body = 0;
+};
+
 struct ServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free one
   std::int64_t max_body = 32 << 20;    // larger bodies answer 413
+  std::vector<BodyLimit> body_limits;  // routes whose limit differs from max_body
   Millis idle_timeout = 120'000;       // idle keep-alive connections close after this
 };
 

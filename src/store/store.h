@@ -17,11 +17,13 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/job.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "store/batch_records.h"
 
 namespace sluice {
 
@@ -183,6 +185,64 @@ class Store {
   virtual void set_wake_handler(std::function<void(const std::string& queue)> handler) {
     (void)handler;
   }
+  // Files and batches (API.md "Files and batches"; src/batches runs them). Files are a metadata
+  // row plus numbered content chunks, so neither an upload's store write, a batch's reads nor a
+  // download holds a whole file. Batches are rows of their own; their jobs are ordinary jobs
+  // carrying the batch's id (jobs.batch_id), so request counts come from the jobs themselves.
+  // Both engines implement every method; the defaults (store_batches_default.cc) answer
+  // kInternal so that test doubles of the job contract need not implement them.
+
+  // Creates a file's metadata row, not yet visible (get_file answers kNotFound) until
+  // complete_file. kAlreadyExists for a reused id.
+  virtual Status create_file(const StoredFile& file);
+  // Stores chunk `n` (0, 1, 2, ...) of a file's content; storing chunk n again replaces it.
+  virtual Status put_file_chunk(const std::string& file_id, std::int64_t n,
+                                std::string_view bytes);
+  // Makes a created file visible with its final size. kNotFound for an unknown id.
+  virtual Status complete_file(const std::string& file_id, std::int64_t bytes);
+  // Removes a file's row and chunks, complete or not (a failed upload, a dead finalizer's files).
+  virtual Status delete_file(const std::string& file_id);
+  // A complete file of the tenant; kNotFound otherwise (another tenant's file too).
+  virtual Result<StoredFile> get_file(const std::string& tenant, const std::string& id);
+  // Chunk `n` of a file's content; nullopt past the last chunk.
+  virtual Result<std::optional<std::string>> get_file_chunk(const std::string& file_id,
+                                                            std::int64_t n);
+
+  // Inserts a new batch (status validating). kAlreadyExists for a reused id.
+  virtual Status create_batch(const Batch& batch);
+  // The tenant's batch; before it is final its request counts are counted from its jobs.
+  virtual Result<Batch> get_batch(const std::string& tenant, const std::string& id);
+  // The tenant's batches, newest first, after the cursor `after` (a batch id; empty: from the
+  // newest); limit is clamped to 1..100.
+  virtual Result<BatchPage> list_batches(const std::string& tenant, int limit,
+                                         const std::string& after);
+  // Applies a guarded status change (batch_records.h). kNotFound for an unknown batch,
+  // kFailedPrecondition when its status is not one of `from`, kAborted when `owner` does not
+  // hold its lease. Returns the batch after the change.
+  virtual Result<Batch> transition_batch(const BatchTransition& t);
+  // Leases one batch (any tenant) that needs a node's exclusive work and whose lease is free
+  // or ran out (even `owner`'s own live lease is not taken again: a batch whose work failed
+  // waits out its lease): validating; in_progress or cancelling but not fully ingested; or
+  // finalizing (its finalizer died). nullopt when there is none.
+  virtual Result<std::optional<Batch>> lease_batch_work(const std::string& owner, Millis now,
+                                                        Millis lease_until);
+  // Applies one ingestion chunk (batch_records.h). kAborted when `owner` lost the lease.
+  virtual Result<BatchChunkOutcome> ingest_batch_chunk(const BatchChunk& chunk);
+  // Fully ingested batches that are in_progress or cancelling (any tenant), oldest first: the
+  // ones whose jobs a runner watches.
+  virtual Result<std::vector<Batch>> open_batches(int limit);
+  // The batch's jobs counted by status, and its line errors.
+  virtual Result<BatchProgress> batch_progress(const std::string& batch_id);
+  // Up to `limit` queued jobs of the batch become canceled (with their events). Returns how
+  // many; call again until 0.
+  virtual Result<int> cancel_batch_jobs(const std::string& batch_id, Millis now, int limit);
+  // The batch's jobs with id > after_id, by id, with their result records.
+  virtual Result<std::vector<BatchJobRow>> batch_jobs(const std::string& batch_id,
+                                                      const std::string& after_id, int limit);
+  // The batch's line errors with line > after_line, by line.
+  virtual Result<std::vector<BatchLineError>> batch_line_errors(const std::string& batch_id,
+                                                                std::int64_t after_line,
+                                                                int limit);
 };
 
 }  // namespace sluice

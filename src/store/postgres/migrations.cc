@@ -131,6 +131,75 @@ CREATE TABLE blobs (
   created_at BIGINT NOT NULL                -- ms
 );
 )sql"},
+    // Files and batches, as the embedded engine's migration 4 (store/sqlite/migrations.cc):
+    // jobs.batch_id with two partial indexes, file metadata plus ~1 MiB content chunks, batch
+    // rows, and the line errors of batches.
+    Migration{4, R"sql(
+ALTER TABLE jobs ADD COLUMN batch_id TEXT COLLATE "C" NOT NULL DEFAULT '';
+CREATE INDEX jobs_batch_status ON jobs (batch_id, status) WHERE batch_id <> '';
+CREATE INDEX jobs_batch_id ON jobs (batch_id, id) WHERE batch_id <> '';
+
+CREATE TABLE files (
+  id         TEXT COLLATE "C" PRIMARY KEY,
+  tenant     TEXT COLLATE "C" NOT NULL,
+  purpose    TEXT NOT NULL,
+  filename   TEXT NOT NULL,
+  bytes      BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  complete   SMALLINT NOT NULL
+);
+CREATE TABLE file_chunks (
+  file_id TEXT COLLATE "C" NOT NULL,
+  n       BIGINT NOT NULL,
+  content BYTEA NOT NULL,
+  PRIMARY KEY (file_id, n)
+);
+
+CREATE TABLE batches (
+  id                TEXT COLLATE "C" PRIMARY KEY,
+  tenant            TEXT COLLATE "C" NOT NULL,
+  endpoint          TEXT NOT NULL,
+  input_file_id     TEXT NOT NULL,
+  completion_window TEXT NOT NULL,
+  metadata          TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  outcome           TEXT,
+  errors            TEXT NOT NULL,
+  output_file_id    TEXT NOT NULL,
+  error_file_id     TEXT NOT NULL,
+  created_at        BIGINT NOT NULL,
+  expires_at        BIGINT NOT NULL,
+  in_progress_at    BIGINT,
+  finalizing_at     BIGINT,
+  completed_at      BIGINT,
+  failed_at         BIGINT,
+  expired_at        BIGINT,
+  cancelling_at     BIGINT,
+  cancelled_at      BIGINT,
+  total             BIGINT NOT NULL,
+  completed         BIGINT NOT NULL,
+  failed            BIGINT NOT NULL,
+  ingested          SMALLINT NOT NULL,
+  ingest_line       BIGINT NOT NULL,
+  ingest_offset     BIGINT NOT NULL,
+  runner            TEXT COLLATE "C" NOT NULL,
+  runner_until      BIGINT NOT NULL
+);
+CREATE INDEX batches_tenant ON batches (tenant, id);
+CREATE INDEX batches_active ON batches (status, id)
+  WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling');
+
+CREATE TABLE batch_line_errors (
+  batch_id    TEXT COLLATE "C" NOT NULL,
+  line        BIGINT NOT NULL,
+  custom_id   TEXT NOT NULL,
+  status_code INTEGER NOT NULL,
+  code        TEXT NOT NULL,
+  message     TEXT NOT NULL,
+  field       TEXT NOT NULL,
+  PRIMARY KEY (batch_id, line)
+);
+)sql"},
 };
 
 // pg_advisory_xact_lock key of the migration step (a fixed number of our own): one node at a

@@ -123,6 +123,12 @@ void Statement::bind_text(int index, std::string_view value) {
         SQLITE_OK);
 }
 
+void Statement::bind_blob(int index, std::string_view value) {
+  // A zero-length blob with a null pointer would bind NULL: point at something.
+  const char* data = value.empty() ? "" : value.data();
+  CHECK(sqlite3_bind_blob64(stmt_, index, data, value.size(), SQLITE_STATIC) == SQLITE_OK);
+}
+
 void Statement::bind_null(int index) {
   CHECK(sqlite3_bind_null(stmt_, index) == SQLITE_OK);
 }

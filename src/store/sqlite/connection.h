@@ -81,6 +81,8 @@ class Statement {
   void bind_text(int index, std::string_view value);
   void bind_text(int index, std::string&&) = delete;  // would dangle: bind an lvalue
   void bind_null(int index);
+  // Any bytes (NULs included) as a BLOB; like text, bound without copying.
+  void bind_blob(int index, std::string_view value);
   void bind_int(int index, const std::optional<std::int64_t>& value);
   void bind_real(int index, const std::optional<double>& value);
 

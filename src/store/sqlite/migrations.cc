@@ -118,6 +118,77 @@ ALTER TABLE jobs ADD COLUMN allow_fallback INTEGER NOT NULL DEFAULT 1;
     Migration{3, R"sql(
 SELECT 1;
 )sql"},
+    // Files and batches (core/batch.h, sqlite/sqlite_batches.cc). A job made from a batch line
+    // carries the batch's id; jobs_batch_status counts a batch's jobs by status from the index
+    // alone, jobs_batch_id walks them in id order when the output files are written. Both are
+    // partial: jobs outside batches cost them nothing. File content lives in chunks of at most
+    // ~1 MiB, so no reader or writer ever holds a whole file. A batch's status is its name.
+    Migration{4, R"sql(
+ALTER TABLE jobs ADD COLUMN batch_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_batch_status ON jobs (batch_id, status) WHERE batch_id != '';
+CREATE INDEX jobs_batch_id ON jobs (batch_id, id) WHERE batch_id != '';
+
+CREATE TABLE files (
+  id         TEXT PRIMARY KEY,
+  tenant     TEXT NOT NULL,
+  purpose    TEXT NOT NULL,
+  filename   TEXT NOT NULL,
+  bytes      INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  complete   INTEGER NOT NULL   -- 0 while its chunks are being written: invisible
+);
+CREATE TABLE file_chunks (
+  file_id TEXT NOT NULL,
+  n       INTEGER NOT NULL,
+  content BLOB NOT NULL,
+  PRIMARY KEY (file_id, n)
+) WITHOUT ROWID;
+
+CREATE TABLE batches (
+  id                TEXT PRIMARY KEY,
+  tenant            TEXT NOT NULL,
+  endpoint          TEXT NOT NULL,
+  input_file_id     TEXT NOT NULL,
+  completion_window TEXT NOT NULL,
+  metadata          TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  outcome           TEXT,              -- NULL until finalizing
+  errors            TEXT NOT NULL,     -- '': none
+  output_file_id    TEXT NOT NULL,
+  error_file_id     TEXT NOT NULL,
+  created_at        INTEGER NOT NULL,
+  expires_at        INTEGER NOT NULL,
+  in_progress_at    INTEGER,
+  finalizing_at     INTEGER,
+  completed_at      INTEGER,
+  failed_at         INTEGER,
+  expired_at        INTEGER,
+  cancelling_at     INTEGER,
+  cancelled_at      INTEGER,
+  total             INTEGER NOT NULL,
+  completed         INTEGER NOT NULL,
+  failed            INTEGER NOT NULL,
+  ingested          INTEGER NOT NULL,
+  ingest_line       INTEGER NOT NULL,
+  ingest_offset     INTEGER NOT NULL,
+  runner            TEXT NOT NULL,
+  runner_until      INTEGER NOT NULL
+);
+CREATE INDEX batches_tenant ON batches (tenant, id);
+CREATE INDEX batches_active ON batches (status, id)
+  WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling');
+
+CREATE TABLE batch_line_errors (
+  batch_id    TEXT NOT NULL,
+  line        INTEGER NOT NULL,
+  custom_id   TEXT NOT NULL,
+  status_code INTEGER NOT NULL,   -- 0: no response, only an error
+  code        TEXT NOT NULL,
+  message     TEXT NOT NULL,
+  field       TEXT NOT NULL,
+  PRIMARY KEY (batch_id, line)
+) WITHOUT ROWID;
+)sql"},
 };
 
 }  // namespace

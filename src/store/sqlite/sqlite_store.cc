@@ -11,6 +11,7 @@
 #include "store/sqlite/job_row.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/queries.h"
+#include "store/sqlite/store_reader.h"
 
 namespace sluice {
 
@@ -31,22 +32,6 @@ Status JobNotFound(const std::string& id) {
 }
 
 }  // namespace
-
-class SqliteStore::Reader {
- public:
-  Reader(SqliteStore* store, std::unique_ptr<Connection> conn)
-      : store_(store), conn_(std::move(conn)) {}
-  Reader(Reader&&) noexcept = default;
-  Reader& operator=(Reader&&) = delete;
-  ~Reader() {
-    if (conn_) store_->give_back(std::move(conn_));
-  }
-  Connection& conn() { return *conn_; }
-
- private:
-  SqliteStore* store_;
-  std::unique_ptr<Connection> conn_;
-};
 
 Result<std::unique_ptr<Store>> SqliteStore::Open(const StoreOptions& options) {
   if (options.data_dir.empty()) {

@@ -52,6 +52,32 @@ class SqliteStore final : public Store {
   Result<std::vector<QueueStats>> queue_stats() override;
   Status ping() override;
 
+  // Files and batches (sqlite_batches.cc).
+  Status create_file(const StoredFile& file) override;
+  Status put_file_chunk(const std::string& file_id, std::int64_t n,
+                        std::string_view bytes) override;
+  Status complete_file(const std::string& file_id, std::int64_t bytes) override;
+  Status delete_file(const std::string& file_id) override;
+  Result<StoredFile> get_file(const std::string& tenant, const std::string& id) override;
+  Result<std::optional<std::string>> get_file_chunk(const std::string& file_id,
+                                                    std::int64_t n) override;
+  Status create_batch(const Batch& batch) override;
+  Result<Batch> get_batch(const std::string& tenant, const std::string& id) override;
+  Result<BatchPage> list_batches(const std::string& tenant, int limit,
+                                 const std::string& after) override;
+  Result<Batch> transition_batch(const BatchTransition& t) override;
+  Result<std::optional<Batch>> lease_batch_work(const std::string& owner, Millis now,
+                                                Millis lease_until) override;
+  Result<BatchChunkOutcome> ingest_batch_chunk(const BatchChunk& chunk) override;
+  Result<std::vector<Batch>> open_batches(int limit) override;
+  Result<BatchProgress> batch_progress(const std::string& batch_id) override;
+  Result<int> cancel_batch_jobs(const std::string& batch_id, Millis now, int limit) override;
+  Result<std::vector<BatchJobRow>> batch_jobs(const std::string& batch_id,
+                                              const std::string& after_id, int limit) override;
+  Result<std::vector<BatchLineError>> batch_line_errors(const std::string& batch_id,
+                                                        std::int64_t after_line,
+                                                        int limit) override;
+
  private:
   // A read connection borrowed from the pool for one call; returned when it goes away.
   class Reader;

@@ -1,0 +1,117 @@
+// /v1/files: upload a batch input file (multipart), read its metadata, stream its content
+// (API.md "Files and batches").
+//
+// Memory: the HTTP layer holds an upload's body while it arrives (bounded by server.max_file,
+// the body limit of POST /v1/files only); the multipart parts point into it, and the store gets
+// it one ~1 MiB chunk at a time on the batch runner's blocking thread, never on an event-loop
+// thread. A download holds one chunk at a time: the next is read once the previous one has
+// gone out to the socket (Responder::write's `sent`), so a slow client costs ~1 MiB, not a file.
+#include <memory>
+
+#include <boost/json.hpp>
+
+#include "api/batch_json.h"
+#include "api/multipart.h"
+#include "api/responses.h"
+#include "api/routes.h"
+#include "core/ids.h"
+#include "store/file_chunks.h"
+
+namespace sluice {
+
+namespace json = boost::json;
+
+namespace {
+
+const std::string kTenant = kDefaultTenant;  // one tenant until API keys arrive
+
+void RunBlocking(ApiContext& ctx, const http::Responder& responder, std::function<void()> work) {
+  if (!ctx.batches) return work();
+  if (!ctx.batches->run_blocking(std::move(work))) {
+    SendError(responder, Unavailable("the server is stopping"));
+  }
+}
+
+void Upload(ApiContext& ctx, http::Request&& req, http::Responder responder) {
+  auto boundary = MultipartBoundary(req.header("content-type"));
+  if (!boundary.ok()) return SendError(responder, boundary.status());
+  // Parts point into the body: it lives on the heap until the store has it.
+  auto body = std::make_shared<std::string>(std::move(req.body));
+  auto parts = ParseMultipart(*body, *boundary);
+  if (!parts.ok()) return SendError(responder, parts.status());
+  const MultipartPart* purpose = nullptr;
+  const MultipartPart* file = nullptr;
+  for (const MultipartPart& part : *parts) {
+    if (part.name == "purpose" && !purpose) purpose = &part;
+    if (part.name == "file" && !file) file = &part;
+  }
+  if (!purpose) return SendError(responder, InvalidArgument("the form field purpose is required", "purpose"));
+  if (purpose->data != kFilePurposeBatch) {
+    return SendError(responder, InvalidArgument("purpose must be \"batch\": Sluice keeps batch input files only "
+                                                "(got \"" + std::string(purpose->data.substr(0, 64)) + "\")",
+                                                "purpose"));
+  }
+  if (!file) return SendError(responder, InvalidArgument("the form field file is required", "file"));
+  if (file->data.empty()) return SendError(responder, InvalidArgument("the file is empty", "file"));
+  if (static_cast<std::int64_t>(file->data.size()) > ctx.config.server.max_file) {
+    return SendError(responder, Status(StatusCode::kPayloadTooLarge,
+                                       "the file is larger than " + std::to_string(ctx.config.server.max_file) +
+                                           " bytes (server.max_file)",
+                                       "file"));
+  }
+  const Millis now = ctx.clock.now();
+  StoredFile stored{.id = NewId("file_", now),
+                    .tenant = kTenant,
+                    .purpose = kFilePurposeBatch,
+                    .filename = file->filename.empty() ? "file.jsonl" : file->filename.substr(0, 512),
+                    .created_at = now};
+  std::string_view data = file->data;
+  RunBlocking(ctx, responder, [&ctx, responder, body, data, stored = std::move(stored)]() mutable {
+    FileWriter writer(ctx.store, std::move(stored));
+    Status written = writer.append(data);
+    if (written.ok()) written = writer.finish();
+    if (!written.ok()) {
+      (void)ctx.store.delete_file(writer.file().id);  // best effort: never visible anyway
+      return SendError(responder, written);
+    }
+    body.reset();
+    SendJson(responder, 200, FileToJson(writer.file()));
+  });
+}
+
+// Streams chunk `n` and, once it has gone out, the next; ends after the last.
+void StreamChunks(ApiContext& ctx, http::Responder responder, std::string file_id, std::int64_t n) {
+  if (responder.closed()) return;
+  auto chunk = ctx.store.get_file_chunk(file_id, n);
+  if (!chunk.ok() || !chunk->has_value()) {
+    // A store failure mid-download cannot change the status already sent: end the stream
+    // early (the client sees fewer bytes than the file's `bytes`).
+    return responder.end();
+  }
+  responder.write(std::move(**chunk), [&ctx, responder, file_id = std::move(file_id), n]() mutable {
+    StreamChunks(ctx, std::move(responder), std::move(file_id), n + 1);
+  });
+}
+
+}  // namespace
+
+void AddFileRoutes(ApiContext& ctx, Router& router) {
+  router.add("POST", "/v1/files", [&ctx](http::Request&& req, http::Responder responder, const PathParams&) {
+    Upload(ctx, std::move(req), std::move(responder));
+  });
+  router.add("GET", "/v1/files/{id}", [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
+    auto file = ctx.store.get_file(kTenant, p.at("id"));
+    if (!file.ok()) return SendError(responder, file.status());
+    SendJson(responder, 200, FileToJson(*file));
+  });
+  router.add("GET", "/v1/files/{id}/content",
+             [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
+               auto file = ctx.store.get_file(kTenant, p.at("id"));
+               if (!file.ok()) return SendError(responder, file.status());
+               responder.start_stream(200, "application/jsonl",
+                                      {{"Content-Disposition", "attachment; filename=\"" + file->id + ".jsonl\""}});
+               StreamChunks(ctx, responder, file->id, 0);
+             });
+}
+
+}  // namespace sluice

@@ -1,0 +1,27 @@
+// multipart/form-data bodies (RFC 7578), as POST /v1/files receives them. Parts point into the
+// body: parsing copies no content, so a 200 MB upload is held once, in the request.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace sluice {
+
+struct MultipartPart {
+  std::string name;          // the form field's name
+  std::string filename;      // empty unless the part is a file
+  std::string content_type;  // the part's own Content-Type, empty when absent
+  std::string_view data;     // into the body
+};
+
+// The boundary of a "multipart/form-data; boundary=..." Content-Type; kUnsupportedMediaType
+// for any other type, kInvalidArgument when the boundary is missing.
+Result<std::string> MultipartBoundary(std::string_view content_type);
+
+// Splits `body` into its parts. kInvalidArgument when it is not well-formed.
+Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::string_view boundary);
+
+}  // namespace sluice

@@ -1,0 +1,52 @@
+#include "api/multipart.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+TEST(MultipartTest, BoundaryFromTheContentType) {
+  EXPECT_EQ(*MultipartBoundary("multipart/form-data; boundary=abc"), "abc");
+  EXPECT_EQ(*MultipartBoundary("Multipart/Form-Data; charset=utf-8; boundary=\"a b;c\""), "a b;c");
+  EXPECT_EQ(MultipartBoundary("application/json").status().code(),
+            StatusCode::kUnsupportedMediaType);
+  EXPECT_EQ(MultipartBoundary("").status().code(), StatusCode::kUnsupportedMediaType);
+  EXPECT_EQ(MultipartBoundary("multipart/form-data").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(MultipartTest, FieldsAndFilesPointIntoTheBody) {
+  const std::string content("{\"a\":1}\r\n--notquite\n\0bytes", 28);
+  const std::string body = "preamble\r\n--XyZ\r\n"
+                           "Content-Disposition: form-data; name=\"purpose\"\r\n\r\n"
+                           "batch\r\n--XyZ\r\n"
+                           "content-disposition: form-data; name=\"file\"; filename=\"in put.jsonl\"\r\n"
+                           "Content-Type: application/jsonl\r\n\r\n" +
+                           content + "\r\n--XyZ--\r\n";
+  auto parts = ParseMultipart(body, "XyZ");
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_EQ((*parts)[0].name, "purpose");
+  EXPECT_EQ((*parts)[0].data, "batch");
+  EXPECT_EQ((*parts)[0].filename, "");
+  EXPECT_EQ((*parts)[1].name, "file");
+  EXPECT_EQ((*parts)[1].filename, "in put.jsonl");
+  EXPECT_EQ((*parts)[1].content_type, "application/jsonl");
+  EXPECT_EQ((*parts)[1].data, content);
+  EXPECT_GE((*parts)[1].data.data(), body.data());
+  EXPECT_LT((*parts)[1].data.data(), body.data() + body.size());
+}
+
+TEST(MultipartTest, MalformedBodiesAreRefused) {
+  for (const char* body : {"", "no boundary at all", "--b\r\nContent-Disposition: form-data; name=x\r\n\r\nvalue",
+                           "--b\r\nno colon\r\n\r\nv\r\n--b--", "--bjunk"}) {
+    auto parts = ParseMultipart(body, "b");
+    EXPECT_EQ(parts.status().code(), StatusCode::kInvalidArgument) << body;
+  }
+  auto empty = ParseMultipart("--b--\r\n", "b");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+}
+
+}  // namespace
+}  // namespace sluice
