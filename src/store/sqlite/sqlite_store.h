@@ -51,6 +51,12 @@ class SqliteStore final : public Store {
                       const std::string& data_json) override;
   Result<std::vector<QueueStats>> queue_stats() override;
   Status ping() override;
+  // Webhook outbox and event stream (sqlite_webhooks.cc).
+  Result<std::vector<WebhookDelivery>> claim_webhook_deliveries(const WebhookClaim& claim) override;
+  Result<std::vector<Status>> record_webhook_attempts(
+      std::span<const WebhookAttempt> attempts) override;
+  Result<std::vector<JobEvent>> events_after(const std::string& tenant, std::int64_t after_seq,
+                                             int limit) override;
 
  private:
   // A read connection borrowed from the pool for one call; returned when it goes away.
