@@ -6,6 +6,7 @@
 #include "blobs/blob_store.h"
 #include "config/config.h"
 #include "core/time.h"
+#include "events/event_stream.h"
 #include "events/job_watch.h"
 #include "gateway/gateway.h"
 #include "http/event_loop.h"
@@ -32,6 +33,8 @@ struct ApiContext {
   JobWatch& watch;
   http::EventLoop& loop;
   const Clock& clock;
+  // The live event stream (GET /v1/events); null: the route answers 503.
+  EventStreamHub* event_stream = nullptr;
 };
 
 }  // namespace sluice

@@ -135,6 +135,7 @@ void AddAllRoutes(ApiContext& ctx, Router& router) {
   AddModelRoutes(ctx, router);
   AddChatRoutes(ctx, router);
   AddOperationsRoutes(ctx, router);
+  AddEventRoutes(ctx, router);
 }
 
 }  // namespace sluice

@@ -11,6 +11,7 @@ void AddBlobRoutes(ApiContext& ctx, Router& router);
 void AddModelRoutes(ApiContext& ctx, Router& router);
 void AddChatRoutes(ApiContext& ctx, Router& router);
 void AddOperationsRoutes(ApiContext& ctx, Router& router);
+void AddEventRoutes(ApiContext& ctx, Router& router);
 
 // All of the above: the router of `sluice serve`.
 void AddAllRoutes(ApiContext& ctx, Router& router);

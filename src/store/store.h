@@ -258,6 +258,15 @@ class Store {
     return FailedPrecondition("this store keeps no webhook outbox");
   }
 
+  // Makes the leased pending deliveries of `owner` (of every owner when empty) due at `now`
+  // and unleased: a stopping node hands back what it did not finish, and a process that starts
+  // on an exclusive store (exclusive()) takes back its dead predecessor's leases at once
+  // instead of waiting for them to run out. Returns how many.
+  virtual Result<int> release_webhook_leases(const std::string& owner, Millis now) {
+    (void)owner, (void)now;
+    return FailedPrecondition("this store keeps no webhook outbox");
+  }
+
   // Event stream
 
   // The tenant's events (job and batch) with seq > after_seq, oldest first, at most `limit`.
@@ -267,6 +276,11 @@ class Store {
   virtual Result<std::vector<JobEvent>> events_after(const std::string& tenant,
                                                      std::int64_t after_seq, int limit) {
     (void)tenant, (void)after_seq, (void)limit;
+    return FailedPrecondition("this store keeps no event stream");
+  }
+  // Where a stream that wants only events from now on starts: events_after(tenant, head, ...)
+  // returns the events that commit after this call (and possibly a few just before it).
+  virtual Result<std::int64_t> events_head() {
     return FailedPrecondition("this store keeps no event stream");
   }
   // `listener` is called right after each commit of this process that appended events or

@@ -213,6 +213,24 @@ TEST_P(StoreContractTest, AClaimedDeliveryIsHiddenUntilItsLeaseEnds) {
   EXPECT_TRUE(outbox.Claim(kT0 + 1'000'000'000).empty()) << "delivered is done";
 }
 
+TEST_P(StoreContractTest, ReleasedLeasesComeDueAtOnce) {
+  std::vector<Job> jobs = {HookedJob("job_a"), HookedJob("job_b")};
+  ASSERT_TRUE(store_->submit_jobs(jobs).ok());
+  for (const Job& running : Claim(2, kT0)) {
+    ASSERT_TRUE(Finish(FinishOf(running, AttemptOutcome::kDone, kT0)).ok());
+  }
+  WebhookOutbox outbox(*store_);
+  ASSERT_EQ(outbox.Claim(kT0, "node-a", 1).size(), 1u);
+  ASSERT_EQ(outbox.Claim(kT0, "node-b", 1).size(), 1u);
+  EXPECT_EQ(ValueOf(store_->release_webhook_leases("node-a", kT0 + 1)), 1);
+  std::vector<WebhookDelivery> again = outbox.Claim(kT0 + 1, "node-c");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempts, 0);
+  // Every owner's (a restart on an exclusive store): node-b's and node-c's.
+  EXPECT_EQ(ValueOf(store_->release_webhook_leases("", kT0 + 2)), 2);
+  EXPECT_EQ(outbox.Claim(kT0 + 2, "node-d").size(), 2u);
+}
+
 TEST_P(StoreContractTest, ClaimHonoursItsLimitOldestDueFirst) {
   std::vector<Job> jobs = {HookedJob("job_1"), HookedJob("job_2"), HookedJob("job_3")};
   ASSERT_TRUE(store_->submit_jobs(jobs).ok());
@@ -378,6 +396,25 @@ TEST_P(StoreContractTest, EventsAfterPagesOneTenantsEventsInSeqOrder) {
   ASSERT_EQ(globex.size(), 1u);
   EXPECT_EQ(globex[0].job_id, "job_b1");
   EXPECT_TRUE(ValueOf(store_->events_after("initech", 0, 100)).empty());
+}
+
+TEST_P(StoreContractTest, AStreamFromTheHeadGetsOnlyLaterEvents) {
+  Submit(HookedJob("job_old", ""));
+  // Let the old event settle, so that the head is past it.
+  ASSERT_EQ(EventsEventually(*store_, kDefaultTenant, 0, 100, 1).size(), 1u);
+  std::int64_t head = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::vector<JobEvent> old = ValueOf(store_->events_after(kDefaultTenant, 0, 100));
+  while (std::chrono::steady_clock::now() < until) {
+    head = ValueOf(store_->events_head());
+    if (head >= old.at(0).seq) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(head, old.at(0).seq);
+  Submit(HookedJob("job_new", ""));
+  std::vector<JobEvent> later = EventsEventually(*store_, kDefaultTenant, head, 100, 1);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].job_id, "job_new");
 }
 
 }  // namespace

@@ -95,4 +95,10 @@ Result<std::vector<JobEvent>> PostgresStore::events_after(const std::string& ten
   });
 }
 
+// The settled seq: every event after it is still to come for a reader starting now (a few of
+// them may have committed a moment before this call).
+Result<std::int64_t> PostgresStore::events_head() {
+  return settled_event_seq();
+}
+
 }  // namespace sluice

@@ -79,8 +79,10 @@ class PostgresStore final : public Store {
   Result<std::vector<WebhookDelivery>> claim_webhook_deliveries(const WebhookClaim& claim) override;
   Result<std::vector<Status>> record_webhook_attempts(
       std::span<const WebhookAttempt> attempts) override;
+  Result<int> release_webhook_leases(const std::string& owner, Millis now) override;
   Result<std::vector<JobEvent>> events_after(const std::string& tenant, std::int64_t after_seq,
                                              int limit) override;
+  Result<std::int64_t> events_head() override;
 
  private:
   explicit PostgresStore(pg::ConnectionPool::Options pool_options)

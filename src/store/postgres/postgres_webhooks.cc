@@ -104,4 +104,12 @@ Result<std::vector<Status>> PostgresStore::record_webhook_attempts(
   });
 }
 
+Result<int> PostgresStore::release_webhook_leases(const std::string& owner, Millis now) {
+  // One statement, its own transaction, and safe to run twice.
+  return read([&](pg::Connection& conn) -> Result<int> {
+    ASSIGN_OR_RETURN(Rows rows, conn.run(pg::kReleaseWebhookLeases, Params().add(owner).add(now)));
+    return static_cast<int>(rows.affected());
+  });
+}
+
 }  // namespace sluice

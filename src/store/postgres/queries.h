@@ -283,6 +283,11 @@ inline constexpr char kRecordWebhooks[] =
     "WHERE d.id = u.id AND d.lease_owner = u.owner AND d.attempts = u.n - 1 AND d.state = 0 "
     "RETURNING d.id, d.job_id, d.tenant";
 
+// $1 owner ('': every owner), $2 now.
+inline constexpr char kReleaseWebhookLeases[] =
+    "UPDATE webhook_deliveries SET lease_owner = '', due_at = $2::bigint "
+    "WHERE state = 0 AND lease_owner <> '' AND ($1::text = '' OR lease_owner = $1::text)";
+
 // --- event stream (postgres_events.cc) ---
 // The newest seq handed out so far, committed or not (0 before the first).
 inline constexpr char kLastEventSeq[] =

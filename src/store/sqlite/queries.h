@@ -181,6 +181,11 @@ inline constexpr char kRecordWebhook[] =
     "payload = coalesce(payload, ?6), finished_at = ?7 "
     "WHERE id = ?1 AND lease_owner = ?2 AND attempts = ?3 - 1 AND state = 0 "
     "RETURNING job_id, tenant";
+// ?1 owner ('': every owner), ?2 now.
+inline constexpr char kReleaseWebhookLeases[] =
+    "UPDATE webhook_deliveries SET lease_owner = '', due_at = ?2 "
+    "WHERE state = 0 AND lease_owner != '' AND (?1 = '' OR lease_owner = ?1)";
+inline constexpr char kLastEvent[] = "SELECT coalesce(max(seq), 0) FROM events";
 // ?1 tenant, ?2 after seq, ?3 limit: a range of events_tenant.
 inline constexpr char kEventsAfter[] =
     "SELECT seq, job_id, at, type, data FROM events WHERE tenant = ?1 AND seq > ?2 "

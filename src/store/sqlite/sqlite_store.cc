@@ -274,4 +274,11 @@ Result<std::vector<JobEvent>> SqliteStore::events_after(const std::string& tenan
   return events;
 }
 
+Result<std::int64_t> SqliteStore::events_head() {
+  ASSIGN_OR_RETURN(Reader r, reader());
+  ASSIGN_OR_RETURN(Statement q, r.conn().prepare(sqlite::kLastEvent));
+  ASSIGN_OR_RETURN(bool row, q.step());
+  return row ? q.int_at(0) : 0;
+}
+
 }  // namespace sluice

@@ -55,8 +55,10 @@ class SqliteStore final : public Store {
   Result<std::vector<WebhookDelivery>> claim_webhook_deliveries(const WebhookClaim& claim) override;
   Result<std::vector<Status>> record_webhook_attempts(
       std::span<const WebhookAttempt> attempts) override;
+  Result<int> release_webhook_leases(const std::string& owner, Millis now) override;
   Result<std::vector<JobEvent>> events_after(const std::string& tenant, std::int64_t after_seq,
                                              int limit) override;
+  Result<std::int64_t> events_head() override;
 
  private:
   // A read connection borrowed from the pool for one call; returned when it goes away.

@@ -93,4 +93,14 @@ Result<std::vector<Status>> SqliteStore::record_webhook_attempts(
   return outcomes;
 }
 
+Result<int> SqliteStore::release_webhook_leases(const std::string& owner, Millis now) {
+  std::lock_guard lock(write_mu_);
+  // One statement in autocommit mode is its own transaction.
+  ASSIGN_OR_RETURN(Statement q, writer_->prepare(sqlite::kReleaseWebhookLeases));
+  q.bind_text(1, owner);
+  q.bind_int(2, now);
+  RETURN_IF_ERROR(q.run());
+  return writer_->changes();
+}
+
 }  // namespace sluice
