@@ -177,6 +177,7 @@ void WebhookDispatcher::run() {
     if (claim && in_flight_.load() < options_.concurrency) {
       more_due = claim_and_send();
       next_poll = SteadyNow() + options_.poll;
+      record(unrecorded_);  // deliveries that ended before going out (a refused target)
     } else if (SteadyNow() >= next_poll) {
       next_poll = SteadyNow() + options_.poll;
     }
