@@ -7,6 +7,7 @@
 #include "blobs/blob_store.h"
 #include "config/config.h"
 #include "core/time.h"
+#include "events/event_stream.h"
 #include "events/job_watch.h"
 #include "gateway/gateway.h"
 #include "http/event_loop.h"
@@ -35,6 +36,8 @@ struct ApiContext {
   const Clock& clock;
   // Files and batches (files_routes.cc, batches_routes.cc); null: blocking work runs inline.
   BatchHooks* batches = nullptr;
+  // The live event stream (GET /v1/events); null: the route answers 503.
+  EventStreamHub* event_stream = nullptr;
 };
 
 }  // namespace sluice

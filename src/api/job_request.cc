@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "core/ids.h"
+#include "events/webhook_target.h"
 #include "tasks/prompt.h"
 
 namespace sluice {
@@ -220,9 +221,9 @@ Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& c
     return InvalidArgument("model alias " + spec.model + " is not configured", "model");
   }
   if (!task && spec.model.empty()) RETURN_IF_ERROR(CheckChatModel(spec.input_json, ctx.gateway));
-  if (!spec.webhook_url.empty() && spec.webhook_url.rfind("http://", 0) != 0 &&
-      spec.webhook_url.rfind("https://", 0) != 0) {
-    return InvalidArgument("webhook_url must be an http(s) URL", "webhook_url");
+  if (!spec.webhook_url.empty()) {
+    // What can be known without DNS; the delivery checks every resolved address again.
+    RETURN_IF_ERROR(WebhookTargetPolicy(ctx.config.webhooks.allow_hosts).check_url(spec.webhook_url));
   }
 
   if (const json::value* fallback = body.if_contains("fallback"); fallback && !fallback->is_null()) {

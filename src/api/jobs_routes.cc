@@ -7,6 +7,7 @@
 
 #include "api/job_json.h"
 #include "api/job_request.h"
+#include "api/job_view.h"
 #include "api/job_waiter.h"
 #include "api/responses.h"
 #include "api/routes.h"
@@ -30,37 +31,13 @@ json::object JobJson(ApiContext& ctx, const Job& job) {
 
 // The result record with every attempt, oldest first; NotFound until there is a result.
 Result<json::value> ResultJson(ApiContext& ctx, const std::string& tenant, const std::string& id) {
-  ASSIGN_OR_RETURN(std::string text, ctx.store.get_result(tenant, id));
-  boost::system::error_code ec;
-  json::value result = json::parse(text, ec);
-  if (ec || !result.is_object()) return Internal("stored result of " + id + " is not JSON");
-  json::array attempts;
-  if (auto list = ctx.store.get_attempts(tenant, id); list.ok()) {
-    for (const auto& a : *list) {
-      // One row per job attempt; a row holds every provider call of its fallback walk.
-      json::value v = json::parse(a, ec);
-      if (ec) continue;
-      if (v.is_array()) {
-        for (auto& call : v.as_array()) attempts.push_back(std::move(call));
-      } else {
-        attempts.push_back(std::move(v));
-      }
-    }
-  }
-  result.as_object()["attempts"] = std::move(attempts);
-  return result;
+  return ResultView(ctx.store, tenant, id);
 }
 
 // The job object with its result embedded when it has one (single-job answers, not lists).
 json::object JobWithResult(ApiContext& ctx, const Job& job) {
-  json::object o = JobJson(ctx, job);
-  if (job.status == JobStatus::kDone || job.status == JobStatus::kReview) {
-    auto result = ResultJson(ctx, job.spec.tenant, job.id);
-    o["result"] = result.ok() ? *result : json::value(nullptr);
-  } else {
-    o["result"] = nullptr;
-  }
-  return o;
+  return JobView(ctx.store, job, ctx.clock.now(),
+                 job.status == JobStatus::kQueued && ctx.scheduler.queue_full(job.spec.queue));
 }
 
 void AnswerSubmitted(ApiContext& ctx, const http::Responder& responder, const SubmitOutcome& out,

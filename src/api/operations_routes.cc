@@ -137,6 +137,7 @@ void AddAllRoutes(ApiContext& ctx, Router& router) {
   AddOperationsRoutes(ctx, router);
   AddFileRoutes(ctx, router);
   AddBatchRoutes(ctx, router);
+  AddEventRoutes(ctx, router);
 }
 
 }  // namespace sluice

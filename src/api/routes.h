@@ -13,6 +13,7 @@ void AddChatRoutes(ApiContext& ctx, Router& router);
 void AddOperationsRoutes(ApiContext& ctx, Router& router);
 void AddFileRoutes(ApiContext& ctx, Router& router);
 void AddBatchRoutes(ApiContext& ctx, Router& router);
+void AddEventRoutes(ApiContext& ctx, Router& router);
 
 // All of the above: the router of `sluice serve`.
 void AddAllRoutes(ApiContext& ctx, Router& router);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -12,11 +13,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/json/serialize.hpp>
+
 #include "api/api_context.h"
 #include "api/job_request.h"
+#include "api/job_view.h"
 #include "api/routes.h"
 #include "batches/batch_runner.h"
 #include "cli/stop_signals.h"
+#include "events/event_stream.h"
+#include "events/webhook_dispatcher.h"
+#include "events/webhook_target.h"
 #include "gateway/http_client.h"
 #include "http/server.h"
 #include "schedules/schedule_runner.h"
@@ -153,6 +160,44 @@ int RunServe(const ServeFlags& flags) {
     spdlog::error("config: {}", schedules.status().message());
     return 2;
   }
+  // Webhooks: their own libcurl client (http and https alike), whose every connection passes
+  // the SSRF guard on the address it actually connects to (events/webhook_target.h).
+  const WebhookTargetPolicy webhook_policy(config.webhooks.allow_hosts);
+  std::unique_ptr<HttpClient> webhook_client = NewCurlHttpClient(CurlClientOptions{
+      .max_connections = config.webhooks.concurrency,
+      .address_guard = [&webhook_policy](std::string_view host, const sockaddr& address) {
+        return webhook_policy.check_connect(host, address);
+      }});
+  const char* secret = std::getenv(config.webhooks.secret_env.c_str());
+  if (!secret || !*secret) {
+    spdlog::warn("webhooks: ${} is not set: deliveries go out without Sluice-Signature, so receivers "
+                 "cannot tell them from forgeries",
+                 config.webhooks.secret_env);
+  }
+  WebhookDispatcher webhooks(
+      *store, *webhook_client, clock, webhook_policy,
+      [&store, &clock](const std::string& tenant, const std::string& job_id) -> Result<std::string> {
+        ASSIGN_OR_RETURN(Job job, store->get_job(tenant, job_id));
+        // An ended job is never waiting for a slot: queue_full does not apply.
+        return boost::json::serialize(JobView(*store, job, clock.now(), false));
+      },
+      WebhookDispatcherOptions{.owner = owner,
+                               .secret = secret ? secret : "",
+                               .retry = {.base = config.webhooks.retry_base,
+                                         .max = config.webhooks.retry_max,
+                                         .max_attempts = config.webhooks.max_attempts,
+                                         .max_age = config.webhooks.max_age},
+                               .timeout = config.webhooks.timeout,
+                               .concurrency = config.webhooks.concurrency,
+                               .poll = 1'000,
+                               .lease = config.webhooks.timeout + 30'000});
+  if (store->exclusive()) {
+    // As with jobs: every webhook lease at start is a dead process's.
+    (void)store->release_webhook_leases("", clock.now());
+  }
+  // Other nodes' events reach a shared store's streams only by polling; on PostgreSQL events
+  // also wait to settle (store.h events_after), so poll often there.
+  EventStreamHub event_stream(*store, EventStreamOptions{.poll = store->exclusive() ? 1'000 : 200});
 
   SubmitGroupCommit submitter(*store);
   // Batches (src/batches): each line's job is validated and defaulted exactly as POST /v1/jobs
@@ -166,6 +211,7 @@ int RunServe(const ServeFlags& flags) {
       BatchRunnerOptions{.take_over_leases_at_start = store->exclusive()});
   ApiContext ctx{config, *store, submitter, tasks, blobs, gateway, scheduler, worker, watch, loop, clock};
   ctx.batches = &batch_runner;
+  ctx.event_stream = &event_stream;
   Router router;
   AddAllRoutes(ctx, router);
 
@@ -187,6 +233,14 @@ int RunServe(const ServeFlags& flags) {
   }
   scheduler.start();
   batch_runner.start();
+  event_stream.start();
+  webhooks.start();
+  // Commits that queued webhooks or appended events wake their feeders at once; polls are only
+  // the safety net.
+  store->set_commit_listener([&webhooks, &event_stream](const CommitNews& news) {
+    if (news.webhooks > 0) webhooks.wake();
+    if (news.events > 0) event_stream.wake();
+  });
   // Work committed by other nodes (or by this one) wakes the scheduler at once; on an embedded
   // store this is a no-op and submits wake it directly.
   store->set_wake_handler([&scheduler](const std::string& queue) { scheduler.wake(queue); });
@@ -203,6 +257,7 @@ int RunServe(const ServeFlags& flags) {
   (*server)->stop();
   (*schedules)->stop();
   batch_runner.stop();  // a batch it was working on stays leased until the lease runs out
+  event_stream.stop();  // ends the open streams: their clients reconnect to another node
   scheduler.stop_claiming();
   WaitFor([&] { return worker.in_flight() == 0; }, config.worker.grace);
   giving_up = true;
@@ -213,6 +268,10 @@ int RunServe(const ServeFlags& flags) {
   http_client.reset();
   finisher.stop();
   submitter.stop();
+  // Deliveries in flight get a moment; the rest are handed back, due at once for the next node.
+  webhooks.stop(std::min<Millis>(config.worker.grace, 5'000));
+  store->set_commit_listener(nullptr);
+  webhook_client.reset();
   store->set_wake_handler(nullptr);  // no wake-up may reach the scheduler once it is gone
   scheduler.stop();
   if (auto released = store->release_leases(owner, clock.now()); released.ok() && *released > 0) {

@@ -336,7 +336,20 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     TableReader r(*t, "webhooks");
     r.str("secret_env", c.webhooks.secret_env);
     r.strings("allow_hosts", c.webhooks.allow_hosts);
+    r.duration("retry_base", c.webhooks.retry_base);
+    r.duration("retry_max", c.webhooks.retry_max);
+    r.integer("max_attempts", c.webhooks.max_attempts, 1, 1000);
+    r.duration("max_age", c.webhooks.max_age);
+    r.duration("timeout", c.webhooks.timeout);
+    r.integer("concurrency", c.webhooks.concurrency, 1, 100'000);
     RETURN_IF_ERROR(r.finish());
+    if (c.webhooks.retry_base <= 0 || c.webhooks.retry_max < c.webhooks.retry_base) {
+      return InvalidArgument("webhooks.retry_base must be positive and at most retry_max",
+                             "webhooks.retry_base");
+    }
+    if (c.webhooks.timeout <= 0) {
+      return InvalidArgument("webhooks.timeout must be positive", "webhooks.timeout");
+    }
   }
   RETURN_IF_ERROR(ReadArray(root, "provider", c.providers, ReadProvider));
   RETURN_IF_ERROR(ReadArray(root, "model", c.models, ReadModel));

@@ -71,6 +71,15 @@ struct WorkerConfig {
 struct WebhooksConfig {
   std::string secret_env = "SLUICE_WEBHOOK_SECRET";
   std::vector<std::string> allow_hosts;
+  // Delivery (events/webhook_dispatcher.h): the wait after failed attempt n is
+  // min(retry_base * 2^(n-1), retry_max), jittered; a delivery gives up after max_attempts
+  // attempts or once its event is max_age old, whichever comes first.
+  Millis retry_base = 1'000;
+  Millis retry_max = 3'600'000;
+  int max_attempts = 36;                   // with the defaults: about a day of retries
+  Millis max_age = 86'400'000;
+  Millis timeout = 10'000;                 // per delivery attempt
+  int concurrency = 256;                   // deliveries in flight on this node
 };
 
 // A scheduled batch ([[schedule]]): at each fire of `cron` (5 fields, UTC; schedules/cron.h)

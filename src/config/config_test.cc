@@ -83,4 +83,32 @@ TEST(ConfigTest, RejectsMistakes) {
 }
 
 }  // namespace
+TEST(ConfigTest, ReadsWebhookDeliveryKeys) {
+  auto c = Config::Parse(R"(
+[webhooks]
+secret_env = "HOOK_SECRET"
+allow_hosts = ["127.0.0.1", "hooks.internal"]
+retry_base = "200ms"
+retry_max = "2s"
+max_attempts = 4
+max_age = "1h"
+timeout = "3s"
+concurrency = 8
+)",
+                         "/base");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->webhooks.secret_env, "HOOK_SECRET");
+  EXPECT_EQ(c->webhooks.allow_hosts, (std::vector<std::string>{"127.0.0.1", "hooks.internal"}));
+  EXPECT_EQ(c->webhooks.retry_base, 200);
+  EXPECT_EQ(c->webhooks.retry_max, 2'000);
+  EXPECT_EQ(c->webhooks.max_attempts, 4);
+  EXPECT_EQ(c->webhooks.max_age, 3'600'000);
+  EXPECT_EQ(c->webhooks.timeout, 3'000);
+  EXPECT_EQ(c->webhooks.concurrency, 8);
+
+  auto bad = Config::Parse("[webhooks]\nretry_base = \"2s\"\nretry_max = \"1s\"\n", "/base");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().field(), "webhooks.retry_base");
+}
+
 }  // namespace sluice

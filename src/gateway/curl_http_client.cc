@@ -4,9 +4,11 @@
 #include <curl/curl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -34,7 +36,55 @@ struct Transfer {
   HttpResponse response;
   Millis started = 0;
   char error_buffer[CURL_ERROR_SIZE] = {};
+  // With an address guard: the URL's host, and why the guard refused a connection (if it did).
+  const CurlClientOptions* options = nullptr;
+  std::string host;
+  std::string refused;
 };
+
+TransportError ErrorOf(CURLcode code) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT: return TransportError::kTimeout;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: return TransportError::kConnect;
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE: return TransportError::kReset;
+    default: return TransportError::kOther;
+  }
+}
+
+// The URL's host as the guard sees it: lower case, IPv6 without brackets or zone.
+std::string UrlHostOf(const std::string& url) {
+  CURLU* u = curl_url();
+  std::string host;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    char* part = nullptr;
+    if (curl_url_get(u, CURLUPART_HOST, &part, 0) == CURLUE_OK && part) host = part;
+    curl_free(part);
+  }
+  curl_url_cleanup(u);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host;
+}
+
+// CURLOPT_OPENSOCKETFUNCTION: the one place every connection's address passes through.
+curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(user);
+  if (purpose == CURLSOCKTYPE_IPCXN && t->options && t->options->address_guard) {
+    std::string why = t->options->address_guard(t->host, address->addr);
+    if (!why.empty()) {
+      t->refused = std::move(why);
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
 
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
   static_cast<Transfer*>(user)->response.body.append(data, size * n);
@@ -56,7 +106,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
 
 class CurlHttpClient final : public HttpClient {
  public:
-  explicit CurlHttpClient(CurlClientOptions options) {
+  explicit CurlHttpClient(CurlClientOptions options) : options_(std::move(options)) {
     static std::once_flag init;
     std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     multi_ = curl_multi_init();
@@ -72,7 +122,7 @@ class CurlHttpClient final : public HttpClient {
     curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
     curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlHttpClient::OnTimer);
     curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
-    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_connections));
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(options_.max_connections));
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -157,6 +207,14 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buffer);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (options_.address_guard) {
+      t->options = &options_;
+      t->host = UrlHostOf(t->request.url);
+      curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket);
+      curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+      curl_easy_setopt(e, CURLOPT_PROXY, "");  // "" turns proxies off, whatever the environment
+      curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    }
     if (!t->request.body.empty()) {
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(t->request.body.size()));
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request.body.data());
@@ -193,16 +251,10 @@ class CurlHttpClient final : public HttpClient {
       r.total_ms = static_cast<double>(total_us) / 1000.0;
     } else {
       r.error_message = t->error_buffer[0] ? t->error_buffer : curl_easy_strerror(code);
-      switch (code) {
-        case CURLE_OPERATION_TIMEDOUT: r.error = TransportError::kTimeout; break;
-        case CURLE_COULDNT_CONNECT:
-        case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_RESOLVE_PROXY: r.error = TransportError::kConnect; break;
-        case CURLE_GOT_NOTHING:
-        case CURLE_RECV_ERROR:
-        case CURLE_SEND_ERROR:
-        case CURLE_PARTIAL_FILE: r.error = TransportError::kReset; break;
-        default: r.error = TransportError::kOther; break;
+      r.error = ErrorOf(code);
+      if (!t->refused.empty() && code == CURLE_COULDNT_CONNECT) {
+        r.error = TransportError::kRefused;
+        r.error_message = t->refused;
       }
     }
     Callback done = std::move(t->done);
@@ -291,6 +343,7 @@ class CurlHttpClient final : public HttpClient {
     }
   }
 
+  const CurlClientOptions options_;
   CURLM* multi_ = nullptr;
   int epoll_ = -1;
   int wake_ = -1;

@@ -10,10 +10,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/time.h"
+
+struct sockaddr;
 
 namespace sluice {
 
@@ -35,6 +38,7 @@ enum class TransportError {
   kReset,       // the connection broke mid-way (reset, empty reply)
   kCanceled,    // cancel() was called
   kOther,
+  kRefused,     // the client's address guard refused every address of the host
 };
 
 struct HttpResponse {
@@ -60,6 +64,14 @@ class HttpClient {
 
 struct CurlClientOptions {
   int max_connections = 20'000;  // the connection cache: enough for every call in flight
+  // When set, asked about every address libcurl is about to connect to (after DNS, for each
+  // address it tries), with the URL's host (lower case, IPv6 without brackets): a non-empty
+  // answer refuses that connection, and a call left with no connection ends kRefused with the
+  // answer as its message. The address checked is the address connected, so DNS rebinding
+  // between a check and the connect is impossible. With a guard, proxies from the environment
+  // are not used (the guard must see the target's address) and only http/https is spoken.
+  // Called on the client's thread: keep it quick. (Webhooks: events/webhook_target.h.)
+  std::function<std::string(std::string_view host, const sockaddr& address)> address_guard;
 };
 
 std::unique_ptr<HttpClient> NewCurlHttpClient(CurlClientOptions options = {});

@@ -117,6 +117,9 @@ CallResult ClassifyResponse(const ModelConfig& model, const HttpResponse& r, Mil
     case TransportError::kReset: return fail(CallOutcome::kRetryable, "connection_reset", r.error_message);
     case TransportError::kCanceled: return fail(CallOutcome::kCanceled, "canceled", r.error_message);
     case TransportError::kOther: return fail(CallOutcome::kRetryable, "transport_error", r.error_message);
+    // Providers are called without an address guard; should one ever refuse, treat it as a
+    // connection that could not be made.
+    case TransportError::kRefused: return fail(CallOutcome::kRetryable, "connect_error", r.error_message);
   }
   if (r.status == 429) {
     out.retry_after_ms = ParseRetryAfter(r.retry_after);

@@ -112,4 +112,13 @@ std::string ReviewEventData(const ReviewAction& action) {
   return data.str();
 }
 
+const char* WebhookEventType(std::string_view job_event_type) {
+  if (job_event_type == "done" || job_event_type == "review_approved") return "job.done";
+  if (job_event_type == "failed" || job_event_type == "review_rejected") return "job.failed";
+  if (job_event_type == "expired") return "job.expired";
+  if (job_event_type == "canceled") return "job.canceled";
+  if (job_event_type == "review") return "job.review";
+  return nullptr;
+}
+
 }  // namespace sluice::store_rules

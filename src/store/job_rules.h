@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/job.h"
 #include "core/status.h"
@@ -30,5 +31,11 @@ Status CheckReviewable(const ReviewAction& action);
 const char* ReviewEventType(const ReviewAction& action);
 // That event's data: the action, and the reason (reject) or pinned model (retry).
 std::string ReviewEventData(const ReviewAction& action);
+// The webhook a job event fires, or nullptr when it fires none: the events that end a job or
+// hand it to a person ("done", "failed", "expired", "canceled", "review", and the review
+// decisions "review_approved" → job.done, "review_rejected" → job.failed). Both engines call
+// this from the one place every job event is written (their transaction's event()), so no
+// transition can forget its webhook.
+const char* WebhookEventType(std::string_view job_event_type);
 
 }  // namespace sluice::store_rules

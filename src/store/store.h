@@ -12,8 +12,10 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -111,6 +113,55 @@ struct QueueStats {
   std::string queue;
   std::array<std::int64_t, 7> by_status{};  // indexed by JobStatus
   std::optional<Millis> oldest_queued_created_at;
+};
+
+// ---- Webhook outbox and event stream types (see the blocks at the end of Store) ----
+
+// What a commit wrote, told to the commit listener right after it (Store::set_commit_listener).
+struct CommitNews {
+  int events = 0;    // job (or batch) events appended
+  int webhooks = 0;  // webhook deliveries queued in the outbox
+};
+
+// One queued webhook delivery: the event a job's end produced, for the job's webhook_url. Rows
+// are written in the same transaction as the job's transition, so a crash never loses one.
+struct WebhookDelivery {
+  std::string id;        // "evt_...": the Sluice-Event-Id, the same on every attempt
+  std::string job_id;
+  std::string tenant;
+  std::string type;      // "job.done", "job.failed", "job.expired", "job.canceled", "job.review"
+  std::string url;
+  Millis created_at = 0; // the transition's time
+  int attempts = 0;      // delivery attempts recorded so far
+  // The exact body sent by the first attempt, kept so that retries repeat it byte for byte;
+  // empty until an attempt was recorded.
+  std::string payload;
+  std::string lease_owner;
+};
+
+struct WebhookClaim {
+  std::string owner;     // lease owner (node + process)
+  Millis now = 0;
+  Millis lease_until = 0;  // another node may take the delivery after this
+  int limit = 0;
+};
+
+// The outcome of one delivery attempt, recorded as a compare-and-set on (id, lease owner,
+// attempts done so far).
+struct WebhookAttempt {
+  std::string id;
+  std::string lease_owner;
+  int attempt = 0;  // this attempt's number: the delivery's attempts + 1
+  enum Outcome {
+    kDelivered,  // a 2xx: done
+    kRetry,      // try again at retry_at
+    kGaveUp,     // out of attempts or time: done, undelivered
+    kRefused,    // the target is forbidden (SSRF guard) or not a valid URL: done, never retried
+  } outcome = kDelivered;
+  Millis now = 0;
+  Millis retry_at = 0;       // kRetry only
+  std::string payload;       // the body sent; kept by the first recorded attempt
+  std::string event_json;    // data of the "webhook" event appended to the job's history
 };
 
 class Store {
@@ -243,6 +294,74 @@ class Store {
   virtual Result<std::vector<BatchLineError>> batch_line_errors(const std::string& batch_id,
                                                                 std::int64_t after_line,
                                                                 int limit);
+
+  // Webhook outbox
+  //
+  // A job's end (done, failed, expired, canceled, review; store_rules::WebhookEventType) queues
+  // one delivery for a job with a webhook_url, in the very transaction of the transition, so
+  // the delivery is as durable as the transition itself. Deliveries are claimed under a lease
+  // (claimed rows are locked against concurrent claims, so no two nodes deliver one event at
+  // once); a node that dies holding one lets its lease run out, and another node delivers it.
+  // Delivery is therefore at least once: receivers dedup by the event id.
+
+  // Leases up to `limit` pending deliveries whose due time has come, oldest due first.
+  virtual Result<std::vector<WebhookDelivery>> claim_webhook_deliveries(
+      const WebhookClaim& claim) {
+    (void)claim;
+    return FailedPrecondition("this store keeps no webhook outbox");
+  }
+  // Records attempt outcomes in one transaction, each with its "webhook" job event. Per item:
+  // OK, or kAborted when the delivery is not leased to that owner at that attempt any more.
+  virtual Result<std::vector<Status>> record_webhook_attempts(
+      std::span<const WebhookAttempt> attempts) {
+    (void)attempts;
+    return FailedPrecondition("this store keeps no webhook outbox");
+  }
+
+  // Makes the leased pending deliveries of `owner` (of every owner when empty) due at `now`
+  // and unleased: a stopping node hands back what it did not finish, and a process that starts
+  // on an exclusive store (exclusive()) takes back its dead predecessor's leases at once
+  // instead of waiting for them to run out. Returns how many.
+  virtual Result<int> release_webhook_leases(const std::string& owner, Millis now) {
+    (void)owner, (void)now;
+    return FailedPrecondition("this store keeps no webhook outbox");
+  }
+
+  // Event stream
+
+  // The tenant's events (job and batch) with seq > after_seq, oldest first, at most `limit`.
+  // Never returns an event while an older one (smaller seq) may still commit: a reader that
+  // resumes from the last seq it saw misses nothing. On the shared engine this holds events
+  // back until every transaction that could own an older seq has ended (postgres_events.cc).
+  virtual Result<std::vector<JobEvent>> events_after(const std::string& tenant,
+                                                     std::int64_t after_seq, int limit) {
+    (void)tenant, (void)after_seq, (void)limit;
+    return FailedPrecondition("this store keeps no event stream");
+  }
+  // Where a stream that wants only events from now on starts: events_after(tenant, head, ...)
+  // returns the events that commit after this call (and possibly a few just before it).
+  virtual Result<std::int64_t> events_head() {
+    return FailedPrecondition("this store keeps no event stream");
+  }
+  // `listener` is called right after each commit of this process that appended events or
+  // queued webhooks, on the committing thread: it must be quick (wake a thread, no store call).
+  // A later call replaces it; an empty one stops the calls.
+  void set_commit_listener(std::function<void(const CommitNews&)> listener) {
+    std::lock_guard lock(commit_listener_mu_);
+    commit_listener_ = std::move(listener);
+  }
+
+ protected:
+  // Engines call this after each successful commit.
+  void committed(const CommitNews& news) {
+    if (news.events == 0 && news.webhooks == 0) return;
+    std::lock_guard lock(commit_listener_mu_);
+    if (commit_listener_) commit_listener_(news);
+  }
+
+ private:
+  std::mutex commit_listener_mu_;
+  std::function<void(const CommitNews&)> commit_listener_;  // GUARDED_BY(commit_listener_mu_)
 };
 
 }  // namespace sluice

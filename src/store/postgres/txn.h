@@ -43,10 +43,15 @@ class Txn {
   // True once COMMIT was sent: from then on, a failure may hide a committed transaction, and
   // running the work again could apply it twice.
   bool commit_sent() const { return commit_sent_; }
+  // What the committed transaction wrote (Store::set_commit_listener).
+  int events_written() const { return events_written_; }
+  int webhooks_queued() const { return webhooks_queued_; }
 
   Connection& conn() { return conn_; }
 
-  // Appends an event to the job's history.
+  // Appends an event to the job's history. An event that ends a job
+  // (store_rules::WebhookEventType) also queues its webhook delivery when the job has a
+  // webhook_url, by the same flush: the outbox row commits or rolls back with the transition.
   void event(std::string_view job_id, std::string_view tenant, Millis at, std::string_view type,
              std::string_view data_json);
   // Records that `n` jobs of `queue` moved from `from` (nullopt: newly created) to `to`.
@@ -63,6 +68,10 @@ class Txn {
   bool open_ = false;
   bool commit_sent_ = false;
   TextArray event_job_ids_, event_tenants_, event_ats_, event_types_, event_data_;
+  TextArray webhook_ids_, webhook_job_ids_, webhook_types_, webhook_ats_;
+  int events_ = 0;  // in the arrays, not flushed yet
+  int events_written_ = 0;
+  int webhooks_queued_ = 0;
   std::map<std::pair<std::string, int>, std::int64_t> count_deltas_;
   std::set<std::string> notify_;
 };

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,15 @@ class Connection {
 
   sqlite3* handle() const { return db_; }
 
+  // Told by WriteTxn after each commit on this connection: how many events it appended and
+  // webhook deliveries it queued (the store passes it on: Store::set_commit_listener).
+  void set_commit_observer(std::function<void(int events, int webhooks)> observer) {
+    commit_observer_ = std::move(observer);
+  }
+  void committed(int events, int webhooks) const {
+    if (commit_observer_ && (events > 0 || webhooks > 0)) commit_observer_(events, webhooks);
+  }
+
  private:
   friend class Statement;
   struct Cached {
@@ -66,6 +76,7 @@ class Connection {
 
   sqlite3* db_;
   std::unordered_map<const char*, Cached> cache_;
+  std::function<void(int events, int webhooks)> commit_observer_;
 };
 
 // A borrowed prepared statement. Parameters are numbered from 1 (as ?1, ?2 in the SQL); text is

@@ -1,6 +1,7 @@
 #include "store/sqlite/migrations.h"
 
 #include <array>
+#include <set>
 #include <string>
 
 namespace sluice::sqlite {
@@ -189,6 +190,30 @@ CREATE TABLE batch_line_errors (
   PRIMARY KEY (batch_id, line)
 ) WITHOUT ROWID;
 )sql"},
+    // The webhook outbox (store.h "Webhook outbox"): one row per event to deliver, written in
+    // the transaction of the job's transition. state: 0 pending, 1 delivered, 2 gave up,
+    // 3 refused (values persisted: append only). due_at is when a pending row may be claimed;
+    // a claim moves it to the lease's end, so a dead node's delivery becomes due again.
+    // webhook_due holds only pending rows. events_tenant serves the event stream (events of one
+    // tenant after a seq) without reading other tenants' events.
+    Migration{5, R"sql(
+CREATE TABLE webhook_deliveries (
+  id          TEXT PRIMARY KEY,     -- "evt_...", the Sluice-Event-Id
+  job_id      TEXT NOT NULL,
+  tenant      TEXT NOT NULL,
+  type        TEXT NOT NULL,        -- "job.done", ...
+  url         TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,     -- ms: the transition's time
+  state       INTEGER NOT NULL,
+  attempts    INTEGER NOT NULL,
+  due_at      INTEGER NOT NULL,     -- ms
+  lease_owner TEXT NOT NULL,        -- '': not leased
+  payload     TEXT,                 -- the body of the first attempt; NULL before it
+  finished_at INTEGER
+);
+CREATE INDEX webhook_due ON webhook_deliveries (due_at) WHERE state = 0;
+CREATE INDEX events_tenant ON events (tenant, seq);
+)sql"},
 };
 
 }  // namespace
@@ -203,13 +228,18 @@ Status ApplyMigrations(Connection& conn) {
     RETURN_IF_ERROR(conn.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
         "applied_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER) * 1000))"));
-    int current = 0;
+    // Every listed migration that is not recorded yet runs, in list order, even one numbered
+    // below the newest recorded: changes made on parallel branches may land out of order.
+    std::set<int> applied;
     {
-      ASSIGN_OR_RETURN(Statement q, conn.prepare("SELECT coalesce(max(version), 0) FROM "
-                                                 "schema_migrations"));
-      ASSIGN_OR_RETURN(bool row, q.step());
-      if (row) current = static_cast<int>(q.int_at(0));
+      ASSIGN_OR_RETURN(Statement q, conn.prepare("SELECT version FROM schema_migrations"));
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, q.step());
+        if (!row) break;
+        applied.insert(static_cast<int>(q.int_at(0)));
+      }
     }
+    const int current = applied.empty() ? 0 : *applied.rbegin();
     int newest = Migrations().empty() ? 0 : Migrations().back().version;
     if (current > newest) {
       return FailedPrecondition("the database has schema version " + std::to_string(current) +
@@ -217,7 +247,7 @@ Status ApplyMigrations(Connection& conn) {
                                 ": run a newer sluice");
     }
     for (const Migration& m : Migrations()) {
-      if (m.version <= current) continue;
+      if (applied.contains(m.version)) continue;
       RETURN_IF_ERROR(conn.exec(m.sql));
       ASSIGN_OR_RETURN(Statement record,
                        conn.prepare("INSERT INTO schema_migrations (version) VALUES (?1)"));

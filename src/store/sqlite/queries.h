@@ -158,6 +158,39 @@ inline constexpr char kOldestQueued[] =
     "SELECT min(created_at) FROM jobs WHERE status = 0 AND queue = ?1";
 inline constexpr char kPing[] = "SELECT 1";
 
+// --- webhook outbox (sqlite_webhooks.cc) and event stream ---
+// Queues the delivery of a job's end event, for a job with a webhook_url (else inserts nothing):
+// ?1 event id, ?2 webhook type, ?3 the transition's time, ?4 job id.
+inline constexpr char kQueueWebhook[] =
+    "INSERT INTO webhook_deliveries (id, job_id, tenant, type, url, created_at, state, attempts, "
+    "due_at, lease_owner) "
+    "SELECT ?1, id, tenant, ?2, webhook_url, ?3, 0, 0, ?3, '' FROM jobs "
+    "WHERE id = ?4 AND webhook_url != ''";
+// Leases due pending deliveries (a range of webhook_due): ?1 owner, ?2 now, ?3 lease until,
+// ?4 limit. The lease's end becomes the due time, so an unrecorded claim comes due again.
+inline constexpr char kClaimWebhooks[] =
+    "UPDATE webhook_deliveries SET lease_owner = ?1, due_at = ?3 WHERE rowid IN ("
+    "SELECT rowid FROM webhook_deliveries WHERE state = 0 AND due_at <= ?2 "
+    "ORDER BY due_at LIMIT ?4) "
+    "RETURNING id, job_id, tenant, type, url, created_at, attempts, coalesce(payload, ''), "
+    "lease_owner";
+// Compare-and-set on (id, lease owner, attempts done): ?1 id, ?2 owner, ?3 this attempt's
+// number, ?4 new state, ?5 next due time, ?6 payload (kept if none yet), ?7 finished_at.
+inline constexpr char kRecordWebhook[] =
+    "UPDATE webhook_deliveries SET attempts = ?3, state = ?4, due_at = ?5, lease_owner = '', "
+    "payload = coalesce(payload, ?6), finished_at = ?7 "
+    "WHERE id = ?1 AND lease_owner = ?2 AND attempts = ?3 - 1 AND state = 0 "
+    "RETURNING job_id, tenant";
+// ?1 owner ('': every owner), ?2 now.
+inline constexpr char kReleaseWebhookLeases[] =
+    "UPDATE webhook_deliveries SET lease_owner = '', due_at = ?2 "
+    "WHERE state = 0 AND lease_owner != '' AND (?1 = '' OR lease_owner = ?1)";
+inline constexpr char kLastEvent[] = "SELECT coalesce(max(seq), 0) FROM events";
+// ?1 tenant, ?2 after seq, ?3 limit: a range of events_tenant.
+inline constexpr char kEventsAfter[] =
+    "SELECT seq, job_id, at, type, data FROM events WHERE tenant = ?1 AND seq > ?2 "
+    "ORDER BY seq LIMIT ?3";
+
 // list_jobs: which optional filters a query has.
 enum ListFilter : unsigned {
   kByStatus = 1,

@@ -53,7 +53,10 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const StoreOptions& options) {
 
 SqliteStore::SqliteStore(std::string db_path, sqlite::DataDirLock lock,
                          std::unique_ptr<Connection> writer)
-    : db_path_(std::move(db_path)), lock_(std::move(lock)), writer_(std::move(writer)) {}
+    : db_path_(std::move(db_path)), lock_(std::move(lock)), writer_(std::move(writer)) {
+  writer_->set_commit_observer(
+      [this](int events, int webhooks) { committed({.events = events, .webhooks = webhooks}); });
+}
 
 SqliteStore::~SqliteStore() {
   // Readers close before the writer: the last connection to close checkpoints the WAL into
@@ -194,6 +197,7 @@ Status SqliteStore::append_event(const std::string& job_id, Millis at, const std
   q.bind_text(4, data_json.empty() ? kEmptyObject : data_json);
   RETURN_IF_ERROR(q.run());
   if (writer_->changes() == 0) return JobNotFound(job_id);
+  committed({.events = 1});
   return Status::Ok();
 }
 
@@ -230,6 +234,36 @@ Status SqliteStore::ping() {
   ASSIGN_OR_RETURN(bool row, q.step());
   if (!row) return Internal("store: SELECT 1 returned no row");
   return Status::Ok();
+}
+
+// One writer commits at a time and seq grows with each insert, so events commit in seq order:
+// whatever a reader sees, it sees every smaller seq too.
+Result<std::vector<JobEvent>> SqliteStore::events_after(const std::string& tenant,
+                                                        std::int64_t after_seq, int limit) {
+  std::vector<JobEvent> events;
+  if (limit <= 0) return events;
+  ASSIGN_OR_RETURN(Reader r, reader());
+  ASSIGN_OR_RETURN(Statement q, r.conn().prepare(sqlite::kEventsAfter));
+  q.bind_text(1, tenant);
+  q.bind_int(2, after_seq);
+  q.bind_int(3, limit);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row) break;
+    events.push_back(JobEvent{.seq = q.int_at(0),
+                              .job_id = q.text_at(1),
+                              .at = q.int_at(2),
+                              .type = q.text_at(3),
+                              .data_json = q.text_at(4)});
+  }
+  return events;
+}
+
+Result<std::int64_t> SqliteStore::events_head() {
+  ASSIGN_OR_RETURN(Reader r, reader());
+  ASSIGN_OR_RETURN(Statement q, r.conn().prepare(sqlite::kLastEvent));
+  ASSIGN_OR_RETURN(bool row, q.step());
+  return row ? q.int_at(0) : 0;
 }
 
 }  // namespace sluice

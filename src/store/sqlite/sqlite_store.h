@@ -51,6 +51,14 @@ class SqliteStore final : public Store {
                       const std::string& data_json) override;
   Result<std::vector<QueueStats>> queue_stats() override;
   Status ping() override;
+  // Webhook outbox and event stream (sqlite_webhooks.cc).
+  Result<std::vector<WebhookDelivery>> claim_webhook_deliveries(const WebhookClaim& claim) override;
+  Result<std::vector<Status>> record_webhook_attempts(
+      std::span<const WebhookAttempt> attempts) override;
+  Result<int> release_webhook_leases(const std::string& owner, Millis now) override;
+  Result<std::vector<JobEvent>> events_after(const std::string& tenant, std::int64_t after_seq,
+                                             int limit) override;
+  Result<std::int64_t> events_head() override;
 
   // Files and batches (sqlite_batches.cc).
   Status create_file(const StoredFile& file) override;

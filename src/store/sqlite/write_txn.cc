@@ -1,5 +1,7 @@
 #include "store/sqlite/write_txn.h"
 
+#include "core/ids.h"
+#include "store/job_rules.h"
 #include "store/sqlite/queries.h"
 
 namespace sluice::sqlite {
@@ -24,6 +26,7 @@ Status WriteTxn::commit() {
   ASSIGN_OR_RETURN(Statement q, conn_.prepare(kCommit));
   RETURN_IF_ERROR(q.run());
   open_ = false;
+  conn_.committed(events_, webhooks_);
   return Status::Ok();
 }
 
@@ -35,7 +38,20 @@ Status WriteTxn::event(const std::string& job_id, const std::string& tenant, Mil
   q.bind_int(3, at);
   q.bind_text(4, type);
   q.bind_text(5, data_json);
-  return q.run();
+  RETURN_IF_ERROR(q.run());
+  ++events_;
+  const char* webhook = store_rules::WebhookEventType(type);
+  if (!webhook) return Status::Ok();
+  // Inserts nothing for a job without a webhook_url.
+  const std::string id = NewId("evt_", at);
+  ASSIGN_OR_RETURN(Statement queue, conn_.prepare(kQueueWebhook));
+  queue.bind_text(1, id);
+  queue.bind_text(2, std::string_view(webhook));
+  queue.bind_int(3, at);
+  queue.bind_text(4, job_id);
+  RETURN_IF_ERROR(queue.run());
+  webhooks_ += conn_.changes();
+  return Status::Ok();
 }
 
 void WriteTxn::moved(const std::string& queue, std::optional<JobStatus> from, JobStatus to,

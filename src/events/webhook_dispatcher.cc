@@ -1,0 +1,313 @@
+#include "events/webhook_dispatcher.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <utility>
+
+#include <boost/json.hpp>
+
+#include "events/webhook_signature.h"
+
+namespace sluice {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kPayloadVersion = 1;
+
+Millis SteadyNow() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+// Retry-After in seconds as a number of ms; -1 when absent or an HTTP date (not honoured:
+// receivers that want a pause answer with seconds).
+Millis RetryAfterMs(const std::string& header) {
+  long long seconds = 0;
+  auto [end, ec] = std::from_chars(header.data(), header.data() + header.size(), seconds);
+  if (ec != std::errc() || end != header.data() + header.size() || seconds < 0) return -1;
+  return static_cast<Millis>(std::min<long long>(seconds, 1'000'000'000) * 1000);
+}
+
+const char* TransportCode(TransportError error) {
+  switch (error) {
+    case TransportError::kNone:
+      return "http_error";
+    case TransportError::kTimeout:
+      return "timeout";
+    case TransportError::kConnect:
+      return "connect_error";
+    case TransportError::kReset:
+      return "connection_reset";
+    case TransportError::kCanceled:
+      return "canceled";
+    case TransportError::kRefused:
+      return "ssrf_refused";
+    case TransportError::kOther:
+      return "transport_error";
+  }
+  return "transport_error";
+}
+
+const char* OutcomeName(WebhookAttempt::Outcome outcome) {
+  switch (outcome) {
+    case WebhookAttempt::kDelivered:
+      return "delivered";
+    case WebhookAttempt::kRetry:
+      return "retry";
+    case WebhookAttempt::kGaveUp:
+      return "gave_up";
+    case WebhookAttempt::kRefused:
+      return "refused";
+  }
+  return "retry";
+}
+
+// The body of a delivery: see the payload rule in the header.
+std::string BuildPayload(const WebhookDelivery& d, const std::string& job_json) {
+  json::object event;
+  event["id"] = d.id;
+  event["object"] = "event";
+  event["version"] = kPayloadVersion;
+  event["type"] = d.type;
+  event["created_at"] = FormatRfc3339(d.created_at);
+  event["data"] = nullptr;
+  // The job's JSON goes in as the renderer wrote it (not reparsed and reserialized).
+  std::string text = json::serialize(event);
+  const std::string tail = "\"data\":null}";
+  CHECK(text.ends_with(tail));
+  text.resize(text.size() - tail.size());
+  return text + "\"data\":" + job_json + "}";
+}
+
+}  // namespace
+
+WebhookDispatcher::WebhookDispatcher(Store& store, HttpClient& client, const Clock& clock,
+                                     const WebhookTargetPolicy& policy,
+                                     WebhookJobRenderer render, WebhookDispatcherOptions options)
+    : store_(store),
+      client_(client),
+      clock_(clock),
+      policy_(policy),
+      render_(std::move(render)),
+      options_(std::move(options)),
+      rng_(std::random_device{}()) {}
+
+WebhookDispatcher::~WebhookDispatcher() {
+  if (thread_.joinable()) stop(0);
+}
+
+void WebhookDispatcher::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void WebhookDispatcher::wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+void WebhookDispatcher::stop(Millis grace) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  auto wait_idle = [this](Millis limit) {
+    const Millis until = SteadyNow() + limit;
+    while (in_flight_.load() > 0 && SteadyNow() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+  wait_idle(grace);
+  std::vector<std::uint64_t> handles;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, handle] : calls_) handles.push_back(handle);
+  }
+  for (std::uint64_t handle : handles) client_.cancel(handle);
+  wait_idle(5'000);
+  {
+    std::lock_guard lock(mu_);
+    exiting_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  // Canceled attempts were not recorded: their events are due at once for whoever runs next.
+  if (auto released = store_.release_webhook_leases(options_.owner, clock_.now()); !released.ok()) {
+    (void)released;  // their leases run out instead
+  }
+}
+
+double WebhookDispatcher::unit_random() {
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+}
+
+void WebhookDispatcher::run() {
+  Millis next_poll = 0;
+  bool more_due = false;  // the last claim was full: more may be due as soon as a slot frees
+  for (;;) {
+    std::vector<Completed> done;
+    bool claim = false;
+    bool exiting = false;
+    {
+      std::unique_lock lock(mu_);
+      const auto poll_at = std::chrono::steady_clock::time_point(std::chrono::milliseconds(next_poll));
+      cv_.wait_until(lock, poll_at, [&] {
+        return woken_ || exiting_ || !completed_.empty() ||
+               (more_due && in_flight_.load() < options_.concurrency);
+      });
+      done.swap(completed_);
+      exiting = exiting_;
+      claim = !stopping_ && (woken_ || more_due || SteadyNow() >= next_poll);
+      woken_ = false;
+    }
+    for (const Completed& c : done) {
+      // A canceled attempt (this node is stopping) is handed back, not counted.
+      if (c.response.error == TransportError::kCanceled) continue;
+      unrecorded_.push_back(judge(c));
+    }
+    record(unrecorded_);
+    if (exiting) return;
+    if (claim && in_flight_.load() < options_.concurrency) {
+      more_due = claim_and_send();
+      next_poll = SteadyNow() + options_.poll;
+      record(unrecorded_);  // deliveries that ended before going out (a refused target)
+    } else if (SteadyNow() >= next_poll) {
+      next_poll = SteadyNow() + options_.poll;
+    }
+  }
+}
+
+bool WebhookDispatcher::claim_and_send() {
+  const int free = options_.concurrency - in_flight_.load();
+  if (free <= 0) return true;
+  const Millis now = clock_.now();
+  auto claimed = store_.claim_webhook_deliveries(WebhookClaim{
+      .owner = options_.owner, .now = now, .lease_until = now + options_.lease, .limit = free});
+  if (!claimed.ok()) return false;  // the store is away: the poll tries again
+  const bool full = static_cast<int>(claimed->size()) == free;
+  for (WebhookDelivery& d : *claimed) send(std::move(d));
+  return full;
+}
+
+void WebhookDispatcher::send(WebhookDelivery d) {
+  if (Status url = policy_.check_url(d.url); !url.ok()) {
+    const bool forbidden = url.error_code() == "ssrf_refused";
+    unrecorded_.push_back(ended_early(d, WebhookAttempt::kRefused,
+                                      forbidden ? "ssrf_refused" : "invalid_url", url.message()));
+    return;
+  }
+  std::string payload = d.payload;
+  if (payload.empty()) {
+    auto job = render_(d.tenant, d.job_id);
+    if (!job.ok()) {
+      if (job.status().code() == StatusCode::kNotFound) {
+        unrecorded_.push_back(ended_early(d, WebhookAttempt::kGaveUp, "job_missing",
+                                          job.status().message()));
+      }
+      // Otherwise the store is away: the lease runs out and the event comes due again.
+      return;
+    }
+    payload = BuildPayload(d, *job);
+  }
+
+  HttpRequest request;
+  request.url = d.url;
+  request.timeout = options_.timeout;
+  request.headers = {{"Content-Type", "application/json"},
+                     {"User-Agent", "Sluice-Webhooks/1"},
+                     {"Sluice-Event-Id", d.id},
+                     {"Sluice-Event-Type", d.type},
+                     {"Sluice-Delivery-Attempt", std::to_string(d.attempts + 1)}};
+  if (!options_.secret.empty()) {
+    request.headers.emplace_back("Sluice-Signature",
+                                 WebhookSignature(options_.secret, clock_.now() / 1000, payload));
+  }
+  request.body = payload;
+
+  const std::string id = d.id;
+  const Millis started = SteadyNow();
+  in_flight_.fetch_add(1);
+  // Held across send(): the callback (on the client's thread, never inside send) finds the
+  // handle registered.
+  std::lock_guard lock(mu_);
+  std::uint64_t handle = client_.send(
+      std::move(request), [this, d = std::move(d), payload = std::move(payload), started](HttpResponse r) mutable {
+        {
+          std::lock_guard lock(mu_);
+          calls_.erase(d.id);
+          completed_.push_back(Completed{std::move(d), std::move(payload), std::move(r), started});
+        }
+        in_flight_.fetch_sub(1);
+        cv_.notify_one();
+      });
+  calls_[id] = handle;
+}
+
+WebhookAttempt WebhookDispatcher::judge(const Completed& c) {
+  const WebhookDelivery& d = c.delivery;
+  const HttpResponse& r = c.response;
+  const Millis now = clock_.now();
+  const int attempt = d.attempts + 1;
+  WebhookAttempt a{.id = d.id,
+                   .lease_owner = d.lease_owner,
+                   .attempt = attempt,
+                   .now = now,
+                   .payload = c.payload};
+  json::object event{{"event_id", d.id},
+                     {"event_type", d.type},
+                     {"attempt", attempt},
+                     {"url", d.url},
+                     {"ms", SteadyNow() - c.started}};
+  const bool answered = r.error == TransportError::kNone;
+  event["status_code"] = answered ? json::value(r.status) : json::value(nullptr);
+  if (answered && r.status >= 200 && r.status < 300) {
+    a.outcome = WebhookAttempt::kDelivered;
+  } else {
+    event["code"] = TransportCode(r.error);
+    event["error"] = answered ? "the receiver answered " + std::to_string(r.status) : r.error_message;
+    if (r.error == TransportError::kRefused) {
+      a.outcome = WebhookAttempt::kRefused;
+    } else if (WebhookGivesUp(options_.retry, attempt, now, d.created_at)) {
+      a.outcome = WebhookAttempt::kGaveUp;
+    } else {
+      a.outcome = WebhookAttempt::kRetry;
+      a.retry_at = WebhookNextAttemptAt(options_.retry, attempt, now,
+                                        answered ? RetryAfterMs(r.retry_after) : -1, unit_random());
+      event["next_attempt_at"] = FormatRfc3339(a.retry_at);
+    }
+  }
+  event["outcome"] = OutcomeName(a.outcome);
+  a.event_json = json::serialize(event);
+  return a;
+}
+
+WebhookAttempt WebhookDispatcher::ended_early(const WebhookDelivery& d,
+                                              WebhookAttempt::Outcome outcome,
+                                              const std::string& code, const std::string& message) {
+  json::object event{{"event_id", d.id},        {"event_type", d.type}, {"attempt", d.attempts + 1},
+                     {"url", d.url},            {"status_code", nullptr}, {"code", code},
+                     {"error", message},        {"outcome", OutcomeName(outcome)}};
+  return WebhookAttempt{.id = d.id,
+                        .lease_owner = d.lease_owner,
+                        .attempt = d.attempts + 1,
+                        .outcome = outcome,
+                        .now = clock_.now(),
+                        .event_json = json::serialize(event)};
+}
+
+void WebhookDispatcher::record(std::vector<WebhookAttempt>& pending) {
+  if (pending.empty()) return;
+  auto outcomes = store_.record_webhook_attempts(pending);
+  // A failing store keeps them for the next turn; should their leases run out first, the
+  // events are delivered again and these records find their leases gone (kAborted).
+  if (outcomes.ok()) pending.clear();
+}
+
+}  // namespace sluice

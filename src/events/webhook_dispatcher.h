@@ -1,0 +1,123 @@
+// Delivers the webhook outbox (store.h, "Webhook outbox"): claims due deliveries under a lease,
+// POSTs each signed event to its job's webhook_url, and records every attempt in the store
+// (and thereby in the job's history as a "webhook" event). Many deliveries are in flight at
+// once on the HTTP client's own thread; this class's one thread only claims and records.
+//
+// A delivery ends with a 2xx answer; any other answer, a timeout or a connection failure is
+// tried again after a growing, jittered wait (webhook_retry.h) until [webhooks] max_attempts
+// or max_age; a target the SSRF guard refuses (webhook_target.h) ends at once, never retried.
+//
+// The payload, version 1:
+//   {"id": "evt_…", "object": "event", "version": 1, "type": "job.done",
+//    "created_at": "<the transition's time>", "data": <the job as GET /v1/jobs/{id} shows it>}
+// The body is built at the first attempt and stored with it, so every retry sends the same
+// bytes (a job that left review before its job.review went out shows its state at that first
+// attempt). RULE FOR CHANGING IT: fields may be added within a version; removing or changing
+// the meaning of one needs version 2, announced in `version` and kept apart by receivers.
+// Headers: Sluice-Event-Id (the same on every attempt: receivers dedup on it, delivery is at
+// least once), Sluice-Event-Type, Sluice-Delivery-Attempt, Sluice-Signature
+// (webhook_signature.h), Content-Type: application/json.
+//
+// Wake-ups: wake() is called when a commit queued deliveries (Store::set_commit_listener); a
+// poll finds what other nodes queued and retries that came due.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "events/webhook_retry.h"
+#include "events/webhook_target.h"
+#include "gateway/http_client.h"
+#include "store/store.h"
+
+namespace sluice {
+
+struct WebhookDispatcherOptions {
+  std::string owner;   // lease owner: this node and process
+  std::string secret;  // HMAC key; empty: deliveries go out without Sluice-Signature
+  WebhookRetryPolicy retry;
+  Millis timeout = 10'000;  // per attempt
+  int concurrency = 256;    // attempts in flight
+  Millis poll = 1'000;      // safety-net claim poll
+  // How long a claim holds before another node may deliver the event; longer than `timeout`
+  // so that a live node never loses a delivery it is still making.
+  Millis lease = 40'000;
+};
+
+// The job object of a delivery's job (tenant, job id), exactly as GET /v1/jobs/{id} renders
+// it, as JSON text. kNotFound when the job is gone.
+using WebhookJobRenderer =
+    std::function<Result<std::string>(const std::string& tenant, const std::string& job_id)>;
+
+class WebhookDispatcher {
+ public:
+  // `client` must guard addresses with `policy` (CurlClientOptions::address_guard).
+  WebhookDispatcher(Store& store, HttpClient& client, const Clock& clock,
+                    const WebhookTargetPolicy& policy, WebhookJobRenderer render,
+                    WebhookDispatcherOptions options);
+  ~WebhookDispatcher();
+  WebhookDispatcher(const WebhookDispatcher&) = delete;
+  WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
+
+  void start();
+  // Something was queued: claim now. Cheap, any thread.
+  void wake();
+  // Stops claiming, lets the attempts in flight finish for up to `grace`, records them,
+  // cancels the rest and hands their leases back (due at once, for whichever node runs next).
+  void stop(Millis grace);
+
+  int in_flight() const { return in_flight_.load(); }
+
+ private:
+  struct Completed {
+    WebhookDelivery delivery;
+    std::string payload;
+    HttpResponse response;
+    Millis started = 0;
+  };
+
+  void run();
+  // Claims as many due deliveries as there are free slots and starts them. True when the
+  // claim was full (more may be due).
+  bool claim_and_send();
+  void send(WebhookDelivery delivery);
+  // Records finished attempts; keeps them for the next turn when the store fails.
+  void record(std::vector<WebhookAttempt>& pending);
+  WebhookAttempt judge(const Completed& c);
+  // An attempt that never went out (bad target, missing job): ended with `outcome`.
+  WebhookAttempt ended_early(const WebhookDelivery& d, WebhookAttempt::Outcome outcome,
+                             const std::string& code, const std::string& message);
+  double unit_random();
+
+  Store& store_;
+  HttpClient& client_;
+  const Clock& clock_;
+  const WebhookTargetPolicy& policy_;
+  const WebhookJobRenderer render_;
+  const WebhookDispatcherOptions options_;
+
+  std::atomic<int> in_flight_{0};
+  std::mt19937_64 rng_;  // the dispatcher thread only
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool woken_ = false;                                  // GUARDED_BY(mu_)
+  bool stopping_ = false;                               // GUARDED_BY(mu_): no more claims
+  bool exiting_ = false;                                // GUARDED_BY(mu_): the thread ends
+  std::vector<Completed> completed_;                    // GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::uint64_t> calls_;  // event id → handle; GUARDED_BY(mu_)
+  std::vector<WebhookAttempt> unrecorded_;              // the dispatcher thread only
+  std::thread thread_;
+};
+
+}  // namespace sluice
