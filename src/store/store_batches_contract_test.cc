@@ -12,16 +12,6 @@ namespace {
 
 using testing::ElementsAre;
 
-constexpr Millis kT0 = 1'800'000'000'000;
-
-template <typename T>
-T ValueOf(Result<T> result) {
-  if (!result.ok()) {
-    ADD_FAILURE() << "unexpected error: " << result.status().ToString();
-    return T{};
-  }
-  return std::move(result).value();
-}
 
 Batch NewBatch(std::string id, Millis created_at = kT0) {
   Batch b;

@@ -15,16 +15,6 @@ namespace {
 using testing::ElementsAre;
 using testing::HasSubstr;
 
-constexpr Millis kT0 = 1'800'000'000'000;
-
-template <typename T>
-T ValueOf(Result<T> result) {
-  if (!result.ok()) {
-    ADD_FAILURE() << "unexpected error: " << result.status().ToString();
-    return T{};
-  }
-  return std::move(result).value();
-}
 
 // A queued job with the fields claim order depends on; everything else defaulted.
 Job NewJob(std::string id, int priority = 5, Millis run_at = kT0, std::string queue = "default") {

@@ -25,6 +25,19 @@ struct StoreEngine {
   std::function<std::unique_ptr<Store>(const std::string& dir)> open;
 };
 
+// The time the contract tests start at (any fixed instant works; this one is in 2027).
+inline constexpr Millis kT0 = 1'800'000'000'000;
+
+// The value of `result`, or a failed expectation and T{} (so a test goes on and reports more).
+template <typename T>
+T ValueOf(Result<T> result) {
+  if (!result.ok()) {
+    ADD_FAILURE() << "unexpected error: " << result.status().ToString();
+    return T{};
+  }
+  return std::move(result).value();
+}
+
 inline void PrintTo(const StoreEngine& engine, std::ostream* os) {
   *os << engine.name;
 }

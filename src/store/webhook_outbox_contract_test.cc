@@ -19,17 +19,7 @@ using testing::ElementsAre;
 using testing::HasSubstr;
 using testing::UnorderedElementsAre;
 
-constexpr Millis kT0 = 1'800'000'000'000;
 constexpr char kUrl[] = "https://hooks.example.com/sluice";
-
-template <typename T>
-T ValueOf(Result<T> result) {
-  if (!result.ok()) {
-    ADD_FAILURE() << "unexpected error: " << result.status().ToString();
-    return T{};
-  }
-  return std::move(result).value();
-}
 
 Job HookedJob(std::string id, std::string url = kUrl, std::string tenant = kDefaultTenant) {
   Job job;

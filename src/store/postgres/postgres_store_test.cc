@@ -38,7 +38,6 @@
 namespace sluice {
 namespace {
 
-constexpr Millis kT0 = 1'800'000'000'000;
 
 std::string BaseUrl() {
   if (const char* url = std::getenv("SLUICE_TEST_PG_URL"); url && *url) return url;
