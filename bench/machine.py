@@ -95,10 +95,37 @@ def _first_line(argv):
         return None
 
 
+def fdatasync_ms(directory, n=30):
+    """Median time of a 4 KiB write + fdatasync in `directory` (where the stores live), appending
+    (the file grows, as SQLite's WAL does between checkpoints) and overwriting: the floor of every
+    durable commit (synchronous = FULL syncs the WAL once per commit). On a shared virtual disk
+    this moves with the other tenants' I/O."""
+    import statistics
+    import tempfile
+    try:
+        fd, path = tempfile.mkstemp(prefix="sluice-bench-sync-", dir=directory)
+    except OSError:
+        return None
+    try:
+        out = {}
+        for mode in ("append", "overwrite"):
+            times = []
+            for i in range(n):
+                os.pwrite(fd, b"x" * 4096, i * 4096 if mode == "append" else (i % 4) * 4096)
+                t = time.perf_counter()
+                os.fdatasync(fd)
+                times.append((time.perf_counter() - t) * 1000)
+            out[mode] = round(statistics.median(times), 3)
+        return out
+    finally:
+        os.close(fd)
+        os.unlink(path)
+
+
 def describe(sluice_bin=None):
     """What the figures were measured on: CPU model and count, memory, kernel, OS, the file
-    system under TMPDIR (where the stores live), versions of the peers, and the load average at
-    the start (another tenant's work shows there)."""
+    system under TMPDIR (where the stores live) and its fdatasync latency, versions of the peers,
+    and the load average at the start (another tenant's work shows there)."""
     d = {"cpus": os.cpu_count(), "load_avg": os.getloadavg()}
     try:
         with open("/proc/cpuinfo") as f:
@@ -123,6 +150,7 @@ def describe(sluice_bin=None):
     if df:
         parts = df.split()
         d["tmp_fs"] = "%s (%s)" % (parts[1], parts[0]) if len(parts) > 1 else df
+    d["fdatasync_ms"] = fdatasync_ms(tmp)
     d["redis"] = _first_line(["redis-server", "--version"])
     d["node"] = _first_line(["node", "--version"])
     try:

@@ -176,7 +176,9 @@ def main(argv=None):
     print("sluice bench %s: %s, %s CPU(s) %s, load %.2f, runs %d%s" % (
         stamp, "QUICK" if o.quick else "full", machine["cpus"], machine.get("cpu_model"), machine["load_avg"][0], o.runs,
         "" if o.no_peers else ", peer BullMQ %s on %s" % (machine.get("bullmq"), machine.get("redis"))))
-    print("binary %s" % machine.get("sluice"), flush=True)
+    print("binary %s" % machine.get("sluice"))
+    print("fdatasync in %s: %s ms (the floor of every durable commit)" % (os.environ.get("TMPDIR", "/tmp"),
+                                                                        machine.get("fdatasync_ms")), flush=True)
     names = {k: v[0] for k, v in scenarios.SCENARIOS.items()}
     rows, failures, durations = [], {}, {}
     started = time.monotonic()
