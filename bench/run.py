@@ -27,16 +27,19 @@ import harness  # noqa: E402
 import procs  # noqa: E402
 import scenarios  # noqa: E402
 import sync_overhead  # noqa: E402
-from machine import describe  # noqa: E402
+from machine import describe, fdatasync_ms  # noqa: E402
 
 FULL = {"runs": 3, "bulk_jobs": 200_000, "single_seconds": 10.0, "warmup": 2.0, "e2e_jobs": 200_000,
         "e2e_http_jobs": 200_000, "probe_jobs": 50_000, "peer_concurrency": "16,64,256,1024",
         "inflight": "10000,20000,50000", "inflight_jobs": 60_000, "inflight_window": 8.0,
-        "depths": "1000,1000000", "depth_iterations": 300, "sync_seconds": 20.0, "recovery_jobs": 1000}
+        "depths": "1000,1000000", "depth_iterations": 300, "sync_seconds": 20.0, "recovery_jobs": 1000,
+        "peer_inflight": 10000, "no_recovery_peer": False}
 QUICK = {"runs": 1, "bulk_jobs": 5_000, "single_seconds": 2.0, "warmup": 0.5, "e2e_jobs": 5_000,
          "e2e_http_jobs": 3_000, "probe_jobs": 3_000, "peer_concurrency": "64", "inflight": "500",
          "inflight_jobs": 3_000, "inflight_window": 2.0, "depths": "1000,20000", "depth_iterations": 20,
          "sync_seconds": 3.0, "recovery_jobs": 100, "peer_inflight": 500, "no_recovery_peer": True}
+
+assert FULL.keys() == QUICK.keys(), "FULL and QUICK must size the same options"
 
 
 def parse_args(argv=None):
@@ -187,7 +190,7 @@ def main(argv=None):
             print("%d. %s" % (k, names[k]), flush=True)
             t0 = time.monotonic()
             try:
-                rows += scenarios.SCENARIOS[k][1](o, tmp)
+                scenarios.SCENARIOS[k][1](o, tmp, rows)
             except KeyboardInterrupt:
                 raise
             except Exception as e:   # one scenario's failure does not lose the others' figures
@@ -199,9 +202,13 @@ def main(argv=None):
         if not harness.KEEP_TMP:
             shutil.rmtree(tmp, ignore_errors=True)
     total = time.monotonic() - started
+    # The disk of a shared VM changes its mind: its fdatasync latency again, after the runs.
+    machine["fdatasync_ms_after"] = fdatasync_ms(os.environ.get("TMPDIR", "/tmp"))
     print()
     print(table(rows, names))
     print(noise_line(rows))
+    print("fdatasync (append/overwrite) before the runs %s ms, after %s ms" % (machine.get("fdatasync_ms"),
+                                                                             machine.get("fdatasync_ms_after")))
     for k, why in failures.items():
         print("scenario %d FAILED: %s" % (k, why))
     print("took %.0f s (%s)" % (total, ", ".join("%d: %.0f s" % kv for kv in durations.items())))

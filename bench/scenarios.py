@@ -1,5 +1,6 @@
 """The eight scenarios of `make bench` (definitions: bench/README.md). Each function takes the
-parsed options and returns rows:
+parsed options, a temp dir and the list of rows, and appends its rows as it measures them (so a
+peer that fails later does not lose Sluice's figures):
 
     {"scenario": 3, "row": "sluice", "metric": "jobs/s", "values": [...one per run...],
      "better": "higher" | "lower", "peer": "bullmq" (the row of the same scenario and metric
@@ -90,7 +91,7 @@ def redis_modes(opts, with_aof=True):
 # ---------------------------------------------------------------------------------------------
 # 1. submit, bulk
 
-def s1_submit_bulk(opts, tmp):
+def s1_submit_bulk(opts, tmp, rows):
     n = opts.bulk_jobs
     rates, noise = [], []
     for i in range(opts.runs):
@@ -101,7 +102,7 @@ def s1_submit_bulk(opts, tmp):
             noise.append(nz.stop())
         rates.append(n / (sub.finished - sub.started))
         log(opts, "sluice bulk submit run %d: %.0f jobs/s" % (i + 1, rates[-1]))
-    rows = [row(1, "sluice", "jobs/s", rates, peer="bullmq", noise=noise,
+    rows += [row(1, "sluice", "jobs/s", rates, peer="bullmq", noise=noise,
                 note="%d jobs, 1 000 per POST /v1/jobs/bulk, %d client threads, durable" % (n, opts.clients))]
     if peers_or_note(opts):
         for name, aof in redis_modes(opts):
@@ -116,13 +117,12 @@ def s1_submit_bulk(opts, tmp):
             rows.append(row(1, name, "jobs/s", rates, noise=noise,
                             note="Queue.addBulk(1 000) from %d concurrent loops, Redis %s" %
                             (opts.clients, "AOF everysec" if aof else "without persistence")))
-    return rows
 
 
 # ---------------------------------------------------------------------------------------------
 # 2. submit, single
 
-def s2_submit_single(opts, tmp):
+def s2_submit_single(opts, tmp, rows):
     tmp.mkdir(parents=True, exist_ok=True)
     body = tmp / "single.json"
     body.write_text(json.dumps(dict(TICKET, run_in="1h")))
@@ -154,7 +154,7 @@ def s2_submit_single(opts, tmp):
     note = "POST /v1/jobs, %d keep-alive clients (closed loop), %s s after %s s warm-up, durable" % (
         opts.single_clients, opts.single_seconds, opts.warmup)
     pnote = "open loop at %d/s (C++ loadgen), latency from first byte sent" % opts.paced_rate
-    rows = [row(2, "sluice", "jobs/s", closed_rate, peer="bullmq", noise=noise, note=note),
+    rows += [row(2, "sluice", "jobs/s", closed_rate, peer="bullmq", noise=noise, note=note),
             row(2, "sluice", "p50 ms (closed)", closed_p50, better="lower", peer="bullmq"),
             row(2, "sluice", "p99 ms (closed)", closed_p99, better="lower", peer="bullmq"),
             row(2, "sluice", "p99 ms at %d/s" % opts.paced_rate, paced_p99, better="lower", peer="bullmq", note=pnote),
@@ -188,7 +188,6 @@ def s2_submit_single(opts, tmp):
                          note="open loop from node timers (~1 ms resolution)"),
                      row(2, name, "p99 ms from due at %d/s" % opts.paced_rate, pdue, better="lower"),
                      row(2, name, "achieved/s at %d/s" % opts.paced_rate, prate)]
-    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,7 +255,7 @@ def bullmq_e2e(opts, tmp, n, concurrency, aof, delay_ms=0):
             "submit_rate": prod["rate"]}
 
 
-def s3_e2e_local(opts, tmp):
+def s3_e2e_local(opts, tmp, rows):
     n = opts.e2e_jobs
     rates, cpu, noise = [], [], []
     for i in range(opts.runs):
@@ -266,7 +265,7 @@ def s3_e2e_local(opts, tmp):
         noise.append(r["noise"])
         log(opts, "sluice e2e local run %d: %.0f jobs/s (submit took %.1f s, server CPU %.0f us/job)"
             % (i + 1, r["rate"], r["submit_s"], r["cpu_us_per_job"]))
-    rows = [row(3, "sluice", "jobs/s", rates, peer="bullmq", noise=noise,
+    rows += [row(3, "sluice", "jobs/s", rates, peer="bullmq", noise=noise,
                 note="%d jobs, bulk 1 000/request, due at once, model `local` (in process), durable, "
                      "worker.concurrency %d; first request -> last done" % (n, opts.e2e_concurrency)),
             row(3, "sluice", "server CPU us/job", cpu, better="lower")]
@@ -289,10 +288,9 @@ def s3_e2e_local(opts, tmp):
                                  (best_c, ",".join(map(str, opts.peer_concurrency)),
                                   ", ".join("%d: %.0f" % kv for kv in probe.items()),
                                   "AOF everysec" if aof else "without persistence")))
-    return rows
 
 
-def s4_e2e_http(opts, tmp):
+def s4_e2e_http(opts, tmp, rows):
     n = opts.e2e_http_jobs
     rates, cpu, noise = [], [], []
     for i in range(opts.runs):
@@ -302,7 +300,7 @@ def s4_e2e_http(opts, tmp):
         noise.append(r["noise"])
         log(opts, "sluice e2e via mock-llm run %d: %.0f jobs/s (server CPU %.0f us/job)"
             % (i + 1, r["rate"], r["cpu_us_per_job"]))
-    return [row(4, "sluice", "jobs/s", rates, noise=noise,
+    rows += [row(4, "sluice", "jobs/s", rates, noise=noise,
                 note="%d jobs as in 3, each a POST to mock-llm (latency 0) over loopback HTTP" % n),
             row(4, "sluice", "server CPU us/job", cpu, better="lower")]
 
@@ -310,7 +308,7 @@ def s4_e2e_http(opts, tmp):
 # ---------------------------------------------------------------------------------------------
 # 5. in flight
 
-def s5_inflight(opts, tmp):
+def s5_inflight(opts, tmp, rows):
     fds = inflight.raise_fd_limit(max(opts.inflight) + 2048)
     levels, notes = [], []
     for c in opts.inflight:
@@ -322,7 +320,7 @@ def s5_inflight(opts, tmp):
     a = argparse.Namespace(bin=opts.bin, latency="1s", mock_threads=opts.mock_threads, io_threads=0, overlap=False,
                            assumed_submit_rate=30000, clients=opts.clients, interval=0.1, run_timeout=90.0,
                            window=opts.inflight_window, top_threads=4, verbose=False)
-    rows = []
+    first = len(rows)
     for c in levels:
         rates, rss, errs, noise = [], [], [], []
         for i in range(opts.runs):
@@ -343,7 +341,7 @@ def s5_inflight(opts, tmp):
                  row(5, label, "peak RSS MiB", rss, better="lower", peer=peer),
                  row(5, label, "errors", errs, better="lower")]
     if notes:
-        rows[0]["note"] += "; " + "; ".join(notes)
+        rows[first]["note"] += "; " + "; ".join(notes)
     if peers_or_note(opts):
         c = opts.peer_inflight
         rates, rss, noise = [], [], []
@@ -358,7 +356,6 @@ def s5_inflight(opts, tmp):
                           "Redis without persistence" % (c, opts.inflight_jobs)),
                  row(5, "bullmq C=%d" % c, "% of ideal", [100 * x / c for x in rates]),
                  row(5, "bullmq C=%d" % c, "peak RSS MiB", rss, better="lower", note="node + redis VmHWM")]
-    return rows
 
 
 def bullmq_inflight(opts, tmp, concurrency):
@@ -388,11 +385,11 @@ def bullmq_inflight(opts, tmp, concurrency):
 # ---------------------------------------------------------------------------------------------
 # 6. depth
 
-def s6_depth(opts, tmp):
+def s6_depth(opts, tmp, rows):
     tool = Path(opts.bin).resolve().parent / "sluice_store_depth"
     if not tool.exists():
         raise RuntimeError("%s is missing (built with sluice by CMake)" % tool)
-    rows = []
+    first = len(rows)
     for durable in (True, False):
         d = tmp / ("s6-%s" % durable)
         shutil.rmtree(d, ignore_errors=True)
@@ -411,17 +408,16 @@ def s6_depth(opts, tmp):
             for op in ("submit_us", "claim_us", "finish_us"):
                 rows.append(row(6, "depth %d" % dep["depth"], "%s 100, %s, us" % (op[:-3], mode), ops[op],
                                 better="lower", peer=None if dep["depth"] == shallow else "depth %d" % shallow))
-    rows[0]["note"] = ("store level (bench/store_depth: the SQLite engine through the Store interface): one call "
+    rows[first]["note"] = ("store level (bench/store_depth: the SQLite engine through the Store interface): one call "
                        "each of submit 100, claim 100 (queue head), finish 100 as done, depth held constant; "
                        "%d iterations; durable (fsync per commit) and not; ratio = shallow / deep (flat: >= 0.67)"
                        % opts.depth_iterations)
-    return rows
 
 
 # ---------------------------------------------------------------------------------------------
 # 7. gateway overhead
 
-def s7_sync(opts, tmp):
+def s7_sync(opts, tmp, rows):
     a = argparse.Namespace(bin=opts.bin, mock_threads=opts.mock_threads, io_threads=0, rate=opts.sync_rate,
                            duration=opts.sync_seconds, warmup=opts.warmup, max_conns=64)
     p50, p99, d99, noise = [], [], [], []
@@ -437,7 +433,7 @@ def s7_sync(opts, tmp):
         noise.append({"others": r["others"], "pressure": r["pressure"]})
         log(opts, "sync run %d: added p50 %.0f us, p99 %.0f us (direct p99 %.0f us)" % (i + 1, p50[-1], p99[-1],
                                                                                       d99[-1]))
-    return [row(7, "sluice", "added p50 us", p50, better="lower", noise=noise,
+    rows += [row(7, "sluice", "added p50 us", p50, better="lower", noise=noise,
                 note="/v1/chat/completions via sluice vs mock-llm directly, %d req/s each, %s s, open loop"
                      % (opts.sync_rate, opts.sync_seconds)),
             row(7, "sluice", "added p99 us", p99, better="lower"),
@@ -447,7 +443,7 @@ def s7_sync(opts, tmp):
 # ---------------------------------------------------------------------------------------------
 # 8. recovery
 
-def s8_recovery(opts, tmp):
+def s8_recovery(opts, tmp, rows):
     c = opts.recovery_jobs
     ready, again, noise = [], [], []
     for i in range(opts.runs):
@@ -457,7 +453,7 @@ def s8_recovery(opts, tmp):
         noise.append(r["noise"])
         log(opts, "sluice recovery run %d: ready %.2f s, all %d running again %.2f s after kill -9"
             % (i + 1, r["ready_s"], c, r["again_s"]))
-    rows = [row(8, "sluice", "s to all running again", again, better="lower", peer="bullmq", noise=noise,
+    rows += [row(8, "sluice", "s to all running again", again, better="lower", peer="bullmq", noise=noise,
                 note="%d jobs in flight (mock-llm latency 60 s), kill -9, restart at once; until the mock has "
                      "received every job's next attempt" % c),
             row(8, "sluice", "s to ready", ready, better="lower")]
@@ -469,7 +465,6 @@ def s8_recovery(opts, tmp):
         rows.append(row(8, "bullmq", "s to all running again", again, better="lower",
                         note="Worker concurrency %d, handler awaits 60 s; kill -9 of the worker process, a new one "
                              "started at once; BullMQ defaults (lockDuration 30 s, stalledInterval 30 s)" % c))
-    return rows
 
 
 def sluice_recovery(opts, tmp, c):
