@@ -1,8 +1,11 @@
 # The two commands a new user needs: `make demo` and `make test`. Each installs what it needs.
+# `make bench` runs the benchmarks side by side with BullMQ on a Release build (bench/README.md).
 BUILD_DIR ?= build
+BENCH_BUILD_DIR ?= build-release
+BENCH_ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build demo test test-unit format tidy clean
+.PHONY: deps bench-deps build build-release demo test test-unit bench bench-quick format tidy clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -16,11 +19,29 @@ build: deps $(BUILD_DIR)/build.ninja
 demo: build
 	python3 demo/run_demo.py --sluice $(BUILD_DIR)/sluice
 
-test: build
+test: build bench-deps
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 test-unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+bench-deps:
+	@bash scripts/install-bench-deps.sh
+
+# Release (-O3, with debug info for perf) in a build dir of its own.
+$(BENCH_BUILD_DIR)/build.ninja: CMakeLists.txt | deps
+	cmake -S . -B $(BENCH_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS=-g
+
+build-release: deps $(BENCH_BUILD_DIR)/build.ninja
+	cmake --build $(BENCH_BUILD_DIR) -j $(JOBS) --target sluice sluice_store_depth sluice_loadgen
+
+# Every scenario, 3 runs each, ~20 minutes; figures to bench/results/<date>.json.
+bench: build-release bench-deps
+	python3 bench/run.py --bin $(BENCH_BUILD_DIR)/sluice $(BENCH_ARGS)
+
+# The one-minute smoke version (tiny sizes, 1 run), on the ordinary build; also ctest bench.quick.
+bench-quick: build bench-deps
+	python3 bench/run.py --quick --check --bin $(BUILD_DIR)/sluice $(BENCH_ARGS)
 
 format:
 	find src -name '*.h' -o -name '*.cc' | xargs clang-format -i

@@ -15,6 +15,10 @@
 // time ("from_due_us": adds any wait for a connection or for the generator itself), the send lag
 // (due -> write), and the values of --watch-header (e.g. X-Sluice-Overhead-Ms) as numbers.
 // Requests due during --warmup are sent but left out of the figures.
+//
+// --closed N: closed loop instead: N keep-alive connections per target, each sending its next
+// request as soon as the previous answer is complete, for --duration seconds (throughput at a
+// fixed number of clients; --rate is not used; "due" is then the moment of sending).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -102,6 +106,7 @@ struct Options {
   int preconnect = 4;          // per target, opened before t0
   std::string watch_header;    // kept per answer, parsed as a number
   std::vector<std::string> extra_headers;
+  int closed = 0;              // > 0: closed loop with this many connections per target
 };
 
 class Generator {
@@ -118,6 +123,7 @@ class Generator {
   }
 
   void run() {
+    if (o_.closed > 0) return run_closed();
     per_target_ = static_cast<std::int64_t>(std::llround(o_.rate * o_.duration));
     preconnect();
     const std::int64_t t0 = NowNs() + 50'000'000;  // 50 ms to settle
@@ -154,14 +160,49 @@ class Generator {
     }
   }
 
+  // Closed loop: every connection always has one request out until the duration is over.
+  void run_closed() {
+    o_.preconnect = o_.max_conns = o_.closed;
+    preconnect();
+    t0_ = NowNs();
+    end_ = t0_ + static_cast<std::int64_t>(o_.duration * 1e9);
+    for (auto& tp : targets_) {
+      std::vector<Connection*> idle;
+      idle.swap(tp->idle);
+      for (Connection* c : idle) start_next(c);
+    }
+    const std::int64_t give_up = end_ + static_cast<std::int64_t>(o_.timeout * 1e9);
+    epoll_event events[256];
+    while (outstanding_ > 0) {
+      std::int64_t now = NowNs();
+      if (now >= give_up) break;
+      int n = epoll_wait(epoll_, events, 256, static_cast<int>((give_up - now) / 1'000'000) + 1);
+      if (n < 0 && errno != EINTR) Die("epoll_wait: " + std::string(strerror(errno)));
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.ptr != nullptr) on_event(static_cast<Connection*>(events[i].data.ptr), events[i].events);
+      }
+      bury();
+    }
+  }
+
+  // Closed loop: a new request, due now, on `c`.
+  void start_next(Connection* c) {
+    Target& t = *c->target;
+    t.records.emplace_back();
+    t.records.back().due = NowNs();
+    ++outstanding_;
+    start(c, static_cast<int>(t.records.size() - 1));
+  }
+
   void report() const {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                  static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     const std::int64_t warm_end = t0_ + static_cast<std::int64_t>(o_.warmup * 1e9);
-    std::printf("{\"rate\": %.1f, \"duration_s\": %.1f, \"warmup_s\": %.1f, \"loadgen_cpu_s\": %.3f, \"targets\": [",
-                o_.rate, o_.duration, o_.warmup, cpu);
+    std::printf("{\"rate\": %.1f, \"closed\": %d, \"duration_s\": %.1f, \"warmup_s\": %.1f, \"loadgen_cpu_s\": %.3f, "
+                "\"targets\": [",
+                o_.rate, o_.closed, o_.duration, o_.warmup, cpu);
     for (std::size_t ti = 0; ti < targets_.size(); ++ti) {
       const Target& t = *targets_[ti];
       std::vector<double> latency, from_due, lag, watched;
@@ -378,6 +419,23 @@ class Generator {
     if (const auto& w = c->parser.watched_header()) r.watched = std::strtod(w->c_str(), nullptr);
     c->request = -1;
     --outstanding_;
+    if (o_.closed > 0) {
+      if (!c->parser.keep_alive()) {
+        close_connection(c);
+        if (r.done < end_) {
+          Connection* fresh = open_connection(t);
+          t.records.emplace_back();
+          t.records.back().due = NowNs();
+          ++outstanding_;
+          fresh->request = static_cast<int>(t.records.size() - 1);  // sent once connected
+        }
+      } else if (r.done < end_) {
+        start_next(c);
+      } else {
+        t.idle.push_back(c);
+      }
+      return;
+    }
     if (!c->parser.keep_alive()) {
       close_connection(c);
       pump_waiting(t);
@@ -448,6 +506,7 @@ class Generator {
   int epoll_ = -1;
   int timer_ = -1;
   std::int64_t t0_ = 0;
+  std::int64_t end_ = 0;          // closed loop: no new request after this
   std::int64_t per_target_ = 0;
   std::int64_t total_ = 0;
   std::int64_t next_ = 0;         // next request to send, interleaved over the targets
@@ -486,7 +545,7 @@ std::unique_ptr<Target> ParseTarget(const std::string& name, const std::string& 
 void Usage() {
   std::fprintf(stderr,
                "usage: loadgen [--rate R] [--duration S] [--warmup S] [--timeout S] [--max-conns N]\n"
-               "               [--preconnect N] [--watch-header NAME] [--header 'K: V']...\n"
+               "               [--preconnect N] [--watch-header NAME] [--header 'K: V']... [--closed N]\n"
                "               --target NAME http://HOST:PORT/PATH BODY.json [--target ...]\n");
   std::exit(2);
 }
@@ -513,6 +572,7 @@ int main(int argc, char** argv) {
     else if (a == "--preconnect") o.preconnect = std::atoi(value().c_str());
     else if (a == "--watch-header") o.watch_header = value();
     else if (a == "--header") o.extra_headers.push_back(value());
+    else if (a == "--closed") o.closed = std::atoi(value().c_str());
     else if (a == "--target") {
       std::string name = value(), url = value(), body = value();
       target_args.push_back({name, url, body});

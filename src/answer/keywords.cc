@@ -142,13 +142,36 @@ std::vector<std::string> SplitOn(std::string_view s, char sep) {
   return parts;
 }
 
-bool WordMatches(const std::string& word, std::string_view pattern_word) {
-  if (CodePointCount(pattern_word) <= 2) return word == pattern_word;
-  return word.size() >= pattern_word.size() && word.compare(0, pattern_word.size(), pattern_word) == 0;
+// One word of a cue phrase, a view into the cue's pattern. `whole`: at one or two letters it must
+// match a whole word, else it is a word prefix. Decided once per phrase, not per text word: cue
+// matching runs for every enum value on every job of the `local` model.
+struct PatternWord {
+  std::string_view text;
+  bool whole = false;
+};
+
+bool WordMatches(const std::string& word, const PatternWord& p) {
+  if (p.whole) return word == p.text;
+  return word.size() >= p.text.size() && word.compare(0, p.text.size(), p.text) == 0;
+}
+
+// The non-empty parts of `s` between separators, as views into `s`.
+std::vector<std::string_view> SplitViews(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    std::size_t end = s.find(sep, start);
+    if (end == std::string_view::npos) end = s.size();
+    if (end > start) parts.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
 }
 
 // The index of the first word of the phrase's first occurrence, or -1.
-std::ptrdiff_t PhraseAt(const std::vector<std::string>& words, const std::vector<std::string>& phrase) {
+std::ptrdiff_t PhraseAt(const std::vector<std::string>& words, std::string_view phrase_text) {
+  std::vector<PatternWord> phrase;
+  for (std::string_view w : SplitViews(phrase_text, ' ')) phrase.push_back({w, CodePointCount(w) <= 2});
   if (phrase.empty() || phrase.size() > words.size()) return -1;
   for (std::size_t i = 0; i + phrase.size() <= words.size(); ++i) {
     bool all = true;
@@ -161,8 +184,8 @@ std::ptrdiff_t PhraseAt(const std::vector<std::string>& words, const std::vector
 // Where the cue is first complete (for "a&b", the later of the two), or -1.
 std::ptrdiff_t CueAt(const std::vector<std::string>& words, std::string_view pattern) {
   std::ptrdiff_t at = 0;
-  for (const std::string& part : SplitOn(pattern, '&')) {
-    std::ptrdiff_t p = PhraseAt(words, SplitOn(part, ' '));
+  for (std::string_view part : SplitViews(pattern, '&')) {
+    std::ptrdiff_t p = PhraseAt(words, part);
     if (p < 0) return -1;
     at = std::max(at, p);
   }
