@@ -20,7 +20,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
-  std::unique_ptr<Connection> conn(new Connection(db));
+  std::unique_ptr<Connection> conn(new Connection(db, options.durable));
 
   // WAL: readers never wait for the writer and a commit appends to one file. A database that
   // cannot switch (e.g. on a filesystem without shared memory) is refused rather than run in a
@@ -39,6 +39,14 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
   RETURN_IF_ERROR(conn->exec("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768"));
   if (options.read_only) RETURN_IF_ERROR(conn->exec("PRAGMA query_only = 1"));
   return conn;
+}
+
+Status Connection::set_sync_each_commit(bool sync) {
+  if (!durable_) return Status::Ok();
+  static constexpr char kFull[] = "PRAGMA synchronous = FULL";
+  static constexpr char kNormal[] = "PRAGMA synchronous = NORMAL";
+  ASSIGN_OR_RETURN(Statement q, prepare(sync ? kFull : kNormal));
+  return q.run();
 }
 
 Connection::~Connection() {

@@ -57,6 +57,11 @@ class Connection {
 
   sqlite3* handle() const { return db_; }
 
+  // Whether commits from now on fsync the log (synchronous=FULL) or leave it to the next commit
+  // that does, or to a checkpoint (NORMAL). Only outside a transaction; no-op on a connection
+  // opened without durability (it never syncs).
+  Status set_sync_each_commit(bool sync);
+
   // Told by WriteTxn after each commit on this connection: how many events it appended and
   // webhook deliveries it queued (the store passes it on: Store::set_commit_listener).
   void set_commit_observer(std::function<void(int events, int webhooks)> observer) {
@@ -72,9 +77,10 @@ class Connection {
     sqlite3_stmt* stmt = nullptr;
     bool in_use = false;
   };
-  explicit Connection(sqlite3* db) : db_(db) {}
+  Connection(sqlite3* db, bool durable) : db_(db), durable_(durable) {}
 
   sqlite3* db_;
+  bool durable_;
   std::unordered_map<const char*, Cached> cache_;
   std::function<void(int events, int webhooks)> commit_observer_;
 };

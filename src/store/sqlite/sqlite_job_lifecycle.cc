@@ -97,7 +97,8 @@ Result<std::vector<Job>> SqliteStore::claim_jobs(const ClaimRequest& request) {
   const auto limit = static_cast<std::size_t>(request.limit);
 
   std::lock_guard lock(write_mu_);
-  WriteTxn txn(*writer_);
+  // A claim is nobody's acknowledgement: it commits without its own fsync (write_txn.h).
+  WriteTxn txn(*writer_, sqlite::CommitSync::kUnsynced);
   RETURN_IF_ERROR(txn.begin());
 
   // Pick first, then update: the picking statements read jobs_claim, which the updates change.

@@ -7,14 +7,25 @@
 namespace sluice::sqlite {
 
 WriteTxn::~WriteTxn() {
-  if (!open_) return;
-  // A failed ROLLBACK leaves nothing better to do: SQLite rolls back itself when the
-  // connection next begins, and the caller already returns the error that brought us here.
-  auto rollback = conn_.prepare(kRollback);
-  if (rollback.ok()) (void)rollback->run();
+  if (open_) {
+    // A failed ROLLBACK leaves nothing better to do: SQLite rolls back itself when the
+    // connection next begins, and the caller already returns the error that brought us here.
+    auto rollback = conn_.prepare(kRollback);
+    if (rollback.ok()) (void)rollback->run();
+  }
+  restore_sync();
+}
+
+void WriteTxn::restore_sync() {
+  if (sync_ == CommitSync::kSynced) return;
+  sync_ = CommitSync::kSynced;
+  // Should it fail, the connection keeps committing unsynced: say so loudly rather than
+  // silently weaken "accepted means durable". It cannot fail short of memory exhaustion.
+  CHECK(conn_.set_sync_each_commit(true).ok());
 }
 
 Status WriteTxn::begin() {
+  if (sync_ == CommitSync::kUnsynced) RETURN_IF_ERROR(conn_.set_sync_each_commit(false));
   ASSIGN_OR_RETURN(Statement q, conn_.prepare(kBegin));
   RETURN_IF_ERROR(q.run());
   open_ = true;
@@ -26,6 +37,7 @@ Status WriteTxn::commit() {
   ASSIGN_OR_RETURN(Statement q, conn_.prepare(kCommit));
   RETURN_IF_ERROR(q.run());
   open_ = false;
+  restore_sync();
   conn_.committed(events_, webhooks_);
   return Status::Ok();
 }

@@ -22,9 +22,21 @@
 
 namespace sluice::sqlite {
 
+// When a transaction's commit reaches the disk.
+// - kSynced: the log is fsynced before COMMIT returns. Every write that anyone is told about
+//   (an accepted submit, a result, a cancel, a review) commits this way.
+// - kUnsynced: the log is fsynced by the next synced commit (the log is one file written in
+//   order, so that fsync covers these frames too) or by a checkpoint. Only for writes nobody is
+//   told about and whose loss merely repeats work: claims and lease renewals. A killed process
+//   loses nothing (the frames are in the OS's cache); a power cut may undo a claim made since
+//   the last synced commit, and then the job is simply queued again (at-least-once), while any
+//   result written for it was synced, and with it the claim.
+enum class CommitSync { kSynced, kUnsynced };
+
 class WriteTxn {
  public:
-  explicit WriteTxn(Connection& conn) : conn_(conn) {}
+  explicit WriteTxn(Connection& conn, CommitSync sync = CommitSync::kSynced)
+      : conn_(conn), sync_(sync) {}
   WriteTxn(const WriteTxn&) = delete;
   WriteTxn& operator=(const WriteTxn&) = delete;
   // Rolls back unless commit() succeeded.
@@ -49,7 +61,11 @@ class WriteTxn {
  private:
   Status flush_counts();
 
+  // Back to synced commits after an unsynced transaction, whatever its end.
+  void restore_sync();
+
   Connection& conn_;
+  CommitSync sync_;
   bool open_ = false;
   int events_ = 0;    // appended in this transaction
   int webhooks_ = 0;  // deliveries queued in this transaction
