@@ -11,7 +11,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcurl4-openssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libre2-dev
-  libvalijson-dev
+  libvalijson-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
