@@ -90,19 +90,23 @@ class BatchCrashTest(harness.IntegrationTest):
         self.assertLess(jobs_at_kill, LINES)
 
         # 2. Restarted on the same data dir, it resumes at the resume point; then, mid-finalization
-        # (the batch is finalizing and its output file not yet complete), it is killed again.
+        # (the batch is finalizing and part of its output file is written), it is killed again.
         server.restart()
         self.assertEqual(get_batch(server, batch_id)["request_counts"]["total"], LINES)
 
+        finalizer = ("SELECT status, (SELECT count(*) FROM file_chunks WHERE file_id = output_file_id) "
+                     "FROM batches WHERE id = ?")
+
         def finalizing():
-            row = db_row(server, "SELECT status FROM batches WHERE id = ?", (batch_id,))
+            row = db_row(server, finalizer, (batch_id,))
             if row and row[0] in ("completed", "failed", "expired", "cancelled"):
                 raise AssertionError("the batch ended (%s) before it could be killed while finalizing" % row[0])
-            return row and row[0] == "finalizing"
-        poll(finalizing, 240, "the batch to be finalizing")
+            return row and row[0] == "finalizing" and row[1] > 0
+        poll(finalizing, 240, "the output file to be partly written")
         server.kill9()
-        (status,) = db_row(server, "SELECT status FROM batches WHERE id = ?", (batch_id,))
+        status, chunks = db_row(server, finalizer, (batch_id,))
         self.assertEqual(status, "finalizing", "the kill came after finalization ended")
+        self.assertGreater(chunks, 0)
 
         # 3. Restarted again: another finalizer writes the files afresh and the batch completes.
         server.restart()
