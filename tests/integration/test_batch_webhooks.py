@@ -88,6 +88,20 @@ class BatchWebhookTest(harness.IntegrationTest):
         self.assertEqual(got["body"]["data"], get_batch(server, batch["id"]))
         self.assertEqual(got["body"]["data"]["status"], "cancelled")
 
+    def test_a_file_that_is_no_batch_is_delivered_as_batch_failed_with_its_errors(self):
+        receiver = self.start_receiver()
+        server = self.start_sluice()
+        file = upload(server, [chat_line("same"), chat_line("same")])  # a custom_id twice
+        r = create_batch(server, file["id"], webhook_url=receiver.url)
+        self.assertEqual(r.status, 200, r)
+        failed = wait_batch(server, r.body["id"])
+        self.assertEqual(failed["status"], "failed", failed)
+        got = wait_until(lambda: receiver.received(r.body["id"]), timeout=30, message="the delivery")[0]
+        self.assertTrue(got["valid"])
+        self.assertEqual(got["body"]["type"], "batch.failed")
+        self.assertEqual(got["body"]["data"], get_batch(server, r.body["id"]))
+        self.assertTrue(got["body"]["data"]["errors"]["data"], got["body"])
+
     def test_webhook_url_is_checked_like_a_jobs_and_a_refused_one_creates_nothing(self):
         server = self.start_sluice()
         file = upload(server, [chat_line("r-1")])
