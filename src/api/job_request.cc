@@ -4,8 +4,8 @@
 
 #include <boost/json.hpp>
 
-#include "core/ids.h"
 #include "api/webhook_url_field.h"
+#include "core/ids.h"
 #include "tasks/prompt.h"
 
 namespace sluice {

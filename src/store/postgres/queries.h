@@ -40,8 +40,8 @@ inline constexpr char kJobsChannel[] = "sluice_jobs";
 // inserted in array order, so seq follows it), its queue counter changes ($6-$8, one element
 // per (queue, status), added to shard $9), its notifications ($10, queue names) and the
 // webhook deliveries its job- and batch-ending events queue ($11 event id, $12 job or batch id,
-// $13 webhook type, $14 time; a job or batch without a webhook_url queues none). Answers one row: the deliveries queued
-// and the notifications sent. (`notified` is materialized, not inlined, because pg_notify is
+// $13 webhook type, $14 time; a job or batch without a webhook_url queues none). Answers one
+// row: the deliveries queued and the notifications sent. (`notified` is materialized, not inlined, because pg_notify is
 // volatile; counting its rows runs every call.)
 inline constexpr auto kFlushTransaction = JoinSql(
     "WITH logged AS ("
