@@ -62,6 +62,8 @@ json::object BatchToJson(const Batch& b) {
   boost::system::error_code ec;
   json::value metadata = json::parse(b.metadata_json, ec);
   o["metadata"] = ec ? json::value(nullptr) : std::move(metadata);
+  // Sluice's extension (API.md "Events"): where the batch's end is told; null when nowhere.
+  o["webhook_url"] = b.webhook_url.empty() ? json::value(nullptr) : json::value(b.webhook_url);
   return o;
 }
 

@@ -6,6 +6,7 @@
 #include "api/batch_json.h"
 #include "api/responses.h"
 #include "api/routes.h"
+#include "api/webhook_url_field.h"
 #include "core/ids.h"
 
 namespace sluice {
@@ -62,7 +63,8 @@ Result<Batch> ParseCreate(ApiContext& ctx, const json::value& value) {
   if (!value.is_object()) return InvalidArgument("the body must be a JSON object");
   const json::object& body = value.as_object();
   for (const auto& [key, v] : body) {
-    if (key != "input_file_id" && key != "endpoint" && key != "completion_window" && key != "metadata") {
+    if (key != "input_file_id" && key != "endpoint" && key != "completion_window" && key != "metadata" &&
+        key != "webhook_url") {
       return InvalidArgument("unknown field " + std::string(key), std::string(key));
     }
   }
@@ -82,6 +84,8 @@ Result<Batch> ParseCreate(ApiContext& ctx, const json::value& value) {
     return InvalidArgument("completion_window must be a duration from 1s to 168h, like \"24h\"", "completion_window");
   }
   ASSIGN_OR_RETURN(batch.metadata_json, ParseMetadata(body));
+  // Sluice's extension, read exactly as a job's (the SSRF guard included).
+  ASSIGN_OR_RETURN(batch.webhook_url, ParseWebhookUrl(body, ctx.config.webhooks.allow_hosts));
 
   auto file = ctx.store.get_file(kTenant, batch.input_file_id);
   if (!file.ok()) {

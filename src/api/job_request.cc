@@ -4,8 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "api/webhook_url_field.h"
 #include "core/ids.h"
-#include "events/webhook_target.h"
 #include "tasks/prompt.h"
 
 namespace sluice {
@@ -201,7 +201,6 @@ Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& c
   RETURN_IF_ERROR(OptString(body, "response_schema", spec.response_schema, 128));
   RETURN_IF_ERROR(OptString(body, "model", spec.model, 128));
   RETURN_IF_ERROR(OptString(body, "dedup_key", spec.dedup_key));
-  RETURN_IF_ERROR(OptString(body, "webhook_url", spec.webhook_url, 2048));
   if (task) {
     if (spec.prompt_version.empty()) spec.prompt_version = task->current()->id;
     const TaskVersion* version = task->find_version(spec.prompt_version);
@@ -221,10 +220,7 @@ Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& c
     return InvalidArgument("model alias " + spec.model + " is not configured", "model");
   }
   if (!task && spec.model.empty()) RETURN_IF_ERROR(CheckChatModel(spec.input_json, ctx.gateway));
-  if (!spec.webhook_url.empty()) {
-    // What can be known without DNS; the delivery checks every resolved address again.
-    RETURN_IF_ERROR(WebhookTargetPolicy(ctx.config.webhooks.allow_hosts).check_url(spec.webhook_url));
-  }
+  ASSIGN_OR_RETURN(spec.webhook_url, ParseWebhookUrl(body, ctx.config.webhooks.allow_hosts));
 
   if (const json::value* fallback = body.if_contains("fallback"); fallback && !fallback->is_null()) {
     if (!fallback->is_bool()) return InvalidArgument("fallback must be true or false", "fallback");

@@ -144,6 +144,18 @@ void BatchRunner::do_exclusive_work(const Batch& leased) {
                                                          .output_file_id = NewId("file_", now),
                                                          .error_file_id = NewId("file_", now),
                                                          .keep_status = true});
+    if (taken.ok()) {
+      // The dead finalizer's half-written files would otherwise stay forever: invisible rows
+      // and chunks nothing reads. Best effort — a failure only leaves them, and a zombie that
+      // still writes may leave a few chunks behind again.
+      for (const std::string& old : {leased.output_file_id, leased.error_file_id}) {
+        if (old.empty()) continue;
+        if (Status gone = store_.delete_file(old); !gone.ok()) {
+          spdlog::warn("batch {}: removing the dead finalizer's file {} failed: {}", batch.id, old,
+                       gone.ToString());
+        }
+      }
+    }
     status = taken.ok() ? WriteBatchFiles(deps_, *taken) : taken.status();
   }
   if (!status.ok()) {

@@ -331,6 +331,40 @@ TEST_F(BatchRunnerTest, AnotherNodeResumesAnIngestionWhoseNodeDied) {
   EXPECT_EQ(Lines(Get(id).output_file_id).size(), 9u);
 }
 
+TEST_F(BatchRunnerTest, ASuccessorFinalizerRemovesTheDeadOnesFilesAndWritesItsOwn) {
+  std::string id = CreateBatch({ChatLine("a"), ChatLine("b"), ChatLine("c")});
+  runner_->run_once();
+  ASSERT_TRUE(Get(id).ingested);
+  Work(10);
+  // Node A wins the move to finalizing, starts its output file, and dies halfway.
+  const Millis now = clock_.now();
+  ASSERT_TRUE(store_
+                  ->transition_batch(BatchTransition{.id = id,
+                                                     .from = {BatchStatus::kInProgress},
+                                                     .to = BatchStatus::kFinalizing,
+                                                     .now = now,
+                                                     .owner = "node-a",
+                                                     .lease_until = now + 30'000,
+                                                     .outcome = BatchStatus::kCompleted,
+                                                     .output_file_id = "file_dead_out",
+                                                     .error_file_id = "file_dead_err",
+                                                     .take_lease = true})
+                  .ok());
+  ASSERT_TRUE(store_->create_file(StoredFile{.id = "file_dead_out", .purpose = kFilePurposeBatchOutput,
+                                             .created_at = now})
+                  .ok());
+  ASSERT_TRUE(store_->put_file_chunk("file_dead_out", 0, ChatLine("a")).ok());
+  // Node B takes over once A's lease ran out.
+  auto other = NewRunner("node-b");
+  clock_.advance(30'001);
+  other->run_once();
+  Batch batch = Get(id);
+  EXPECT_EQ(batch.status, BatchStatus::kCompleted);
+  EXPECT_NE(batch.output_file_id, "file_dead_out");
+  EXPECT_EQ(Lines(batch.output_file_id).size(), 3u);
+  EXPECT_EQ(store_->get_file_chunk("file_dead_out", 0).value(), std::nullopt);
+}
+
 TEST_F(BatchRunnerTest, ResubmittingAChunkCreatesNoSecondJob) {
   std::vector<std::string> lines = {ChatLine("a"), ChatLine("b"), ChatLine("c")};
   std::string id = CreateBatch(lines);

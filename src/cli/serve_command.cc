@@ -16,6 +16,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/api_context.h"
+#include "api/batch_json.h"
 #include "api/job_request.h"
 #include "api/job_view.h"
 #include "api/routes.h"
@@ -176,11 +177,16 @@ int RunServe(const ServeFlags& flags) {
   }
   WebhookDispatcher webhooks(
       *store, *webhook_client, clock, webhook_policy,
-      [&store, &clock](const std::string& tenant, const std::string& job_id) -> Result<std::string> {
-        ASSIGN_OR_RETURN(Job job, store->get_job(tenant, job_id));
-        // An ended job is never waiting for a slot: queue_full does not apply.
-        return boost::json::serialize(JobView(*store, job, clock.now(), false));
-      },
+      WebhookRenderers{
+          .job = [&store, &clock](const std::string& tenant, const std::string& job_id) -> Result<std::string> {
+            ASSIGN_OR_RETURN(Job job, store->get_job(tenant, job_id));
+            // An ended job is never waiting for a slot: queue_full does not apply.
+            return boost::json::serialize(JobView(*store, job, clock.now(), false));
+          },
+          .batch = [&store](const std::string& tenant, const std::string& batch_id) -> Result<std::string> {
+            ASSIGN_OR_RETURN(Batch batch, store->get_batch(tenant, batch_id));
+            return boost::json::serialize(BatchToJson(batch));
+          }},
       WebhookDispatcherOptions{.owner = owner,
                                .secret = secret ? secret : "",
                                .retry = {.base = config.webhooks.retry_base,

@@ -63,6 +63,9 @@ struct Batch {
   std::string input_file_id;
   std::string completion_window;  // as given, e.g. "24h"
   std::string metadata_json = "null";
+  // Sluice's extension: told when the batch ends (batch.completed, .failed, .expired,
+  // .cancelled), like a job's webhook_url. Empty: no webhook.
+  std::string webhook_url;
   BatchStatus status = BatchStatus::kValidating;
   // While finalizing (and after): the final status the batch is finalizing into.
   std::optional<BatchStatus> outcome;

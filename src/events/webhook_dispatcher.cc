@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "events/webhook_signature.h"
+#include "store/job_rules.h"
 
 namespace sluice {
 
@@ -86,7 +87,7 @@ std::string BuildPayload(const WebhookDelivery& d, const std::string& job_json) 
 
 WebhookDispatcher::WebhookDispatcher(Store& store, HttpClient& client, const Clock& clock,
                                      const WebhookTargetPolicy& policy,
-                                     WebhookJobRenderer render, WebhookDispatcherOptions options)
+                                     WebhookRenderers render, WebhookDispatcherOptions options)
     : store_(store),
       client_(client),
       clock_(clock),
@@ -205,16 +206,21 @@ void WebhookDispatcher::send(WebhookDelivery d) {
   }
   std::string payload = d.payload;
   if (payload.empty()) {
-    auto job = render_(d.tenant, d.job_id);
-    if (!job.ok()) {
-      if (job.status().code() == StatusCode::kNotFound) {
-        unrecorded_.push_back(ended_early(d, WebhookAttempt::kGaveUp, "job_missing",
-                                          job.status().message()));
+    const bool batch =
+        store_rules::WebhookSubjectOf(d.type) == store_rules::WebhookSubject::kBatch;
+    const WebhookSubjectRenderer& render = batch ? render_.batch : render_.job;
+    auto subject = render ? render(d.tenant, d.job_id)
+                          : Result<std::string>(NotFound("no renderer for " + d.type));
+    if (!subject.ok()) {
+      if (subject.status().code() == StatusCode::kNotFound) {
+        unrecorded_.push_back(ended_early(d, WebhookAttempt::kGaveUp,
+                                          batch ? "batch_missing" : "job_missing",
+                                          subject.status().message()));
       }
       // Otherwise the store is away: the lease runs out and the event comes due again.
       return;
     }
-    payload = BuildPayload(d, *job);
+    payload = BuildPayload(d, *subject);
   }
 
   HttpRequest request;

@@ -1,6 +1,6 @@
 // Delivers the webhook outbox (store.h, "Webhook outbox"): claims due deliveries under a lease,
-// POSTs each signed event to its job's webhook_url, and records every attempt in the store
-// (and thereby in the job's history as a "webhook" event). Many deliveries are in flight at
+// POSTs each signed event to its job's (or batch's) webhook_url, and records every attempt in
+// the store (and thereby in the subject's history as a "webhook" / "batch.webhook" event). Many deliveries are in flight at
 // once on the HTTP client's own thread; this class's one thread only claims and records.
 //
 // A delivery ends with a 2xx answer; any other answer, a timeout or a connection failure is
@@ -9,7 +9,8 @@
 //
 // The payload, version 1:
 //   {"id": "evt_…", "object": "event", "version": 1, "type": "job.done",
-//    "created_at": "<the transition's time>", "data": <the job as GET /v1/jobs/{id} shows it>}
+//    "created_at": "<the transition's time>", "data": <the job as GET /v1/jobs/{id} shows it,
+//    or for batch.* types the batch as GET /v1/batches/{id} shows it>}
 // The body is built at the first attempt and stored with it, so every retry sends the same
 // bytes (a job that left review before its job.review went out shows its state at that first
 // attempt). RULE FOR CHANGING IT: fields may be added within a version; removing or changing
@@ -54,16 +55,23 @@ struct WebhookDispatcherOptions {
   Millis lease = 40'000;
 };
 
-// The job object of a delivery's job (tenant, job id), exactly as GET /v1/jobs/{id} renders
-// it, as JSON text. kNotFound when the job is gone.
-using WebhookJobRenderer =
-    std::function<Result<std::string>(const std::string& tenant, const std::string& job_id)>;
+// The object of a delivery's subject (tenant, id), exactly as the API renders it, as JSON
+// text. kNotFound when it is gone.
+using WebhookSubjectRenderer =
+    std::function<Result<std::string>(const std::string& tenant, const std::string& id)>;
+// One renderer per subject (store_rules::WebhookSubjectOf the delivery's type): job.* events
+// carry the job as GET /v1/jobs/{id} shows it, batch.* events the batch as
+// GET /v1/batches/{id} shows it. Injected, since events does not depend on api.
+struct WebhookRenderers {
+  WebhookSubjectRenderer job;
+  WebhookSubjectRenderer batch;
+};
 
 class WebhookDispatcher {
  public:
   // `client` must guard addresses with `policy` (CurlClientOptions::address_guard).
   WebhookDispatcher(Store& store, HttpClient& client, const Clock& clock,
-                    const WebhookTargetPolicy& policy, WebhookJobRenderer render,
+                    const WebhookTargetPolicy& policy, WebhookRenderers render,
                     WebhookDispatcherOptions options);
   ~WebhookDispatcher();
   WebhookDispatcher(const WebhookDispatcher&) = delete;
@@ -103,7 +111,7 @@ class WebhookDispatcher {
   HttpClient& client_;
   const Clock& clock_;
   const WebhookTargetPolicy& policy_;
-  const WebhookJobRenderer render_;
+  const WebhookRenderers render_;
   const WebhookDispatcherOptions options_;
 
   std::atomic<int> in_flight_{0};

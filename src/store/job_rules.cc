@@ -112,13 +112,21 @@ std::string ReviewEventData(const ReviewAction& action) {
   return data.str();
 }
 
-const char* WebhookEventType(std::string_view job_event_type) {
-  if (job_event_type == "done" || job_event_type == "review_approved") return "job.done";
-  if (job_event_type == "failed" || job_event_type == "review_rejected") return "job.failed";
-  if (job_event_type == "expired") return "job.expired";
-  if (job_event_type == "canceled") return "job.canceled";
-  if (job_event_type == "review") return "job.review";
+const char* WebhookEventType(std::string_view event_type) {
+  if (event_type == "done" || event_type == "review_approved") return "job.done";
+  if (event_type == "failed" || event_type == "review_rejected") return "job.failed";
+  if (event_type == "expired") return "job.expired";
+  if (event_type == "canceled") return "job.canceled";
+  if (event_type == "review") return "job.review";
+  // A batch's final transitions (batch_work.cc); batch.in_progress is no end and fires none.
+  for (const char* end : {"batch.completed", "batch.failed", "batch.expired", "batch.cancelled"}) {
+    if (event_type == end) return end;
+  }
   return nullptr;
+}
+
+WebhookSubject WebhookSubjectOf(std::string_view webhook_type) {
+  return webhook_type.starts_with("batch.") ? WebhookSubject::kBatch : WebhookSubject::kJob;
 }
 
 }  // namespace sluice::store_rules

@@ -31,11 +31,18 @@ Status CheckReviewable(const ReviewAction& action);
 const char* ReviewEventType(const ReviewAction& action);
 // That event's data: the action, and the reason (reject) or pinned model (retry).
 std::string ReviewEventData(const ReviewAction& action);
-// The webhook a job event fires, or nullptr when it fires none: the events that end a job or
+// The webhook an event fires, or nullptr when it fires none: the events that end a job or
 // hand it to a person ("done", "failed", "expired", "canceled", "review", and the review
-// decisions "review_approved" → job.done, "review_rejected" → job.failed). Both engines call
-// this from the one place every job event is written (their transaction's event()), so no
-// transition can forget its webhook.
-const char* WebhookEventType(std::string_view job_event_type);
+// decisions "review_approved" → job.done, "review_rejected" → job.failed), and the events that
+// end a batch ("batch.completed", "batch.failed", "batch.expired", "batch.cancelled", each its
+// own webhook type). Both engines call this from the one place every event is written (their
+// transaction's event()), so no transition can forget its webhook.
+const char* WebhookEventType(std::string_view event_type);
+
+// What a webhook is about: its data is that job's or that batch's object, and its delivery's
+// job_id (the event's subject id) names a job or a batch.
+enum class WebhookSubject { kJob, kBatch };
+// By the webhook type: "batch.*" is about a batch, everything else about a job.
+WebhookSubject WebhookSubjectOf(std::string_view webhook_type);
 
 }  // namespace sluice::store_rules

@@ -123,13 +123,16 @@ struct CommitNews {
   int webhooks = 0;  // webhook deliveries queued in the outbox
 };
 
-// One queued webhook delivery: the event a job's end produced, for the job's webhook_url. Rows
-// are written in the same transaction as the job's transition, so a crash never loses one.
+// One queued webhook delivery: the event a job's (or batch's) end produced, for its
+// webhook_url. Rows are written in the same transaction as the transition, so a crash never
+// loses one.
 struct WebhookDelivery {
   std::string id;        // "evt_...": the Sluice-Event-Id, the same on every attempt
-  std::string job_id;
+  std::string job_id;    // the event's subject: a job id, or a batch id for batch.* types
   std::string tenant;
-  std::string type;      // "job.done", "job.failed", "job.expired", "job.canceled", "job.review"
+  // "job.done", "job.failed", "job.expired", "job.canceled", "job.review"; "batch.completed",
+  // "batch.failed", "batch.expired", "batch.cancelled" (store_rules::WebhookSubjectOf).
+  std::string type;
   std::string url;
   Millis created_at = 0; // the transition's time
   int attempts = 0;      // delivery attempts recorded so far
@@ -299,7 +302,9 @@ class Store {
   //
   // A job's end (done, failed, expired, canceled, review; store_rules::WebhookEventType) queues
   // one delivery for a job with a webhook_url, in the very transaction of the transition, so
-  // the delivery is as durable as the transition itself. Deliveries are claimed under a lease
+  // the delivery is as durable as the transition itself; so does a batch's final transition
+  // (transition_batch with event_type batch.completed, .failed, .expired or .cancelled) for a
+  // batch with a webhook_url. Deliveries are claimed under a lease
   // (claimed rows are locked against concurrent claims, so no two nodes deliver one event at
   // once); a node that dies holding one lets its lease run out, and another node delivers it.
   // Delivery is therefore at least once: receivers dedup by the event id.
@@ -310,7 +315,8 @@ class Store {
     (void)claim;
     return FailedPrecondition("this store keeps no webhook outbox");
   }
-  // Records attempt outcomes in one transaction, each with its "webhook" job event. Per item:
+  // Records attempt outcomes in one transaction, each with its event of the subject ("webhook"
+  // for a job, "batch.webhook" for a batch; webhook_rules::AttemptEventType). Per item:
   // OK, or kAborted when the delivery is not leased to that owner at that attempt any more.
   virtual Result<std::vector<Status>> record_webhook_attempts(
       std::span<const WebhookAttempt> attempts) {

@@ -1,5 +1,7 @@
 #include "store/webhook_rules.h"
 
+#include "store/job_rules.h"
+
 namespace sluice::webhook_rules {
 
 DeliveryState StateAfter(WebhookAttempt::Outcome outcome) {
@@ -38,6 +40,12 @@ Status CheckRecordable(const WebhookAttempt& attempt) {
 Status LeaseLost(const WebhookAttempt& attempt) {
   return Aborted("webhook delivery " + attempt.id + " is no longer leased to " +
                  attempt.lease_owner + " for attempt " + std::to_string(attempt.attempt));
+}
+
+const char* AttemptEventType(std::string_view webhook_type) {
+  return store_rules::WebhookSubjectOf(webhook_type) == store_rules::WebhookSubject::kBatch
+             ? kBatchAttemptEventType
+             : kAttemptEventType;
 }
 
 std::string EventData(const WebhookAttempt& attempt) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 #include "store/store.h"
@@ -17,8 +18,13 @@ enum class DeliveryState : int {
   kRefused = 3,
 };
 
-// The type of the job event each recorded attempt appends (GET /v1/jobs/{id}/events).
+// The type of the event each recorded attempt appends to its subject's history: "webhook" for
+// a job (GET /v1/jobs/{id}/events), "batch.webhook" for a batch, so that the event stream,
+// which shows job events as job.<type> and keeps batch.* as it is, names it by its subject.
 inline constexpr char kAttemptEventType[] = "webhook";
+inline constexpr char kBatchAttemptEventType[] = "batch.webhook";
+// The attempt's event type for a delivery of `webhook_type` ("job.done", "batch.completed").
+const char* AttemptEventType(std::string_view webhook_type);
 
 DeliveryState StateAfter(WebhookAttempt::Outcome outcome);
 // When the row is due again: retry_at for a retry; for a finished one, the attempt's time.

@@ -224,6 +224,11 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_due ON webhook_deliveries (due_at) WHERE state = 0;
 CREATE INDEX events_tenant ON events (tenant, seq);
 )sql"},
+    // A batch's webhook_url (Sluice's extension of POST /v1/batches): its final transition
+    // queues a delivery in the outbox, like a job's end. '': none.
+    Migration{6, R"sql(
+ALTER TABLE batches ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 // pg_advisory_xact_lock key of the migration step (a fixed number of our own): one node at a

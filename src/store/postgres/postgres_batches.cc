@@ -33,8 +33,8 @@ constexpr char kBatchColumns[] =
     "id, tenant, endpoint, input_file_id, completion_window, metadata, status, outcome, errors, "
     "output_file_id, error_file_id, created_at, expires_at, in_progress_at, finalizing_at, "
     "completed_at, failed_at, expired_at, cancelling_at, cancelled_at, total, completed, failed, "
-    "ingested, ingest_line, ingest_offset, runner, runner_until";
-constexpr int kBatchColumnCount = 28;
+    "ingested, ingest_line, ingest_offset, runner, runner_until, webhook_url";
+constexpr int kBatchColumnCount = 29;
 
 // --- files ---
 constexpr char kCreateFile[] =
@@ -61,7 +61,7 @@ constexpr auto kInsertBatch = JoinSql(
     ") VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, "
     "$9::text, $10::text, $11::text, $12::bigint, $13::bigint, $14::bigint, $15::bigint, "
     "$16::bigint, $17::bigint, $18::bigint, $19::bigint, $20::bigint, $21::bigint, $22::bigint, "
-    "$23::bigint, $24::smallint, $25::bigint, $26::bigint, $27::text, $28::bigint)");
+    "$23::bigint, $24::smallint, $25::bigint, $26::bigint, $27::text, $28::bigint, $29::text)");
 constexpr char kUpdateBatch[] =
     "UPDATE batches SET tenant = $2::text, endpoint = $3::text, input_file_id = $4::text, "
     "completion_window = $5::text, metadata = $6::text, status = $7::text, outcome = $8::text, "
@@ -71,7 +71,7 @@ constexpr char kUpdateBatch[] =
     "expired_at = $18::bigint, cancelling_at = $19::bigint, cancelled_at = $20::bigint, "
     "total = $21::bigint, completed = $22::bigint, failed = $23::bigint, "
     "ingested = $24::smallint, ingest_line = $25::bigint, ingest_offset = $26::bigint, "
-    "runner = $27::text, runner_until = $28::bigint WHERE id = $1::text";
+    "runner = $27::text, runner_until = $28::bigint, webhook_url = $29::text WHERE id = $1::text";
 constexpr auto kGetBatch = JoinSql("SELECT ", kBatchColumns,
                                    " FROM batches WHERE id = $1::text AND tenant = $2::text");
 constexpr auto kLockBatch =
@@ -179,11 +179,12 @@ Batch ReadBatch(const Rows& rows, int i) {
   b.ingest_offset = integer();
   b.runner = text();
   b.runner_until = integer();
+  b.webhook_url = text();
   CHECK(c == kBatchColumnCount);
   return b;
 }
 
-// $1..$28 in kBatchColumns order.
+// $1..$29 in kBatchColumns order.
 Params BatchParams(const Batch& b) {
   Params p;
   p.add(b.id).add(b.tenant).add(b.endpoint).add(b.input_file_id).add(b.completion_window);
@@ -199,7 +200,7 @@ Params BatchParams(const Batch& b) {
   p.add(b.expired_at).add(b.cancelling_at).add(b.cancelled_at);
   p.add(b.counts.total).add(b.counts.completed).add(b.counts.failed);
   p.add(b.ingested ? 1 : 0).add(b.ingest_line).add(b.ingest_offset);
-  p.add(b.runner).add(static_cast<std::int64_t>(b.runner_until));
+  p.add(b.runner).add(static_cast<std::int64_t>(b.runner_until)).add(b.webhook_url);
   return p;
 }
 

@@ -85,9 +85,13 @@ Result<std::vector<Status>> PostgresStore::record_webhook_attempts(
       params.add_literal(column->str());
     }
     ASSIGN_OR_RETURN(Rows rows, txn.conn().run(pg::kRecordWebhooks, params));
-    std::map<std::string, std::pair<std::string, std::string>, std::less<>> matched;
+    struct Subject {
+      std::string id, tenant, type;
+    };
+    std::map<std::string, Subject, std::less<>> matched;
     for (int r = 0; r < rows.size(); ++r) {
-      matched.emplace(rows.text_at(r, 0), std::pair(rows.text_at(r, 1), rows.text_at(r, 2)));
+      matched.emplace(rows.text_at(r, 0),
+                      Subject{rows.text_at(r, 1), rows.text_at(r, 2), rows.text_at(r, 3)});
     }
     for (const auto& [id, i] : first) {
       const WebhookAttempt& a = attempts[i];
@@ -96,8 +100,8 @@ Result<std::vector<Status>> PostgresStore::record_webhook_attempts(
         outcomes[i] = webhook_rules::LeaseLost(a);
         continue;
       }
-      const auto& [job_id, tenant] = it->second;
-      txn.event(job_id, tenant, a.now, webhook_rules::kAttemptEventType,
+      const Subject& subject = it->second;
+      txn.event(subject.id, subject.tenant, a.now, webhook_rules::AttemptEventType(subject.type),
                 webhook_rules::EventData(a));
     }
     return outcomes;

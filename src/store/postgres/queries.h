@@ -39,9 +39,9 @@ inline constexpr char kJobsChannel[] = "sluice_jobs";
 // What every write transaction commits with (txn.h), in one statement: its events ($1-$5,
 // inserted in array order, so seq follows it), its queue counter changes ($6-$8, one element
 // per (queue, status), added to shard $9), its notifications ($10, queue names) and the
-// webhook deliveries its job-ending events queue ($11 event id, $12 job id, $13 webhook type,
-// $14 time; a job without a webhook_url queues none). Answers one row: the deliveries queued
-// and the notifications sent. (`notified` is materialized, not inlined, because pg_notify is
+// webhook deliveries its job- and batch-ending events queue ($11 event id, $12 job or batch id,
+// $13 webhook type, $14 time; a job or batch without a webhook_url queues none). Answers one
+// row: the deliveries queued and the notifications sent. (`notified` is materialized, not inlined, because pg_notify is
 // volatile; counting its rows runs every call.)
 inline constexpr auto kFlushTransaction = JoinSql(
     "WITH logged AS ("
@@ -57,7 +57,12 @@ inline constexpr auto kFlushTransaction = JoinSql(
     " attempts, due_at, lease_owner)"
     " SELECT w.id, j.id, j.tenant, w.type, j.webhook_url, w.at, 0, 0, w.at, ''"
     " FROM unnest($11::text[], $12::text[], $13::text[], $14::bigint[]) AS w (id, job_id, type, at)"
-    " JOIN jobs AS j ON j.id = w.job_id WHERE j.webhook_url <> '' RETURNING 1),"
+    " JOIN jobs AS j ON j.id = w.job_id WHERE j.webhook_url <> ''"
+    " UNION ALL"
+    " SELECT w.id, b.id, b.tenant, w.type, b.webhook_url, w.at, 0, 0, w.at, ''"
+    " FROM unnest($11::text[], $12::text[], $13::text[], $14::bigint[]) AS w (id, job_id, type, at)"
+    " JOIN batches AS b ON b.id = w.job_id WHERE b.webhook_url <> '' AND w.type LIKE 'batch.%'"
+    " RETURNING 1),"
     " notified AS (SELECT pg_notify('",
     kJobsChannel, "', q) FROM unnest($10::text[]) AS q)"
     " SELECT (SELECT count(*) FROM queued), (SELECT count(*) FROM notified)");
@@ -281,7 +286,7 @@ inline constexpr char kRecordWebhooks[] =
     "FROM unnest($1::text[], $2::text[], $3::integer[], $4::smallint[], $5::bigint[], "
     "$6::text[], $7::bigint[]) AS u (id, owner, n, state, due, payload, finished) "
     "WHERE d.id = u.id AND d.lease_owner = u.owner AND d.attempts = u.n - 1 AND d.state = 0 "
-    "RETURNING d.id, d.job_id, d.tenant";
+    "RETURNING d.id, d.job_id, d.tenant, d.type";
 
 // $1 owner ('': every owner), $2 now.
 inline constexpr char kReleaseWebhookLeases[] =

@@ -33,6 +33,7 @@ enum Column : int {
   kIngestOffset,
   kRunner,
   kRunnerUntil,
+  kWebhookUrl,
   kColumnCount,
 };
 static_assert(kColumnCount == kBatchColumnCount);
@@ -73,6 +74,7 @@ Batch ReadBatch(const Statement& row, int first) {
   b.ingest_offset = row.int_at(at(kIngestOffset));
   b.runner = row.text_at(at(kRunner));
   b.runner_until = row.int_at(at(kRunnerUntil));
+  b.webhook_url = row.text_at(at(kWebhookUrl));
   return b;
 }
 
@@ -110,6 +112,7 @@ void BindBatch(Statement& stmt, const Batch& b) {
   stmt.bind_int(param(kIngestOffset), b.ingest_offset);
   stmt.bind_text(param(kRunner), b.runner);
   stmt.bind_int(param(kRunnerUntil), b.runner_until);
+  stmt.bind_text(param(kWebhookUrl), b.webhook_url);
 }
 
 }  // namespace sluice::sqlite

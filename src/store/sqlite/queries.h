@@ -166,6 +166,12 @@ inline constexpr char kQueueWebhook[] =
     "due_at, lease_owner) "
     "SELECT ?1, id, tenant, ?2, webhook_url, ?3, 0, 0, ?3, '' FROM jobs "
     "WHERE id = ?4 AND webhook_url != ''";
+// The same for a batch's end (batch.completed, ...): ?4 is the batch id.
+inline constexpr char kQueueBatchWebhook[] =
+    "INSERT INTO webhook_deliveries (id, job_id, tenant, type, url, created_at, state, attempts, "
+    "due_at, lease_owner) "
+    "SELECT ?1, id, tenant, ?2, webhook_url, ?3, 0, 0, ?3, '' FROM batches "
+    "WHERE id = ?4 AND webhook_url != ''";
 // Leases due pending deliveries (a range of webhook_due): ?1 owner, ?2 now, ?3 lease until,
 // ?4 limit. The lease's end becomes the due time, so an unrecorded claim comes due again.
 inline constexpr char kClaimWebhooks[] =
@@ -180,7 +186,7 @@ inline constexpr char kRecordWebhook[] =
     "UPDATE webhook_deliveries SET attempts = ?3, state = ?4, due_at = ?5, lease_owner = '', "
     "payload = coalesce(payload, ?6), finished_at = ?7 "
     "WHERE id = ?1 AND lease_owner = ?2 AND attempts = ?3 - 1 AND state = 0 "
-    "RETURNING job_id, tenant";
+    "RETURNING job_id, tenant, type";
 // ?1 owner ('': every owner), ?2 now.
 inline constexpr char kReleaseWebhookLeases[] =
     "UPDATE webhook_deliveries SET lease_owner = '', due_at = ?2 "

@@ -47,7 +47,7 @@ constexpr char kGetChunk[] = "SELECT content FROM file_chunks WHERE file_id = ?1
 constexpr auto kInsertBatch = JoinSql(
     "INSERT INTO batches (", sqlite::kBatchColumns,
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)");
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)");
 // Writes back every column of a batch read earlier in the same transaction.
 constexpr char kUpdateBatch[] =
     "UPDATE batches SET tenant = ?2, endpoint = ?3, input_file_id = ?4, completion_window = ?5, "
@@ -55,8 +55,8 @@ constexpr char kUpdateBatch[] =
     "error_file_id = ?11, created_at = ?12, expires_at = ?13, in_progress_at = ?14, "
     "finalizing_at = ?15, completed_at = ?16, failed_at = ?17, expired_at = ?18, "
     "cancelling_at = ?19, cancelled_at = ?20, total = ?21, completed = ?22, failed = ?23, "
-    "ingested = ?24, ingest_line = ?25, ingest_offset = ?26, runner = ?27, runner_until = ?28 "
-    "WHERE id = ?1";
+    "ingested = ?24, ingest_line = ?25, ingest_offset = ?26, runner = ?27, runner_until = ?28, "
+    "webhook_url = ?29 WHERE id = ?1";
 constexpr auto kGetBatch =
     JoinSql("SELECT ", sqlite::kBatchColumns, " FROM batches WHERE id = ?1 AND tenant = ?2");
 constexpr auto kGetBatchById =

@@ -62,7 +62,7 @@ Result<std::vector<Status>> SqliteStore::record_webhook_attempts(
       outcomes.push_back(std::move(valid));
       continue;
     }
-    std::string job_id, tenant;
+    std::string job_id, tenant, type;
     {
       ASSIGN_OR_RETURN(Statement q, writer_->prepare(sqlite::kRecordWebhook));
       q.bind_text(1, a.id);
@@ -83,9 +83,10 @@ Result<std::vector<Status>> SqliteStore::record_webhook_attempts(
       }
       job_id = q.text_at(0);
       tenant = q.text_at(1);
+      type = q.text_at(2);
       RETURN_IF_ERROR(q.run());
     }
-    RETURN_IF_ERROR(txn.event(job_id, tenant, a.now, webhook_rules::kAttemptEventType,
+    RETURN_IF_ERROR(txn.event(job_id, tenant, a.now, webhook_rules::AttemptEventType(type),
                               webhook_rules::EventData(a)));
     outcomes.push_back(Status::Ok());
   }

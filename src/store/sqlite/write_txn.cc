@@ -54,9 +54,10 @@ Status WriteTxn::event(const std::string& job_id, const std::string& tenant, Mil
   ++events_;
   const char* webhook = store_rules::WebhookEventType(type);
   if (!webhook) return Status::Ok();
-  // Inserts nothing for a job without a webhook_url.
+  // Inserts nothing for a job (or batch) without a webhook_url.
   const std::string id = NewId("evt_", at);
-  ASSIGN_OR_RETURN(Statement queue, conn_.prepare(kQueueWebhook));
+  const bool batch = store_rules::WebhookSubjectOf(webhook) == store_rules::WebhookSubject::kBatch;
+  ASSIGN_OR_RETURN(Statement queue, conn_.prepare(batch ? kQueueBatchWebhook : kQueueWebhook));
   queue.bind_text(1, id);
   queue.bind_text(2, std::string_view(webhook));
   queue.bind_int(3, at);

@@ -49,9 +49,9 @@ class WriteTxn {
 
   Connection& conn() { return conn_; }
 
-  // Appends an event to the job's history. An event that ends a job
-  // (store_rules::WebhookEventType) also queues its webhook delivery when the job has a
-  // webhook_url: the outbox row commits or rolls back with the transition.
+  // Appends an event to the job's (or batch's) history. An event that ends a job or a batch
+  // (store_rules::WebhookEventType) also queues its webhook delivery when the job or batch has
+  // a webhook_url: the outbox row commits or rolls back with the transition.
   Status event(const std::string& job_id, const std::string& tenant, Millis at,
                std::string_view type, const std::string& data_json);
   // Records that `n` jobs of `queue` moved from `from` (nullopt: newly created) to `to`.
