@@ -20,17 +20,7 @@ namespace {
 using testing::ElementsAre;
 using testing::HasSubstr;
 
-constexpr Millis kT0 = 1'800'000'000'000;
 constexpr char kUrl[] = "https://hooks.example.com/batches";
-
-template <typename T>
-T ValueOf(Result<T> result) {
-  if (!result.ok()) {
-    ADD_FAILURE() << "unexpected error: " << result.status().ToString();
-    return T{};
-  }
-  return std::move(result).value();
-}
 
 Batch HookedBatch(std::string id, std::string url = kUrl) {
   Batch b;
