@@ -2,11 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <mutex>
 #include <optional>
+#include <shared_mutex>
+#include <unordered_map>
 
 #include "answer/text.h"
 
 namespace sluice::answer {
+
 namespace {
 
 // A value group: enum value names that mean the same thing, and the cues that speak for it.
@@ -142,13 +147,29 @@ std::vector<std::string> SplitOn(std::string_view s, char sep) {
   return parts;
 }
 
-// One word of a cue phrase, a view into the cue's pattern. `whole`: at one or two letters it must
-// match a whole word, else it is a word prefix. Decided once per phrase, not per text word: cue
-// matching runs for every enum value on every job of the `local` model.
+// One word of a cue phrase. `whole`: at one or two letters it must match a whole word, else it
+// is a word prefix. Decided once per phrase, not per text word.
 struct PatternWord {
-  std::string_view text;
+  std::string text;
   bool whole = false;
 };
+using Phrase = std::vector<PatternWord>;
+
+// A cue split into its '&' parts, each a phrase of pattern words.
+struct CompiledCue {
+  std::vector<Phrase> parts;
+  int weight = 1;
+};
+
+}  // namespace
+
+// Defined here, after the cue it holds; the header only names it.
+class CompiledCues {
+ public:
+  std::vector<CompiledCue> cues;
+};
+
+namespace {
 
 bool WordMatches(const std::string& word, const PatternWord& p) {
   if (p.whole) return word == p.text;
@@ -168,23 +189,34 @@ std::vector<std::string_view> SplitViews(std::string_view s, char sep) {
   return parts;
 }
 
+CompiledCue CompileCue(const Cue& cue) {
+  CompiledCue out;
+  out.weight = cue.weight;
+  for (std::string_view part : SplitViews(cue.pattern, '&')) {
+    Phrase phrase;
+    for (std::string_view w : SplitViews(part, ' ')) phrase.push_back({std::string(w), CodePointCount(w) <= 2});
+    out.parts.push_back(std::move(phrase));
+  }
+  return out;
+}
+
 // The index of the first word of the phrase's first occurrence, or -1.
-std::ptrdiff_t PhraseAt(const std::vector<std::string>& words, std::string_view phrase_text) {
-  std::vector<PatternWord> phrase;
-  for (std::string_view w : SplitViews(phrase_text, ' ')) phrase.push_back({w, CodePointCount(w) <= 2});
+std::ptrdiff_t PhraseAt(const std::vector<std::string>& words, const Phrase& phrase) {
   if (phrase.empty() || phrase.size() > words.size()) return -1;
+  const PatternWord& head = phrase.front();
   for (std::size_t i = 0; i + phrase.size() <= words.size(); ++i) {
+    if (!WordMatches(words[i], head)) continue;
     bool all = true;
-    for (std::size_t k = 0; k < phrase.size() && all; ++k) all = WordMatches(words[i + k], phrase[k]);
+    for (std::size_t k = 1; k < phrase.size() && all; ++k) all = WordMatches(words[i + k], phrase[k]);
     if (all) return static_cast<std::ptrdiff_t>(i);
   }
   return -1;
 }
 
 // Where the cue is first complete (for "a&b", the later of the two), or -1.
-std::ptrdiff_t CueAt(const std::vector<std::string>& words, std::string_view pattern) {
+std::ptrdiff_t CueAt(const std::vector<std::string>& words, const CompiledCue& cue) {
   std::ptrdiff_t at = 0;
-  for (std::string_view part : SplitViews(pattern, '&')) {
+  for (const Phrase& part : cue.parts) {
     std::ptrdiff_t p = PhraseAt(words, part);
     if (p < 0) return -1;
     at = std::max(at, p);
@@ -192,8 +224,11 @@ std::ptrdiff_t CueAt(const std::vector<std::string>& words, std::string_view pat
   return at;
 }
 
-bool CueMatches(const std::vector<std::string>& words, std::string_view pattern) {
-  return CueAt(words, pattern) >= 0;
+CompiledCues Compile(std::span<const Cue> cues) {
+  CompiledCues out;
+  out.cues.reserve(cues.size());
+  for (const Cue& cue : cues) out.cues.push_back(CompileCue(cue));
+  return out;
 }
 
 bool IsIn(std::string_view value, std::span<const std::string_view> set) {
@@ -208,10 +243,14 @@ constexpr std::string_view kSecondaryPhrases[] = {
 constexpr std::string_view kSecondaryOpeners[] = {"and", "plus", "и", "еще", "а"};
 
 std::size_t SecondaryIssueStart(const std::vector<std::string>& words, std::string_view text) {
+  // The phrases split into words once, not per call.
+  static const std::vector<std::vector<std::string>> kSplitPhrases = [] {
+    std::vector<std::vector<std::string>> split;
+    for (std::string_view phrase : kSecondaryPhrases) split.push_back(SplitOn(phrase, ' '));
+    return split;
+  }();
   std::size_t start = words.size();
-  for (std::string_view phrase : kSecondaryPhrases) {
-    std::vector<std::string> exact;
-    for (const std::string& w : SplitOn(phrase, ' ')) exact.push_back(w);
+  for (const std::vector<std::string>& exact : kSplitPhrases) {
     for (std::size_t i = 0; i + exact.size() <= words.size() && i < start; ++i) {
       if (std::equal(exact.begin(), exact.end(), words.begin() + static_cast<std::ptrdiff_t>(i))) {
         start = i;
@@ -271,13 +310,53 @@ std::string Stem(std::string word) {
 int ScoreCues(const std::vector<std::string>& words, std::span<const Cue> cues) {
   int score = 0;
   for (const Cue& cue : cues) {
-    if (CueMatches(words, cue.pattern)) score += cue.weight;
+    if (CueAt(words, CompileCue(cue)) >= 0) score += cue.weight;
+  }
+  return score;
+}
+
+int ScoreCues(const std::vector<std::string>& words, const CompiledCues& cues) {
+  int score = 0;
+  for (const CompiledCue& cue : cues.cues) {
+    if (CueAt(words, cue) >= 0) score += cue.weight;
   }
   return score;
 }
 
 std::span<const Cue> UrgencyCues() { return UrgencyCueTable(); }
 std::span<const Cue> FraudCues() { return FraudCueTable(); }
+
+const CompiledCues& CompiledUrgencyCues() {
+  static const CompiledCues compiled = Compile(UrgencyCueTable());
+  return compiled;
+}
+
+const CompiledCues& CompiledFraudCues() {
+  static const CompiledCues compiled = Compile(FraudCueTable());
+  return compiled;
+}
+
+std::shared_ptr<const CompiledCues> CompiledCuesForValue(std::string_view value) {
+  // Enum values come from callers' schemas, so the cache is bounded: past kMaxCached distinct
+  // values a value's cues are prepared for the call only (same result, just slower).
+  constexpr std::size_t kMaxCached = 4096;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Cache = std::unordered_map<std::string, std::shared_ptr<const CompiledCues>, Hash, std::equal_to<>>;
+  static std::shared_mutex mutex;
+  static Cache* cache = new Cache();  // leaked on purpose: no destruction-order hazard at exit
+  {
+    std::shared_lock lock(mutex);
+    if (auto it = cache->find(value); it != cache->end()) return it->second;
+  }
+  auto compiled = std::make_shared<const CompiledCues>(Compile(CuesForValue(value)));
+  std::unique_lock lock(mutex);
+  if (auto it = cache->find(value); it != cache->end()) return it->second;
+  if (cache->size() < kMaxCached) cache->emplace(std::string(value), compiled);
+  return compiled;
+}
 
 std::vector<Cue> CuesForValue(std::string_view value) {
   const std::string name = NormalizeValueName(value);
@@ -331,8 +410,8 @@ EnumChoice ChooseEnumValue(const std::vector<std::string>& values, const std::ve
   std::vector<int> primary(values.size(), 0);
   std::vector<int> total(values.size(), 0);
   for (std::size_t i = 0; i < values.size(); ++i) {
-    for (const Cue& cue : CuesForValue(values[i])) {
-      std::ptrdiff_t at = CueAt(words, cue.pattern);
+    for (const CompiledCue& cue : CompiledCuesForValue(values[i])->cues) {
+      std::ptrdiff_t at = CueAt(words, cue);
       if (at < 0) continue;
       bool first_issue = static_cast<std::size_t>(at) < turn;
       if (first_issue) primary[i] += cue.weight;
