@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -152,6 +153,7 @@ std::vector<std::string> SplitOn(std::string_view s, char sep) {
 struct PatternWord {
   std::string text;
   bool whole = false;
+  std::uint32_t key = 0;  // KeyOf(text)
 };
 using Phrase = std::vector<PatternWord>;
 
@@ -170,6 +172,15 @@ class CompiledCues {
 };
 
 namespace {
+
+// The first two bytes of a word (one for a one-byte word). A word a pattern word matches, as a
+// prefix or whole, starts with the same key: a pattern word of one byte is one code point, so
+// it must match whole.
+std::uint32_t KeyOf(std::string_view w) {
+  const auto b0 = static_cast<unsigned char>(w[0]);
+  const auto b1 = w.size() > 1 ? static_cast<unsigned char>(w[1]) : 0u;
+  return (static_cast<std::uint32_t>(b0) << 8) | b1;
+}
 
 bool WordMatches(const std::string& word, const PatternWord& p) {
   if (p.whole) return word == p.text;
@@ -194,30 +205,52 @@ CompiledCue CompileCue(const Cue& cue) {
   out.weight = cue.weight;
   for (std::string_view part : SplitViews(cue.pattern, '&')) {
     Phrase phrase;
-    for (std::string_view w : SplitViews(part, ' ')) phrase.push_back({std::string(w), CodePointCount(w) <= 2});
+    for (std::string_view w : SplitViews(part, ' ')) phrase.push_back({std::string(w), CodePointCount(w) <= 2, KeyOf(w)});
     out.parts.push_back(std::move(phrase));
   }
   return out;
 }
 
-// The index of the first word of the phrase's first occurrence, or -1.
-std::ptrdiff_t PhraseAt(const std::vector<std::string>& words, const Phrase& phrase) {
-  if (phrase.empty() || phrase.size() > words.size()) return -1;
-  const PatternWord& head = phrase.front();
-  for (std::size_t i = 0; i + phrase.size() <= words.size(); ++i) {
-    if (!WordMatches(words[i], head)) continue;
-    bool all = true;
-    for (std::size_t k = 1; k < phrase.size() && all; ++k) all = WordMatches(words[i + k], phrase[k]);
-    if (all) return static_cast<std::ptrdiff_t>(i);
+// The words' positions by first-word key, so that a phrase is tried only where its first word
+// can match instead of at every word: one text is matched against a few hundred cues.
+class WordIndex {
+ public:
+  explicit WordIndex(const std::vector<std::string>& words) : words_(words) {
+    entries_.reserve(words.size());
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      if (!words[i].empty()) entries_.push_back((std::uint64_t{KeyOf(words[i])} << 32) | i);
+    }
+    std::sort(entries_.begin(), entries_.end());  // by key, then position
   }
-  return -1;
-}
+
+  const std::vector<std::string>& words() const { return words_; }
+
+  // The index of the first word of the phrase's first occurrence, or -1. The same as trying
+  // every position in order: the candidates come in position order.
+  std::ptrdiff_t PhraseAt(const Phrase& phrase) const {
+    if (phrase.empty() || phrase.size() > words_.size()) return -1;
+    const std::uint64_t key = std::uint64_t{phrase.front().key} << 32;
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), key);
+    for (; it != entries_.end() && (*it >> 32) == phrase.front().key; ++it) {
+      const std::size_t i = static_cast<std::size_t>(*it & 0xFFFFFFFFu);
+      if (i + phrase.size() > words_.size()) break;  // later candidates are further right
+      bool all = true;
+      for (std::size_t k = 0; k < phrase.size() && all; ++k) all = WordMatches(words_[i + k], phrase[k]);
+      if (all) return static_cast<std::ptrdiff_t>(i);
+    }
+    return -1;
+  }
+
+ private:
+  const std::vector<std::string>& words_;
+  std::vector<std::uint64_t> entries_;
+};
 
 // Where the cue is first complete (for "a&b", the later of the two), or -1.
-std::ptrdiff_t CueAt(const std::vector<std::string>& words, const CompiledCue& cue) {
+std::ptrdiff_t CueAt(const WordIndex& index, const CompiledCue& cue) {
   std::ptrdiff_t at = 0;
   for (const Phrase& part : cue.parts) {
-    std::ptrdiff_t p = PhraseAt(words, part);
+    std::ptrdiff_t p = index.PhraseAt(part);
     if (p < 0) return -1;
     at = std::max(at, p);
   }
@@ -308,17 +341,14 @@ std::string Stem(std::string word) {
 }  // namespace
 
 int ScoreCues(const std::vector<std::string>& words, std::span<const Cue> cues) {
-  int score = 0;
-  for (const Cue& cue : cues) {
-    if (CueAt(words, CompileCue(cue)) >= 0) score += cue.weight;
-  }
-  return score;
+  return ScoreCues(words, Compile(cues));
 }
 
 int ScoreCues(const std::vector<std::string>& words, const CompiledCues& cues) {
+  const WordIndex index(words);
   int score = 0;
   for (const CompiledCue& cue : cues.cues) {
-    if (CueAt(words, cue) >= 0) score += cue.weight;
+    if (CueAt(index, cue) >= 0) score += cue.weight;
   }
   return score;
 }
@@ -407,11 +437,12 @@ EnumChoice ChooseEnumValue(const std::vector<std::string>& values, const std::ve
   // Cues before the text turns to a second issue count fully, later ones at 30%: the
   // ticket is about what it raises first. Scores are in tenths.
   const std::size_t turn = SecondaryIssueStart(words, text);
+  const WordIndex index(words);
   std::vector<int> primary(values.size(), 0);
   std::vector<int> total(values.size(), 0);
   for (std::size_t i = 0; i < values.size(); ++i) {
     for (const CompiledCue& cue : CompiledCuesForValue(values[i])->cues) {
-      std::ptrdiff_t at = CueAt(words, cue);
+      std::ptrdiff_t at = CueAt(index, cue);
       if (at < 0) continue;
       bool first_issue = static_cast<std::size_t>(at) < turn;
       if (first_issue) primary[i] += cue.weight;
