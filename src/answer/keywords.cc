@@ -205,7 +205,9 @@ CompiledCue CompileCue(const Cue& cue) {
   out.weight = cue.weight;
   for (std::string_view part : SplitViews(cue.pattern, '&')) {
     Phrase phrase;
-    for (std::string_view w : SplitViews(part, ' ')) phrase.push_back({std::string(w), CodePointCount(w) <= 2, KeyOf(w)});
+    for (std::string_view w : SplitViews(part, ' ')) {
+      phrase.push_back({std::string(w), CodePointCount(w) <= 2, KeyOf(w)});
+    }
     out.parts.push_back(std::move(phrase));
   }
   return out;
@@ -222,8 +224,6 @@ class WordIndex {
     }
     std::sort(entries_.begin(), entries_.end());  // by key, then position
   }
-
-  const std::vector<std::string>& words() const { return words_; }
 
   // The index of the first word of the phrase's first occurrence, or -1. The same as trying
   // every position in order: the candidates come in position order.
