@@ -41,7 +41,7 @@ const std::vector<Amount>& Document::amounts() const {
   return Lazy(amounts_, [&] { return FindAmounts(text_); });
 }
 const std::vector<Found>& Document::phones() const {
-  return Lazy(phones_, [&] { return FindPhones(text_); });
+  return Lazy(phones_, [&] { return FindPhones(text_, ibans(), dates()); });
 }
 const std::vector<Found>& Document::emails() const {
   return Lazy(emails_, [&] { return FindEmails(text_); });

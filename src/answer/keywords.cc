@@ -2,11 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
+#include <shared_mutex>
+#include <unordered_map>
 
 #include "answer/text.h"
 
 namespace sluice::answer {
+
 namespace {
 
 // A value group: enum value names that mean the same thing, and the cues that speak for it.
@@ -142,13 +148,39 @@ std::vector<std::string> SplitOn(std::string_view s, char sep) {
   return parts;
 }
 
-// One word of a cue phrase, a view into the cue's pattern. `whole`: at one or two letters it must
-// match a whole word, else it is a word prefix. Decided once per phrase, not per text word: cue
-// matching runs for every enum value on every job of the `local` model.
+// One word of a cue phrase. `whole`: at one or two letters it must match a whole word, else it
+// is a word prefix. Decided once per phrase, not per text word.
 struct PatternWord {
-  std::string_view text;
+  std::string text;
   bool whole = false;
+  std::uint32_t key = 0;  // KeyOf(text)
 };
+using Phrase = std::vector<PatternWord>;
+
+// A cue split into its '&' parts, each a phrase of pattern words.
+struct CompiledCue {
+  std::vector<Phrase> parts;
+  int weight = 1;
+};
+
+}  // namespace
+
+// Defined here, after the cue it holds; the header only names it.
+class CompiledCues {
+ public:
+  std::vector<CompiledCue> cues;
+};
+
+namespace {
+
+// The first two bytes of a word (one for a one-byte word). A word a pattern word matches, as a
+// prefix or whole, starts with the same key: a pattern word of one byte is one code point, so
+// it must match whole.
+std::uint32_t KeyOf(std::string_view w) {
+  const auto b0 = static_cast<unsigned char>(w[0]);
+  const auto b1 = w.size() > 1 ? static_cast<unsigned char>(w[1]) : 0u;
+  return (static_cast<std::uint32_t>(b0) << 8) | b1;
+}
 
 bool WordMatches(const std::string& word, const PatternWord& p) {
   if (p.whole) return word == p.text;
@@ -168,32 +200,68 @@ std::vector<std::string_view> SplitViews(std::string_view s, char sep) {
   return parts;
 }
 
-// The index of the first word of the phrase's first occurrence, or -1.
-std::ptrdiff_t PhraseAt(const std::vector<std::string>& words, std::string_view phrase_text) {
-  std::vector<PatternWord> phrase;
-  for (std::string_view w : SplitViews(phrase_text, ' ')) phrase.push_back({w, CodePointCount(w) <= 2});
-  if (phrase.empty() || phrase.size() > words.size()) return -1;
-  for (std::size_t i = 0; i + phrase.size() <= words.size(); ++i) {
-    bool all = true;
-    for (std::size_t k = 0; k < phrase.size() && all; ++k) all = WordMatches(words[i + k], phrase[k]);
-    if (all) return static_cast<std::ptrdiff_t>(i);
+CompiledCue CompileCue(const Cue& cue) {
+  CompiledCue out;
+  out.weight = cue.weight;
+  for (std::string_view part : SplitViews(cue.pattern, '&')) {
+    Phrase phrase;
+    for (std::string_view w : SplitViews(part, ' ')) {
+      phrase.push_back({std::string(w), CodePointCount(w) <= 2, KeyOf(w)});
+    }
+    out.parts.push_back(std::move(phrase));
   }
-  return -1;
+  return out;
 }
 
+// The words' positions by first-word key, so that a phrase is tried only where its first word
+// can match instead of at every word: one text is matched against a few hundred cues.
+class WordIndex {
+ public:
+  explicit WordIndex(const std::vector<std::string>& words) : words_(words) {
+    entries_.reserve(words.size());
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      if (!words[i].empty()) entries_.push_back((std::uint64_t{KeyOf(words[i])} << 32) | i);
+    }
+    std::sort(entries_.begin(), entries_.end());  // by key, then position
+  }
+
+  // The index of the first word of the phrase's first occurrence, or -1. The same as trying
+  // every position in order: the candidates come in position order.
+  std::ptrdiff_t PhraseAt(const Phrase& phrase) const {
+    if (phrase.empty() || phrase.size() > words_.size()) return -1;
+    const std::uint64_t key = std::uint64_t{phrase.front().key} << 32;
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), key);
+    for (; it != entries_.end() && (*it >> 32) == phrase.front().key; ++it) {
+      const std::size_t i = static_cast<std::size_t>(*it & 0xFFFFFFFFu);
+      if (i + phrase.size() > words_.size()) break;  // later candidates are further right
+      bool all = true;
+      for (std::size_t k = 0; k < phrase.size() && all; ++k) all = WordMatches(words_[i + k], phrase[k]);
+      if (all) return static_cast<std::ptrdiff_t>(i);
+    }
+    return -1;
+  }
+
+ private:
+  const std::vector<std::string>& words_;
+  std::vector<std::uint64_t> entries_;
+};
+
 // Where the cue is first complete (for "a&b", the later of the two), or -1.
-std::ptrdiff_t CueAt(const std::vector<std::string>& words, std::string_view pattern) {
+std::ptrdiff_t CueAt(const WordIndex& index, const CompiledCue& cue) {
   std::ptrdiff_t at = 0;
-  for (std::string_view part : SplitViews(pattern, '&')) {
-    std::ptrdiff_t p = PhraseAt(words, part);
+  for (const Phrase& part : cue.parts) {
+    std::ptrdiff_t p = index.PhraseAt(part);
     if (p < 0) return -1;
     at = std::max(at, p);
   }
   return at;
 }
 
-bool CueMatches(const std::vector<std::string>& words, std::string_view pattern) {
-  return CueAt(words, pattern) >= 0;
+CompiledCues Compile(std::span<const Cue> cues) {
+  CompiledCues out;
+  out.cues.reserve(cues.size());
+  for (const Cue& cue : cues) out.cues.push_back(CompileCue(cue));
+  return out;
 }
 
 bool IsIn(std::string_view value, std::span<const std::string_view> set) {
@@ -208,10 +276,14 @@ constexpr std::string_view kSecondaryPhrases[] = {
 constexpr std::string_view kSecondaryOpeners[] = {"and", "plus", "и", "еще", "а"};
 
 std::size_t SecondaryIssueStart(const std::vector<std::string>& words, std::string_view text) {
+  // The phrases split into words once, not per call.
+  static const std::vector<std::vector<std::string>> kSplitPhrases = [] {
+    std::vector<std::vector<std::string>> split;
+    for (std::string_view phrase : kSecondaryPhrases) split.push_back(SplitOn(phrase, ' '));
+    return split;
+  }();
   std::size_t start = words.size();
-  for (std::string_view phrase : kSecondaryPhrases) {
-    std::vector<std::string> exact;
-    for (const std::string& w : SplitOn(phrase, ' ')) exact.push_back(w);
+  for (const std::vector<std::string>& exact : kSplitPhrases) {
     for (std::size_t i = 0; i + exact.size() <= words.size() && i < start; ++i) {
       if (std::equal(exact.begin(), exact.end(), words.begin() + static_cast<std::ptrdiff_t>(i))) {
         start = i;
@@ -269,15 +341,52 @@ std::string Stem(std::string word) {
 }  // namespace
 
 int ScoreCues(const std::vector<std::string>& words, std::span<const Cue> cues) {
+  return ScoreCues(words, Compile(cues));
+}
+
+int ScoreCues(const std::vector<std::string>& words, const CompiledCues& cues) {
+  const WordIndex index(words);
   int score = 0;
-  for (const Cue& cue : cues) {
-    if (CueMatches(words, cue.pattern)) score += cue.weight;
+  for (const CompiledCue& cue : cues.cues) {
+    if (CueAt(index, cue) >= 0) score += cue.weight;
   }
   return score;
 }
 
 std::span<const Cue> UrgencyCues() { return UrgencyCueTable(); }
 std::span<const Cue> FraudCues() { return FraudCueTable(); }
+
+const CompiledCues& CompiledUrgencyCues() {
+  static const CompiledCues compiled = Compile(UrgencyCueTable());
+  return compiled;
+}
+
+const CompiledCues& CompiledFraudCues() {
+  static const CompiledCues compiled = Compile(FraudCueTable());
+  return compiled;
+}
+
+std::shared_ptr<const CompiledCues> CompiledCuesForValue(std::string_view value) {
+  // Enum values come from callers' schemas, so the cache is bounded: past kMaxCached distinct
+  // values a value's cues are prepared for the call only (same result, just slower).
+  constexpr std::size_t kMaxCached = 4096;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Cache = std::unordered_map<std::string, std::shared_ptr<const CompiledCues>, Hash, std::equal_to<>>;
+  static std::shared_mutex mutex;
+  static Cache* cache = new Cache();  // leaked on purpose: no destruction-order hazard at exit
+  {
+    std::shared_lock lock(mutex);
+    if (auto it = cache->find(value); it != cache->end()) return it->second;
+  }
+  auto compiled = std::make_shared<const CompiledCues>(Compile(CuesForValue(value)));
+  std::unique_lock lock(mutex);
+  if (auto it = cache->find(value); it != cache->end()) return it->second;
+  if (cache->size() < kMaxCached) cache->emplace(std::string(value), compiled);
+  return compiled;
+}
 
 std::vector<Cue> CuesForValue(std::string_view value) {
   const std::string name = NormalizeValueName(value);
@@ -328,11 +437,12 @@ EnumChoice ChooseEnumValue(const std::vector<std::string>& values, const std::ve
   // Cues before the text turns to a second issue count fully, later ones at 30%: the
   // ticket is about what it raises first. Scores are in tenths.
   const std::size_t turn = SecondaryIssueStart(words, text);
+  const WordIndex index(words);
   std::vector<int> primary(values.size(), 0);
   std::vector<int> total(values.size(), 0);
   for (std::size_t i = 0; i < values.size(); ++i) {
-    for (const Cue& cue : CuesForValue(values[i])) {
-      std::ptrdiff_t at = CueAt(words, cue.pattern);
+    for (const CompiledCue& cue : CompiledCuesForValue(values[i])->cues) {
+      std::ptrdiff_t at = CueAt(index, cue);
       if (at < 0) continue;
       bool first_issue = static_cast<std::size_t>(at) < turn;
       if (first_issue) primary[i] += cue.weight;

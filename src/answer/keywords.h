@@ -3,6 +3,7 @@
 // boolean questions such as "urgent".
 #pragma once
 
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -32,6 +33,17 @@ std::span<const Cue> FraudCues();
 // such as double_charge or card_blocked, priorities, sentiments) when the value names one,
 // plus cues derived from the value's own words ("payment_dispute" -> "payment", "disput").
 std::vector<Cue> CuesForValue(std::string_view value);
+
+// Cues prepared for matching: every pattern split once into its '&' parts and their words.
+// Cue matching runs for every enum value on every job of the `local` model, so the tables are
+// prepared once (the built-in ones at first use, an enum value's on its first sight, cached)
+// and are immutable after, shared between threads. Same scores as the Cue lists they come from.
+class CompiledCues;
+int ScoreCues(const std::vector<std::string>& words, const CompiledCues& cues);
+const CompiledCues& CompiledUrgencyCues();
+const CompiledCues& CompiledFraudCues();
+// CuesForValue(value), prepared; cached per value name.
+std::shared_ptr<const CompiledCues> CompiledCuesForValue(std::string_view value);
 
 struct EnumChoice {
   std::size_t index = 0;  // into the candidate list

@@ -159,6 +159,20 @@ std::string DigitsOf(std::string_view s) {
   return digits;
 }
 
+// Cheap necessary conditions checked before a regex search, so that a text that cannot match
+// (most tickets have no year, no email, no "+") is not scanned at all. Each must hold for
+// every match of the regexes it guards (\d in RE2 is ASCII 0-9).
+bool HasDigitRun(std::string_view text, std::size_t n) {
+  std::size_t run = 0;
+  for (char c : text) {
+    run = c >= '0' && c <= '9' ? run + 1 : 0;
+    if (run >= n) return true;
+  }
+  return false;
+}
+
+bool Has(std::string_view text, char c) { return text.find(c) != std::string_view::npos; }
+
 }  // namespace
 
 std::vector<Found> FindDates(std::string_view text) {
@@ -172,6 +186,7 @@ std::vector<Found> FindDates(std::string_view text) {
       "(?i)(?:^|[^\\pL\\d])((\\d{1,2})\\s+(январ[яь]|феврал[яь]|марта?|апрел[яь]|ма[яй]|июн[яь]|"
       "июл[яь]|августа?|сентябр[яь]|октябр[яь]|ноябр[яь]|декабр[яь])\\s+(\\d{4}))\\b");
   std::vector<Found> out;
+  if (!HasDigitRun(text, 4)) return out;  // every date pattern ends in a four-digit year
   ForEachMatch(iso, text, [&](const Groups& g) {
     AddDate(out, text, g[1], ToInt(g[2]), ToInt(g[3]), ToInt(g[4]));
   });
@@ -219,6 +234,11 @@ std::vector<Amount> FindAmounts(std::string_view text) {
 }
 
 std::vector<Found> FindPhones(std::string_view text) {
+  return FindPhones(text, FindIbans(text), FindDates(text));
+}
+
+std::vector<Found> FindPhones(std::string_view text, const std::vector<Found>& ibans,
+                              const std::vector<Found>& dates) {
   static const RE2& international =
       Compile("(\\+\\d{1,3}(?:[ \\-.]?\\(?\\d{1,4}\\)?)(?:[ \\-.]?\\d{1,4}){2,5})");
   static const RE2& russian_eight =
@@ -226,26 +246,25 @@ std::vector<Found> FindPhones(std::string_view text) {
   static const RE2& us_parens = Compile("(\\(\\d{3}\\) ?\\d{3}[ \\-.]\\d{4})\\b");
   static const RE2& us_dashes = Compile("\\b(\\d{3}[\\-.]\\d{3}[\\-.]\\d{4})\\b");
   std::vector<Found> out;
-  ForEachMatch(international, text, [&](const Groups& g) {
+  if (Has(text, '+')) ForEachMatch(international, text, [&](const Groups& g) {
     std::string digits = DigitsOf(View(g[1]));
     if (digits.size() < 8 || digits.size() > 15) return;
     out.push_back({std::string(View(g[1])), "+" + digits, OffsetOf(text, g[1])});
   });
-  ForEachMatch(russian_eight, text, [&](const Groups& g) {
+  if (Has(text, '8')) ForEachMatch(russian_eight, text, [&](const Groups& g) {
     std::string digits = DigitsOf(View(g[1]));
     out.push_back({std::string(View(g[1])), "+7" + digits.substr(1), OffsetOf(text, g[1])});
   });
-  for (const RE2* re : {&us_parens, &us_dashes}) {
-    ForEachMatch(*re, text, [&](const Groups& g) {
-      out.push_back({std::string(View(g[1])), "+1" + DigitsOf(View(g[1])), OffsetOf(text, g[1])});
-    });
-  }
+  auto add_us = [&](const Groups& g) {
+    out.push_back({std::string(View(g[1])), "+1" + DigitsOf(View(g[1])), OffsetOf(text, g[1])});
+  };
+  if (Has(text, '(')) ForEachMatch(us_parens, text, add_us);
+  if (HasDigitRun(text, 4)) ForEachMatch(us_dashes, text, add_us);
   // Digits inside an IBAN or a date are not a phone number.
-  std::vector<Found> taken = FindIbans(text);
-  for (Found& f : FindDates(text)) taken.push_back(std::move(f));
-  std::erase_if(out, [&](const Found& phone) {
+  auto taken_by = [&](const Found& phone, const std::vector<Found>& taken) {
     return std::any_of(taken.begin(), taken.end(), [&](const Found& t) { return Overlaps(phone, t); });
-  });
+  };
+  std::erase_if(out, [&](const Found& phone) { return taken_by(phone, ibans) || taken_by(phone, dates); });
   SortFound(out);
   return out;
 }
@@ -254,6 +273,7 @@ std::vector<Found> FindEmails(std::string_view text) {
   static const RE2& email =
       Compile("\\b([A-Za-z0-9._%+\\-]+@[A-Za-z0-9\\-]+(?:\\.[A-Za-z0-9\\-]+)*\\.[A-Za-z]{2,})\\b");
   std::vector<Found> out;
+  if (!Has(text, '@')) return out;
   ForEachMatch(email, text, [&](const Groups& g) {
     out.push_back({std::string(View(g[1])), NormalizeForMatch(View(g[1])), OffsetOf(text, g[1])});
   });

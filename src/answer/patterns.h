@@ -34,6 +34,9 @@ std::vector<Amount> FindAmounts(std::string_view text);
 // "+7 (916) 123-45-67", "8 916 123 45 67", "+44 20 7946 0958", "(212) 555-1234".
 // normalized: "+" and digits ("+79161234567"); a Russian leading 8 becomes +7, a US number +1.
 std::vector<Found> FindPhones(std::string_view text);
+// The same, given FindIbans(text) and FindDates(text) (a Document has them already).
+std::vector<Found> FindPhones(std::string_view text, const std::vector<Found>& ibans,
+                              const std::vector<Found>& dates);
 
 // normalized: lowercased.
 std::vector<Found> FindEmails(std::string_view text);

@@ -305,7 +305,7 @@ Filled Filler::FillArray(const json::object& s, std::string_view name, int depth
     // Every value the text speaks for, in enum order; else the single best guess.
     for (const json::value& v : item_enum->get_array()) {
       if (!v.is_string() || out.size() >= max) continue;
-      if (ScoreCues(doc_.words(), CuesForValue(v.get_string())) > 0) out.push_back(v);
+      if (ScoreCues(doc_.words(), *CompiledCuesForValue(v.get_string())) > 0) out.push_back(v);
     }
     found = !out.empty();
     if (out.empty()) out.push_back(FillEnum(item_enum->get_array()).value);
@@ -333,7 +333,7 @@ Filled Filler::FillArray(const json::object& s, std::string_view name, int depth
   } else if (item_type == "string" && kind == FieldKind::kCategory) {
     for (const std::string& category : TicketCategories()) {
       if (out.size() >= max) break;
-      if (ScoreCues(doc_.words(), CuesForValue(category)) > 0) out.push_back(json::value(category));
+      if (ScoreCues(doc_.words(), *CompiledCuesForValue(category)) > 0) out.push_back(json::value(category));
     }
     found = !out.empty();
   } else {
@@ -422,13 +422,13 @@ std::vector<std::string> Filler::FactStrings(FieldKind kind) const {
 
 std::string Filler::ReasonSentence() const {
   if (primary_values_ && primary_.score > 0) {
-    std::vector<Cue> cues = CuesForValue((*primary_values_)[primary_.index]);
+    std::shared_ptr<const CompiledCues> cues = CompiledCuesForValue((*primary_values_)[primary_.index]);
     const std::string* best = nullptr;
     int best_score = 0;
     const std::vector<std::string>* pool = &doc_.informative_sentences();
     if (pool->empty()) pool = &doc_.sentences();
     for (const std::string& sentence : *pool) {
-      int score = ScoreCues(SplitWords(sentence), cues);
+      int score = ScoreCues(SplitWords(sentence), *cues);
       if (score > best_score) {
         best = &sentence;
         best_score = score;
@@ -492,10 +492,10 @@ Filled Filler::FillString(const json::object& s, bool nullable, std::string_view
       break;
     }
     case FieldKind::kUrgent:
-      candidates.push_back(ScoreCues(doc_.words(), UrgencyCues()) > 0 ? "high" : "normal");
+      candidates.push_back(ScoreCues(doc_.words(), CompiledUrgencyCues()) > 0 ? "high" : "normal");
       break;
     case FieldKind::kFraud:
-      candidates.push_back(ScoreCues(doc_.words(), FraudCues()) > 0 ? "suspected" : "none");
+      candidates.push_back(ScoreCues(doc_.words(), CompiledFraudCues()) > 0 ? "suspected" : "none");
       break;
     case FieldKind::kCount:
       candidates.push_back(std::to_string(doc_.informative_sentences().size()));
@@ -560,7 +560,7 @@ Filled Filler::FillNumber(const json::object& s, bool nullable, std::string_view
       break;
     }
     case FieldKind::kUrgent: {
-      bool urgent = ScoreCues(doc_.words(), UrgencyCues()) > 0;
+      bool urgent = ScoreCues(doc_.words(), CompiledUrgencyCues()) > 0;
       std::optional<double> bound = urgent ? NumberAt(s, "maximum") : NumberAt(s, "minimum");
       value = bound.value_or(urgent ? 1 : 0);
       break;
@@ -579,8 +579,8 @@ Filled Filler::FillNumber(const json::object& s, bool nullable, std::string_view
 
 Filled Filler::FillBoolean(std::string_view name) {
   FieldKind kind = KindOfField(name);
-  if (kind == FieldKind::kUrgent) return {json::value(ScoreCues(doc_.words(), UrgencyCues()) > 0), true};
-  if (kind == FieldKind::kFraud) return {json::value(ScoreCues(doc_.words(), FraudCues()) > 0), true};
+  if (kind == FieldKind::kUrgent) return {json::value(ScoreCues(doc_.words(), CompiledUrgencyCues()) > 0), true};
+  if (kind == FieldKind::kFraud) return {json::value(ScoreCues(doc_.words(), CompiledFraudCues()) > 0), true};
   if (IsFactKind(kind) || kind == FieldKind::kId) return {json::value(FactCount(kind) > 0), true};
   // "is_double_charge", "needs_review": the name's own words (and synonyms) as cues.
   static constexpr std::string_view kStop[] = {"is", "has", "have", "needs", "need", "requires",
@@ -593,7 +593,7 @@ Filled Filler::FillBoolean(std::string_view name) {
     subject += (subject.empty() ? "" : "_") + t;
   }
   if (subject.empty()) return {json::value(false), true};
-  return {json::value(ScoreCues(doc_.words(), CuesForValue(subject)) > 0), true};
+  return {json::value(ScoreCues(doc_.words(), *CompiledCuesForValue(subject)) > 0), true};
 }
 
 }  // namespace
