@@ -2,12 +2,26 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
 #include <utility>
 
 namespace sluice::sqlite {
 
+namespace {
+
+// SQLite keeps memory-use statistics behind one process-wide mutex taken on every allocation
+// it makes; nothing here reads them, and every statement of every connection paid for that lock.
+// Must run before SQLite initializes itself (the first open); later it is refused, harmlessly.
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
                                                      const ConnectionOptions& options) {
+  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   // NOMUTEX: every connection is used by one thread at a time (see the header), so SQLite's
   // own per-connection mutex would only cost time.
