@@ -10,7 +10,7 @@ import unittest
 import harness
 from batch_http import chat_line, create_batch, get_batch, upload, wait_batch
 from harness import classify_job, submit, wait_until
-from test_webhooks import SECRET, Receiver
+from test_webhooks import SECRET, Receiver, assert_signed_event
 
 
 class BatchWebhookTest(harness.IntegrationTest):
@@ -42,15 +42,7 @@ class BatchWebhookTest(harness.IntegrationTest):
         self.assertEqual(done["status"], "completed", done)
         got = wait_until(lambda: receiver.received(batch["id"]), timeout=30, message="the delivery")[0]
 
-        self.assertTrue(got["valid"], "the signature must verify: %r" % got["headers"])
-        body = got["body"]
-        self.assertTrue(body["id"].startswith("evt_"), body)
-        self.assertEqual(body["type"], "batch.completed")
-        self.assertEqual(body["object"], "event")
-        self.assertEqual(body["version"], 1)
-        self.assertEqual(got["headers"]["sluice-event-id"], body["id"])
-        self.assertEqual(got["headers"]["sluice-event-type"], "batch.completed")
-        self.assertEqual(got["headers"]["sluice-delivery-attempt"], "1")
+        body = assert_signed_event(self, got, "batch.completed")
         # The data is the batch object exactly as GET /v1/batches/{id} renders it.
         self.assertEqual(body["data"], get_batch(server, batch["id"]))
         self.assertEqual(body["data"]["request_counts"], {"total": 5, "completed": 5, "failed": 0})

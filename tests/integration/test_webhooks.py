@@ -87,6 +87,21 @@ class Receiver:
                     and (status is None or d["status"] == status)]
 
 
+def assert_signed_event(test, got, event_type):
+    """A first delivery of `event_type`: its signature verifies, and its id, type and version are
+    in the body and its headers alike. Returns the body."""
+    test.assertTrue(got["valid"], "the signature must verify: %r" % got["headers"])
+    body = got["body"]
+    test.assertTrue(body["id"].startswith("evt_"), body)
+    test.assertEqual(body["type"], event_type)
+    test.assertEqual(body["object"], "event")
+    test.assertEqual(body["version"], 1)
+    test.assertEqual(got["headers"]["sluice-event-id"], body["id"])
+    test.assertEqual(got["headers"]["sluice-event-type"], event_type)
+    test.assertEqual(got["headers"]["sluice-delivery-attempt"], "1")
+    return body
+
+
 def webhook_events(server, job_id):
     r = request("GET", server.url + "/v1/jobs/%s/events" % job_id)
     if r.status != 200:
@@ -120,14 +135,7 @@ class WebhookTest(harness.IntegrationTest):
         self.assertEqual(done["status"], "done", done)
         got = wait_until(lambda: receiver.received(job["id"]), timeout=20, message="the delivery")[0]
 
-        self.assertTrue(got["valid"], "the signature must verify: %r" % got["headers"])
-        body = got["body"]
-        self.assertTrue(body["id"].startswith("evt_"), body)
-        self.assertEqual(body["type"], "job.done")
-        self.assertEqual(body["object"], "event")
-        self.assertEqual(body["version"], 1)
-        self.assertEqual(got["headers"]["sluice-event-id"], body["id"])
-        self.assertEqual(got["headers"]["sluice-event-type"], "job.done")
+        body = assert_signed_event(self, got, "job.done")
         self.assertEqual(got["headers"]["content-type"], "application/json")
         self.assertEqual(got["path"], "/hooks/sluice")
         # The data is the job object exactly as GET /v1/jobs/{id} renders it (result included).
