@@ -34,7 +34,6 @@ No pass/fail: it prints figures. Everything talks to 127.0.0.1 only.
 """
 import argparse
 import http.client
-import json
 import os
 import resource
 import shutil
@@ -47,7 +46,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
 import harness  # noqa: E402
-from jobs import bulk_bodies  # noqa: E402
+from jobs import bulk_bodies, post_bulk  # noqa: E402
 from machine import MachineCpu, binary_note, proc_cpu_seconds, thread_cpu, vm_kib  # noqa: E402
 
 
@@ -106,15 +105,9 @@ class Submitter:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         try:
             while (body := self._take()) is not None:
-                conn.request("POST", "/v1/jobs/bulk", body=body, headers={"Content-Type": "application/json"})
-                resp = conn.getresponse()
-                raw = resp.read()
-                if resp.status != 200:
-                    self.errors.append("HTTP %d %s" % (resp.status, raw[:200]))
-                    continue
-                bad = [j for j in json.loads(raw)["jobs"] if "error" in j]
-                if bad:
-                    self.errors.append("%d items rejected, e.g. %s" % (len(bad), bad[0]))
+                error = post_bulk(conn, body)
+                if error:
+                    self.errors.append(error)
         except (OSError, http.client.HTTPException) as e:
             self.errors.append(repr(e))
         finally:

@@ -22,7 +22,6 @@ medians against SQLite of the same invocation. No pass/fail. Everything talks to
 """
 import argparse
 import http.client
-import json
 import os
 import shutil
 import statistics
@@ -37,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 import harness  # noqa: E402
-from jobs import bulk_bodies  # noqa: E402
+from jobs import bulk_bodies, post_bulk  # noqa: E402
 
 PG_SCRIPT = ROOT / "scripts" / "pg-test-cluster.sh"
 
@@ -119,15 +118,9 @@ class Submitter:
                 if body is None:
                     break
                 conn = conns[k % len(conns)]
-                conn.request("POST", "/v1/jobs/bulk", body=body, headers={"Content-Type": "application/json"})
-                resp = conn.getresponse()
-                raw = resp.read()
-                if resp.status != 200:
-                    self.errors.append("HTTP %d %s" % (resp.status, raw[:200]))
-                    continue
-                bad = [j for j in json.loads(raw)["jobs"] if "error" in j]
-                if bad:
-                    self.errors.append("%d items rejected, e.g. %s" % (len(bad), bad[0]))
+                error = post_bulk(conn, body)
+                if error:
+                    self.errors.append(error)
         except (OSError, http.client.HTTPException) as e:
             self.errors.append(repr(e))
         finally:
