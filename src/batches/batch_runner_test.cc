@@ -15,7 +15,7 @@
 
 #include "core/ids.h"
 #include "store/file_chunks.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
 
 namespace sluice {
 namespace {
@@ -53,7 +53,7 @@ class BatchRunnerTest : public testing::Test {
     std::string pattern = testing::TempDir() + "sluice-batches-XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
-    auto store = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+    auto store = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     runner_ = NewRunner("node-a");

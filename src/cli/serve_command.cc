@@ -28,7 +28,7 @@
 #include "gateway/http_client.h"
 #include "http/server.h"
 #include "schedules/schedule_runner.h"
-#include "store/open_blob_store.h"
+#include "store/open/open_blob_store.h"
 #include "worker/prepared_call.h"
 
 namespace sluice {

@@ -14,7 +14,7 @@
 
 #include "gateway/http_client.h"
 #include "http/event_loop.h"
-#include "store/open_blob_store.h"
+#include "store/open/open_blob_store.h"
 
 namespace sluice {
 namespace {

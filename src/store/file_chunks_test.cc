@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
 
 namespace sluice {
 namespace {
@@ -20,7 +20,7 @@ class FileChunksTest : public testing::Test {
     std::string pattern = testing::TempDir() + "sluice-files-XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
-    auto store = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+    auto store = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
   }

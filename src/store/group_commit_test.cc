@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
 
 namespace sluice {
 namespace {
@@ -160,7 +160,7 @@ class SubmitGroupCommitTest : public testing::Test {
     std::string pattern = testing::TempDir() + "sluice-group-XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
-    auto store = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+    auto store = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
   }
@@ -272,10 +272,6 @@ class GatedStore final : public Store {
   Result<JobPage> list_jobs(const JobFilter& f) override { return inner_.list_jobs(f); }
   Result<std::vector<JobEvent>> job_events(const std::string& t, const std::string& id) override {
     return inner_.job_events(t, id);
-  }
-  Status append_event(const std::string& id, Millis at, const std::string& type,
-                      const std::string& data) override {
-    return inner_.append_event(id, at, type, data);
   }
   Result<std::vector<QueueStats>> queue_stats() override { return inner_.queue_stats(); }
   Status ping() override { return inner_.ping(); }

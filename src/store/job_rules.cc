@@ -1,6 +1,6 @@
 #include "store/job_rules.h"
 
-#include "store/sqlite/event_data.h"
+#include "store/event_data.h"
 
 namespace sluice::store_rules {
 
@@ -96,7 +96,7 @@ const char* ReviewEventType(const ReviewAction& action) {
 }
 
 std::string ReviewEventData(const ReviewAction& action) {
-  sqlite::EventData data;
+  EventData data;
   switch (action.kind) {
     case ReviewAction::kApprove:
       data.add("action", "approve");

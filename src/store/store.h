@@ -1,6 +1,6 @@
 // The Store contract: the one durable truth about jobs, their attempts, results and history.
-// Engines (store/sqlite, later store/postgres) implement it; one contract test suite runs
-// against each. Every method is thread-safe and synchronous; callers that must not block an
+// One implementation (store/sql/sql_store.h) serves both engines (store/sqlite, store/postgres)
+// through a dialect seam; one contract test suite runs against each. Every method is thread-safe and synchronous; callers that must not block an
 // event loop go through GroupCommit (store/group_commit.h), which also batches writes.
 //
 // Guarantees every engine keeps:
@@ -31,7 +31,7 @@ namespace sluice {
 
 struct StoreOptions {
   std::string data_dir;  // embedded SQLite: <data_dir>/sluice.db
-  std::string url;       // "postgres://..." for the shared store (not yet)
+  std::string url;       // "postgres://..." for the shared store
   // fsync on every commit (synchronous=FULL). Off only for throwaway test stores.
   bool durable = true;
 };
@@ -222,9 +222,6 @@ class Store {
   virtual Result<JobPage> list_jobs(const JobFilter& filter) = 0;
   virtual Result<std::vector<JobEvent>> job_events(const std::string& tenant,
                                                    const std::string& id) = 0;
-  // Appends an event to a job's history (webhook deliveries, notes).
-  virtual Status append_event(const std::string& job_id, Millis at, const std::string& type,
-                              const std::string& data_json) = 0;
   virtual Result<std::vector<QueueStats>> queue_stats() = 0;
   // Cheap round trip: the store is reachable and answers.
   virtual Status ping() = 0;

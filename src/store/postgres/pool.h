@@ -1,4 +1,4 @@
-// A small pool of PostgreSQL connections shared by every call of one PostgresStore.
+// A small pool of PostgreSQL connections shared by every call of one PostgreSQL store (postgres_dialect.h).
 //
 // Connections open lazily, up to `max_connections`; a caller that finds them all busy waits
 // (up to `acquire_timeout`) for one to come back. A connection that comes back broken, or with

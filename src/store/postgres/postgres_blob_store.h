@@ -25,7 +25,7 @@ class PostgresBlobStore final : public BlobStore {
   // the store.
   PostgresBlobStore(const StoreOptions& options, const Clock& clock);
 
-  // Connects and applies missing migrations (the blobs table), as PostgresStore::Open does:
+  // Connects and applies missing migrations (the blobs table), as the store's Open does:
   // kUnavailable when the server cannot be reached.
   Status Init() override;
   Result<BlobInfo> put(std::string_view content) override;

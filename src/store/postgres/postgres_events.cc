@@ -1,4 +1,4 @@
-// PostgresStore: the event stream (Store::events_after).
+// PostgresDialect: which events a stream may be given (Store::events_after).
 //
 // THE PITFALL: an event's seq is handed out when its transaction inserts the row, not when it
 // commits. Transaction A takes seq 10, transaction B takes seq 11 and commits first; a reader
@@ -9,25 +9,19 @@
 // (2) the snapshot's next transaction id, X. Any transaction owning a seq <= V had taken it
 // before (1), so it had started before (2), so its id is below X — if it had an id yet: a
 // transaction gets its id at its first write, and every write path of this store writes its
-// job rows before its events, except a lone append_event, whose id follows its seq by
-// microseconds. So V settles once the oldest running transaction (the snapshot's xmin) is at
+// job or batch rows before its events (events are written by the flush at the end of a
+// transaction, sql/txn.h). So V settles once the oldest running transaction (the snapshot's xmin) is at
 // or past X, and at least kMinAge after the sample; or, whatever runs, kMaxAge after it (a
 // transaction that holds an event uncommitted longer than that, an open session left idle in a
 // transaction for instance, may have that event skipped by live streams; it stays in the job's
 // history, GET /v1/jobs/{id}/events). A stream thus lags commits by about one sample period.
 #include <algorithm>
 #include <chrono>
-#include <string>
-#include <vector>
 
-#include "store/postgres/postgres_store.h"
-#include "store/postgres/queries.h"
+#include "store/postgres/pg_session.h"
+#include "store/postgres/postgres_dialect.h"
 
-namespace sluice {
-
-using pg::Connection;
-using pg::Params;
-using pg::Rows;
+namespace sluice::pg {
 
 namespace {
 
@@ -42,28 +36,37 @@ Millis SteadyNow() {
 
 }  // namespace
 
-Result<std::int64_t> PostgresStore::settled_event_seq() {
+// The statements only the settling runs.
+// The newest seq handed out so far, committed or not (0 before the first).
+constexpr char kLastEventSeq[] =
+    "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass), "
+    "0)";
+// The oldest transaction still running and the next transaction id, as numbers.
+constexpr char kSnapshotBounds[] =
+    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+    "pg_snapshot_xmax(pg_current_snapshot())::text::bigint";
+
+Result<std::int64_t> PostgresDialect::visible_event_seq() {
   std::lock_guard lock(seq_mu_);
   const Millis now = SteadyNow();
   if (!seq_samples_.empty() && now - seq_samples_.back().taken < kSampleEvery) return settled_seq_;
 
-  // In this order: the seq first, then the snapshot (see above).
-  ASSIGN_OR_RETURN(std::int64_t newest_seq, read([&](Connection& conn) -> Result<std::int64_t> {
-                     ASSIGN_OR_RETURN(Rows rows, conn.run(pg::kLastEventSeq));
-                     return rows.int_at(0, 0);
-                   }));
-  struct Bounds {
-    std::int64_t xmin = 0, xmax = 0;
-  };
-  ASSIGN_OR_RETURN(Bounds bounds, read([&](Connection& conn) -> Result<Bounds> {
-                     ASSIGN_OR_RETURN(Rows rows, conn.run(pg::kSnapshotBounds));
-                     return Bounds{rows.int_at(0, 0), rows.int_at(0, 1)};
-                   }));
-  seq_samples_.push_back(SeqSample{.taken = now, .seq = newest_seq, .next_xid = bounds.xmax});
+  // In this order: the seq first, then the snapshot (see above), each on whatever connection.
+  std::int64_t newest_seq = 0, xmin = 0, xmax = 0;
+  RETURN_IF_ERROR(read([&](sql::Session& session) -> Status {
+    Connection& conn = static_cast<ConnectionSession&>(session).conn();
+    ASSIGN_OR_RETURN(Rows seq, conn.run(kLastEventSeq));
+    newest_seq = seq.int_at(0, 0);
+    ASSIGN_OR_RETURN(Rows bounds, conn.run(kSnapshotBounds));
+    xmin = bounds.int_at(0, 0);
+    xmax = bounds.int_at(0, 1);
+    return Status::Ok();
+  }));
+  seq_samples_.push_back(SeqSample{.taken = now, .seq = newest_seq, .next_xid = xmax});
   while (!seq_samples_.empty()) {
     const SeqSample& oldest = seq_samples_.front();
     const Millis age = now - oldest.taken;
-    const bool settled = (oldest.next_xid <= bounds.xmin && age >= kMinAge) || age >= kMaxAge;
+    const bool settled = (oldest.next_xid <= xmin && age >= kMinAge) || age >= kMaxAge;
     if (!settled) break;
     settled_seq_ = std::max(settled_seq_, oldest.seq);
     seq_samples_.pop_front();
@@ -71,34 +74,4 @@ Result<std::int64_t> PostgresStore::settled_event_seq() {
   return settled_seq_;
 }
 
-Result<std::vector<JobEvent>> PostgresStore::events_after(const std::string& tenant,
-                                                          std::int64_t after_seq, int limit) {
-  if (limit <= 0) return std::vector<JobEvent>();
-  ASSIGN_OR_RETURN(std::int64_t settled, settled_event_seq());
-  if (settled <= after_seq) return std::vector<JobEvent>();
-  return read([&](Connection& conn) -> Result<std::vector<JobEvent>> {
-    ASSIGN_OR_RETURN(Rows rows, conn.run(pg::kEventsAfter, Params()
-                                                               .add(tenant)
-                                                               .add(after_seq)
-                                                               .add(settled)
-                                                               .add(static_cast<std::int64_t>(limit))));
-    std::vector<JobEvent> events;
-    events.reserve(static_cast<std::size_t>(rows.size()));
-    for (int i = 0; i < rows.size(); ++i) {
-      events.push_back(JobEvent{.seq = rows.int_at(i, 0),
-                                .job_id = rows.text_at(i, 1),
-                                .at = rows.int_at(i, 2),
-                                .type = rows.text_at(i, 3),
-                                .data_json = rows.text_at(i, 4)});
-    }
-    return events;
-  });
-}
-
-// The settled seq: every event after it is still to come for a reader starting now (a few of
-// them may have committed a moment before this call).
-Result<std::int64_t> PostgresStore::events_head() {
-  return settled_event_seq();
-}
-
-}  // namespace sluice
+}  // namespace sluice::pg

@@ -6,7 +6,7 @@
 // starts it and names the file holding its URL in SLUICE_TEST_PG_URL_FILE (or give the URL
 // itself in SLUICE_TEST_PG_URL). Every test works in a schema of its own, created here and
 // dropped when the test process ends, so tests stay independent and may run in parallel.
-#include "store/postgres/postgres_store.h"
+#include "store/store.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -30,7 +30,7 @@
 #include <thread>
 #include <vector>
 
-#include "store/open_blob_store.h"
+#include "store/open/open_blob_store.h"
 #include "store/postgres/migrations.h"
 #include "store/postgres/postgres_blob_store.h"
 #include "store/store_contract_test.h"
@@ -160,7 +160,7 @@ class Scratch : public testing::Environment {
 };
 
 Result<std::unique_ptr<Store>> OpenAt(const std::string& url) {
-  return PostgresStore::Open(StoreOptions{.url = url, .durable = false});
+  return Store::Open(StoreOptions{.url = url, .durable = false});
 }
 
 // The contract suite's factory: one schema per test directory, the same one on a reopen.

@@ -1,7 +1,7 @@
 // A thin, Status-returning wrapper over one SQLite connection and its prepared statements.
 //
 // Ownership and threading: a Connection is used by one thread at a time (it is opened in
-// SQLite's multi-thread mode, without SQLite's own mutexes); SqliteStore guards the writer
+// SQLite's multi-thread mode, without SQLite's own mutexes); SqliteDialect guards the writer
 // with a mutex and hands each reader to one caller at a time. A Statement borrows a cached
 // prepared statement from its Connection and resets it when it goes away, so a Statement must
 // not outlive its Connection, and the same SQL text may not be borrowed twice at once (a CHECK
@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,15 +61,6 @@ class Connection {
   // opened without durability (it never syncs).
   Status set_sync_each_commit(bool sync);
 
-  // Told by WriteTxn after each commit on this connection: how many events it appended and
-  // webhook deliveries it queued (the store passes it on: Store::set_commit_listener).
-  void set_commit_observer(std::function<void(int events, int webhooks)> observer) {
-    commit_observer_ = std::move(observer);
-  }
-  void committed(int events, int webhooks) const {
-    if (commit_observer_ && (events > 0 || webhooks > 0)) commit_observer_(events, webhooks);
-  }
-
  private:
   friend class Statement;
   struct Cached {
@@ -82,7 +72,6 @@ class Connection {
   sqlite3* db_;
   bool durable_;
   std::unordered_map<const char*, Cached> cache_;
-  std::function<void(int events, int webhooks)> commit_observer_;
 };
 
 // A borrowed prepared statement. Parameters are numbered from 1 (as ?1, ?2 in the SQL); text is

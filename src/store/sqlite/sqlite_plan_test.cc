@@ -10,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite/queries.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/sql/statements.h"
+#include "store/sqlite/sqlite_statements.h"
+#include "store/store.h"
 
 namespace sluice {
 namespace {
@@ -29,7 +30,7 @@ class SqlitePlanTest : public testing::Test {
     std::string pattern = testing::TempDir() + "sluice-plan-XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
-    auto store = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+    auto store = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     ASSERT_EQ(sqlite3_open((dir_ + "/sluice.db").c_str(), &db_), SQLITE_OK);
@@ -41,7 +42,8 @@ class SqlitePlanTest : public testing::Test {
   }
 
   // The detail lines of EXPLAIN QUERY PLAN for `sql`.
-  std::vector<std::string> Plan(const char* sql) {
+  std::vector<std::string> Plan(const sql::Statement& statement) {
+    const char* sql = statement.text(sql::Syntax::kSqlite);
     std::vector<std::string> lines;
     std::string explain = std::string("EXPLAIN QUERY PLAN ") + sql;
     sqlite3_stmt* stmt = nullptr;
@@ -100,25 +102,28 @@ class SqlitePlanTest : public testing::Test {
     };
     // Claim: a seek on (queue, priority) bounded by due_at, in ORDER BY order, covered by the
     // index (deadline included), so it reads no table row for a candidate.
-    std::vector<std::string> claim = Plan(sqlite::kClaimCandidates);
+    const sqlite::EngineStatements& own = sqlite::EngineSql();
+    const sql::Statements& shared = sql::Sql();
+    std::vector<std::string> claim = Plan(own.claim_candidates);
     EXPECT_THAT(claim, uses("jobs_claim")) << testing::PrintToString(claim);
     EXPECT_THAT(
         claim,
         Contains(HasSubstr("COVERING INDEX jobs_claim (queue=? AND priority=? AND due_at<?)")))
         << testing::PrintToString(claim);
-    EXPECT_THAT(Plan(sqlite::kNextQueuedPriority), uses("jobs_claim"));
-    EXPECT_THAT(Plan(sqlite::kFindByDedupKey.data()), uses("jobs_dedup"));
-    EXPECT_THAT(Plan(sqlite::kExpireOverdue.data()), uses("jobs_deadline"));
-    EXPECT_THAT(Plan(sqlite::kReapExpiredLeases.data()), uses("jobs_lease"));
-    EXPECT_THAT(Plan(sqlite::kRenewLeases), uses("jobs_lease_owner"));
-    EXPECT_THAT(Plan(sqlite::kReleaseLeases), uses("jobs_lease_owner"));
-    EXPECT_THAT(Plan(sqlite::kOldestQueued), uses("jobs_queued_age"));
-    EXPECT_THAT(Plan(sqlite::kJobEvents), uses("events_job"));
-    EXPECT_THAT(Plan(sqlite::ListJobsSql(0)), uses("jobs_tenant"));
-    EXPECT_THAT(Plan(sqlite::ListJobsSql(sqlite::kAfterCursor)), uses("jobs_tenant"));
-    EXPECT_THAT(Plan(sqlite::ListJobsSql(sqlite::kByStatus | sqlite::kAfterCursor)),
+    EXPECT_THAT(Plan(own.next_queued_priority), uses("jobs_claim"));
+    EXPECT_THAT(Plan(own.find_by_dedup_key), uses("jobs_dedup"));
+    EXPECT_THAT(Plan(shared.expire_overdue), uses("jobs_deadline"));
+    EXPECT_THAT(Plan(shared.reap_expired), uses("jobs_lease"));
+    EXPECT_THAT(Plan(shared.renew_leases), uses("jobs_lease_owner"));
+    EXPECT_THAT(Plan(shared.release_leases), uses("jobs_lease_owner"));
+    EXPECT_THAT(Plan(shared.oldest_queued), uses("jobs_queued_age"));
+    EXPECT_THAT(Plan(shared.job_events), uses("events_job"));
+    EXPECT_THAT(Plan(shared.events_after), uses("events_tenant"));
+    EXPECT_THAT(Plan(shared.list_jobs[0]), uses("jobs_tenant"));
+    EXPECT_THAT(Plan(shared.list_jobs[sql::kAfterCursor]), uses("jobs_tenant"));
+    EXPECT_THAT(Plan(shared.list_jobs[sql::kByStatus | sql::kAfterCursor]),
                 uses("jobs_tenant_status"));
-    EXPECT_THAT(Plan(sqlite::ListJobsSql(sqlite::kByObjectId)), uses("jobs_tenant_object"));
+    EXPECT_THAT(Plan(shared.list_jobs[sql::kByObjectId]), uses("jobs_tenant_object"));
   }
 
   std::string dir_;

@@ -1,6 +1,6 @@
 // The embedded engine: the Store contract suite, plus what only this engine promises (one
 // process per data dir, versioned migrations, the file layout).
-#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -19,7 +19,7 @@ namespace sluice {
 namespace {
 
 std::unique_ptr<Store> OpenSqlite(const std::string& dir) {
-  auto store = SqliteStore::Open(StoreOptions{.data_dir = dir, .durable = false});
+  auto store = Store::Open(StoreOptions{.data_dir = dir, .durable = false});
   if (!store.ok()) {
     ADD_FAILURE() << store.status().ToString();
     return nullptr;
@@ -67,11 +67,11 @@ class SqliteStoreTest : public testing::Test {
 };
 
 TEST_F(SqliteStoreTest, OnlyOneStoreAtATimePerDataDir) {
-  auto first = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+  auto first = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_TRUE((*first)->exclusive());
 
-  auto second = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+  auto second = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(second.status().message().find("in use"), std::string::npos)
@@ -81,13 +81,13 @@ TEST_F(SqliteStoreTest, OnlyOneStoreAtATimePerDataDir) {
             StatusCode::kFailedPrecondition);
 
   first->reset();  // closing releases the lock
-  auto third = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+  auto third = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
   EXPECT_TRUE(third.ok()) << third.status().ToString();
 }
 
 TEST_F(SqliteStoreTest, CreatesAMissingDataDirWithTheDatabaseInside) {
   std::string nested = dir_ + "/a/b/data";
-  auto store = SqliteStore::Open(StoreOptions{.data_dir = nested});  // durable, the default
+  auto store = Store::Open(StoreOptions{.data_dir = nested});  // durable, the default
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_TRUE(std::filesystem::exists(nested + "/sluice.db"));
   EXPECT_TRUE(std::filesystem::exists(nested + "/LOCK"));
@@ -95,13 +95,13 @@ TEST_F(SqliteStoreTest, CreatesAMissingDataDirWithTheDatabaseInside) {
 }
 
 TEST_F(SqliteStoreTest, RefusesAnEmptyDataDir) {
-  EXPECT_EQ(SqliteStore::Open(StoreOptions{}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Store::Open(StoreOptions{}).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(SqliteStoreTest, AppliesEachMigrationOnce) {
   const auto newest = static_cast<std::int64_t>(sqlite::Migrations().back().version);
   for (int round = 0; round < 2; ++round) {
-    auto store = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+    auto store = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
   }
   EXPECT_EQ(RawCount("SELECT count(*) FROM schema_migrations"),
@@ -122,13 +122,13 @@ TEST_F(SqliteStoreTest, MigrationsAreNumberedInOrder) {
 // change merged after a later-numbered one already ran on this database).
 TEST_F(SqliteStoreTest, AppliesAMigrationMissingBelowTheNewest) {
   ASSERT_GE(sqlite::Migrations().size(), 2u);
-  { ASSERT_TRUE(SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false}).ok()); }
+  { ASSERT_TRUE(Store::Open(StoreOptions{.data_dir = dir_, .durable = false}).ok()); }
   const int second = sqlite::Migrations()[1].version;
   // Undo migration 2 (allow_fallback) and forget it was applied.
   ASSERT_EQ(second, 2);
   RawExec("ALTER TABLE jobs DROP COLUMN allow_fallback");
   RawExec("DELETE FROM schema_migrations WHERE version = 2");
-  { ASSERT_TRUE(SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false}).ok()); }
+  { ASSERT_TRUE(Store::Open(StoreOptions{.data_dir = dir_, .durable = false}).ok()); }
   EXPECT_EQ(RawCount("SELECT count(*) FROM schema_migrations WHERE version = 2"), 1);
   EXPECT_EQ(RawCount("SELECT count(*) FROM pragma_table_info('jobs') WHERE name = "
                      "'allow_fallback'"),
@@ -136,9 +136,9 @@ TEST_F(SqliteStoreTest, AppliesAMigrationMissingBelowTheNewest) {
 }
 
 TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerBuild) {
-  { ASSERT_TRUE(SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false}).ok()); }
+  { ASSERT_TRUE(Store::Open(StoreOptions{.data_dir = dir_, .durable = false}).ok()); }
   RawExec("INSERT INTO schema_migrations (version) VALUES (9999)");
-  auto store = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+  auto store = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
   EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
 }
 
@@ -158,7 +158,7 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsJobs) {
           "'s1', 'fast', '{}', 'default', 5, 0, 3, '', '', '{}', 0, 0, 0, 0, '', 0, 0);"
           "INSERT INTO queue_counts (queue, status, n) VALUES ('default', 0, 1);");
 
-  auto opened = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+  auto opened = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   Store& store = **opened;
   auto old = store.get_job(kDefaultTenant, "job_old");
@@ -187,7 +187,7 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsJobs) {
 }
 
 TEST_F(SqliteStoreTest, RunsInWalMode) {
-  auto store = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+  auto store = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
   ASSERT_TRUE(store.ok());
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ + "/sluice.db").c_str(), &db), SQLITE_OK);
@@ -202,7 +202,7 @@ TEST_F(SqliteStoreTest, RunsInWalMode) {
 // Writers serialize on one connection while readers use the pool; every thread sees its own
 // writes, and the totals add up when all are done.
 TEST_F(SqliteStoreTest, ConcurrentReadersAndWritersStayConsistent) {
-  auto opened = SqliteStore::Open(StoreOptions{.data_dir = dir_, .durable = false});
+  auto opened = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
   ASSERT_TRUE(opened.ok());
   Store& store = **opened;
   constexpr Millis kNow = 1'800'000'000'000;

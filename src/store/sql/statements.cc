@@ -1,0 +1,233 @@
+#include "store/sql/statements.h"
+
+#include <string>
+
+#include "store/sql/columns.h"
+
+namespace sluice::sql {
+
+namespace {
+
+// A statement PostgreSQL runs with a row-lock clause appended. SQLite needs none: its one
+// writer holds the database's write lock for the whole transaction.
+Statement WithRowLock(const std::string& postgres, std::string_view lock = " FOR UPDATE") {
+  return PerDialect(SqliteSpelling(Splice(postgres)), postgres + std::string(lock));
+}
+
+Statement ListJobs(unsigned filters) {
+  std::string sql = "SELECT {jobs} FROM jobs WHERE tenant = $1::text";
+  int n = 1;
+  auto next = [&n] { return "$" + std::to_string(++n); };
+  if (filters & kByStatus) sql += " AND status = " + next() + "::smallint";
+  if (filters & kByType) sql += " AND type = " + next() + "::text";
+  if (filters & kByQueue) sql += " AND queue = " + next() + "::text";
+  // The literal "object_id != ''" lets SQLite's planner use the partial index jobs_tenant_object.
+  if (filters & kByObjectId) sql += " AND object_id = " + next() + "::text AND object_id != ''";
+  if (filters & kAfterCursor) sql += " AND id < " + next() + "::text";
+  sql += " ORDER BY id DESC LIMIT " + next() + "::bigint";
+  return Portable(sql);
+}
+
+// "col = $2::type, ...": every column but the first (the key) set from its parameter.
+template <typename T>
+std::string Assignments(const Table<T>& table) {
+  std::string out;
+  int n = 1;
+  for (const Column<T>& c : table.columns()) {
+    if (n++ == 1) continue;
+    if (!out.empty()) out += ", ";
+    out += std::string(c.name) + " = $" + std::to_string(n - 1) + "::" + CastName(c.type);
+  }
+  return out;
+}
+
+Statements Build() {
+  const std::string batch_params = BatchColumns().placeholders();
+  Statements s{
+      // --- jobs: reads ---
+      .get_job = Portable("SELECT {jobs} FROM jobs WHERE id = $1::text AND tenant = $2::text"),
+      .job_exists = Portable("SELECT 1 FROM jobs WHERE id = $1::text AND tenant = $2::text"),
+      .get_result = Portable(
+          "SELECT r.result FROM results AS r JOIN jobs AS j ON j.id = r.job_id "
+          "WHERE r.job_id = $1::text AND j.tenant = $2::text"),
+      .get_attempts = Portable("SELECT record FROM attempts WHERE job_id = $1::text ORDER BY n"),
+      .job_events =
+          Portable("SELECT {events} FROM events WHERE job_id = $1::text ORDER BY seq"),
+      // PostgreSQL keeps shards of each counter (its migrations.cc); SQLite one row each.
+      .queue_counts = Portable(
+          "SELECT queue, status, sum(n)::bigint FROM queue_counts GROUP BY queue, status "
+          "ORDER BY queue, status"),
+      .oldest_queued = Portable(
+          "SELECT min(created_at) FROM jobs WHERE status = {queued} AND queue = $1::text"),
+      .ping = Portable("SELECT 1"),
+      .list_jobs = {},
+
+      // --- jobs: transitions ---
+      .lock_job_status = WithRowLock(
+          "SELECT status, queue FROM jobs WHERE id = $1::text AND tenant = $2::text"),
+      .cancel_job = Portable(
+          "UPDATE jobs SET status = {canceled}, finished_at = $3::bigint, lease_owner = '', "
+          "lease_until = 0 WHERE id = $1::text AND tenant = $2::text "
+          "AND status IN ({queued}, {running}, {review}) RETURNING {jobs}"),
+      .approve_review = Portable(
+          "UPDATE jobs SET status = {done}, finished_at = $3::bigint, error_code = NULL, "
+          "error_message = NULL WHERE id = $1::text AND tenant = $2::text AND status = {review} "
+          "RETURNING {jobs}"),
+      .reject_review = Portable(
+          "UPDATE jobs SET status = {failed}, finished_at = $3::bigint, error_code = 'rejected', "
+          "error_message = $4::text WHERE id = $1::text AND tenant = $2::text "
+          "AND status = {review} RETURNING {jobs}"),
+      // Due now, with at least one attempt left.
+      .retry_review = Portable(
+          "UPDATE jobs SET status = {queued}, finished_at = NULL, next_attempt_at = NULL, "
+          "due_at = $3::bigint, max_attempts = greatest(max_attempts, attempt + 1), "
+          "model = CASE WHEN $4::text = '' THEN model ELSE $4::text END "
+          "WHERE id = $1::text AND tenant = $2::text AND status = {review} RETURNING {jobs}"),
+      .put_result = Portable(
+          "INSERT INTO results (job_id, result) VALUES ($1::text, $2::text) "
+          "ON CONFLICT (job_id) DO UPDATE SET result = excluded.result"),
+      .renew_leases = Portable(
+          "UPDATE jobs SET lease_until = $2::bigint WHERE status = {running} "
+          "AND lease_owner = $1::text"),
+      .release_leases = Portable(
+          "UPDATE jobs SET status = {queued}, attempt = attempt - 1, lease_owner = '', "
+          "lease_until = 0 WHERE status = {running} AND lease_owner = $1::text "
+          "RETURNING id, tenant, queue, attempt"),
+      // A dead worker's job goes back to the queue while attempts are left, else fails. (SET
+      // expressions read the row as it was before the update.)
+      .reap_expired = Portable(
+          "UPDATE jobs SET "
+          "status = CASE WHEN attempt < max_attempts THEN {queued} ELSE {failed} END, "
+          "finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE $1::bigint END, "
+          "error_code = CASE WHEN attempt < max_attempts THEN error_code ELSE 'lease_expired' "
+          "END, error_message = CASE WHEN attempt < max_attempts THEN error_message "
+          "ELSE 'the lease of attempt ' || attempt || ' expired and no attempt is left' END, "
+          "lease_owner = '', lease_until = 0 "
+          "WHERE status = {running} AND lease_until < $1::bigint RETURNING {jobs}"),
+      .expire_overdue = Portable(
+          "UPDATE jobs SET status = {expired}, finished_at = $1::bigint, "
+          "error_code = 'deadline_exceeded', "
+          "error_message = 'the deadline passed before the job could run' "
+          "WHERE status = {queued} AND deadline <= $1::bigint RETURNING {jobs}"),
+
+      // --- events and the webhook outbox ---
+      .insert_event = Portable(
+          "INSERT INTO events (job_id, tenant, at, type, data) "
+          "VALUES ($1::text, $2::text, $3::bigint, $4::text, $5::text)"),
+      // Inserts nothing for a job (or batch) without a webhook_url.
+      .queue_job_webhook = Portable(
+          "INSERT INTO webhook_deliveries (id, job_id, tenant, type, url, created_at, state, "
+          "attempts, due_at, lease_owner) "
+          "SELECT $1::text, id, tenant, $2::text, webhook_url, $3::bigint, {delivery_pending}, "
+          "0, $3::bigint, '' FROM jobs WHERE id = $4::text AND webhook_url != ''"),
+      .queue_batch_webhook = Portable(
+          "INSERT INTO webhook_deliveries (id, job_id, tenant, type, url, created_at, state, "
+          "attempts, due_at, lease_owner) "
+          "SELECT $1::text, id, tenant, $2::text, webhook_url, $3::bigint, {delivery_pending}, "
+          "0, $3::bigint, '' FROM batches WHERE id = $4::text AND webhook_url != ''"),
+      // A range of events_tenant.
+      .events_after = Portable(
+          "SELECT {events} FROM events WHERE tenant = $1::text AND seq > $2::bigint "
+          "AND seq <= $3::bigint ORDER BY seq LIMIT $4::bigint"),
+      // Leases due pending deliveries (a range of webhook_due); the lease's end becomes the due
+      // time, so an unrecorded claim comes due again. PostgreSQL passes over rows another node
+      // is claiming right now.
+      .claim_webhooks = PerDialect(
+          "UPDATE webhook_deliveries SET lease_owner = ?1, due_at = ?3 WHERE rowid IN ("
+          "SELECT rowid FROM webhook_deliveries WHERE state = {delivery_pending} "
+          "AND due_at <= ?2 ORDER BY due_at LIMIT ?4) RETURNING {deliveries}",
+          "UPDATE webhook_deliveries SET lease_owner = $1::text, due_at = $3::bigint "
+          "WHERE id IN (SELECT id FROM webhook_deliveries WHERE state = {delivery_pending} "
+          "AND due_at <= $2::bigint ORDER BY due_at LIMIT $4::bigint FOR UPDATE SKIP LOCKED) "
+          "RETURNING {deliveries}"),
+      // Compare-and-set on (id, lease owner, attempts done): $1 id, $2 owner, $3 this attempt's
+      // number, $4 new state, $5 next due time, $6 payload (kept if none yet), $7 finished_at.
+      .record_webhook = Portable(
+          "UPDATE webhook_deliveries SET attempts = $3::integer, state = $4::smallint, "
+          "due_at = $5::bigint, lease_owner = '', payload = coalesce(payload, $6::text), "
+          "finished_at = $7::bigint WHERE id = $1::text AND lease_owner = $2::text "
+          "AND attempts = $3::integer - 1 AND state = {delivery_pending} "
+          "RETURNING job_id, tenant, type"),
+      .release_webhook_leases = Portable(
+          "UPDATE webhook_deliveries SET lease_owner = '', due_at = $2::bigint "
+          "WHERE state = {delivery_pending} AND lease_owner != '' "
+          "AND ($1::text = '' OR lease_owner = $1::text)"),
+
+      // --- files ---
+      .create_file = Portable("INSERT INTO files ({files}, complete) VALUES (" +
+                              FileColumns().placeholders() + ", 0)"),
+      .put_file_chunk = Portable(
+          "INSERT INTO file_chunks (file_id, n, content) VALUES ($1::text, $2::bigint, "
+          "$3::bytea) ON CONFLICT (file_id, n) DO UPDATE SET content = excluded.content"),
+      .complete_file =
+          Portable("UPDATE files SET complete = 1, bytes = $2::bigint WHERE id = $1::text"),
+      .delete_chunks = Portable("DELETE FROM file_chunks WHERE file_id = $1::text"),
+      .delete_file = Portable("DELETE FROM files WHERE id = $1::text"),
+      .get_file = Portable(
+          "SELECT {files} FROM files WHERE id = $1::text AND tenant = $2::text AND complete = 1"),
+      .get_file_chunk =
+          Portable("SELECT content FROM file_chunks WHERE file_id = $1::text AND n = $2::bigint")
+              .with_binary_result(),
+
+      // --- batches ---
+      .insert_batch = Portable("INSERT INTO batches ({batches}) VALUES (" + batch_params + ")"),
+      .update_batch = Portable("UPDATE batches SET " + Assignments(BatchColumns()) +
+                               " WHERE id = $1::text"),
+      .get_batch =
+          Portable("SELECT {batches} FROM batches WHERE id = $1::text AND tenant = $2::text"),
+      .lock_batch = WithRowLock("SELECT {batches} FROM batches WHERE id = $1::text"),
+      .list_batches = Portable(
+          "SELECT {batches} FROM batches WHERE tenant = $1::text ORDER BY id DESC "
+          "LIMIT $2::bigint"),
+      .list_batches_after = Portable(
+          "SELECT {batches} FROM batches WHERE tenant = $1::text AND id < $3::text "
+          "ORDER BY id DESC LIMIT $2::bigint"),
+      // A batch that needs a node's exclusive work (batch_rules::NeedsExclusiveWork) with a
+      // free lease; PostgreSQL skips rows another node holds locked.
+      .lease_batch = WithRowLock(
+          "SELECT {batches} FROM batches "
+          "WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling') "
+          "AND (status IN ('validating', 'finalizing') OR ingested = 0) "
+          "AND (runner = '' OR runner_until < $2::bigint) AND $1::text != '' "
+          "ORDER BY id LIMIT 1",
+          " FOR UPDATE SKIP LOCKED"),
+      .open_batches = Portable(
+          "SELECT {batches} FROM batches WHERE status IN ('in_progress', 'cancelling') "
+          "AND ingested = 1 ORDER BY id LIMIT $1::bigint"),
+      .batch_progress = Portable(
+          "SELECT status, count(*) FROM jobs WHERE batch_id = $1::text GROUP BY status "
+          "UNION ALL SELECT -1, count(*) FROM batch_line_errors WHERE batch_id = $1::text"),
+      .insert_line_error = Portable("INSERT INTO batch_line_errors (batch_id, {line_errors}) "
+                                    "VALUES ($1::text, " +
+                                    LineErrorColumns().placeholders(2) +
+                                    ") ON CONFLICT (batch_id, line) DO NOTHING"),
+      .batch_line_errors = Portable(
+          "SELECT {line_errors} FROM batch_line_errors WHERE batch_id = $1::text "
+          "AND line > $2::bigint ORDER BY line LIMIT $3::bigint"),
+      // PostgreSQL: MATERIALIZED so that the LIMIT applies once (an IN (subquery) may be
+      // planned to run again), and rows another node is changing are passed over.
+      .cancel_batch_jobs = PerDialect(
+          "UPDATE jobs SET status = {canceled}, finished_at = ?2, lease_owner = '', "
+          "lease_until = 0 WHERE rowid IN (SELECT rowid FROM jobs WHERE batch_id = ?1 "
+          "AND status = {queued} LIMIT ?3) RETURNING id, tenant, queue",
+          "WITH picked AS MATERIALIZED (SELECT id FROM jobs WHERE batch_id = $1::text "
+          "AND status = {queued} LIMIT $3::bigint FOR UPDATE SKIP LOCKED) "
+          "UPDATE jobs SET status = {canceled}, finished_at = $2::bigint, lease_owner = '', "
+          "lease_until = 0 FROM picked WHERE jobs.id = picked.id AND jobs.status = {queued} "
+          "RETURNING jobs.id, jobs.tenant, jobs.queue"),
+      .batch_jobs = Portable(
+          "SELECT {jobs}, (SELECT result FROM results WHERE job_id = jobs.id) FROM jobs "
+          "WHERE batch_id = $1::text AND id > $2::text ORDER BY id LIMIT $3::bigint"),
+  };
+  for (unsigned f = 0; f < s.list_jobs.size(); ++f) s.list_jobs[f] = ListJobs(f);
+  return s;
+}
+
+}  // namespace
+
+const Statements& Sql() {
+  static const auto* const kStatements = new Statements(Build());
+  return *kStatements;
+}
+
+}  // namespace sluice::sql

@@ -1,0 +1,88 @@
+// Every statement the store core runs, named, each with its text for both dialects
+// (sql/statement.h), so that each can be read next to the indexes it relies on (both engines'
+// migrations.cc) and its SQLite plan checked by a test (sqlite/sqlite_plan_test.cc). Built once,
+// at first use; the texts have static storage (engines cache prepared statements by address).
+//
+// Parameters are listed per statement as $1, $2, ...; job status numbers are spliced from
+// JobStatus ({queued}, ...), column lists from sql/columns.h ({jobs}, ...).
+#pragma once
+
+#include <array>
+
+#include "store/sql/statement.h"
+
+namespace sluice::sql {
+
+struct Statements {
+  // --- jobs: reads ---
+  Statement get_job;          // $1 id, $2 tenant
+  Statement job_exists;       // $1 id, $2 tenant
+  Statement get_result;       // $1 id, $2 tenant
+  Statement get_attempts;     // $1 job id
+  Statement job_events;       // $1 job id
+  Statement queue_counts;     // per (queue, status): the count
+  Statement oldest_queued;    // $1 queue
+  Statement ping;
+  // list_jobs, one per combination of JobFilter's optional filters (ListFilter bits):
+  // parameters tenant, then the present filters in bit order, then the limit.
+  std::array<Statement, 32> list_jobs;
+
+  // --- jobs: transitions (guarded updates) ---
+  // Locks the row on PostgreSQL: the status read decides a cancel's or review's outcome.
+  Statement lock_job_status;  // $1 id, $2 tenant → status, queue
+  Statement cancel_job;       // $1 id, $2 tenant, $3 now → {jobs}
+  Statement approve_review;   // $1 id, $2 tenant, $3 now → {jobs}
+  Statement reject_review;    // $1 id, $2 tenant, $3 now, $4 reason → {jobs}
+  Statement retry_review;     // $1 id, $2 tenant, $3 now, $4 alias to pin ('': keep) → {jobs}
+  Statement put_result;       // $1 job id, $2 result
+  Statement renew_leases;     // $1 owner, $2 lease until
+  Statement release_leases;   // $1 owner → id, tenant, queue, attempt
+  Statement reap_expired;     // $1 now → {jobs}
+  Statement expire_overdue;   // $1 now → {jobs}
+
+  // --- events and the webhook outbox ---
+  Statement insert_event;          // $1 job id, $2 tenant, $3 at, $4 type, $5 data
+  Statement queue_job_webhook;     // $1 event id, $2 webhook type, $3 at, $4 job id
+  Statement queue_batch_webhook;   // $1 event id, $2 webhook type, $3 at, $4 batch id
+  Statement events_after;          // $1 tenant, $2 after seq, $3 up to seq, $4 limit → {events}
+  Statement claim_webhooks;        // $1 owner, $2 now, $3 lease until, $4 limit → {deliveries}
+  Statement record_webhook;        // see statements.cc → job_id, tenant, type
+  Statement release_webhook_leases;  // $1 owner ('': every owner), $2 now
+
+  // --- files ---
+  Statement create_file;     // {files} as $1..$6
+  Statement put_file_chunk;  // $1 file id, $2 n, $3 bytes
+  Statement complete_file;   // $1 file id, $2 bytes
+  Statement delete_chunks;   // $1 file id
+  Statement delete_file;     // $1 file id
+  Statement get_file;        // $1 id, $2 tenant → {files}
+  Statement get_file_chunk;  // $1 file id, $2 n → content (bytes)
+
+  // --- batches ---
+  Statement insert_batch;       // {batches} as $1..$29
+  Statement update_batch;       // {batches} as $1..$29, by id
+  Statement get_batch;          // $1 id, $2 tenant
+  Statement lock_batch;         // $1 id
+  Statement list_batches;       // $1 tenant, $2 limit
+  Statement list_batches_after; // $1 tenant, $2 limit, $3 before id
+  Statement lease_batch;        // $1 owner, $2 now
+  Statement open_batches;       // $1 limit
+  Statement batch_progress;     // $1 batch id → status (-1: line errors), count
+  Statement insert_line_error;  // $1 batch id, {line_errors} as $2..$7
+  Statement batch_line_errors;  // $1 batch id, $2 after line, $3 limit → {line_errors}
+  Statement cancel_batch_jobs;  // $1 batch id, $2 now, $3 limit → id, tenant, queue
+  Statement batch_jobs;         // $1 batch id, $2 after id, $3 limit → {jobs}, result
+};
+
+// JobFilter's optional filters, as bits of the list_jobs index.
+enum ListFilter : unsigned {
+  kByStatus = 1,
+  kByType = 2,
+  kByQueue = 4,
+  kByObjectId = 8,
+  kAfterCursor = 16,
+};
+
+const Statements& Sql();
+
+}  // namespace sluice::sql
