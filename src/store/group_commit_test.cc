@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store/store.h"
+#include "store/testing/forwarding_store.h"
 
 namespace sluice {
 namespace {
@@ -216,9 +217,9 @@ TEST_F(SubmitGroupCommitTest, ConcurrentRequestsEachGetTheirOwnJobsBack) {
 
 // Holds the group's commits until released, by holding the store's only write path: a Store
 // wrapper whose submit_jobs waits for a gate the first time.
-class GatedStore final : public Store {
+class GatedStore final : public ForwardingStore {
  public:
-  explicit GatedStore(Store& inner) : inner_(inner) {}
+  explicit GatedStore(Store& inner) : ForwardingStore(inner) {}
   void wait_entered() { entered_future_.wait(); }
   void release() { release_.set_value(); }
   std::vector<std::size_t> batch_sizes() {
@@ -238,46 +239,8 @@ class GatedStore final : public Store {
     }
     return inner_.submit_jobs(jobs);
   }
-  bool exclusive() const override { return inner_.exclusive(); }
-  Result<std::vector<Job>> claim_jobs(const ClaimRequest& r) override {
-    return inner_.claim_jobs(r);
-  }
-  Result<std::vector<Status>> finish_attempts(std::span<const AttemptFinish> items) override {
-    return inner_.finish_attempts(items);
-  }
-  Result<int> renew_leases(const std::string& o, Millis t) override {
-    return inner_.renew_leases(o, t);
-  }
-  Result<int> release_leases(const std::string& o, Millis t) override {
-    return inner_.release_leases(o, t);
-  }
-  Result<std::vector<Job>> reap_expired_leases(Millis t) override {
-    return inner_.reap_expired_leases(t);
-  }
-  Result<std::vector<Job>> expire_overdue(Millis t) override { return inner_.expire_overdue(t); }
-  Result<Job> cancel_job(const std::string& t, const std::string& id, Millis now) override {
-    return inner_.cancel_job(t, id, now);
-  }
-  Result<Job> review_job(const ReviewAction& action) override { return inner_.review_job(action); }
-  Result<Job> get_job(const std::string& t, const std::string& id) override {
-    return inner_.get_job(t, id);
-  }
-  Result<std::string> get_result(const std::string& t, const std::string& id) override {
-    return inner_.get_result(t, id);
-  }
-  Result<std::vector<std::string>> get_attempts(const std::string& t,
-                                                const std::string& id) override {
-    return inner_.get_attempts(t, id);
-  }
-  Result<JobPage> list_jobs(const JobFilter& f) override { return inner_.list_jobs(f); }
-  Result<std::vector<JobEvent>> job_events(const std::string& t, const std::string& id) override {
-    return inner_.job_events(t, id);
-  }
-  Result<std::vector<QueueStats>> queue_stats() override { return inner_.queue_stats(); }
-  Status ping() override { return inner_.ping(); }
 
  private:
-  Store& inner_;
   bool first_ = true;
   std::promise<void> entered_;
   std::future<void> entered_future_ = entered_.get_future();

@@ -240,60 +240,58 @@ class Store {
   // row plus numbered content chunks, so neither an upload's store write, a batch's reads nor a
   // download holds a whole file. Batches are rows of their own; their jobs are ordinary jobs
   // carrying the batch's id (jobs.batch_id), so request counts come from the jobs themselves.
-  // Both engines implement every method; the defaults (store_batches_default.cc) answer
-  // kInternal so that test doubles of the job contract need not implement them.
 
   // Creates a file's metadata row, not yet visible (get_file answers kNotFound) until
   // complete_file. kAlreadyExists for a reused id.
-  virtual Status create_file(const StoredFile& file);
+  virtual Status create_file(const StoredFile& file) = 0;
   // Stores chunk `n` (0, 1, 2, ...) of a file's content; storing chunk n again replaces it.
   virtual Status put_file_chunk(const std::string& file_id, std::int64_t n,
-                                std::string_view bytes);
+                                std::string_view bytes) = 0;
   // Makes a created file visible with its final size. kNotFound for an unknown id.
-  virtual Status complete_file(const std::string& file_id, std::int64_t bytes);
+  virtual Status complete_file(const std::string& file_id, std::int64_t bytes) = 0;
   // Removes a file's row and chunks, complete or not (a failed upload, a dead finalizer's files).
-  virtual Status delete_file(const std::string& file_id);
+  virtual Status delete_file(const std::string& file_id) = 0;
   // A complete file of the tenant; kNotFound otherwise (another tenant's file too).
-  virtual Result<StoredFile> get_file(const std::string& tenant, const std::string& id);
+  virtual Result<StoredFile> get_file(const std::string& tenant, const std::string& id) = 0;
   // Chunk `n` of a file's content; nullopt past the last chunk.
   virtual Result<std::optional<std::string>> get_file_chunk(const std::string& file_id,
-                                                            std::int64_t n);
+                                                            std::int64_t n) = 0;
 
   // Inserts a new batch (status validating). kAlreadyExists for a reused id.
-  virtual Status create_batch(const Batch& batch);
+  virtual Status create_batch(const Batch& batch) = 0;
   // The tenant's batch; before it is final its request counts are counted from its jobs.
-  virtual Result<Batch> get_batch(const std::string& tenant, const std::string& id);
+  virtual Result<Batch> get_batch(const std::string& tenant, const std::string& id) = 0;
   // The tenant's batches, newest first, after the cursor `after` (a batch id; empty: from the
   // newest); limit is clamped to 1..100.
   virtual Result<BatchPage> list_batches(const std::string& tenant, int limit,
-                                         const std::string& after);
+                                         const std::string& after) = 0;
   // Applies a guarded status change (batch_records.h). kNotFound for an unknown batch,
   // kFailedPrecondition when its status is not one of `from`, kAborted when `owner` does not
   // hold its lease. Returns the batch after the change.
-  virtual Result<Batch> transition_batch(const BatchTransition& t);
+  virtual Result<Batch> transition_batch(const BatchTransition& t) = 0;
   // Leases one batch (any tenant) that needs a node's exclusive work and whose lease is free
   // or ran out (even `owner`'s own live lease is not taken again: a batch whose work failed
   // waits out its lease): validating; in_progress or cancelling but not fully ingested; or
   // finalizing (its finalizer died). nullopt when there is none.
   virtual Result<std::optional<Batch>> lease_batch_work(const std::string& owner, Millis now,
-                                                        Millis lease_until);
+                                                        Millis lease_until) = 0;
   // Applies one ingestion chunk (batch_records.h). kAborted when `owner` lost the lease.
-  virtual Result<BatchChunkOutcome> ingest_batch_chunk(const BatchChunk& chunk);
+  virtual Result<BatchChunkOutcome> ingest_batch_chunk(const BatchChunk& chunk) = 0;
   // Fully ingested batches that are in_progress or cancelling (any tenant), oldest first: the
   // ones whose jobs a runner watches.
-  virtual Result<std::vector<Batch>> open_batches(int limit);
+  virtual Result<std::vector<Batch>> open_batches(int limit) = 0;
   // The batch's jobs counted by status, and its line errors.
-  virtual Result<BatchProgress> batch_progress(const std::string& batch_id);
+  virtual Result<BatchProgress> batch_progress(const std::string& batch_id) = 0;
   // Up to `limit` queued jobs of the batch become canceled (with their events). Returns how
   // many; call again until 0.
-  virtual Result<int> cancel_batch_jobs(const std::string& batch_id, Millis now, int limit);
+  virtual Result<int> cancel_batch_jobs(const std::string& batch_id, Millis now, int limit) = 0;
   // The batch's jobs with id > after_id, by id, with their result records.
   virtual Result<std::vector<BatchJobRow>> batch_jobs(const std::string& batch_id,
-                                                      const std::string& after_id, int limit);
+                                                      const std::string& after_id, int limit) = 0;
   // The batch's line errors with line > after_line, by line.
   virtual Result<std::vector<BatchLineError>> batch_line_errors(const std::string& batch_id,
                                                                 std::int64_t after_line,
-                                                                int limit);
+                                                                int limit) = 0;
 
   // Webhook outbox
   //
@@ -308,27 +306,18 @@ class Store {
 
   // Leases up to `limit` pending deliveries whose due time has come, oldest due first.
   virtual Result<std::vector<WebhookDelivery>> claim_webhook_deliveries(
-      const WebhookClaim& claim) {
-    (void)claim;
-    return FailedPrecondition("this store keeps no webhook outbox");
-  }
+      const WebhookClaim& claim) = 0;
   // Records attempt outcomes in one transaction, each with its event of the subject ("webhook"
   // for a job, "batch.webhook" for a batch; webhook_rules::AttemptEventType). Per item:
   // OK, or kAborted when the delivery is not leased to that owner at that attempt any more.
   virtual Result<std::vector<Status>> record_webhook_attempts(
-      std::span<const WebhookAttempt> attempts) {
-    (void)attempts;
-    return FailedPrecondition("this store keeps no webhook outbox");
-  }
+      std::span<const WebhookAttempt> attempts) = 0;
 
   // Makes the leased pending deliveries of `owner` (of every owner when empty) due at `now`
   // and unleased: a stopping node hands back what it did not finish, and a process that starts
   // on an exclusive store (exclusive()) takes back its dead predecessor's leases at once
   // instead of waiting for them to run out. Returns how many.
-  virtual Result<int> release_webhook_leases(const std::string& owner, Millis now) {
-    (void)owner, (void)now;
-    return FailedPrecondition("this store keeps no webhook outbox");
-  }
+  virtual Result<int> release_webhook_leases(const std::string& owner, Millis now) = 0;
 
   // Event stream
 
@@ -337,15 +326,10 @@ class Store {
   // resumes from the last seq it saw misses nothing. On the shared engine this holds events
   // back until every transaction that could own an older seq has ended (postgres_events.cc).
   virtual Result<std::vector<JobEvent>> events_after(const std::string& tenant,
-                                                     std::int64_t after_seq, int limit) {
-    (void)tenant, (void)after_seq, (void)limit;
-    return FailedPrecondition("this store keeps no event stream");
-  }
+                                                     std::int64_t after_seq, int limit) = 0;
   // Where a stream that wants only events from now on starts: events_after(tenant, head, ...)
   // returns the events that commit after this call (and possibly a few just before it).
-  virtual Result<std::int64_t> events_head() {
-    return FailedPrecondition("this store keeps no event stream");
-  }
+  virtual Result<std::int64_t> events_head() = 0;
   // `listener` is called right after each commit of this process that appended events or
   // queued webhooks, on the committing thread: it must be quick (wake a thread, no store call).
   // A later call replaces it; an empty one stops the calls.

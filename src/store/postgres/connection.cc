@@ -42,72 +42,6 @@ std::string Trimmed(const char* message) {
 
 }  // namespace
 
-// --- Params ---
-
-Params& Params::add(std::string_view text) {
-  values_.emplace_back(ValidText(text));
-  binary_.push_back(false);
-  return *this;
-}
-
-Params& Params::add(std::int64_t value) {
-  values_.emplace_back(std::to_string(value));
-  binary_.push_back(false);
-  return *this;
-}
-
-Params& Params::add(double value) {
-  values_.emplace_back(DoubleText(value));
-  binary_.push_back(false);
-  return *this;
-}
-
-Params& Params::add(const std::optional<std::int64_t>& value) {
-  return value ? add(*value) : add_null();
-}
-
-Params& Params::add_null() {
-  values_.emplace_back(std::nullopt);
-  binary_.push_back(false);
-  return *this;
-}
-
-Params& Params::add_literal(std::string literal) {
-  values_.emplace_back(std::move(literal));
-  binary_.push_back(false);
-  return *this;
-}
-
-Params& Params::add_bytes(std::string_view bytes) {
-  values_.emplace_back(std::string(bytes));
-  binary_.push_back(true);
-  any_binary_ = true;
-  return *this;
-}
-
-std::vector<int> Params::lengths() const {
-  std::vector<int> out;
-  if (!any_binary_) return out;
-  out.reserve(values_.size());
-  for (const auto& value : values_) out.push_back(value ? static_cast<int>(value->size()) : 0);
-  return out;
-}
-
-std::vector<int> Params::formats() const {
-  std::vector<int> out;
-  if (!any_binary_) return out;
-  out.reserve(values_.size());
-  for (bool binary : binary_) out.push_back(binary ? 1 : 0);
-  return out;
-}
-
-std::vector<const char*> Params::pointers() const {
-  std::vector<const char*> out;
-  out.reserve(values_.size());
-  for (const auto& value : values_) out.push_back(value ? value->c_str() : nullptr);
-  return out;
-}
-
 // --- Rows ---
 
 Rows::Rows(Rows&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
@@ -292,14 +226,41 @@ Result<std::string> Connection::prepared_name(const char* sql) {
   return name;
 }
 
-Result<Rows> Connection::run(const char* sql, const Params& params, ResultFormat format) {
+Result<Rows> Connection::run(const char* sql, const sql::Params& params, ResultFormat format) {
   ASSIGN_OR_RETURN(std::string name, prepared_name(sql));
-  std::vector<const char*> values = params.pointers();
-  std::vector<int> lengths = params.lengths();  // both empty (nullptr) when all are text
-  std::vector<int> formats = params.formats();
-  PGresult* result = PQexecPrepared(conn_, name.c_str(), params.size(), values.data(),
-                                    lengths.empty() ? nullptr : lengths.data(),
-                                    formats.empty() ? nullptr : formats.data(),
+  // Every value in the text form libpq sends, but bytes, which go in binary format.
+  const std::size_t n = params.values().size();
+  std::vector<std::optional<std::string>> texts(n);
+  std::vector<const char*> values(n, nullptr);
+  std::vector<int> lengths(n, 0);
+  std::vector<int> formats(n, 0);
+  bool any_binary = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const sql::Params::Value& v = params.values()[i];
+    switch (v.kind) {
+      case sql::Params::Value::kNull:
+        continue;
+      case sql::Params::Value::kInteger:
+        texts[i] = std::to_string(v.integer);
+        break;
+      case sql::Params::Value::kReal:
+        texts[i] = DoubleText(v.real);
+        break;
+      case sql::Params::Value::kText:
+        texts[i] = ValidText(v.text);
+        break;
+      case sql::Params::Value::kBytes:
+        values[i] = v.text.data();
+        lengths[i] = static_cast<int>(v.text.size());
+        formats[i] = 1;
+        any_binary = true;
+        continue;
+    }
+    values[i] = texts[i]->c_str();
+  }
+  PGresult* result = PQexecPrepared(conn_, name.c_str(), static_cast<int>(n), values.data(),
+                                    any_binary ? lengths.data() : nullptr,
+                                    any_binary ? formats.data() : nullptr,
                                     static_cast<int>(format));
   ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return Rows(result);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/sql/params.h"
 
 struct pg_conn;
 struct pg_result;
@@ -32,36 +33,6 @@ struct ConnectionSettings {
   // For throwaway test stores only; a durable store leaves the server's setting alone.
   bool durable = true;
   int connect_timeout_seconds = 10;
-};
-
-// The parameters of one statement, $1, $2, ... in the order they are added. Text is copied;
-// NUL bytes and invalid UTF-8 (which PostgreSQL text refuses) become U+FFFD. Bytes (add_bytes)
-// travel in binary format, as they are, for a BYTEA parameter.
-class Params {
- public:
-  Params& add(std::string_view text);
-  Params& add(const char* text) { return add(std::string_view(text)); }
-  Params& add(std::int64_t value);
-  Params& add(int value) { return add(static_cast<std::int64_t>(value)); }
-  Params& add(double value);
-  Params& add(const std::optional<std::int64_t>& value);
-  Params& add_null();
-  // A value already in PostgreSQL's text form (an array literal from TextArray), as is.
-  Params& add_literal(std::string literal);
-  // Any bytes (NULs included), sent in binary format: the parameter's SQL type must be BYTEA.
-  Params& add_bytes(std::string_view bytes);
-
-  int size() const { return static_cast<int>(values_.size()); }
-  // Pointers into this object, valid until it changes; nullptr is SQL NULL.
-  std::vector<const char*> pointers() const;
-  // Per parameter: its length and format (0 text, 1 binary); empty when all are text.
-  std::vector<int> lengths() const;
-  std::vector<int> formats() const;
-
- private:
-  std::vector<std::optional<std::string>> values_;
-  std::vector<bool> binary_;  // parallel to values_
-  bool any_binary_ = false;
 };
 
 // The format a statement's result columns come back in. kBinary returns BYTEA columns as their
@@ -110,9 +81,11 @@ class Connection {
   Status exec(const char* sql);
 
   // Runs `sql` with `params`. `sql` must have static storage: its address is the key of the
-  // statement prepared for it on this connection, once (queries.h). Parameter types come from
-  // the casts in the SQL text.
-  Result<Rows> run(const char* sql, const Params& params = Params(),
+  // statement prepared for it on this connection, once. Parameter types come from the casts in
+  // the SQL text. Text travels as text, with every NUL byte and invalid UTF-8 sequence (which
+  // PostgreSQL text refuses) made U+FFFD; bytes travel in binary format, as they are, for a
+  // BYTEA parameter.
+  Result<Rows> run(const char* sql, const sql::Params& params = sql::Params(),
                    ResultFormat format = ResultFormat::kText);
 
   // True once the connection is lost: it can do nothing more and must be replaced.

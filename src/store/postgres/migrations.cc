@@ -266,7 +266,7 @@ Status ApplyMigrations(Connection& conn) {
     for (const Migration& m : Migrations()) {
       if (applied.contains(m.version)) continue;
       RETURN_IF_ERROR(conn.exec(m.sql));
-      RETURN_IF_ERROR(conn.run(kRecordVersion, Params().add(m.version)).status());
+      RETURN_IF_ERROR(conn.run(kRecordVersion, sql::Params().add(m.version)).status());
     }
     return Status::Ok();
   };

@@ -6,30 +6,6 @@ namespace sluice::pg {
 
 namespace {
 
-Params ToParams(const sql::Params& params) {
-  Params out;
-  for (const sql::Params::Value& v : params.values()) {
-    switch (v.kind) {
-      case sql::Params::Value::kNull:
-        out.add_null();
-        break;
-      case sql::Params::Value::kInteger:
-        out.add(v.integer);
-        break;
-      case sql::Params::Value::kReal:
-        out.add(v.real);
-        break;
-      case sql::Params::Value::kText:
-        out.add(std::string_view(v.text));
-        break;
-      case sql::Params::Value::kBytes:
-        out.add_bytes(v.text);
-        break;
-    }
-  }
-  return out;
-}
-
 // The whole result is in memory already (libpq reads it at once); next() walks it.
 class ResultCursor final : public sql::Cursor {
  public:
@@ -46,7 +22,7 @@ class ResultCursor final : public sql::Cursor {
 };
 
 Result<Rows> Run(Connection& conn, const sql::Statement& stmt, const sql::Params& params) {
-  return conn.run(stmt.text(sql::Syntax::kPostgres), ToParams(params),
+  return conn.run(stmt.text(sql::Syntax::kPostgres), params,
                   stmt.binary_result() ? ResultFormat::kBinary : ResultFormat::kText);
 }
 

@@ -41,8 +41,8 @@ class ArrayColumns : public sql::ValueSink {
   using ValueSink::integer;
   using ValueSink::real;
   // Adds every array as a parameter, in column order.
-  void add_to(Params& params) const {
-    for (const TextArray& a : arrays_) params.add_literal(a.str());
+  void add_to(sql::Params& params) const {
+    for (const TextArray& a : arrays_) params.add(a.str());
   }
 
  private:

@@ -7,7 +7,7 @@ namespace sluice {
 namespace {
 
 using pg::Connection;
-using pg::Params;
+using sql::Params;
 using pg::Rows;
 
 // Blob calls are short (one statement each) and rarer than job calls: a few connections do.
@@ -41,7 +41,7 @@ Result<BlobInfo> PostgresBlobStore::put(std::string_view content) {
   info.bytes = static_cast<std::int64_t>(content.size());
   const Millis now = clock_.now();
   return run([&](Connection& conn) -> Result<BlobInfo> {
-    ASSIGN_OR_RETURN(Rows rows, conn.run(kPutBlob, Params()
+    ASSIGN_OR_RETURN(Rows rows, conn.run(kPutBlob, sql::Params()
                                                        .add(info.id)
                                                        .add(info.bytes)
                                                        .add_bytes(content)
@@ -57,7 +57,7 @@ Result<BlobInfo> PostgresBlobStore::put(std::string_view content) {
 Result<std::string> PostgresBlobStore::get(std::string_view id) const {
   if (!IsValidId(id)) return InvalidArgument("not a blob id: expected sha256:<64 hex>", "id");
   return run([&](Connection& conn) -> Result<std::string> {
-    ASSIGN_OR_RETURN(Rows rows, conn.run(kGetBlob, Params().add(id), pg::ResultFormat::kBinary));
+    ASSIGN_OR_RETURN(Rows rows, conn.run(kGetBlob, sql::Params().add(id), pg::ResultFormat::kBinary));
     if (rows.size() == 0) return NotFound("no blob " + std::string(id));
     return rows.text_at(0, 0);
   });
@@ -66,7 +66,7 @@ Result<std::string> PostgresBlobStore::get(std::string_view id) const {
 Result<bool> PostgresBlobStore::exists(std::string_view id) const {
   if (!IsValidId(id)) return false;
   return run([&](Connection& conn) -> Result<bool> {
-    ASSIGN_OR_RETURN(Rows rows, conn.run(kBlobExists, Params().add(id)));
+    ASSIGN_OR_RETURN(Rows rows, conn.run(kBlobExists, sql::Params().add(id)));
     return rows.size() > 0;
   });
 }

@@ -304,21 +304,21 @@ Status PostgresDialect::flush(Connection& conn, sql::Txn& txn) {
   }
   for (const std::string& queue : txn.pending_notifications()) notify.add(queue);
   if (job_ids.empty() && queues.empty() && notify.empty()) return Status::Ok();
-  Params params;
-  params.add_literal(job_ids.str())
-      .add_literal(tenants.str())
-      .add_literal(ats.str())
-      .add_literal(types.str())
-      .add_literal(data.str())
-      .add_literal(queues.str())
-      .add_literal(statuses.str())
-      .add_literal(deltas.str())
+  sql::Params params;
+  params.add(job_ids.str())
+      .add(tenants.str())
+      .add(ats.str())
+      .add(types.str())
+      .add(data.str())
+      .add(queues.str())
+      .add(statuses.str())
+      .add(deltas.str())
       .add(CountShard(conn))
-      .add_literal(notify.str())
-      .add_literal(webhook_ids.str())
-      .add_literal(webhook_job_ids.str())
-      .add_literal(webhook_types.str())
-      .add_literal(webhook_ats.str());
+      .add(notify.str())
+      .add(webhook_ids.str())
+      .add(webhook_job_ids.str())
+      .add(webhook_types.str())
+      .add(webhook_ats.str());
   ASSIGN_OR_RETURN(Rows rows, conn.run(Text(Own().flush), params));
   txn.flushed(rows.size() > 0 ? static_cast<int>(rows.int_at(0, 0)) : 0);
   return Status::Ok();
@@ -336,7 +336,7 @@ Result<std::vector<std::optional<Job>>> PostgresDialect::insert_jobs(sql::Txn& t
     columns.next_row();
     sql::JobColumns().Write(job, columns);
   }
-  Params insert;
+  sql::Params insert;
   columns.add_to(insert);
   insert.add(batch_id);
   ASSIGN_OR_RETURN(Rows inserted, conn.run(Text(Own().insert_jobs), insert));
@@ -354,7 +354,7 @@ Result<std::vector<std::optional<Job>>> PostgresDialect::insert_jobs(sql::Txn& t
 
   ASSIGN_OR_RETURN(Rows found,
                    conn.run(Text(Own().find_by_dedup_keys),
-                            Params().add_literal(dedup_tenants.str()).add_literal(dedup_keys.str())));
+                            sql::Params().add(dedup_tenants.str()).add(dedup_keys.str())));
   std::map<std::pair<std::string, std::string>, Job> by_key;
   for (int i = 0; i < found.size(); ++i) {
     Job holder = sql::JobColumns().Read(ResultRow(found, i));
@@ -377,12 +377,12 @@ Result<std::vector<Job>> PostgresDialect::claim(sql::Txn& txn, const ClaimReques
   std::int64_t limit = request.limit;
   if (request.cluster_max > 0) {
     // Released by COMMIT: the next claim of this queue counts what this one started.
-    RETURN_IF_ERROR(conn.run(Text(Own().lock_queue_claims), Params().add(request.queue)).status());
-    ASSIGN_OR_RETURN(Rows running, conn.run(Text(Own().count_running), Params().add(request.queue)));
+    RETURN_IF_ERROR(conn.run(Text(Own().lock_queue_claims), sql::Params().add(request.queue)).status());
+    ASSIGN_OR_RETURN(Rows running, conn.run(Text(Own().count_running), sql::Params().add(request.queue)));
     limit = std::min<std::int64_t>(limit, request.cluster_max - running.int_at(0, 0));
     if (limit <= 0) return std::vector<Job>();
   }
-  Params params;
+  sql::Params params;
   params.add(request.queue).add(request.now).add(request.owner).add(request.lease_until).add(limit);
   ASSIGN_OR_RETURN(Rows rows, conn.run(Text(Own().claim_jobs), params));
   std::vector<Job> claimed;
@@ -427,11 +427,11 @@ Result<std::vector<std::optional<sql::SettledJob>>> PostgresDialect::finish(
     const bool keeps_result = to == JobStatus::kDone || to == JobStatus::kReview;
     results.add(keeps_result ? std::string_view(item->result_json) : std::string_view());
   }
-  Params params;
+  sql::Params params;
   for (const TextArray* column :
        {&ids, &attempts, &owners, &statuses, &retries, &finished_ats, &retry_ats, &error_codes,
         &error_messages, &costs, &records, &results}) {
-    params.add_literal(column->str());
+    params.add(column->str());
   }
   ASSIGN_OR_RETURN(Rows rows, ConnOf(txn).run(Text(Own().finish_attempts), params));
   std::map<std::string, sql::SettledJob, std::less<>> matched;

@@ -6,7 +6,9 @@
 // starts it and names the file holding its URL in SLUICE_TEST_PG_URL_FILE (or give the URL
 // itself in SLUICE_TEST_PG_URL). Every test works in a schema of its own, created here and
 // dropped when the test process ends, so tests stay independent and may run in parallel.
+#include "store/postgres/pg_session.h"
 #include "store/store.h"
+#include "store/testing/schema_check.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -258,6 +260,16 @@ TEST_F(PostgresStoreTest, MigrationsAreRecordedAndAppliedOnce) {
   // Both nodes see one database.
   ASSERT_TRUE(first->submit_jobs(std::vector<Job>{NewJob("job_a")}).ok());
   EXPECT_TRUE(second->get_job(kDefaultTenant, "job_a").ok());
+}
+
+TEST_F(PostgresStoreTest, MigrationsMakeTheTablesOfTheColumnTables) {
+  ASSERT_NE(Open(), nullptr);
+  auto conn = pg::Connection::Open(pg::ConnectionSettings{.url = url_});
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  pg::ConnectionSession session(**conn);
+  auto mismatches = sql::SchemaMismatches(session);
+  ASSERT_TRUE(mismatches.ok()) << mismatches.status().ToString();
+  EXPECT_THAT(*mismatches, testing::IsEmpty());
 }
 
 TEST_F(PostgresStoreTest, ANewerSchemaIsRefused) {

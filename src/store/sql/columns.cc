@@ -1,52 +1,80 @@
 #include "store/sql/columns.h"
 
+#include <optional>
+#include <string>
 #include <type_traits>
+#include <utility>
 
 namespace sluice::sql {
 
 namespace {
 
-// Column makers over an accessor: a captureless lambda `[](auto& row) -> auto& { return
-// row.field; }` that names the field once for both directions.
-template <typename T, typename Access>
-Column<T> TextCol(const char* name, Access) {
-  return {name, ColumnType::kText, [](const T& v, ValueSink& out) { out.text(Access{}(v)); },
-          [](const Row& row, int c, T& v) { Access{}(v) = row.text_at(c); }};
+// How a field of each C++ type is stored: bool as 0/1, optionals as NULL when empty.
+template <typename F>
+constexpr ColumnType TypeOf() {
+  if constexpr (std::is_same_v<F, std::string>) {
+    return ColumnType::kText;
+  } else if constexpr (std::is_same_v<F, bool>) {
+    return ColumnType::kSmallInt;
+  } else if constexpr (std::is_same_v<F, int>) {
+    return ColumnType::kInteger;
+  } else if constexpr (std::is_same_v<F, std::int64_t> ||
+                       std::is_same_v<F, std::optional<std::int64_t>>) {
+    return ColumnType::kBigInt;
+  } else {
+    static_assert(std::is_same_v<F, double> || std::is_same_v<F, std::optional<double>>,
+                  "a field type the column tables do not store");
+    return ColumnType::kDouble;
+  }
 }
 
-template <typename T, typename Access>
-Column<T> IntCol(const char* name, ColumnType type, Access) {
-  return {name, type,
-          [](const T& v, ValueSink& out) { out.integer(static_cast<std::int64_t>(Access{}(v))); },
-          [](const Row& row, int c, T& v) {
-            using Field = std::remove_reference_t<decltype(Access{}(v))>;
-            Access{}(v) = static_cast<Field>(row.int_at(c));
+void Put(ValueSink& out, const std::string& v) { out.text(v); }
+void Put(ValueSink& out, bool v) { out.integer(std::int64_t{v ? 1 : 0}); }
+void Put(ValueSink& out, int v) { out.integer(std::int64_t{v}); }
+void Put(ValueSink& out, std::int64_t v) { out.integer(v); }
+void Put(ValueSink& out, double v) { out.real(v); }
+void Put(ValueSink& out, const std::optional<std::int64_t>& v) { out.integer(v); }
+void Put(ValueSink& out, const std::optional<double>& v) { out.real(v); }
+
+void Take(const Row& row, int c, std::string& v) { v = row.text_at(c); }
+void Take(const Row& row, int c, bool& v) { v = row.int_at(c) != 0; }
+void Take(const Row& row, int c, int& v) { v = static_cast<int>(row.int_at(c)); }
+void Take(const Row& row, int c, std::int64_t& v) { v = row.int_at(c); }
+void Take(const Row& row, int c, double& v) { v = row.real_at(c); }
+void Take(const Row& row, int c, std::optional<std::int64_t>& v) { v = row.optional_int_at(c); }
+void Take(const Row& row, int c, std::optional<double>& v) { v = row.optional_real_at(c); }
+
+// The column of the field reached from T by a path of member pointers (&Job::spec,
+// &JobSpec::queue), its type following the field's.
+template <typename T, auto... Path>
+Column<T> Field(const char* name) {
+  using F = std::remove_cvref_t<decltype((std::declval<T&>() .* ... .* Path))>;
+  return {name, TypeOf<F>(), [](const T& v, ValueSink& out) { Put(out, (v .* ... .* Path)); },
+          [](const Row& row, int c, T& v) { Take(row, c, (v .* ... .* Path)); }};
+}
+
+template <auto... Path>
+Column<Job> JobField(const char* name) {
+  return Field<Job, &Job::spec, Path...>(name);
+}
+
+// Nullable text made of an optional struct's member: NULL when the optional is empty (the
+// job's error code and message).
+template <auto Member>
+Column<Job> ErrorField(const char* name) {
+  return {name, ColumnType::kText,
+          [](const Job& j, ValueSink& out) {
+            if (j.error) {
+              out.text((*j.error).*Member);
+            } else {
+              out.null();
+            }
+          },
+          [](const Row& row, int c, Job& j) {
+            if (row.is_null(c)) return;
+            if (!j.error) j.error = JobError{};
+            (*j.error).*Member = row.text_at(c);
           }};
-}
-
-template <typename T, typename Access>
-Column<T> BoolCol(const char* name, Access) {
-  return {name, ColumnType::kSmallInt,
-          [](const T& v, ValueSink& out) { out.integer(std::int64_t{Access{}(v) ? 1 : 0}); },
-          [](const Row& row, int c, T& v) { Access{}(v) = row.int_at(c) != 0; }};
-}
-
-template <typename T, typename Access>
-Column<T> OptionalIntCol(const char* name, Access) {
-  return {name, ColumnType::kBigInt, [](const T& v, ValueSink& out) { out.integer(Access{}(v)); },
-          [](const Row& row, int c, T& v) { Access{}(v) = row.optional_int_at(c); }};
-}
-
-template <typename T, typename Access>
-Column<T> RealCol(const char* name, Access) {
-  return {name, ColumnType::kDouble, [](const T& v, ValueSink& out) { out.real(Access{}(v)); },
-          [](const Row& row, int c, T& v) { Access{}(v) = row.real_at(c); }};
-}
-
-template <typename T, typename Access>
-Column<T> OptionalRealCol(const char* name, Access) {
-  return {name, ColumnType::kDouble, [](const T& v, ValueSink& out) { out.real(Access{}(v)); },
-          [](const Row& row, int c, T& v) { Access{}(v) = row.optional_real_at(c); }};
 }
 
 // A batch status is stored by name; a name this build does not know is a newer build's: CHECK,
@@ -58,189 +86,132 @@ BatchStatus ReadBatchStatus(const Row& row, int c) {
 }
 
 Table<Job> MakeJobColumns() {
-  constexpr auto kInt = ColumnType::kInteger;
-  constexpr auto kBig = ColumnType::kBigInt;
   return Table<Job>(
       "jobs",
       {
-          TextCol<Job>("id", [](auto& j) -> auto& { return j.id; }),
-          TextCol<Job>("tenant", [](auto& j) -> auto& { return j.spec.tenant; }),
-          TextCol<Job>("type", [](auto& j) -> auto& { return j.spec.type; }),
-          TextCol<Job>("input", [](auto& j) -> auto& { return j.spec.input_json; }),
-          TextCol<Job>("object_id", [](auto& j) -> auto& { return j.spec.object_id; }),
-          TextCol<Job>("source", [](auto& j) -> auto& { return j.spec.source; }),
-          TextCol<Job>("prompt_version", [](auto& j) -> auto& { return j.spec.prompt_version; }),
-          TextCol<Job>("response_schema", [](auto& j) -> auto& { return j.spec.response_schema; }),
-          TextCol<Job>("model", [](auto& j) -> auto& { return j.spec.model; }),
-          BoolCol<Job>("allow_fallback", [](auto& j) -> auto& { return j.spec.allow_fallback; }),
-          TextCol<Job>("params", [](auto& j) -> auto& { return j.spec.params_json; }),
-          TextCol<Job>("queue", [](auto& j) -> auto& { return j.spec.queue; }),
-          IntCol<Job>("priority", kInt, [](auto& j) -> auto& { return j.spec.priority; }),
-          OptionalIntCol<Job>("deadline", [](auto& j) -> auto& { return j.spec.deadline; }),
-          IntCol<Job>("run_at", kBig, [](auto& j) -> auto& { return j.spec.run_at; }),
-          IntCol<Job>("max_attempts", kInt, [](auto& j) -> auto& { return j.spec.max_attempts; }),
-          OptionalRealCol<Job>("cost_limit_usd",
-                               [](auto& j) -> auto& { return j.spec.cost_limit_usd; }),
-          TextCol<Job>("dedup_key", [](auto& j) -> auto& { return j.spec.dedup_key; }),
-          TextCol<Job>("webhook_url", [](auto& j) -> auto& { return j.spec.webhook_url; }),
-          TextCol<Job>("metadata", [](auto& j) -> auto& { return j.spec.metadata_json; }),
-          Column<Job>{"status", ColumnType::kSmallInt,
-                      [](const Job& j, ValueSink& out) {
-                        out.integer(std::int64_t{static_cast<int>(j.status)});
-                      },
-                      [](const Row& row, int c, Job& j) {
-                        j.status = static_cast<JobStatus>(row.int_at(c));
-                      }},
-          IntCol<Job>("attempt", kInt, [](auto& j) -> auto& { return j.attempt; }),
-          IntCol<Job>("created_at", kBig, [](auto& j) -> auto& { return j.created_at; }),
-          OptionalIntCol<Job>("started_at", [](auto& j) -> auto& { return j.started_at; }),
-          OptionalIntCol<Job>("finished_at", [](auto& j) -> auto& { return j.finished_at; }),
-          RealCol<Job>("cost_usd", [](auto& j) -> auto& { return j.cost_usd; }),
-          // error_code and error_message: both NULL for no error.
-          Column<Job>{"error_code", ColumnType::kText,
-                      [](const Job& j, ValueSink& out) {
-                        if (j.error) {
-                          out.text(j.error->code);
-                        } else {
-                          out.null();
-                        }
-                      },
-                      [](const Row& row, int c, Job& j) {
-                        if (!row.is_null(c)) j.error = JobError{row.text_at(c), ""};
-                      }},
-          Column<Job>{"error_message", ColumnType::kText,
-                      [](const Job& j, ValueSink& out) {
-                        if (j.error) {
-                          out.text(j.error->message);
-                        } else {
-                          out.null();
-                        }
-                      },
-                      [](const Row& row, int c, Job& j) {
-                        if (j.error) j.error->message = row.text_at(c);
-                      }},
-          OptionalIntCol<Job>("next_attempt_at", [](auto& j) -> auto& { return j.next_attempt_at; }),
-          TextCol<Job>("lease_owner", [](auto& j) -> auto& { return j.lease_owner; }),
-          IntCol<Job>("lease_until", kBig, [](auto& j) -> auto& { return j.lease_until; }),
+          Field<Job, &Job::id>("id"),
+          JobField<&JobSpec::tenant>("tenant"),
+          JobField<&JobSpec::type>("type"),
+          JobField<&JobSpec::input_json>("input"),
+          JobField<&JobSpec::object_id>("object_id"),
+          JobField<&JobSpec::source>("source"),
+          JobField<&JobSpec::prompt_version>("prompt_version"),
+          JobField<&JobSpec::response_schema>("response_schema"),
+          JobField<&JobSpec::model>("model"),
+          JobField<&JobSpec::allow_fallback>("allow_fallback"),
+          JobField<&JobSpec::params_json>("params"),
+          JobField<&JobSpec::queue>("queue"),
+          JobField<&JobSpec::priority>("priority"),
+          JobField<&JobSpec::deadline>("deadline"),
+          JobField<&JobSpec::run_at>("run_at"),
+          JobField<&JobSpec::max_attempts>("max_attempts"),
+          JobField<&JobSpec::cost_limit_usd>("cost_limit_usd"),
+          JobField<&JobSpec::dedup_key>("dedup_key"),
+          JobField<&JobSpec::webhook_url>("webhook_url"),
+          JobField<&JobSpec::metadata_json>("metadata"),
+          {"status", ColumnType::kSmallInt,
+           [](const Job& j, ValueSink& out) { out.integer(std::int64_t{static_cast<int>(j.status)}); },
+           [](const Row& row, int c, Job& j) { j.status = static_cast<JobStatus>(row.int_at(c)); }},
+          Field<Job, &Job::attempt>("attempt"),
+          Field<Job, &Job::created_at>("created_at"),
+          Field<Job, &Job::started_at>("started_at"),
+          Field<Job, &Job::finished_at>("finished_at"),
+          Field<Job, &Job::cost_usd>("cost_usd"),
+          ErrorField<&JobError::code>("error_code"),
+          ErrorField<&JobError::message>("error_message"),
+          Field<Job, &Job::next_attempt_at>("next_attempt_at"),
+          Field<Job, &Job::lease_owner>("lease_owner"),
+          Field<Job, &Job::lease_until>("lease_until"),
       },
       {{"due_at", ColumnType::kBigInt}, {"batch_id", ColumnType::kText}});
 }
 
 Table<Batch> MakeBatchColumns() {
-  constexpr auto kBig = ColumnType::kBigInt;
   return Table<Batch>(
       "batches",
       {
-          TextCol<Batch>("id", [](auto& b) -> auto& { return b.id; }),
-          TextCol<Batch>("tenant", [](auto& b) -> auto& { return b.tenant; }),
-          TextCol<Batch>("endpoint", [](auto& b) -> auto& { return b.endpoint; }),
-          TextCol<Batch>("input_file_id", [](auto& b) -> auto& { return b.input_file_id; }),
-          TextCol<Batch>("completion_window",
-                         [](auto& b) -> auto& { return b.completion_window; }),
-          TextCol<Batch>("metadata", [](auto& b) -> auto& { return b.metadata_json; }),
-          Column<Batch>{"status", ColumnType::kText,
-                        [](const Batch& b, ValueSink& out) {
-                          out.text(BatchStatusName(b.status));
-                        },
-                        [](const Row& row, int c, Batch& b) { b.status = ReadBatchStatus(row, c); }},
-          Column<Batch>{"outcome", ColumnType::kText,
-                        [](const Batch& b, ValueSink& out) {
-                          if (b.outcome) {
-                            out.text(BatchStatusName(*b.outcome));
-                          } else {
-                            out.null();
-                          }
-                        },
-                        [](const Row& row, int c, Batch& b) {
-                          if (!row.is_null(c)) b.outcome = ReadBatchStatus(row, c);
-                        }},
-          TextCol<Batch>("errors", [](auto& b) -> auto& { return b.errors_json; }),
-          TextCol<Batch>("output_file_id", [](auto& b) -> auto& { return b.output_file_id; }),
-          TextCol<Batch>("error_file_id", [](auto& b) -> auto& { return b.error_file_id; }),
-          IntCol<Batch>("created_at", kBig, [](auto& b) -> auto& { return b.created_at; }),
-          IntCol<Batch>("expires_at", kBig, [](auto& b) -> auto& { return b.expires_at; }),
-          OptionalIntCol<Batch>("in_progress_at", [](auto& b) -> auto& { return b.in_progress_at; }),
-          OptionalIntCol<Batch>("finalizing_at", [](auto& b) -> auto& { return b.finalizing_at; }),
-          OptionalIntCol<Batch>("completed_at", [](auto& b) -> auto& { return b.completed_at; }),
-          OptionalIntCol<Batch>("failed_at", [](auto& b) -> auto& { return b.failed_at; }),
-          OptionalIntCol<Batch>("expired_at", [](auto& b) -> auto& { return b.expired_at; }),
-          OptionalIntCol<Batch>("cancelling_at", [](auto& b) -> auto& { return b.cancelling_at; }),
-          OptionalIntCol<Batch>("cancelled_at", [](auto& b) -> auto& { return b.cancelled_at; }),
-          IntCol<Batch>("total", kBig, [](auto& b) -> auto& { return b.counts.total; }),
-          IntCol<Batch>("completed", kBig, [](auto& b) -> auto& { return b.counts.completed; }),
-          IntCol<Batch>("failed", kBig, [](auto& b) -> auto& { return b.counts.failed; }),
-          BoolCol<Batch>("ingested", [](auto& b) -> auto& { return b.ingested; }),
-          IntCol<Batch>("ingest_line", kBig, [](auto& b) -> auto& { return b.ingest_line; }),
-          IntCol<Batch>("ingest_offset", kBig, [](auto& b) -> auto& { return b.ingest_offset; }),
-          TextCol<Batch>("runner", [](auto& b) -> auto& { return b.runner; }),
-          IntCol<Batch>("runner_until", kBig, [](auto& b) -> auto& { return b.runner_until; }),
-          TextCol<Batch>("webhook_url", [](auto& b) -> auto& { return b.webhook_url; }),
+          Field<Batch, &Batch::id>("id"),
+          Field<Batch, &Batch::tenant>("tenant"),
+          Field<Batch, &Batch::endpoint>("endpoint"),
+          Field<Batch, &Batch::input_file_id>("input_file_id"),
+          Field<Batch, &Batch::completion_window>("completion_window"),
+          Field<Batch, &Batch::metadata_json>("metadata"),
+          {"status", ColumnType::kText,
+           [](const Batch& b, ValueSink& out) { out.text(BatchStatusName(b.status)); },
+           [](const Row& row, int c, Batch& b) { b.status = ReadBatchStatus(row, c); }},
+          {"outcome", ColumnType::kText,
+           [](const Batch& b, ValueSink& out) {
+             if (b.outcome) {
+               out.text(BatchStatusName(*b.outcome));
+             } else {
+               out.null();
+             }
+           },
+           [](const Row& row, int c, Batch& b) {
+             if (!row.is_null(c)) b.outcome = ReadBatchStatus(row, c);
+           }},
+          Field<Batch, &Batch::errors_json>("errors"),
+          Field<Batch, &Batch::output_file_id>("output_file_id"),
+          Field<Batch, &Batch::error_file_id>("error_file_id"),
+          Field<Batch, &Batch::created_at>("created_at"),
+          Field<Batch, &Batch::expires_at>("expires_at"),
+          Field<Batch, &Batch::in_progress_at>("in_progress_at"),
+          Field<Batch, &Batch::finalizing_at>("finalizing_at"),
+          Field<Batch, &Batch::completed_at>("completed_at"),
+          Field<Batch, &Batch::failed_at>("failed_at"),
+          Field<Batch, &Batch::expired_at>("expired_at"),
+          Field<Batch, &Batch::cancelling_at>("cancelling_at"),
+          Field<Batch, &Batch::cancelled_at>("cancelled_at"),
+          Field<Batch, &Batch::counts, &BatchRequestCounts::total>("total"),
+          Field<Batch, &Batch::counts, &BatchRequestCounts::completed>("completed"),
+          Field<Batch, &Batch::counts, &BatchRequestCounts::failed>("failed"),
+          Field<Batch, &Batch::ingested>("ingested"),
+          Field<Batch, &Batch::ingest_line>("ingest_line"),
+          Field<Batch, &Batch::ingest_offset>("ingest_offset"),
+          Field<Batch, &Batch::runner>("runner"),
+          Field<Batch, &Batch::runner_until>("runner_until"),
+          Field<Batch, &Batch::webhook_url>("webhook_url"),
       });
 }
 
 Table<StoredFile> MakeFileColumns() {
-  constexpr auto kBig = ColumnType::kBigInt;
-  return Table<StoredFile>(
-      "files",
-      {
-          TextCol<StoredFile>("id", [](auto& f) -> auto& { return f.id; }),
-          TextCol<StoredFile>("tenant", [](auto& f) -> auto& { return f.tenant; }),
-          TextCol<StoredFile>("purpose", [](auto& f) -> auto& { return f.purpose; }),
-          TextCol<StoredFile>("filename", [](auto& f) -> auto& { return f.filename; }),
-          IntCol<StoredFile>("bytes", kBig, [](auto& f) -> auto& { return f.bytes; }),
-          IntCol<StoredFile>("created_at", kBig, [](auto& f) -> auto& { return f.created_at; }),
-      },
-      {{"complete", ColumnType::kSmallInt}});
+  using F = StoredFile;
+  return Table<F>("files",
+                  {Field<F, &F::id>("id"), Field<F, &F::tenant>("tenant"),
+                   Field<F, &F::purpose>("purpose"), Field<F, &F::filename>("filename"),
+                   Field<F, &F::bytes>("bytes"), Field<F, &F::created_at>("created_at")},
+                  {{"complete", ColumnType::kSmallInt}});
 }
 
 Table<WebhookDelivery> MakeDeliveryColumns() {
-  return Table<WebhookDelivery>(
-      "webhook_deliveries",
-      {
-          TextCol<WebhookDelivery>("id", [](auto& d) -> auto& { return d.id; }),
-          TextCol<WebhookDelivery>("job_id", [](auto& d) -> auto& { return d.job_id; }),
-          TextCol<WebhookDelivery>("tenant", [](auto& d) -> auto& { return d.tenant; }),
-          TextCol<WebhookDelivery>("type", [](auto& d) -> auto& { return d.type; }),
-          TextCol<WebhookDelivery>("url", [](auto& d) -> auto& { return d.url; }),
-          IntCol<WebhookDelivery>("created_at", ColumnType::kBigInt,
-                                  [](auto& d) -> auto& { return d.created_at; }),
-          IntCol<WebhookDelivery>("attempts", ColumnType::kInteger,
-                                  [](auto& d) -> auto& { return d.attempts; }),
-          // NULL until the first attempt is recorded: read as "".
-          TextCol<WebhookDelivery>("payload", [](auto& d) -> auto& { return d.payload; }),
-          TextCol<WebhookDelivery>("lease_owner", [](auto& d) -> auto& { return d.lease_owner; }),
-      },
-      {{"state", ColumnType::kSmallInt},
-       {"due_at", ColumnType::kBigInt},
-       {"finished_at", ColumnType::kBigInt}});
+  using D = WebhookDelivery;
+  return Table<D>("webhook_deliveries",
+                  {Field<D, &D::id>("id"), Field<D, &D::job_id>("job_id"),
+                   Field<D, &D::tenant>("tenant"), Field<D, &D::type>("type"),
+                   Field<D, &D::url>("url"), Field<D, &D::created_at>("created_at"),
+                   Field<D, &D::attempts>("attempts"),
+                   // NULL until the first attempt is recorded: read as "".
+                   Field<D, &D::payload>("payload"), Field<D, &D::lease_owner>("lease_owner")},
+                  {{"state", ColumnType::kSmallInt},
+                   {"due_at", ColumnType::kBigInt},
+                   {"finished_at", ColumnType::kBigInt}});
 }
 
 Table<JobEvent> MakeEventColumns() {
-  return Table<JobEvent>(
-      "events",
-      {
-          IntCol<JobEvent>("seq", ColumnType::kBigInt, [](auto& e) -> auto& { return e.seq; }),
-          TextCol<JobEvent>("job_id", [](auto& e) -> auto& { return e.job_id; }),
-          IntCol<JobEvent>("at", ColumnType::kBigInt, [](auto& e) -> auto& { return e.at; }),
-          TextCol<JobEvent>("type", [](auto& e) -> auto& { return e.type; }),
-          TextCol<JobEvent>("data", [](auto& e) -> auto& { return e.data_json; }),
-      },
-      {{"tenant", ColumnType::kText}});
+  using E = JobEvent;
+  return Table<E>("events",
+                  {Field<E, &E::seq>("seq"), Field<E, &E::job_id>("job_id"), Field<E, &E::at>("at"),
+                   Field<E, &E::type>("type"), Field<E, &E::data_json>("data")},
+                  {{"tenant", ColumnType::kText}});
 }
 
 Table<BatchLineError> MakeLineErrorColumns() {
-  return Table<BatchLineError>(
-      "batch_line_errors",
-      {
-          IntCol<BatchLineError>("line", ColumnType::kBigInt, [](auto& e) -> auto& { return e.line; }),
-          TextCol<BatchLineError>("custom_id", [](auto& e) -> auto& { return e.custom_id; }),
-          IntCol<BatchLineError>("status_code", ColumnType::kInteger,
-                                 [](auto& e) -> auto& { return e.status_code; }),
-          TextCol<BatchLineError>("code", [](auto& e) -> auto& { return e.code; }),
-          TextCol<BatchLineError>("message", [](auto& e) -> auto& { return e.message; }),
-          TextCol<BatchLineError>("field", [](auto& e) -> auto& { return e.field; }),
-      },
-      {{"batch_id", ColumnType::kText}});
+  using L = BatchLineError;
+  return Table<L>("batch_line_errors",
+                  {Field<L, &L::line>("line"), Field<L, &L::custom_id>("custom_id"),
+                   Field<L, &L::status_code>("status_code"), Field<L, &L::code>("code"),
+                   Field<L, &L::message>("message"), Field<L, &L::field>("field")},
+                  {{"batch_id", ColumnType::kText}});
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // process per data dir, versioned migrations, the file layout).
 #include "store/store.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -13,7 +14,9 @@
 #include <vector>
 
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_session.h"
 #include "store/store_contract_test.h"
+#include "store/testing/schema_check.h"
 
 namespace sluice {
 namespace {
@@ -184,6 +187,18 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsJobs) {
   opened->reset();
   EXPECT_EQ(RawCount("SELECT max(version) FROM schema_migrations"),
             static_cast<std::int64_t>(sqlite::Migrations().back().version));
+}
+
+TEST_F(SqliteStoreTest, MigrationsMakeTheTablesOfTheColumnTables) {
+  auto store = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto conn = sqlite::Connection::Open(dir_ + "/sluice.db",
+                                       sqlite::ConnectionOptions{.durable = false, .read_only = true});
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  sqlite::ConnectionSession session(**conn);
+  auto mismatches = sql::SchemaMismatches(session);
+  ASSERT_TRUE(mismatches.ok()) << mismatches.status().ToString();
+  EXPECT_THAT(*mismatches, testing::IsEmpty());
 }
 
 TEST_F(SqliteStoreTest, RunsInWalMode) {
