@@ -6,6 +6,8 @@ set -euo pipefail
 # postgresql: the server of the throwaway test cluster (scripts/pg-test-cluster.sh).
 # nodejs, npm: the official OpenAI Node client drives the batch API's integration test
 # (tests/integration/openai_client, installed there by the test with `npm ci`).
+# clang: only for the -Wthread-safety check of the lock annotations (ctest *.thread_safety);
+# GCC builds everything.
 packages=(
   build-essential cmake ninja-build ccache pkg-config git curl python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
@@ -13,6 +15,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libre2-dev
   libvalijson-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang
 )
 
 missing=()

@@ -1,5 +1,8 @@
 #include "core/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace sluice {
 
 const char* StatusCodeName(StatusCode code) {
@@ -29,5 +32,15 @@ std::string Status::ToString() const {
   if (!field_.empty()) s += " (field " + field_ + ")";
   return s;
 }
+
+namespace internal {
+
+void DieOnErrorResult(const Status* status) {
+  std::fprintf(stderr, "CHECK failed: value of a Result holding an error: %s\n",
+               status ? status->ToString().c_str() : "(valueless Result)");
+  std::abort();
+}
+
+}  // namespace internal
 
 }  // namespace sluice

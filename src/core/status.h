@@ -72,6 +72,14 @@ inline Status Aborted(std::string msg) { return {StatusCode::kAborted, std::move
 inline Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
 inline Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
 
+namespace internal {
+// Result's accessors call this on an error: reading the value of a failed Result is a broken
+// invariant (the caller skipped ok()), so it crashes with the status it ignored instead of
+// throwing std::bad_variant_access, which would say nothing about why.
+// `status` is null only for a valueless Result (an exception escaped an assignment).
+[[noreturn]] void DieOnErrorResult(const Status* status);
+}  // namespace internal
+
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -87,15 +95,25 @@ class [[nodiscard]] Result {
     static const Status kOkStatus;
     return ok() ? kOkStatus : std::get<Status>(v_);
   }
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
+  // value(), -> and * CHECK ok(): on an error they crash, printing the status.
+  T& value() & { return *checked(); }
+  const T& value() const& { return *checked(); }
+  T&& value() && { return std::move(*checked()); }
+  T* operator->() { return checked(); }
+  const T* operator->() const { return checked(); }
+  T& operator*() & { return *checked(); }
+  const T& operator*() const& { return *checked(); }
 
  private:
+  T* checked() {
+    if (T* v = std::get_if<T>(&v_)) return v;
+    internal::DieOnErrorResult(std::get_if<Status>(&v_));
+  }
+  const T* checked() const {
+    if (const T* v = std::get_if<T>(&v_)) return v;
+    internal::DieOnErrorResult(std::get_if<Status>(&v_));
+  }
+
   std::variant<T, Status> v_;
 };
 

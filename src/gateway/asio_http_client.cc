@@ -39,14 +39,15 @@
 #include <charconv>
 #include <chrono>
 #include <deque>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "gateway/http_client.h"
 #include "http/event_loop.h"
 
@@ -128,29 +129,29 @@ class Core : public std::enable_shared_from_this<Core> {
   std::uint64_t next_handle() { return last_handle_.fetch_add(1, std::memory_order_relaxed) + 1; }
 
   // False once the client is shut down: the call is not taken.
-  bool add_call(std::uint64_t handle, std::shared_ptr<Call> call) {
-    std::lock_guard lock(calls_mu_);
+  bool add_call(std::uint64_t handle, std::shared_ptr<Call> call) EXCLUDES(calls_mu_) {
+    MutexLock lock(calls_mu_);
     if (stopped_) return false;
     calls_.emplace(handle, std::move(call));
     return true;
   }
-  void remove_call(std::uint64_t handle) {
-    std::lock_guard lock(calls_mu_);
+  void remove_call(std::uint64_t handle) EXCLUDES(calls_mu_) {
+    MutexLock lock(calls_mu_);
     calls_.erase(handle);
   }
-  std::shared_ptr<Call> find_call(std::uint64_t handle) {
-    std::lock_guard lock(calls_mu_);
+  std::shared_ptr<Call> find_call(std::uint64_t handle) EXCLUDES(calls_mu_) {
+    MutexLock lock(calls_mu_);
     auto it = calls_.find(handle);
     return it == calls_.end() ? nullptr : it->second;
   }
 
   // The most recently parked live connection to `key`, or null. Connections idle longer than
   // options.idle_timeout are closed on the way.
-  std::unique_ptr<tcp::socket> take_idle(const std::string& key) {
+  std::unique_ptr<tcp::socket> take_idle(const std::string& key) EXCLUDES(pool_mu_) {
     std::vector<std::unique_ptr<tcp::socket>> expired;  // closed outside the lock
     std::unique_ptr<tcp::socket> found;
     {
-      std::lock_guard lock(pool_mu_);
+      MutexLock lock(pool_mu_);
       auto it = idle_.find(key);
       if (it == idle_.end()) return nullptr;
       const auto oldest_usable = SteadyClock::now() - std::chrono::milliseconds(options.idle_timeout);
@@ -171,31 +172,31 @@ class Core : public std::enable_shared_from_this<Core> {
 
   // Parks a connection after a complete answer; closes it instead when the pool is full or the
   // client is shut down.
-  void put_idle(const std::string& key, std::unique_ptr<tcp::socket> socket) {
-    std::lock_guard lock(pool_mu_);
+  void put_idle(const std::string& key, std::unique_ptr<tcp::socket> socket) EXCLUDES(pool_mu_) {
+    MutexLock lock(pool_mu_);
     if (pool_stopped_ || idle_count_ >= options.max_idle) return;  // socket closes on return
     idle_[key].push_back({std::move(socket), SteadyClock::now()});
     ++idle_count_;
   }
 
-  std::optional<std::vector<tcp::endpoint>> cached_endpoints(const std::string& key) {
-    std::lock_guard lock(pool_mu_);
+  std::optional<std::vector<tcp::endpoint>> cached_endpoints(const std::string& key) EXCLUDES(pool_mu_) {
+    MutexLock lock(pool_mu_);
     auto it = dns_.find(key);
     if (it == dns_.end() || it->second.expires < SteadyClock::now()) return std::nullopt;
     return it->second.endpoints;
   }
-  void cache_endpoints(const std::string& key, std::vector<tcp::endpoint> endpoints) {
-    std::lock_guard lock(pool_mu_);
+  void cache_endpoints(const std::string& key, std::vector<tcp::endpoint> endpoints) EXCLUDES(pool_mu_) {
+    MutexLock lock(pool_mu_);
     dns_[key] = {std::move(endpoints), SteadyClock::now() + kDnsTtl};
   }
 
   // Closes idle connections past options.idle_timeout, then comes back later. Without it, a
   // pool that grew at a peak would keep connections the server has long closed (CLOSE_WAIT
   // sockets holding file descriptors) at the bottom of its stacks.
-  void sweep() {
+  void sweep() EXCLUDES(pool_mu_) {
     std::vector<std::unique_ptr<tcp::socket>> expired;
     {
-      std::lock_guard lock(pool_mu_);
+      MutexLock lock(pool_mu_);
       if (pool_stopped_) return;
       const auto oldest_usable = SteadyClock::now() - std::chrono::milliseconds(options.idle_timeout);
       for (auto it = idle_.begin(); it != idle_.end();) {
@@ -212,13 +213,13 @@ class Core : public std::enable_shared_from_this<Core> {
     schedule_sweep();
   }
 
-  void schedule_sweep() {
+  void schedule_sweep() EXCLUDES(pool_mu_) {
     const Millis interval = std::clamp<Millis>(options.idle_timeout / 2, 10, 10'000);
     std::weak_ptr<Core> weak = weak_from_this();
     auto timer = loop_.post_after(interval, [weak] {
       if (auto core = weak.lock()) core->sweep();
     });
-    std::lock_guard lock(pool_mu_);
+    MutexLock lock(pool_mu_);
     if (pool_stopped_) {
       timer->cancel();
     } else {
@@ -227,11 +228,11 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   // The client is going away: no new calls, no more parking; returns the calls in flight.
-  std::vector<std::shared_ptr<Call>> shutdown() {
+  std::vector<std::shared_ptr<Call>> shutdown() EXCLUDES(pool_mu_, calls_mu_) {
     std::unordered_map<std::string, std::deque<IdleConnection>> idle;
     std::shared_ptr<http::Timer> sweep_timer;
     {
-      std::lock_guard lock(pool_mu_);
+      MutexLock lock(pool_mu_);
       pool_stopped_ = true;
       idle.swap(idle_);
       idle_count_ = 0;
@@ -239,7 +240,7 @@ class Core : public std::enable_shared_from_this<Core> {
     }
     if (sweep_timer) sweep_timer->cancel();
     std::vector<std::shared_ptr<Call>> calls;
-    std::lock_guard lock(calls_mu_);
+    MutexLock lock(calls_mu_);
     stopped_ = true;
     calls.reserve(calls_.size());
     for (auto& [handle, call] : calls_) calls.push_back(call);
@@ -259,16 +260,16 @@ class Core : public std::enable_shared_from_this<Core> {
   http::EventLoop& loop_;
   std::atomic<std::uint64_t> last_handle_{0};
 
-  std::mutex calls_mu_;
-  bool stopped_ = false;                                              // GUARDED_BY(calls_mu_)
-  std::unordered_map<std::uint64_t, std::shared_ptr<Call>> calls_;   // GUARDED_BY(calls_mu_)
+  Mutex calls_mu_;
+  bool stopped_ GUARDED_BY(calls_mu_) = false;
+  std::unordered_map<std::uint64_t, std::shared_ptr<Call>> calls_ GUARDED_BY(calls_mu_);
 
-  std::mutex pool_mu_;
-  bool pool_stopped_ = false;                                              // GUARDED_BY(pool_mu_)
-  int idle_count_ = 0;                                                     // GUARDED_BY(pool_mu_)
-  std::unordered_map<std::string, std::deque<IdleConnection>> idle_;      // GUARDED_BY(pool_mu_)
-  std::unordered_map<std::string, DnsEntry> dns_;                          // GUARDED_BY(pool_mu_)
-  std::shared_ptr<http::Timer> sweep_timer_;                               // GUARDED_BY(pool_mu_)
+  Mutex pool_mu_;
+  bool pool_stopped_ GUARDED_BY(pool_mu_) = false;
+  int idle_count_ GUARDED_BY(pool_mu_) = 0;
+  std::unordered_map<std::string, std::deque<IdleConnection>> idle_ GUARDED_BY(pool_mu_);
+  std::unordered_map<std::string, DnsEntry> dns_ GUARDED_BY(pool_mu_);
+  std::shared_ptr<http::Timer> sweep_timer_ GUARDED_BY(pool_mu_);
 };
 
 // One request, from send() to its callback. After construction, everything runs on strand_.

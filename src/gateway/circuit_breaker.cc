@@ -39,7 +39,7 @@ CircuitBreaker::CircuitBreaker(CircuitBreakerOptions options)
 }
 
 bool CircuitBreaker::allow(Millis now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   switch (state_locked(now)) {
     case CircuitState::kClosed:
       return true;
@@ -59,12 +59,12 @@ void CircuitBreaker::record_success(Millis now) { record_outcome(/*failed=*/fals
 void CircuitBreaker::record_failure(Millis now) { record_outcome(/*failed=*/true, now); }
 
 void CircuitBreaker::record_canceled(Millis /*now*/) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (state_ == CircuitState::kHalfOpen) probe_in_flight_ = false;
 }
 
 void CircuitBreaker::record_outcome(bool failed, Millis now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   switch (state_) {
     case CircuitState::kOpen:
       return;  // a late report; see the header
@@ -124,22 +124,22 @@ CircuitState CircuitBreaker::state_locked(Millis now) const {
 }
 
 CircuitState CircuitBreaker::state(Millis now) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_locked(now);
 }
 
 Millis CircuitBreaker::open_until() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_ == CircuitState::kOpen ? open_until_ : 0;
 }
 
 std::int64_t CircuitBreaker::opened_count() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return opened_count_;
 }
 
 CircuitSnapshot CircuitBreaker::snapshot(Millis now) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   CircuitSnapshot s;
   s.state = state_locked(now);
   s.open_until = s.state == CircuitState::kOpen ? open_until_ : 0;

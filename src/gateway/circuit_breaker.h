@@ -14,8 +14,8 @@
 
 #include <cstdint>
 #include <deque>
-#include <mutex>
-
+#include "core/mutex.h"
+#include "core/thread_annotations.h"
 #include "core/time.h"
 
 namespace sluice {
@@ -51,7 +51,7 @@ class CircuitBreaker {
   // May a call go out now? Closed: yes. Open: no until the cool-down ends; then the breaker is
   // half-open and exactly one caller gets yes (the probe) until that probe reports back with
   // record_success, record_failure or record_canceled. Every yes must be reported.
-  bool allow(Millis now);
+  bool allow(Millis now) EXCLUDES(mu_);
 
   // Outcome of a call that allow() let through. Only provider failures count (timeouts, 5xx,
   // 429, connection errors, garbage); a 4xx about the request itself is the caller's fault and
@@ -64,38 +64,38 @@ class CircuitBreaker {
   //              with a fresh cool-down from `now`). The breaker cannot tell the probe's report
   //              from a late one of a call let through before it opened; both are fresh news of
   //              the provider, so either decides.
-  void record_success(Millis now);
-  void record_failure(Millis now);
+  void record_success(Millis now) EXCLUDES(mu_);
+  void record_failure(Millis now) EXCLUDES(mu_);
   // The call ended without saying anything about the provider (the caller canceled it, its
   // deadline passed). Closed/open: nothing changes. Half-open: the probe slot is free again,
   // so the next allow() sends a new probe — otherwise a canceled probe would wedge the circuit.
-  void record_canceled(Millis now);
+  void record_canceled(Millis now) EXCLUDES(mu_);
 
   // kOpen turns into kHalfOpen here as soon as the cool-down is over (allow() does the same).
-  CircuitState state(Millis now) const;
+  CircuitState state(Millis now) const EXCLUDES(mu_);
   // When the cool-down ends, while the circuit is open (a time already past once it is due to
   // turn half-open); 0 when it is closed or half-open.
-  Millis open_until() const;
-  std::int64_t opened_count() const;
-  CircuitSnapshot snapshot(Millis now) const;
+  Millis open_until() const EXCLUDES(mu_);
+  std::int64_t opened_count() const EXCLUDES(mu_);
+  CircuitSnapshot snapshot(Millis now) const EXCLUDES(mu_);
 
  private:
-  void record_outcome(bool failed, Millis now);
-  void open_locked(Millis now);         // REQUIRES(mu_)
-  void close_locked();                  // REQUIRES(mu_)
-  CircuitState state_locked(Millis now) const;  // REQUIRES(mu_)
+  void record_outcome(bool failed, Millis now) EXCLUDES(mu_);
+  void open_locked(Millis now) REQUIRES(mu_);
+  void close_locked() REQUIRES(mu_);
+  CircuitState state_locked(Millis now) const REQUIRES(mu_);
 
   const CircuitBreakerOptions options_;
   const int failures_to_open_window_;  // failure_ratio × window, rounded up
-  mutable std::mutex mu_;
-  CircuitState state_ = CircuitState::kClosed;  // GUARDED_BY(mu_); kOpen stays kOpen here
-                                                // until an allow() after the cool-down
-  Millis open_until_ = 0;                       // GUARDED_BY(mu_)
-  bool probe_in_flight_ = false;                // GUARDED_BY(mu_); half-open only
-  int consecutive_failures_ = 0;                // GUARDED_BY(mu_)
-  std::deque<bool> window_;                     // GUARDED_BY(mu_); true = failed, newest last
-  int window_failures_ = 0;                     // GUARDED_BY(mu_); failures in window_
-  std::int64_t opened_count_ = 0;               // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  // kOpen stays kOpen here until an allow() after the cool-down.
+  CircuitState state_ GUARDED_BY(mu_) = CircuitState::kClosed;
+  Millis open_until_ GUARDED_BY(mu_) = 0;
+  bool probe_in_flight_ GUARDED_BY(mu_) = false;  // half-open only
+  int consecutive_failures_ GUARDED_BY(mu_) = 0;
+  std::deque<bool> window_ GUARDED_BY(mu_);       // true = failed, newest last
+  int window_failures_ GUARDED_BY(mu_) = 0;       // failures in window_
+  std::int64_t opened_count_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace sluice

@@ -14,7 +14,7 @@ ConcurrencyLimiter::ConcurrencyLimiter(int max_concurrency, Millis decrease_hold
 }
 
 bool ConcurrencyLimiter::try_acquire() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!waiters_.empty() || in_flight_ >= limit_) return false;
   take_slot_locked();
   return true;
@@ -25,7 +25,7 @@ std::uint64_t ConcurrencyLimiter::wait(std::function<void()> on_slot) {
   std::uint64_t token;
   Admitted admitted;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     token = next_token_++;
     waiters_.emplace(token, std::move(on_slot));
     // Normally nothing is free (the caller's try_acquire just failed), but a release may have
@@ -37,14 +37,14 @@ std::uint64_t ConcurrencyLimiter::wait(std::function<void()> on_slot) {
 }
 
 bool ConcurrencyLimiter::cancel_wait(std::uint64_t token) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return waiters_.erase(token) > 0;
 }
 
 void ConcurrencyLimiter::release() {
   Admitted admitted;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     CHECK(in_flight_ > 0);
     --in_flight_;
     admitted = admit_waiters_locked();
@@ -53,7 +53,7 @@ void ConcurrencyLimiter::release() {
 }
 
 void ConcurrencyLimiter::on_rate_limited(Millis now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   hold_until_ = std::max(hold_until_, now + decrease_hold_);
   // The 429s of calls already in flight at a decrease say nothing about the new limit: halve
   // at most once per kDecreaseGap, or a few percent of random 429s would pin the limit at 1.
@@ -66,7 +66,7 @@ void ConcurrencyLimiter::on_rate_limited(Millis now) {
 void ConcurrencyLimiter::on_success(Millis now) {
   Admitted admitted;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (now < hold_until_ || limit_ >= max_concurrency_) return;
     if (++successes_toward_increase_ < limit_) return;
     successes_toward_increase_ = 0;
@@ -77,22 +77,22 @@ void ConcurrencyLimiter::on_success(Millis now) {
 }
 
 int ConcurrencyLimiter::limit() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return limit_;
 }
 
 int ConcurrencyLimiter::in_flight() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return in_flight_;
 }
 
 int ConcurrencyLimiter::peak_in_flight() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return peak_in_flight_;
 }
 
 int ConcurrencyLimiter::waiting() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return static_cast<int>(waiters_.size());
 }
 

@@ -12,11 +12,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "gateway/http_client.h"
 
 namespace sluice {
@@ -136,23 +137,23 @@ class CurlHttpClient final : public HttpClient {
     close(wake_);
   }
 
-  std::uint64_t send(HttpRequest request, Callback done) override {
+  std::uint64_t send(HttpRequest request, Callback done) override EXCLUDES(mu_) {
     auto* t = new Transfer;
     t->handle = next_handle_.fetch_add(1) + 1;
     t->request = std::move(request);
     t->done = std::move(done);
     std::uint64_t handle = t->handle;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       incoming_.push_back(t);
     }
     Wake();
     return handle;
   }
 
-  void cancel(std::uint64_t handle) override {
+  void cancel(std::uint64_t handle) override EXCLUDES(mu_) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       cancels_.push_back(handle);
     }
     Wake();
@@ -263,13 +264,13 @@ class CurlHttpClient final : public HttpClient {
     done(std::move(response));
   }
 
-  void DrainIncoming() {
+  void DrainIncoming() EXCLUDES(mu_) {
     std::uint64_t counter;
     [[maybe_unused]] auto n = read(wake_, &counter, sizeof counter);
     std::vector<Transfer*> incoming;
     std::vector<std::uint64_t> cancels;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       incoming.swap(incoming_);
       cancels.swap(cancels_);
     }
@@ -352,9 +353,10 @@ class CurlHttpClient final : public HttpClient {
   std::atomic<std::uint64_t> next_handle_{0};
   Millis timer_deadline_ = -1;  // when curl wants its timer action; client thread only
 
-  std::mutex mu_;
-  std::vector<Transfer*> incoming_;     // GUARDED_BY(mu_)
-  std::vector<std::uint64_t> cancels_;  // GUARDED_BY(mu_)
+  // Hand-over from callers' threads to the client thread.
+  Mutex mu_;
+  std::vector<Transfer*> incoming_ GUARDED_BY(mu_);
+  std::vector<std::uint64_t> cancels_ GUARDED_BY(mu_);
 
   std::unordered_map<std::uint64_t, Transfer*> transfers_;  // client thread only
 };

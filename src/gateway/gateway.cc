@@ -21,21 +21,49 @@ struct ModelGateway::Provider {
   RateLimiter rate;
 };
 
+// One call's progress along its chain.
+//
+// Threads. One thread at a time drives a walk: call(), then whichever callback continues it (a
+// limit timer, a provider slot coming free, the provider's answer, the deadline of a slot
+// wait). Each hand-off goes through the event loop, the limiter or the HTTP client, which
+// order it, so `index` needs no lock. cancel() runs on any thread at any moment, and may
+// finish the walk itself: so everything it or Finish touches, the result above all, is under
+// `mu`, and the driver re-checks over() each time it takes the lock to record something.
 struct ModelGateway::Walk {
+  Walk(ModelCall c, std::vector<const ModelConfig*> aliases, Callback d)
+      : call(std::move(c)), chain(std::move(aliases)), done(std::move(d)) {}
+
+  // Set before the walk is shared (handle: before Step first runs), then only read.
   std::uint64_t handle = 0;
-  ModelCall call;
-  std::vector<const ModelConfig*> chain;
-  std::size_t index = 0;
-  GatewayResult result;
-  Callback done;
-  std::mutex mu;
-  bool finished = false;                 // GUARDED_BY(mu)
-  bool canceled = false;                 // GUARDED_BY(mu)
-  std::uint64_t http_handle = 0;         // GUARDED_BY(mu): the provider call in flight
-  std::shared_ptr<http::Timer> timer;    // GUARDED_BY(mu): a limit wait in progress
-  std::uint64_t slot_wait = 0;           // GUARDED_BY(mu): a queued wait for a provider slot
-  bool slot_granted = false;             // GUARDED_BY(mu): the current Send has its slot
-  Provider* slot_provider = nullptr;     // GUARDED_BY(mu)
+  const ModelCall call;
+  const std::vector<const ModelConfig*> chain;
+  std::size_t index = 0;  // the driving thread's place in `chain`
+
+  Mutex mu;
+  GatewayResult result GUARDED_BY(mu);  // moved out to the caller by Finish
+  Callback done GUARDED_BY(mu);
+  bool finished GUARDED_BY(mu) = false;
+  bool canceled GUARDED_BY(mu) = false;
+  std::uint64_t http_handle GUARDED_BY(mu) = 0;       // the provider call in flight
+  std::shared_ptr<http::Timer> timer GUARDED_BY(mu);  // a limit wait, or a slot wait's deadline
+  // A queued wait for a provider slot, and what to give back if it is abandoned.
+  std::uint64_t slot_wait GUARDED_BY(mu) = 0;
+  bool slot_granted GUARDED_BY(mu) = false;  // the current Send has its slot
+  Provider* slot_provider GUARDED_BY(mu) = nullptr;
+  const ModelConfig* slot_model GUARDED_BY(mu) = nullptr;
+  std::int64_t slot_tokens GUARDED_BY(mu) = 0;
+
+  // The driver must stop: finished (a cancel won), or canceled (the driver then calls Finish,
+  // which records the cancel; whoever gets there first does).
+  bool over() const REQUIRES(mu) { return finished || canceled; }
+
+  // Records an alias passed over without a call; false, recording nothing, once over().
+  bool skip(const std::string& alias, const char* why) EXCLUDES(mu) {
+    MutexLock lock(mu);
+    if (over()) return false;
+    result.skipped.emplace_back(alias, why);
+    return true;
+  }
 };
 
 double GatewayResult::cost_usd() const {
@@ -111,19 +139,15 @@ std::vector<const ModelConfig*> ModelGateway::chain(const std::string& alias, bo
 }
 
 std::uint64_t ModelGateway::call(ModelCall call, Callback done) {
-  auto walk = std::make_shared<Walk>();
-  walk->chain = chain(call.alias, call.allow_fallback);
-  walk->call = std::move(call);
-  walk->done = std::move(done);
+  std::vector<const ModelConfig*> aliases = chain(call.alias, call.allow_fallback);
+  auto walk = std::make_shared<Walk>(std::move(call), std::move(aliases), std::move(done));
   if (walk->chain.empty()) {
-    walk->result.calls.push_back(NoCall(walk->call, CallOutcome::kFatal, "unknown_model",
-                                        "model alias '" + walk->call.alias + "' is not configured",
-                                        clock_.now()));
-    Finish(walk);
+    Finish(walk, NoCall(walk->call, CallOutcome::kFatal, "unknown_model",
+                        "model alias '" + walk->call.alias + "' is not configured", clock_.now()));
     return 0;
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     walk->handle = ++next_handle_;
     walks_[walk->handle] = walk;
   }
@@ -135,32 +159,33 @@ std::uint64_t ModelGateway::call(ModelCall call, Callback done) {
 void ModelGateway::Step(const std::shared_ptr<Walk>& walk) {
   const Millis now = clock_.now();
   while (walk->index < walk->chain.size()) {
+    bool over = false;
+    double spent = 0;
     {
-      std::lock_guard lock(walk->mu);
-      if (walk->canceled || walk->finished) return;
+      MutexLock lock(walk->mu);
+      over = walk->over();
+      spent = walk->result.cost_usd();
     }
+    if (over) return Finish(walk);
     const ModelConfig& m = *walk->chain[walk->index];
     if (walk->call.deadline && now >= *walk->call.deadline) break;
     json::object body = walk->call.request;
     PrepareRequestBody(m, body);
-    if (walk->call.budget_usd) {
-      double spent = walk->result.cost_usd();
-      if (spent + EstimateCallCost(m, body) > *walk->call.budget_usd) {
-        walk->result.calls.push_back(NoCall(walk->call, CallOutcome::kFatal, "cost_limit_exceeded",
-                                            "a call to " + m.alias + " could cost more than the $" +
-                                                std::to_string(*walk->call.budget_usd - spent) + " left of the job's cost limit",
-                                            now));
-        return Finish(walk);
-      }
+    if (walk->call.budget_usd && spent + EstimateCallCost(m, body) > *walk->call.budget_usd) {
+      return Finish(walk, NoCall(walk->call, CallOutcome::kFatal, "cost_limit_exceeded",
+                                 "a call to " + m.alias + " could cost more than the $" +
+                                     std::to_string(*walk->call.budget_usd - spent) +
+                                     " left of the job's cost limit",
+                                 now));
     }
     if (m.provider == "local") {
-      walk->result.calls.push_back(AnswerLocally(m, body, now, clock_));
-      Count(walk->result.calls.back());
-      return Finish(walk);
+      CallResult answer = AnswerLocally(m, body, now, clock_);
+      Count(answer);
+      return Finish(walk, std::move(answer));
     }
     CircuitBreaker& breaker = *breakers_.at(BreakerKey(m));
     if (breaker.state(now) == CircuitState::kOpen) {
-      walk->result.skipped.emplace_back(m.alias, "circuit_open");
+      if (!walk->skip(m.alias, "circuit_open")) return Finish(walk);
       ++walk->index;
       continue;
     }
@@ -170,20 +195,27 @@ void ModelGateway::Step(const std::shared_ptr<Walk>& walk) {
     if (!grant.granted) {
       if (walk->call.deadline && grant.retry_at >= *walk->call.deadline) {
         // The limit would hold the call past the deadline: the next alias may have room.
-        walk->result.skipped.emplace_back(m.alias, "rate_limited");
+        if (!walk->skip(m.alias, "rate_limited")) return Finish(walk);
         ++walk->index;
         continue;
       }
       // retry_at assumes refill alone; calls finishing under their reservation give tokens
       // back sooner, so look again at least every kLimitRecheck.
-      std::lock_guard lock(walk->mu);
-      walk->timer = loop_.post_after(std::min(grant.retry_at - now, kLimitRecheck), [this, walk] { Step(walk); });
+      {
+        MutexLock lock(walk->mu);
+        over = walk->over();
+        if (!over) {
+          walk->timer = loop_.post_after(std::min(grant.retry_at - now, kLimitRecheck),
+                                         [this, walk] { Step(walk); });
+        }
+      }
+      if (over) return Finish(walk);
       return;  // waiting for a limit is not an attempt
     }
     // allow() last: in half-open it hands out the single probe, which must then really go out.
     if (!breaker.allow(now)) {
       provider.rate.reconcile(grant, 0, now);
-      walk->result.skipped.emplace_back(m.alias, "circuit_open");
+      if (!walk->skip(m.alias, "circuit_open")) return Finish(walk);
       ++walk->index;
       continue;
     }
@@ -191,14 +223,18 @@ void ModelGateway::Step(const std::shared_ptr<Walk>& walk) {
     return;
   }
   // Every alias was skipped or the deadline passed before any call.
-  if (walk->result.calls.empty() || walk->result.calls.back().outcome == CallOutcome::kOk) {
-    bool deadline = walk->call.deadline && now >= *walk->call.deadline;
-    std::string why = deadline ? "deadline_exceeded" : "no_model_available";
-    std::string message = deadline ? "the deadline passed before a model could be called"
-                                   : "every model of the chain is unavailable (open circuit or exhausted limits)";
-    walk->result.calls.push_back(NoCall(walk->call, CallOutcome::kRetryable, why, message, now));
+  std::optional<CallResult> why;
+  {
+    MutexLock lock(walk->mu);
+    if (walk->result.calls.empty() || walk->result.calls.back().outcome == CallOutcome::kOk) {
+      bool deadline = walk->call.deadline && now >= *walk->call.deadline;
+      why = NoCall(walk->call, CallOutcome::kRetryable, deadline ? "deadline_exceeded" : "no_model_available",
+                   deadline ? "the deadline passed before a model could be called"
+                            : "every model of the chain is unavailable (open circuit or exhausted limits)",
+                   now);
+    }
   }
-  Finish(walk);
+  Finish(walk, std::move(why));
 }
 
 void ModelGateway::Send(const std::shared_ptr<Walk>& walk, const ModelConfig& model,
@@ -212,48 +248,65 @@ void ModelGateway::Send(const std::shared_ptr<Walk>& walk, const ModelConfig& mo
       Millis left = std::max<Millis>(1, *walk->call.deadline - clock_.now());
       timeout = timeout > 0 ? std::min(timeout, left) : left;
     }
-    Millis started = clock_.now();
-    std::unique_lock lock(walk->mu);
-    walk->slot_wait = 0;
-    walk->slot_granted = true;
-    if (walk->timer) walk->timer->cancel();
-    if (walk->canceled) {
-      lock.unlock();  // release() may run another walk's `go` on this thread
-      provider.slots.release();
-      provider.rate.reconcile({true, 0, reserved_tokens}, 0, clock_.now());
-      breakers_.at(BreakerKey(model))->record_canceled(clock_.now());
-      return;
+    const Millis started = clock_.now();
+    bool over = false;
+    {
+      MutexLock lock(walk->mu);
+      walk->slot_wait = 0;
+      walk->slot_granted = true;
+      if (walk->timer) walk->timer->cancel();
+      over = walk->over();
+      // Sent under the lock so that a cancel() sees either no call (and finishes the walk)
+      // or its handle. send() never runs its callback inline (HttpClient's contract).
+      if (!over) {
+        walk->http_handle = http_.send(
+            BuildProviderRequest(provider.config, provider.api_key, body, timeout),
+            [this, walk, &model, &provider, reserved_tokens, started](HttpResponse r) {
+              r.elapsed = clock_.now() - started;
+              OnAnswer(walk, model, provider, reserved_tokens, std::move(r));
+            });
+      }
     }
-    walk->http_handle = http_.send(BuildProviderRequest(provider.config, provider.api_key, body, timeout),
-                                   [this, walk, &model, &provider, reserved_tokens, started](HttpResponse r) {
-                                     r.elapsed = clock_.now() - started;
-                                     OnAnswer(walk, model, provider, reserved_tokens, std::move(r));
-                                   });
+    if (!over) return;
+    provider.slots.release();  // not under the walk's lock: it may run another walk's `go` here
+    ReturnUnsent(model, provider, reserved_tokens);
+    Finish(walk);
   };
   {
-    std::lock_guard lock(walk->mu);
+    MutexLock lock(walk->mu);
     walk->slot_granted = false;
     walk->slot_provider = &provider;
+    walk->slot_model = &model;
+    walk->slot_tokens = reserved_tokens;
   }
   if (provider.slots.try_acquire()) return go();
   // No free slot: wait in line (not an attempt). wait() may run `go` at once, so no lock here.
   const std::uint64_t token = provider.slots.wait(go);
-  std::lock_guard lock(walk->mu);
-  if (walk->slot_granted) return;
-  walk->slot_wait = token;
-  if (!walk->call.deadline) return;
-  // Not past the deadline: give up the place in line then, and let Step record why.
-  walk->timer = loop_.post_after(std::max<Millis>(0, *walk->call.deadline - clock_.now()),
-                                 [this, walk, &model, &provider, token, reserved_tokens] {
-    if (!provider.slots.cancel_wait(token)) return;  // it got its slot meanwhile
-    provider.rate.reconcile({true, 0, reserved_tokens}, 0, clock_.now());
-    breakers_.at(BreakerKey(model))->record_canceled(clock_.now());  // a probe that never went out
-    {
-      std::lock_guard lock(walk->mu);
-      walk->slot_wait = 0;
+  {
+    MutexLock lock(walk->mu);
+    if (walk->slot_granted) return;
+    if (!walk->over()) {
+      walk->slot_wait = token;
+      if (!walk->call.deadline) return;
+      // Not past the deadline: give up the place in line then, and let Step record why.
+      walk->timer = loop_.post_after(std::max<Millis>(0, *walk->call.deadline - clock_.now()),
+                                     [this, walk, &model, &provider, token, reserved_tokens] {
+        if (!provider.slots.cancel_wait(token)) return;  // it got its slot meanwhile, or cancel() won
+        ReturnUnsent(model, provider, reserved_tokens);  // a probe that never went out
+        {
+          MutexLock lock(walk->mu);
+          walk->slot_wait = 0;
+        }
+        Step(walk);
+      });
+      return;
     }
-    Step(walk);
-  });
+    // A cancel() came before the token was known here, so it could not leave the line for
+    // us. If the slot is already ours, `go` sees the cancel and finishes.
+    if (!provider.slots.cancel_wait(token)) return;
+  }
+  ReturnUnsent(model, provider, reserved_tokens);
+  Finish(walk);
 }
 
 void ModelGateway::OnAnswer(const std::shared_ptr<Walk>& walk, const ModelConfig& model,
@@ -273,69 +326,102 @@ void ModelGateway::OnAnswer(const std::shared_ptr<Walk>& walk, const ModelConfig
   if (r.code == "rate_limited") provider.slots.on_rate_limited(now);
   else if (r.outcome == CallOutcome::kOk) provider.slots.on_success(now);
   Count(r);
-  bool retryable = r.outcome == CallOutcome::kRetryable;
-  walk->result.calls.push_back(std::move(r));
+  bool next = false;
   {
-    std::lock_guard lock(walk->mu);
+    MutexLock lock(walk->mu);
     walk->http_handle = 0;
+    if (walk->finished) return;  // cannot happen while a call is out; never append after Finish
+    // A cancel() that came after the answer arrived found no call to abort: it is seen here,
+    // and Finish records it.
+    next = r.outcome == CallOutcome::kRetryable && !walk->canceled && walk->index + 1 < walk->chain.size();
+    walk->result.calls.push_back(std::move(r));
   }
-  if (retryable && walk->index + 1 < walk->chain.size()) {
-    ++walk->index;
-    return Step(walk);
-  }
-  Finish(walk);
+  if (!next) return Finish(walk);
+  ++walk->index;
+  Step(walk);
+}
+
+void ModelGateway::ReturnUnsent(const ModelConfig& model, Provider& provider, std::int64_t reserved_tokens) {
+  const Millis now = clock_.now();
+  provider.rate.reconcile({true, 0, reserved_tokens}, 0, now);
+  breakers_.at(BreakerKey(model))->record_canceled(now);
 }
 
 void ModelGateway::Finish(const std::shared_ptr<Walk>& walk, std::optional<CallResult> last) {
+  GatewayResult result;
+  Callback done;
   {
-    std::lock_guard lock(walk->mu);
+    // The result is appended to and moved out under the walk's lock: a cancel() on another
+    // thread may finish the walk while its driver is between steps, and the driver then
+    // records nothing more (over()). Before, Step and OnAnswer appended unlocked, racing
+    // this move.
+    MutexLock lock(walk->mu);
     if (walk->finished) return;
     walk->finished = true;
     if (walk->timer) walk->timer->cancel();
-    // Added under the lock: a cancel racing a finishing walk appends only if it wins.
-    if (last) walk->result.calls.push_back(std::move(*last));
+    // A reason of the walk's own (no call made: provider empty) gives way to the cancel.
+    if (last && !(walk->canceled && last->provider.empty())) walk->result.calls.push_back(std::move(*last));
+    std::vector<CallResult>& calls = walk->result.calls;
+    if (walk->canceled && (calls.empty() || calls.back().outcome != CallOutcome::kCanceled)) {
+      calls.push_back(NoCall(walk->call, CallOutcome::kCanceled, "canceled", "canceled", clock_.now()));
+    }
+    result = std::move(walk->result);
+    done = std::move(walk->done);
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     walks_.erase(walk->handle);
   }
-  Callback done = std::move(walk->done);
-  done(std::move(walk->result));
+  done(std::move(result));
 }
 
 void ModelGateway::cancel(std::uint64_t handle) {
   std::shared_ptr<Walk> walk;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = walks_.find(handle);
     if (it == walks_.end()) return;
     walk = it->second;
   }
   std::uint64_t http_handle = 0;
   bool finish_now = false;
+  const ModelConfig* unsent_model = nullptr;
+  Provider* unsent_provider = nullptr;
+  std::int64_t unsent_tokens = 0;
   {
-    std::lock_guard lock(walk->mu);
-    if (walk->finished || walk->canceled) return;
+    MutexLock lock(walk->mu);
+    if (walk->over()) return;
     walk->canceled = true;
     http_handle = walk->http_handle;
     if (walk->timer) walk->timer->cancel();
-    if (walk->slot_wait && walk->slot_provider && walk->slot_provider->slots.cancel_wait(walk->slot_wait)) {
+    if (walk->slot_wait) {
+      // Waiting in a provider's line: leave it. If the slot came meanwhile, `go` (or the
+      // wait's deadline timer, if it left the line first) sees the cancel and finishes.
+      if (walk->slot_provider->slots.cancel_wait(walk->slot_wait)) {
+        walk->slot_wait = 0;
+        finish_now = true;
+        unsent_model = walk->slot_model;
+        unsent_provider = walk->slot_provider;
+        unsent_tokens = walk->slot_tokens;
+      }
+    } else if (!http_handle) {
+      // No call out and no place in line: waiting on a limit timer (canceled above, so
+      // nothing else would finish it), or the driver is between steps (it will see the cancel
+      // too; Finish runs once).
       finish_now = true;
     }
-    // Waiting on a limit timer (no call, no slot in line): nothing else will finish it.
-    if (!http_handle && !walk->slot_wait) finish_now = true;
   }
   if (http_handle) {
-    http_.cancel(http_handle);  // OnAnswer finishes the walk with a kCanceled result
+    // OnAnswer finishes the walk, with the kCanceled result, or the answer that beat the cancel.
+    http_.cancel(http_handle);
     return;
   }
-  if (finish_now) {
-    Finish(walk, NoCall(walk->call, CallOutcome::kCanceled, "canceled", "canceled", clock_.now()));
-  }
+  if (unsent_model) ReturnUnsent(*unsent_model, *unsent_provider, unsent_tokens);
+  if (finish_now) Finish(walk);
 }
 
 void ModelGateway::Count(const CallResult& r) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++counts_[{r.provider, r.code}];
   AliasStats& s = stats_[r.alias];
   s.alias = r.alias;
@@ -346,14 +432,14 @@ void ModelGateway::Count(const CallResult& r) {
 }
 
 std::map<std::pair<std::string, std::string>, std::int64_t> ModelGateway::call_counts() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return counts_;
 }
 
 std::vector<AliasStats> ModelGateway::alias_stats() const {
   std::vector<AliasStats> out;
   Millis now = clock_.now();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& m : config_.models) {
     AliasStats s = stats_.count(m.alias) ? stats_.at(m.alias) : AliasStats{m.alias, m.provider};
     if (auto it = breakers_.find(BreakerKey(m)); it != breakers_.end()) {

@@ -14,7 +14,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,7 +21,9 @@
 #include <boost/json/object.hpp>
 
 #include "config/config.h"
+#include "core/mutex.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "core/time.h"
 #include "gateway/circuit_breaker.h"
 #include "gateway/http_client.h"
@@ -107,28 +108,37 @@ class ModelGateway {
 
   // Starts a call; `done` runs once, on some gateway thread (inline for `local`).
   // Returns a handle for cancel().
-  std::uint64_t call(ModelCall call, Callback done);
-  // Aborts a call: `done` runs with a kCanceled result. Unknown handles are ignored.
-  void cancel(std::uint64_t handle);
+  std::uint64_t call(ModelCall call, Callback done) EXCLUDES(mu_);
+  // Aborts a call: unless it has finished already, `done` runs with a final kCanceled result
+  // (calls answered before the cancel stay listed, their cost counted). Any thread. Unknown and
+  // finished handles are ignored.
+  void cancel(std::uint64_t handle) EXCLUDES(mu_);
 
   // Calls finished so far, by provider and outcome code, for /metrics.
-  std::map<std::pair<std::string, std::string>, std::int64_t> call_counts() const;
-  std::vector<AliasStats> alias_stats() const;
+  std::map<std::pair<std::string, std::string>, std::int64_t> call_counts() const EXCLUDES(mu_);
+  std::vector<AliasStats> alias_stats() const EXCLUDES(mu_);
   // Peak concurrent calls per provider since start.
   std::map<std::string, int> peak_in_flight() const;
 
-  struct Walk;      // one call's progress along its chain
+  struct Walk;      // one call's progress along its chain (its lock rules: gateway.cc)
   struct Provider;  // a provider's limiters
 
  private:
-  void Step(const std::shared_ptr<Walk>& walk);
+  // The walk's lock is taken inside these, never held across them; mu_ and a walk's lock are
+  // never held together.
+  void Step(const std::shared_ptr<Walk>& walk) EXCLUDES(mu_);
   void Send(const std::shared_ptr<Walk>& walk, const ModelConfig& model, Provider& provider,
-            std::int64_t reserved_tokens);
+            std::int64_t reserved_tokens) EXCLUDES(mu_);
   void OnAnswer(const std::shared_ptr<Walk>& walk, const ModelConfig& model, Provider& provider,
-                std::int64_t reserved_tokens, HttpResponse response);
-  // Hands the result to the caller once; `last`, if given, is appended first.
-  void Finish(const std::shared_ptr<Walk>& walk, std::optional<CallResult> last = std::nullopt);
-  void Count(const CallResult& result);
+                std::int64_t reserved_tokens, HttpResponse response) EXCLUDES(mu_);
+  // Gives back what a call that never went out held: its rate-limit reservation, and the
+  // circuit's probe if it was the half-open one.
+  void ReturnUnsent(const ModelConfig& model, Provider& provider, std::int64_t reserved_tokens);
+  // Hands the result to the caller once; `last`, if given, is appended first. Later calls do
+  // nothing. A canceled walk always ends with a kCanceled result.
+  void Finish(const std::shared_ptr<Walk>& walk, std::optional<CallResult> last = std::nullopt)
+      EXCLUDES(mu_);
+  void Count(const CallResult& result) EXCLUDES(mu_);
 
   const Config& config_;
   HttpClient& http_;
@@ -138,11 +148,11 @@ class ModelGateway {
   std::map<std::string, std::unique_ptr<Provider>> providers_;  // fixed after construction
   std::map<std::string, std::unique_ptr<CircuitBreaker>> breakers_;  // by "provider/model id"; fixed
 
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, std::int64_t> counts_;  // GUARDED_BY(mu_)
-  std::map<std::string, AliasStats> stats_;                             // GUARDED_BY(mu_)
-  std::map<std::uint64_t, std::shared_ptr<Walk>> walks_;                // GUARDED_BY(mu_)
-  std::uint64_t next_handle_ = 0;                                       // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::pair<std::string, std::string>, std::int64_t> counts_ GUARDED_BY(mu_);
+  std::map<std::string, AliasStats> stats_ GUARDED_BY(mu_);
+  std::map<std::uint64_t, std::shared_ptr<Walk>> walks_ GUARDED_BY(mu_);  // unfinished, by handle
+  std::uint64_t next_handle_ GUARDED_BY(mu_) = 0;
 };
 
 // Parses a Retry-After value in seconds ("3", "1.5"); -1 when absent or unparseable.

@@ -61,7 +61,7 @@ void RateLimiter::advance_locked(Millis now) {
 
 RateLimiter::Grant RateLimiter::try_acquire(std::int64_t tokens, Millis now) {
   CHECK(tokens >= 0);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   advance_locked(now);
   const Millis wait = std::max(requests_.wait_for(1), tokens_.wait_for(tokens));
   if (wait > 0) return Grant{.granted = false, .retry_at = last_ + wait};
@@ -73,7 +73,7 @@ RateLimiter::Grant RateLimiter::try_acquire(std::int64_t tokens, Millis now) {
 void RateLimiter::reconcile(const Grant& grant, std::int64_t actual_tokens, Millis now) {
   CHECK(actual_tokens >= 0);
   if (!grant.granted) return;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   advance_locked(now);
   tokens_.take(actual_tokens - grant.reserved_tokens);
 }

@@ -12,8 +12,8 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
-
+#include "core/mutex.h"
+#include "core/thread_annotations.h"
 #include "core/time.h"
 
 namespace sluice {
@@ -40,14 +40,14 @@ class RateLimiter {
   // A request larger than the whole TPM budget is granted when the bucket is full (it could
   // never fit otherwise) and takes all of its tokens, leaving the bucket negative: later calls
   // then wait until the overdraft is paid back, so the average still holds to `tpm`.
-  Grant try_acquire(std::int64_t tokens, Millis now);
+  Grant try_acquire(std::int64_t tokens, Millis now) EXCLUDES(mu_);
 
   // After a granted call: gives back (or takes more of) the difference between the reservation
   // and the tokens the provider reported (`actual_tokens` ≥ 0); a failed call that used no
   // tokens passes 0 and gets all of them back. Taking more may leave the bucket negative (later
   // calls wait longer); giving back never fills it beyond one minute's worth. The request itself
   // stays spent. A grant that was not granted is ignored.
-  void reconcile(const Grant& grant, std::int64_t actual_tokens, Millis now);
+  void reconcile(const Grant& grant, std::int64_t actual_tokens, Millis now) EXCLUDES(mu_);
 
   const RateLimits& limits() const { return limits_; }
   bool unlimited() const { return limits_.rpm == 0 && limits_.tpm == 0; }
@@ -72,14 +72,14 @@ class RateLimiter {
     std::int64_t level_;     // may go negative after an overdraft
   };
 
-  void advance_locked(Millis now);  // REQUIRES(mu_)
+  void advance_locked(Millis now) REQUIRES(mu_);
 
   const RateLimits limits_;
-  std::mutex mu_;
-  Bucket requests_;        // GUARDED_BY(mu_)
-  Bucket tokens_;          // GUARDED_BY(mu_)
-  bool started_ = false;   // GUARDED_BY(mu_); the first call anchors the clock
-  Millis last_ = 0;        // GUARDED_BY(mu_); time of the latest refill
+  Mutex mu_;
+  Bucket requests_ GUARDED_BY(mu_);
+  Bucket tokens_ GUARDED_BY(mu_);
+  bool started_ GUARDED_BY(mu_) = false;  // the first call anchors the clock
+  Millis last_ GUARDED_BY(mu_) = 0;       // time of the latest refill
 };
 
 }  // namespace sluice
