@@ -21,9 +21,9 @@
 
 #include "api/api_context.h"
 #include "api/routes.h"
+#include "blobs/file_blob_store.h"
 #include "gateway/http_client.h"
 #include "http/test_client.h"
-#include "store/open_blob_store.h"
 
 namespace sluice::testing {
 
@@ -126,9 +126,8 @@ class ApiTestServer {
     auto store = Store::Open(store_options);
     CHECK(store.ok());
     store_ = std::move(store).value();
-    auto blobs = OpenBlobStore(store_options, clock_);
-    CHECK(blobs.ok());
-    blobs_ = std::move(blobs).value();
+    blobs_ = std::make_unique<FileBlobStore>((std::filesystem::path(config_->server.data_dir) / "blobs").string());
+    CHECK(blobs_->Init().ok());
     auto tasks = TaskRegistry::Load(config_->tasks_dir);
     CHECK(tasks.ok());
     tasks_ = std::make_unique<TaskRegistry>(std::move(tasks).value());
