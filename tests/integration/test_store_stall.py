@@ -164,8 +164,7 @@ class StoreStallTest(harness.IntegrationTest):
         self.assertEqual(wait_job(server, in_review["id"], timeout=20)["status"], "review")
         queued = submit_ok(server, classify_job(TICKET + ", later", run_in="1h"))
         self.assertEqual(queued["status"], "queued", queued)
-        wait_until(lambda: self.timed_healthz(server)[1].body["store"]["state"] == "ok",
-                   message="the store's health to be known as ok")
+        self.timed_healthz(server)
 
         self.stop_postgres()
         self.addCleanup(self.resume_postgres)
@@ -181,7 +180,9 @@ class StoreStallTest(harness.IntegrationTest):
         def both_wait_on_the_store():
             took, r = self.timed_healthz(server)
             slowest[0] = max(slowest[0], took)
-            pool, store = r.body["blocking"], r.body["store"]
+            pool, store = r.body.get("blocking"), r.body.get("store")
+            if pool is None or store is None:
+                return False   # a server that does not report them: the next call tells
             # A health ping of its own may be running too; it waits on the store like them.
             waiting = pool["running"] + pool["queued"] - (1 if store["ping_pending_ms"] is not None else 0)
             return waiting >= 2
