@@ -1,9 +1,12 @@
 // What the HTTP handlers work with. Owned by the serve command; handlers hold references only.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "api/batch_hooks.h"
+#include "api/blocking_pool.h"
+#include "api/store_health.h"
 #include "blobs/blob_store.h"
 #include "config/config.h"
 #include "core/time.h"
@@ -38,6 +41,14 @@ struct ApiContext {
   BatchHooks* batches = nullptr;
   // The live event stream (GET /v1/events); null: the route answers 503.
   EventStreamHub* event_stream = nullptr;
+  // The store's last known health, for /healthz and /readyz (its pings run on `blocking`).
+  std::unique_ptr<StoreHealth> store_health =
+      std::make_unique<StoreHealth>([&s = store] { return s.ping(); }, clock);
+  // Where the handlers' synchronous store and blob calls run (api/off_loop.h): never on a loop
+  // thread. Owned here so that `sluice serve` and tests get one without wiring; a test may
+  // replace it (a smaller pool) before adding routes. Last, so that it is the first to go:
+  // it joins its threads while everything their work uses is still there.
+  std::unique_ptr<BlockingPool> blocking = std::make_unique<BlockingPool>();
 };
 
 }  // namespace sluice

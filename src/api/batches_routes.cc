@@ -1,9 +1,11 @@
 // /v1/batches: create, get, list, cancel (API.md "Files and batches"; the OpenAI Batch API).
 // The routes only write the batch's row and wake the batch runner (src/batches), which
-// validates the input file, turns its lines into jobs and writes the output files.
+// validates the input file, turns its lines into jobs and writes the output files. Every store
+// call runs off the event loop (api/off_loop.h).
 #include <boost/json.hpp>
 
 #include "api/batch_json.h"
+#include "api/off_loop.h"
 #include "api/responses.h"
 #include "api/routes.h"
 #include "api/webhook_url_field.h"
@@ -106,12 +108,15 @@ Result<Batch> ParseCreate(ApiContext& ctx, const json::value& value) {
 void Create(ApiContext& ctx, http::Request&& req, http::Responder responder) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return SendError(responder, body.status());
-  auto batch = ParseCreate(ctx, *body);
-  if (!batch.ok()) return SendError(responder, batch.status());
-  Status created = ctx.store.create_batch(*batch);
-  if (!created.ok()) return SendError(responder, created);
-  if (ctx.batches) ctx.batches->batches_changed();
-  SendJson(responder, 200, BatchToJson(*batch));
+  // ParseCreate reads the input file's row: off the loop too.
+  RunOffLoop(ctx, responder, [&ctx, body = std::move(body).value(), responder] {
+    auto batch = ParseCreate(ctx, body);
+    if (!batch.ok()) return SendError(responder, batch.status());
+    Status created = ctx.store.create_batch(*batch);
+    if (!created.ok()) return SendError(responder, created);
+    if (ctx.batches) ctx.batches->batches_changed();
+    SendJson(responder, 200, BatchToJson(*batch));
+  });
 }
 
 void List(ApiContext& ctx, http::Request&& req, http::Responder responder) {
@@ -124,25 +129,26 @@ void List(ApiContext& ctx, http::Request&& req, http::Responder responder) {
     }
     limit = static_cast<int>(n);
   }
-  std::string after = req.query_param("after").value_or("");
-  auto page = ctx.store.list_batches(kTenant, limit, after);
-  if (!page.ok()) return SendError(responder, page.status());
-  json::array data;
-  for (const Batch& b : page->batches) data.push_back(BatchToJson(b));
-  json::value first = page->batches.empty() ? json::value(nullptr) : json::value(page->batches.front().id);
-  json::value last = page->batches.empty() ? json::value(nullptr) : json::value(page->batches.back().id);
-  SendJson(responder, 200,
-           json::object{{"object", "list"},
-                        {"data", std::move(data)},
-                        {"first_id", std::move(first)},
-                        {"last_id", std::move(last)},
-                        {"has_more", page->has_more}});
+  RunOffLoop(ctx, responder, [&ctx, limit, after = req.query_param("after").value_or(""), responder] {
+    auto page = ctx.store.list_batches(kTenant, limit, after);
+    if (!page.ok()) return SendError(responder, page.status());
+    json::array data;
+    for (const Batch& b : page->batches) data.push_back(BatchToJson(b));
+    json::value first = page->batches.empty() ? json::value(nullptr) : json::value(page->batches.front().id);
+    json::value last = page->batches.empty() ? json::value(nullptr) : json::value(page->batches.back().id);
+    SendJson(responder, 200,
+             json::object{{"object", "list"},
+                          {"data", std::move(data)},
+                          {"first_id", std::move(first)},
+                          {"last_id", std::move(last)},
+                          {"has_more", page->has_more}});
+  });
 }
 
 // validating or in_progress → cancelling: the runner cancels the queued jobs and, once none is
 // running, writes the files (kept results in the output file, the rest as batch_cancelled).
 // Cancelling a batch that is already cancelling or cancelled answers it as it is.
-void Cancel(ApiContext& ctx, const std::string& id, http::Responder responder) {
+void Cancel(ApiContext& ctx, const std::string& id, const http::Responder& responder) {
   // The tenant's batch or 404, before anything changes (another tenant's id is unknown).
   auto batch = ctx.store.get_batch(kTenant, id);
   if (!batch.ok()) return SendError(responder, batch.status());
@@ -174,13 +180,15 @@ void AddBatchRoutes(ApiContext& ctx, Router& router) {
     List(ctx, std::move(req), std::move(responder));
   });
   router.add("GET", "/v1/batches/{id}", [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
-    auto batch = ctx.store.get_batch(kTenant, p.at("id"));
-    if (!batch.ok()) return SendError(responder, batch.status());
-    SendJson(responder, 200, BatchToJson(*batch));
+    RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
+      auto batch = ctx.store.get_batch(kTenant, id);
+      if (!batch.ok()) return SendError(responder, batch.status());
+      SendJson(responder, 200, BatchToJson(*batch));
+    });
   });
   router.add("POST", "/v1/batches/{id}/cancel",
              [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
-               Cancel(ctx, p.at("id"), std::move(responder));
+               RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] { Cancel(ctx, id, responder); });
              });
 }
 

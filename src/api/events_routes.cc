@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/off_loop.h"
 #include "api/responses.h"
 #include "api/routes.h"
 
@@ -68,12 +69,13 @@ void StreamEvents(ApiContext& ctx, http::Request&& request, http::Responder resp
     if (!parsed.ok()) return SendError(responder, parsed.status());
     types = std::move(parsed).value();
   }
-  if (after < 0) {
+  if (after >= 0) return ctx.event_stream->open(std::move(responder), kTenant, after, std::move(types));
+  // "From now on" asks the store where now is.
+  RunOffLoop(ctx, responder, [&ctx, types = std::move(types), responder]() mutable {
     auto head = ctx.store.events_head();
     if (!head.ok()) return SendError(responder, head.status());
-    after = *head;
-  }
-  ctx.event_stream->open(std::move(responder), kTenant, after, std::move(types));
+    ctx.event_stream->open(std::move(responder), kTenant, *head, std::move(types));
+  });
 }
 
 }  // namespace

@@ -4,14 +4,16 @@
 // Memory: the HTTP layer holds an upload's body while it arrives (bounded by server.max_file,
 // the body limit of POST /v1/files only); the multipart parts point into it, and the store gets
 // it one ~1 MiB chunk at a time on the batch runner's blocking thread, never on an event-loop
-// thread. A download holds one chunk at a time: the next is read once the previous one has
-// gone out to the socket (Responder::write's `sent`), so a slow client costs ~1 MiB, not a file.
+// thread. A download holds one chunk at a time: the next is read (on the blocking pool,
+// api/off_loop.h) once the previous one has gone out to the socket (Responder::write's `sent`),
+// so a slow client costs ~1 MiB, not a file.
 #include <memory>
 
 #include <boost/json.hpp>
 
 #include "api/batch_json.h"
 #include "api/multipart.h"
+#include "api/off_loop.h"
 #include "api/responses.h"
 #include "api/routes.h"
 #include "core/ids.h"
@@ -25,8 +27,10 @@ namespace {
 
 const std::string kTenant = kDefaultTenant;  // one tenant until API keys arrive
 
+// Uploads go to the batch runner's thread, one at a time, so that they do not take over the
+// blocking pool that every other request needs; without a runner, to the pool.
 void RunBlocking(ApiContext& ctx, const http::Responder& responder, std::function<void()> work) {
-  if (!ctx.batches) return work();
+  if (!ctx.batches) return RunOffLoop(ctx, responder, std::move(work));
   if (!ctx.batches->run_blocking(std::move(work))) {
     SendError(responder, Unavailable("the server is stopping"));
   }
@@ -79,7 +83,19 @@ void Upload(ApiContext& ctx, http::Request&& req, http::Responder responder) {
   });
 }
 
-// Streams chunk `n` and, once it has gone out, the next; ends after the last.
+void StreamChunks(ApiContext& ctx, http::Responder responder, std::string file_id, std::int64_t n);
+
+// Reads chunk `n` on the blocking pool. A full pool cannot change the status already sent
+// either, so the stream ends early, as on a store failure.
+void StreamChunksOffLoop(ApiContext& ctx, http::Responder responder, std::string file_id, std::int64_t n) {
+  const bool queued = ctx.blocking->run([&ctx, responder, file_id, n]() mutable {
+    StreamChunks(ctx, std::move(responder), std::move(file_id), n);
+  });
+  if (!queued) responder.end();
+}
+
+// Streams chunk `n` (on a blocking-pool thread) and, once it has gone out, the next; ends after
+// the last.
 void StreamChunks(ApiContext& ctx, http::Responder responder, std::string file_id, std::int64_t n) {
   if (responder.closed()) return;
   auto chunk = ctx.store.get_file_chunk(file_id, n);
@@ -89,7 +105,7 @@ void StreamChunks(ApiContext& ctx, http::Responder responder, std::string file_i
     return responder.end();
   }
   responder.write(std::move(**chunk), [&ctx, responder, file_id = std::move(file_id), n]() mutable {
-    StreamChunks(ctx, std::move(responder), std::move(file_id), n + 1);
+    StreamChunksOffLoop(ctx, std::move(responder), std::move(file_id), n + 1);
   });
 }
 
@@ -100,17 +116,21 @@ void AddFileRoutes(ApiContext& ctx, Router& router) {
     Upload(ctx, std::move(req), std::move(responder));
   });
   router.add("GET", "/v1/files/{id}", [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
-    auto file = ctx.store.get_file(kTenant, p.at("id"));
-    if (!file.ok()) return SendError(responder, file.status());
-    SendJson(responder, 200, FileToJson(*file));
+    RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
+      auto file = ctx.store.get_file(kTenant, id);
+      if (!file.ok()) return SendError(responder, file.status());
+      SendJson(responder, 200, FileToJson(*file));
+    });
   });
   router.add("GET", "/v1/files/{id}/content",
              [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
-               auto file = ctx.store.get_file(kTenant, p.at("id"));
-               if (!file.ok()) return SendError(responder, file.status());
-               responder.start_stream(200, "application/jsonl",
-                                      {{"Content-Disposition", "attachment; filename=\"" + file->id + ".jsonl\""}});
-               StreamChunks(ctx, responder, file->id, 0);
+               RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
+                 auto file = ctx.store.get_file(kTenant, id);
+                 if (!file.ok()) return SendError(responder, file.status());
+                 responder.start_stream(200, "application/jsonl",
+                                        {{"Content-Disposition", "attachment; filename=\"" + file->id + ".jsonl\""}});
+                 StreamChunks(ctx, responder, file->id, 0);
+               });
              });
 }
 

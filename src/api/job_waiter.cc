@@ -3,6 +3,8 @@
 #include <memory>
 #include <mutex>
 
+#include "api/off_loop.h"
+
 namespace sluice {
 
 namespace {
@@ -31,12 +33,22 @@ void Finish(const std::shared_ptr<WaitState>& st, Result<Job> job) {
   st->done(std::move(job));
 }
 
+void WatchAndCheck(const std::shared_ptr<WaitState>& st);
+
+// The store reads of a wait run on the blocking pool, never on the thread that woke it (a
+// loop thread for the timer, the notifier's for a change). A full pool ends the wait at once
+// with PoolBusy (503): dropping the wake-up instead could leave the client waiting for a
+// change that already happened.
+void CheckOffLoop(const std::shared_ptr<WaitState>& st) {
+  if (!st->ctx.blocking->run([st] { WatchAndCheck(st); })) Finish(st, PoolBusy());
+}
+
 // Registers for the next change first, then reads: a change that lands in between still wakes us.
 void WatchAndCheck(const std::shared_ptr<WaitState>& st) {
   {
     std::lock_guard lock(st->mu);
     if (st->finished) return;
-    st->token = st->ctx.watch.watch(st->job_id, [st] { WatchAndCheck(st); });
+    st->token = st->ctx.watch.watch(st->job_id, [st] { CheckOffLoop(st); });
   }
   auto job = st->ctx.store.get_job(st->tenant, st->job_id);
   if (!job.ok() || IsSettled(job->status)) Finish(st, std::move(job));
@@ -50,10 +62,13 @@ void WaitForJob(ApiContext& ctx, const std::string& tenant, const std::string& j
   {
     std::lock_guard lock(st->mu);
     st->timer = ctx.loop.post_after(wait, [st] {
-      Finish(st, st->ctx.store.get_job(st->tenant, st->job_id));
+      const bool queued = st->ctx.blocking->run([st] {
+        Finish(st, st->ctx.store.get_job(st->tenant, st->job_id));
+      });
+      if (!queued) Finish(st, PoolBusy());
     });
   }
-  WatchAndCheck(st);
+  CheckOffLoop(st);
 }
 
 }  // namespace sluice

@@ -1,5 +1,9 @@
 // /v1/jobs: submit (single, bulk, adaptive ?wait), get (long-poll), list, cancel, review, result,
 // events.
+//
+// Threads: a handler parses and validates on the event loop; every store read or write runs
+// off it (api/off_loop.h), and submits go through the group commit, whose callback runs on its
+// own thread. So a stalled store delays only the requests that need it.
 #include <algorithm>
 #include <set>
 
@@ -9,6 +13,7 @@
 #include "api/job_request.h"
 #include "api/job_view.h"
 #include "api/job_waiter.h"
+#include "api/off_loop.h"
 #include "api/responses.h"
 #include "api/routes.h"
 
@@ -56,16 +61,33 @@ void AnswerSubmitted(ApiContext& ctx, const http::Responder& responder, const Su
   });
 }
 
+// True when validating the job body asks the blob store whether its input exists (a store
+// call: in shared mode, a PostgreSQL query).
+bool ReferencesBlob(const json::value& body) {
+  const json::value* input = body.is_object() ? body.as_object().if_contains("input") : nullptr;
+  return input && input->is_object() && input->as_object().contains("blob");
+}
+
+void SubmitParsed(ApiContext& ctx, const json::value& body, Millis wait, const http::Responder& responder);
+
 void Submit(ApiContext& ctx, http::Request&& req, http::Responder responder) {
   auto wait = ParseWaitParam(req, ctx.config.server.max_wait);
   if (!wait.ok()) return SendError(responder, wait.status());
   auto body = ParseJsonBody(req);
   if (!body.ok()) return SendError(responder, body.status());
-  auto job = ParseJobRequest(*body, RequestContext(ctx));
+  // Text inputs, the hot path, are validated right here; a blob's existence is a store read.
+  if (!ReferencesBlob(*body)) return SubmitParsed(ctx, *body, *wait, responder);
+  RunOffLoop(ctx, responder, [&ctx, body = std::move(body).value(), wait = *wait, responder] {
+    SubmitParsed(ctx, body, wait, responder);
+  });
+}
+
+void SubmitParsed(ApiContext& ctx, const json::value& body, Millis wait, const http::Responder& responder) {
+  auto job = ParseJobRequest(body, RequestContext(ctx));
   if (!job.ok()) return SendError(responder, job.status());
   std::vector<Job> batch;
   batch.push_back(std::move(job).value());
-  bool queued = ctx.submitter.submit(std::move(batch), [&ctx, responder, wait = *wait](
+  bool queued = ctx.submitter.submit(std::move(batch), [&ctx, responder, wait](
                                                           Result<std::vector<SubmitOutcome>> outcomes) {
     if (!outcomes.ok()) return SendError(responder, outcomes.status());
     const SubmitOutcome& out = outcomes->front();
@@ -74,6 +96,8 @@ void Submit(ApiContext& ctx, http::Request&& req, http::Responder responder) {
   });
   if (!queued) SendError(responder, Unavailable("the server is stopping"));
 }
+
+void SubmitBulkItems(ApiContext& ctx, const json::array& items, const http::Responder& responder);
 
 void SubmitBulk(ApiContext& ctx, http::Request&& req, http::Responder responder) {
   auto body = ParseJsonBody(req);
@@ -88,6 +112,13 @@ void SubmitBulk(ApiContext& ctx, http::Request&& req, http::Responder responder)
                                                     " jobs per bulk request",
                                                 "jobs"));
   }
+  if (std::none_of(items.begin(), items.end(), ReferencesBlob)) return SubmitBulkItems(ctx, items, responder);
+  RunOffLoop(ctx, responder, [&ctx, body = std::move(body).value(), responder] {
+    SubmitBulkItems(ctx, body.as_object().at("jobs").as_array(), responder);
+  });
+}
+
+void SubmitBulkItems(ApiContext& ctx, const json::array& items, const http::Responder& responder) {
   // Each item's answer slot: an error now, or an index into the valid jobs.
   auto answers = std::make_shared<json::array>(items.size());
   auto valid_index = std::make_shared<std::vector<std::size_t>>();
@@ -133,8 +164,8 @@ void Get(ApiContext& ctx, http::Request&& req, http::Responder responder, const 
     if (!job.ok()) return SendError(responder, job.status());
     SendJson(responder, 200, JobWithResult(ctx, *job));
   };
-  if (*wait <= 0) return answer(ctx.store.get_job(kTenant, id));
-  WaitForJob(ctx, kTenant, id, *wait, answer);
+  if (*wait > 0) return WaitForJob(ctx, kTenant, id, *wait, answer);
+  RunOffLoop(ctx, responder, [&ctx, id, answer] { answer(ctx.store.get_job(kTenant, id)); });
 }
 
 void List(ApiContext& ctx, http::Request&& req, http::Responder responder) {
@@ -156,23 +187,26 @@ void List(ApiContext& ctx, http::Request&& req, http::Responder responder) {
     }
     f.limit = static_cast<int>(n);
   }
-  auto page = ctx.store.list_jobs(f);
-  if (!page.ok()) return SendError(responder, page.status());
-  json::array data;
-  for (const Job& job : page->jobs) data.push_back(JobJson(ctx, job));
-  SendJson(responder, 200,
-           json::object{{"object", "list"},
-                        {"data", std::move(data)},
-                        {"next", page->next.empty() ? json::value(nullptr) : json::value(page->next)}});
+  RunOffLoop(ctx, responder, [&ctx, f = std::move(f), responder] {
+    auto page = ctx.store.list_jobs(f);
+    if (!page.ok()) return SendError(responder, page.status());
+    json::array data;
+    for (const Job& job : page->jobs) data.push_back(JobJson(ctx, job));
+    SendJson(responder, 200,
+             json::object{{"object", "list"},
+                          {"data", std::move(data)},
+                          {"next", page->next.empty() ? json::value(nullptr) : json::value(page->next)}});
+  });
 }
 
 void Cancel(ApiContext& ctx, http::Request&&, http::Responder responder, const PathParams& p) {
-  const std::string& id = p.at("id");
-  auto job = ctx.store.cancel_job(kTenant, id, ctx.clock.now());
-  if (!job.ok()) return SendError(responder, job.status());
-  ctx.worker.cancel(id);
-  ctx.watch.notify(id);
-  SendJson(responder, 200, JobJson(ctx, *job));
+  RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
+    auto job = ctx.store.cancel_job(kTenant, id, ctx.clock.now());
+    if (!job.ok()) return SendError(responder, job.status());
+    ctx.worker.cancel(id);
+    ctx.watch.notify(id);
+    SendJson(responder, 200, JobJson(ctx, *job));
+  });
 }
 
 // A review body's string member: absent is "" when optional, else InvalidArgument naming it.
@@ -252,10 +286,9 @@ Result<ReviewAction> ParseReview(ApiContext& ctx, const json::value& body, const
   return review;
 }
 
-void Review(ApiContext& ctx, http::Request&& req, http::Responder responder, const PathParams& p) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return SendError(responder, body.status());
-  auto job = ctx.store.get_job(kTenant, p.at("id"));
+void ReviewParsed(ApiContext& ctx, const json::value& body, const std::string& id,
+                  const http::Responder& responder) {
+  auto job = ctx.store.get_job(kTenant, id);
   if (!job.ok()) return SendError(responder, job.status());
   // Checked here too (the store guards it again) so that a late decision is told it is late
   // rather than that its output does not fit.
@@ -263,7 +296,7 @@ void Review(ApiContext& ctx, http::Request&& req, http::Responder responder, con
     return SendError(responder, FailedPrecondition("job " + job->id + " is " + JobStatusName(job->status) +
                                                    ", not in review"));
   }
-  auto review = ParseReview(ctx, *body, *job, ctx.clock.now());
+  auto review = ParseReview(ctx, body, *job, ctx.clock.now());
   if (!review.ok()) return SendError(responder, review.status());
   auto reviewed = ctx.store.review_job(*review);
   if (!reviewed.ok()) return SendError(responder, reviewed.status());
@@ -272,20 +305,30 @@ void Review(ApiContext& ctx, http::Request&& req, http::Responder responder, con
   SendJson(responder, 200, JobWithResult(ctx, *reviewed));
 }
 
-void GetResult(ApiContext& ctx, http::Request&&, http::Responder responder, const PathParams& p) {
-  auto result = ResultJson(ctx, kTenant, p.at("id"));
-  if (!result.ok()) {
-    if (result.status().code() == StatusCode::kNotFound && ctx.store.get_job(kTenant, p.at("id")).ok()) {
-      return SendError(responder, Status(StatusCode::kNotFound, "job " + p.at("id") + " has no result yet")
-                                      .with_error_code("result_not_ready"));
-    }
-    return SendError(responder, result.status());
-  }
-  SendJson(responder, 200, *result);
+void Review(ApiContext& ctx, http::Request&& req, http::Responder responder, const PathParams& p) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return SendError(responder, body.status());
+  RunOffLoop(ctx, responder, [&ctx, body = std::move(body).value(), id = p.at("id"), responder] {
+    ReviewParsed(ctx, body, id, responder);
+  });
 }
 
-void Events(ApiContext& ctx, http::Request&&, http::Responder responder, const PathParams& p) {
-  auto events = ctx.store.job_events(kTenant, p.at("id"));
+void GetResult(ApiContext& ctx, http::Request&&, http::Responder responder, const PathParams& p) {
+  RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
+    auto result = ResultJson(ctx, kTenant, id);
+    if (!result.ok()) {
+      if (result.status().code() == StatusCode::kNotFound && ctx.store.get_job(kTenant, id).ok()) {
+        return SendError(responder, Status(StatusCode::kNotFound, "job " + id + " has no result yet")
+                                        .with_error_code("result_not_ready"));
+      }
+      return SendError(responder, result.status());
+    }
+    SendJson(responder, 200, *result);
+  });
+}
+
+void SendEvents(ApiContext& ctx, const std::string& id, const http::Responder& responder) {
+  auto events = ctx.store.job_events(kTenant, id);
   if (!events.ok()) return SendError(responder, events.status());
   json::array data;
   for (const JobEvent& e : *events) {
@@ -297,6 +340,10 @@ void Events(ApiContext& ctx, http::Request&&, http::Responder responder, const P
                                 {"data", ec ? json::value(json::object()) : details}});
   }
   SendJson(responder, 200, json::object{{"object", "list"}, {"data", std::move(data)}});
+}
+
+void Events(ApiContext& ctx, http::Request&&, http::Responder responder, const PathParams& p) {
+  RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] { SendEvents(ctx, id, responder); });
 }
 
 }  // namespace

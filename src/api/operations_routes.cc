@@ -1,6 +1,13 @@
 // Health, readiness and Prometheus metrics.
+//
+// /healthz answers from memory only, on the loop thread: it must answer while the store hangs
+// (a stopped PostgreSQL, a disk stuck in fsync), which is when it is asked most. It reports the
+// store's last known health and asks for a fresh ping (off the loop) when that is old. /readyz
+// answers from a recent ping, or waits for one on the blocking pool; a ping that has hung for a
+// while answers "not ready" at once. /metrics and /v1/stats read the store off the loop.
 #include <boost/json.hpp>
 
+#include "api/off_loop.h"
 #include "api/responses.h"
 #include "api/routes.h"
 
@@ -9,6 +16,69 @@ namespace sluice {
 namespace json = boost::json;
 
 namespace {
+
+// A health answer older than this asks for a new ping.
+constexpr Millis kHealthRefresh = 1'000;
+// A ping running longer than this means the store is not answering.
+constexpr Millis kPingStalled = 1'000;
+
+json::object StoreHealthJson(const StoreHealth::Snapshot& s, Millis now) {
+  json::object o;
+  const bool stalled = s.pending_since && now - *s.pending_since >= kPingStalled;
+  if (stalled) {
+    o["state"] = "not_answering";
+  } else if (!s.checked) {
+    o["state"] = "unknown";
+  } else {
+    o["state"] = s.ok ? "ok" : "failing";
+  }
+  o["checked_at"] = s.checked ? json::value(FormatRfc3339(s.checked_at)) : json::value(nullptr);
+  if (s.checked && !s.ok) o["error"] = s.error;
+  o["ping_pending_ms"] = s.pending_since ? json::value(now - *s.pending_since) : json::value(nullptr);
+  return o;
+}
+
+json::object PoolJson(const BlockingPool::Load& load) {
+  return json::object{{"threads", load.threads},
+                      {"running", load.running},
+                      {"queued", load.queued},
+                      {"max_queued", load.max_queued},
+                      {"refused", load.refused}};
+}
+
+void Healthz(ApiContext& ctx, const http::Responder& responder) {
+  const Millis now = ctx.clock.now();
+  StoreHealth::Snapshot s = ctx.store_health->snapshot();
+  if (!s.pending_since && (!s.checked || now - s.checked_at >= kHealthRefresh)) {
+    (void)ctx.store_health->check(*ctx.blocking);  // a full pool: the next call asks again
+  }
+  // Alive is about this process: 200 even while the store fails (that is /readyz's answer).
+  SendJson(responder, 200,
+           json::object{{"status", "ok"},
+                        {"store", StoreHealthJson(s, now)},
+                        {"blocking", PoolJson(ctx.blocking->load())}});
+}
+
+void SendReady(const http::Responder& responder, const Status& ping) {
+  if (!ping.ok()) return SendError(responder, Unavailable("store not reachable: " + ping.message()));
+  SendJson(responder, 200, json::object{{"status", "ready"}});
+}
+
+void Readyz(ApiContext& ctx, const http::Responder& responder) {
+  const Millis now = ctx.clock.now();
+  StoreHealth::Snapshot s = ctx.store_health->snapshot();
+  if (s.pending_since && now - *s.pending_since >= kPingStalled) {
+    return SendError(responder, Unavailable("store not answering: a ping has waited " +
+                                            std::to_string(now - *s.pending_since) + " ms"));
+  }
+  if (s.checked && !s.pending_since && now - s.checked_at < kHealthRefresh) {
+    return SendReady(responder, s.ok ? Status::Ok() : Unavailable(s.error));
+  }
+  const bool asked = ctx.store_health->check(*ctx.blocking, [responder](const Status& ping) {
+    SendReady(responder, ping);
+  });
+  if (!asked) SendError(responder, PoolBusy());
+}
 
 // Label values are operator-chosen names; escape what the text format requires.
 std::string Label(const std::string& v) {
@@ -64,25 +134,35 @@ std::string Metrics(ApiContext& ctx) {
     out += "sluice_provider_calls_total{provider=\"" + Label(key.first) + "\",outcome=\"" + Label(key.second) +
            "\"} " + std::to_string(n) + "\n";
   }
+  const BlockingPool::Load load = ctx.blocking->load();
+  out += "# HELP sluice_api_blocking_queued Requests waiting for a thread of the API's blocking pool.\n"
+         "# TYPE sluice_api_blocking_queued gauge\n"
+         "sluice_api_blocking_queued " + std::to_string(load.queued) + "\n";
+  out += "# HELP sluice_api_blocking_running Store calls of requests running on the API's blocking pool.\n"
+         "# TYPE sluice_api_blocking_running gauge\n"
+         "sluice_api_blocking_running " + std::to_string(load.running) + "\n";
+  out += "# HELP sluice_api_blocking_refused_total Requests answered 503 because the blocking pool was full.\n"
+         "# TYPE sluice_api_blocking_refused_total counter\n"
+         "sluice_api_blocking_refused_total " + std::to_string(load.refused) + "\n";
   return out;
 }
 
 }  // namespace
 
 void AddOperationsRoutes(ApiContext& ctx, Router& router) {
-  router.add("GET", "/healthz", [](http::Request&&, http::Responder responder, const PathParams&) {
-    SendJson(responder, 200, json::object{{"status", "ok"}});
+  router.add("GET", "/healthz", [&ctx](http::Request&&, http::Responder responder, const PathParams&) {
+    Healthz(ctx, responder);
   });
   router.add("GET", "/readyz", [&ctx](http::Request&&, http::Responder responder, const PathParams&) {
-    Status st = ctx.store.ping();
-    if (!st.ok()) return SendError(responder, Unavailable("store not reachable: " + st.message()));
-    SendJson(responder, 200, json::object{{"status", "ready"}});
+    Readyz(ctx, responder);
   });
   router.add("GET", "/metrics", [&ctx](http::Request&&, http::Responder responder, const PathParams&) {
-    http::Response r;
-    r.content_type = "text/plain; version=0.0.4";
-    r.body = Metrics(ctx);
-    responder.send(std::move(r));
+    RunOffLoop(ctx, responder, [&ctx, responder] {
+      http::Response r;
+      r.content_type = "text/plain; version=0.0.4";
+      r.body = Metrics(ctx);
+      responder.send(std::move(r));
+    });
   });
 }
 
@@ -128,7 +208,7 @@ static json::object Stats(ApiContext& ctx) {
 
 void AddAllRoutes(ApiContext& ctx, Router& router) {
   router.add("GET", "/v1/stats", [&ctx](http::Request&&, http::Responder responder, const PathParams&) {
-    SendJson(responder, 200, Stats(ctx));
+    RunOffLoop(ctx, responder, [&ctx, responder] { SendJson(responder, 200, Stats(ctx)); });
   });
   AddJobRoutes(ctx, router);
   AddBlobRoutes(ctx, router);

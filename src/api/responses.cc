@@ -33,7 +33,10 @@ void SendJson(const http::Responder& responder, int status, const json::value& b
 }
 
 void SendError(const http::Responder& responder, const Status& status) {
-  responder.send(http::ErrorResponse(status));
+  http::Response r = http::ErrorResponse(status);
+  // kUnavailable means "retry the call later" (core/status.h): say when.
+  if (status.code() == StatusCode::kUnavailable) r.headers.emplace_back("Retry-After", "1");
+  responder.send(std::move(r));
 }
 
 Result<Millis> ParseWaitParam(const http::Request& request, Millis max) {

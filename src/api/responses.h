@@ -13,6 +13,7 @@ namespace sluice {
 Result<boost::json::value> ParseJsonBody(const http::Request& request);
 void SendJson(const http::Responder& responder, int status, const boost::json::value& body,
               http::Headers headers = {});
+// kUnavailable answers carry Retry-After.
 void SendError(const http::Responder& responder, const Status& status);
 // `?wait=10s`: 0 when absent; InvalidArgument when malformed; capped at `max`.
 Result<Millis> ParseWaitParam(const http::Request& request, Millis max);

@@ -1,0 +1,131 @@
+// Error paths of /v1/jobs (jobs_routes.cc) against the real router and a real SqliteStore.
+#include <gtest/gtest.h>
+
+#include "api/api_test_server.h"
+
+namespace sluice {
+namespace {
+
+using testing::ApiReply;
+using testing::ApiTestServer;
+using testing::ExpectApiError;
+
+const char* kApprove = R"({"action": "approve", "output": {"category": "fraud", "confidence": 1}})";
+
+ApiTestServer::Options SmallBodies() { return {.extra_server_toml = "max_body = \"64KiB\"\n"}; }
+
+TEST(JobsRoutesTest, UnknownIdsAre404OnEveryJobRoute) {
+  ApiTestServer api;
+  ExpectApiError(api.get("/v1/jobs/job_nope"), 404, "not_found");
+  ExpectApiError(api.get("/v1/jobs/job_nope?wait=50ms"), 404, "not_found");
+  ExpectApiError(api.post("/v1/jobs/job_nope/cancel", ""), 404, "not_found");
+  ExpectApiError(api.post("/v1/jobs/job_nope/review", kApprove), 404, "not_found");
+  ExpectApiError(api.get("/v1/jobs/job_nope/result"), 404, "not_found");
+  ExpectApiError(api.get("/v1/jobs/job_nope/events"), 404, "not_found");
+}
+
+TEST(JobsRoutesTest, ResultOfAJobWithoutOneIs404ResultNotReady) {
+  ApiTestServer api;
+  const std::string id = api.job_in(JobStatus::kQueued);
+  ExpectApiError(api.get("/v1/jobs/" + id + "/result"), 404, "result_not_ready");
+  const std::string done = api.job_in(JobStatus::kDone);
+  EXPECT_EQ(api.get("/v1/jobs/" + done + "/result").status, 200);
+}
+
+TEST(JobsRoutesTest, CancelOfAFinishedJobIs409AndChangesNothing) {
+  ApiTestServer api;
+  for (JobStatus status : {JobStatus::kDone, JobStatus::kFailed, JobStatus::kCanceled}) {
+    const std::string id = api.job_in(status);
+    ExpectApiError(api.post("/v1/jobs/" + id + "/cancel", ""), 409, "conflict");
+    EXPECT_EQ(api.store().get_job(kDefaultTenant, id)->status, status) << JobStatusName(status);
+  }
+  // The same route on a live job does cancel: the 409s above are about state, not the route.
+  const std::string queued = api.job_in(JobStatus::kQueued);
+  ApiReply r = api.post("/v1/jobs/" + queued + "/cancel", "");
+  EXPECT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body.at("status").as_string(), "canceled");
+}
+
+TEST(JobsRoutesTest, ReviewOfAJobNotInReviewIs409) {
+  ApiTestServer api;
+  for (JobStatus status : {JobStatus::kQueued, JobStatus::kRunning, JobStatus::kDone, JobStatus::kCanceled}) {
+    const std::string id = api.job_in(status);
+    ExpectApiError(api.post("/v1/jobs/" + id + "/review", kApprove), 409, "conflict");
+    EXPECT_EQ(api.store().get_job(kDefaultTenant, id)->status, status) << JobStatusName(status);
+  }
+}
+
+TEST(JobsRoutesTest, BadReviewBodiesAre400NamingTheField) {
+  ApiTestServer api;
+  const std::string id = api.job_in(JobStatus::kReview);
+  const std::string path = "/v1/jobs/" + id + "/review";
+  ExpectApiError(api.post(path, "{not json"), 400, "invalid_json");
+  ExpectApiError(api.call("POST", path, kApprove, {"Content-Type: text/plain"}), 415, "unsupported_media_type");
+  ExpectApiError(api.post(path, "[1]"), 400, "invalid_argument", "action");
+  ExpectApiError(api.post(path, "{}"), 400, "invalid_argument", "action");
+  ExpectApiError(api.post(path, R"({"action": 7})"), 400, "invalid_argument", "action");
+  ExpectApiError(api.post(path, R"({"action": "shrug"})"), 400, "invalid_argument", "action");
+  ExpectApiError(api.post(path, R"({"action": "approve"})"), 400, "invalid_argument", "output");
+  ExpectApiError(api.post(path, R"({"action": "approve", "output": {"category": 3}})"), 400, "invalid_argument",
+                 "output");
+  ExpectApiError(api.post(path, R"({"action": "reject", "reason": 5})"), 400, "invalid_argument", "reason");
+  ExpectApiError(api.post(path, R"({"action": "retry", "model": "no_such_alias"})"), 400, "invalid_argument",
+                 "model");
+  // None of them touched the job; a good decision still goes through.
+  EXPECT_EQ(api.store().get_job(kDefaultTenant, id)->status, JobStatus::kReview);
+  ApiReply r = api.post(path, kApprove);
+  EXPECT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body.at("status").as_string(), "done");
+}
+
+TEST(JobsRoutesTest, BadListAndWaitParametersAre400NamingTheParameter) {
+  ApiTestServer api;
+  ExpectApiError(api.get("/v1/jobs?status=finished"), 400, "invalid_argument", "status");
+  for (const char* limit : {"0", "1001", "ten", "5x", "-1"}) {
+    ExpectApiError(api.get(std::string("/v1/jobs?limit=") + limit), 400, "invalid_argument", "limit");
+  }
+  const std::string id = api.job_in(JobStatus::kQueued);
+  ExpectApiError(api.get("/v1/jobs/" + id + "?wait=soon"), 400, "invalid_argument", "wait");
+  ExpectApiError(api.post("/v1/jobs?wait=-1s", R"({"type": "ticket", "input": {"text": "x"}})"), 400,
+                 "invalid_argument", "wait");
+  ApiReply ok = api.get("/v1/jobs?status=queued&limit=1000");
+  EXPECT_EQ(ok.status, 200) << ok.text;
+  EXPECT_EQ(ok.body.at("data").as_array().size(), 1u);
+}
+
+TEST(JobsRoutesTest, BadSubmitBodiesAre400Or415AndStoreNothing) {
+  ApiTestServer api;
+  ExpectApiError(api.post("/v1/jobs", "{\"type\": "), 400, "invalid_json");
+  ExpectApiError(api.call("POST", "/v1/jobs", R"({"type": "ticket"})", {"Content-Type: text/csv"}), 415,
+                 "unsupported_media_type");
+  ExpectApiError(api.post("/v1/jobs", R"({"type": "ticket", "input": {"blob": "sha256:)" + std::string(64, 'a') +
+                                           R"("}})"),
+                 400, "invalid_argument", "input.blob");
+  ExpectApiError(api.post("/v1/jobs/bulk", R"({"jobs": 5})"), 400, "invalid_argument", "jobs");
+  ExpectApiError(api.post("/v1/jobs/bulk", "nope"), 400, "invalid_json");
+  EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
+}
+
+TEST(JobsRoutesTest, ABodyOverMaxBodyIs413) {
+  ApiTestServer api(SmallBodies());
+  const std::string text(70 * 1024, 'a');
+  ExpectApiError(api.post("/v1/jobs", R"({"type": "ticket", "input": {"text": ")" + text + "\"}}"), 413,
+                 "payload_too_large");
+  ExpectApiError(api.post("/v1/jobs/job_x/review", R"({"action": "reject", "reason": ")" + text + "\"}"), 413,
+                 "payload_too_large");
+  EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
+}
+
+TEST(JobsRoutesTest, WrongMethodsAre405) {
+  ApiTestServer api;
+  const std::string id = api.job_in(JobStatus::kQueued);
+  ExpectApiError(api.call("DELETE", "/v1/jobs"), 405, "method_not_allowed");
+  ExpectApiError(api.call("PUT", "/v1/jobs/" + id), 405, "method_not_allowed");
+  ExpectApiError(api.get("/v1/jobs/" + id + "/cancel"), 405, "method_not_allowed");
+  ExpectApiError(api.get("/v1/jobs/" + id + "/review"), 405, "method_not_allowed");
+  ExpectApiError(api.post("/v1/jobs/" + id + "/result", "{}"), 405, "method_not_allowed");
+  ExpectApiError(api.get("/v1/jobs/bulk/x"), 404, "not_found");
+}
+
+}  // namespace
+}  // namespace sluice
