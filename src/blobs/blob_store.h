@@ -4,7 +4,7 @@
 // Two engines: FileBlobStore (blobs/file_blob_store.h) keeps files under the data dir for one
 // embedded node; PostgresBlobStore (store/postgres/postgres_blob_store.h) keeps them in the
 // shared database, so every node of a cluster sees every blob. OpenBlobStore
-// (store/open_blob_store.h) picks the one that goes with the job store.
+// (store/open/open_blob_store.h) picks the one that goes with the job store.
 //
 // Contract of every engine: put is idempotent (the same bytes give the same id; a second put
 // stores nothing and reports created=false) and a blob is readable once put returned. Blobs are
