@@ -54,8 +54,13 @@ class FaultyStore final : public Store {
     {
       std::lock_guard lock(mu_);
       ++calls_;
-      fail = fail_next_ > 0 && fail_next_-- > 0;
-      lose = !fail && lose_next_ > 0 && lose_next_-- > 0;
+      if (fail_next_ > 0) {
+        --fail_next_;
+        fail = true;
+      } else if (lose_next_ > 0) {
+        --lose_next_;
+        lose = true;
+      }
       if (!fail) {
         std::vector<std::string> ids;
         for (const AttemptFinish& f : items) ids.push_back(f.job_id);
