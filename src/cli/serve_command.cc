@@ -20,11 +20,13 @@
 #include "events/webhook_target.h"
 #include "gateway/http_client.h"
 #include "http/server.h"
+#include "scheduler/scheduler.h"
 #include "schedules/schedule_runner.h"
 #include "store/attempt_writer.h"
+#include "store/group_commit.h"
 #include "store/lease_takeover.h"
 #include "store/open_blob_store.h"
-#include "worker/prepared_call.h"
+#include "worker/worker.h"
 
 namespace sluice {
 
