@@ -8,6 +8,13 @@
 
 namespace sluice {
 
+EventStreamOptions EventStreamOptionsFor(const Store& store) {
+  constexpr Millis kSharedStorePoll = 200;
+  EventStreamOptions options;
+  if (!store.exclusive()) options.poll = kSharedStorePoll;
+  return options;
+}
+
 namespace json = boost::json;
 
 namespace {

@@ -40,6 +40,11 @@ struct EventStreamOptions {
   int batch = 500;            // events read per query
 };
 
+// The options for streams over `store`: other nodes' events reach a shared store's streams only
+// by polling, and on PostgreSQL events also wait to settle (store.h events_after), so a shared
+// store is polled often; an exclusive one only as the safety net behind wake().
+EventStreamOptions EventStreamOptionsFor(const Store& store);
+
 // The SSE type of a stored event type: "done" → "job.done"; a type with a dot stays as it is.
 std::string StreamEventType(const std::string& stored_type);
 // Whether `type` (an SSE type) passes `filters`: an empty list passes all; an entry matches

@@ -85,6 +85,24 @@ std::string BuildPayload(const WebhookDelivery& d, const std::string& job_json) 
 
 }  // namespace
 
+WebhookDispatcherOptions WebhookDispatcherOptionsFor(const Config& config, std::string owner,
+                                                     std::string secret) {
+  const WebhooksConfig& w = config.webhooks;
+  // Longer than an attempt's timeout, so that a live node never loses a delivery it is making.
+  constexpr Millis kLeaseMargin = 30'000;
+  constexpr Millis kMaxStopGrace = 5'000;
+  return WebhookDispatcherOptions{.owner = std::move(owner),
+                                  .secret = std::move(secret),
+                                  .retry = {.base = w.retry_base,
+                                            .max = w.retry_max,
+                                            .max_attempts = w.max_attempts,
+                                            .max_age = w.max_age},
+                                  .timeout = w.timeout,
+                                  .concurrency = w.concurrency,
+                                  .lease = w.timeout + kLeaseMargin,
+                                  .stop_grace = std::min(config.worker.grace, kMaxStopGrace)};
+}
+
 WebhookDispatcher::WebhookDispatcher(Store& store, HttpClient& client, const Clock& clock,
                                      const WebhookTargetPolicy& policy,
                                      WebhookRenderers render, WebhookDispatcherOptions options)
@@ -120,10 +138,9 @@ void WebhookDispatcher::stop(Millis grace) {
   }
   cv_.notify_one();
   auto wait_idle = [this](Millis limit) {
-    const Millis until = SteadyNow() + limit;
-    while (in_flight_.load() > 0 && SteadyNow() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    std::unique_lock lock(mu_);
+    idle_.wait_for(lock, std::chrono::milliseconds(limit),
+                   [this] { return in_flight_.load() == 0; });
   };
   wait_idle(grace);
   std::vector<std::uint64_t> handles;
@@ -249,9 +266,11 @@ void WebhookDispatcher::send(WebhookDelivery d) {
           std::lock_guard lock(mu_);
           calls_.erase(d.id);
           completed_.push_back(Completed{std::move(d), std::move(payload), std::move(r), started});
+          // Under mu_, so that stop()'s wait for the last one cannot miss it.
+          in_flight_.fetch_sub(1);
         }
-        in_flight_.fetch_sub(1);
         cv_.notify_one();
+        idle_.notify_all();
       });
   calls_[id] = handle;
 }

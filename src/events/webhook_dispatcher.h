@@ -34,6 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config/config.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "events/webhook_retry.h"
@@ -53,7 +54,15 @@ struct WebhookDispatcherOptions {
   // How long a claim holds before another node may deliver the event; longer than `timeout`
   // so that a live node never loses a delivery it is still making.
   Millis lease = 40'000;
+  // stop(): how long the deliveries in flight may take to finish before they are canceled.
+  Millis stop_grace = 5'000;
 };
+
+// The options of a node's dispatcher: [webhooks] of `config`, the lease outlasting an attempt's
+// timeout by a margin, and a stop grace of at most 5 s within [worker] grace (a stopping node
+// hands its unfinished deliveries back instead of holding them).
+WebhookDispatcherOptions WebhookDispatcherOptionsFor(const Config& config, std::string owner,
+                                                     std::string secret);
 
 // The object of a delivery's subject (tenant, id), exactly as the API renders it, as JSON
 // text. kNotFound when it is gone.
@@ -83,6 +92,7 @@ class WebhookDispatcher {
   // Stops claiming, lets the attempts in flight finish for up to `grace`, records them,
   // cancels the rest and hands their leases back (due at once, for whichever node runs next).
   void stop(Millis grace);
+  void stop() { stop(options_.stop_grace); }
 
   int in_flight() const { return in_flight_.load(); }
 
@@ -119,6 +129,7 @@ class WebhookDispatcher {
 
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable idle_;  // in_flight_ dropped to 0 (stop() waits for it)
   bool woken_ = false;                                  // GUARDED_BY(mu_)
   bool stopping_ = false;                               // GUARDED_BY(mu_): no more claims
   bool exiting_ = false;                                // GUARDED_BY(mu_): the thread ends

@@ -66,17 +66,18 @@ void Worker::Commit(AttemptFinish finish, const std::string& queue) {
   std::string job_id = finish.job_id;
   const double cost = finish.cost_usd;
   const bool settles = finish.outcome != AttemptOutcome::kRetry;
-  bool queued = d_.finisher.enqueue(std::move(finish), [this, job_id, queue, cost, settles](Status st) {
-    // kAborted: the lease was lost (reaped, canceled); the newer owner's write stands.
-    if (st.ok()) {
-      std::lock_guard lock(mu_);
-      QueueSpend& s = spend_[queue];
-      ++s.attempts;
-      s.cost_usd += cost;
-      if (settles) ++s.settled_jobs;
-    }
-    Done(job_id, queue);
-  });
+  bool queued =
+      d_.writer.enqueue(std::move(finish), [this, job_id, queue, cost, settles](Status st) {
+        // kAborted: the lease was lost (reaped, canceled); the newer owner's write stands.
+        if (st.ok()) {
+          std::lock_guard lock(mu_);
+          QueueSpend& s = spend_[queue];
+          ++s.attempts;
+          s.cost_usd += cost;
+          if (settles) ++s.settled_jobs;
+        }
+        Done(job_id, queue);
+      });
   // Stopping: the outcome is not written; the lease is released and the job runs again.
   if (!queued) Done(job_id, queue);
 }
@@ -85,6 +86,7 @@ void Worker::Done(const std::string& job_id, const std::string& queue) {
   {
     std::lock_guard lock(mu_);
     running_.erase(job_id);
+    if (running_.empty()) idle_.notify_all();
   }
   d_.watch.notify(job_id);
   if (slot_freed_) slot_freed_(queue);
@@ -117,6 +119,22 @@ void Worker::abort_all() {
 int Worker::in_flight() const {
   std::lock_guard lock(mu_);
   return static_cast<int>(running_.size());
+}
+
+bool Worker::wait_idle(std::chrono::milliseconds limit) const {
+  std::unique_lock lock(mu_);
+  return idle_.wait_for(lock, limit, [this] { return running_.empty(); });
+}
+
+bool Worker::drain(std::chrono::milliseconds grace) {
+  // An aborted call ends at once on its client's thread; this only bounds a stuck one.
+  constexpr std::chrono::milliseconds kAbortedCallsEnd{5'000};
+  const bool idle = wait_idle(grace);
+  // Even when idle: the writer's stop() must never wait on a store that does not come back.
+  d_.writer.give_up();
+  if (idle) return true;
+  abort_all();
+  return wait_idle(kAbortedCallsEnd);
 }
 
 std::map<std::string, Worker::QueueSpend> Worker::spend_by_queue() const {

@@ -1,7 +1,7 @@
 // The worker runs attempts: for each claimed job it builds the model call, sends it through the
-// gateway, judges the answer (attempt_outcome.h) and writes the outcome through the group
-// committer, fenced by the job's lease. An attempt is a chain of callbacks, not a thread:
-// thousands are in flight on the event loop's few threads and the HTTP client's one.
+// gateway, judges the answer (attempt_outcome.h) and writes the outcome through the attempt
+// writer (store/attempt_writer.h), fenced by the job's lease. An attempt is a chain of callbacks,
+// not a thread: thousands are in flight on the event loop's few threads and the HTTP client's one.
 //
 // Cancel and stop: cancel() aborts a running job's call (its store row is already canceled);
 // stop() aborts every call of a stopping node. Neither writes an outcome: the canceled job is
@@ -9,6 +9,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -23,21 +25,19 @@
 #include "gateway/gateway.h"
 #include "http/event_loop.h"
 #include "scheduler/scheduler.h"
-#include "store/group_commit.h"
+#include "store/attempt_writer.h"
 #include "store/store.h"
 #include "tasks/registry.h"
 #include "worker/prepared_call.h"
 
 namespace sluice {
 
-using FinishCommitter = Batcher<AttemptFinish, Status>;
-
 struct WorkerDeps {
   const Config& server_config;
   const TaskRegistry& tasks;
   const BlobStore& blobs;
   ModelGateway& gateway;
-  FinishCommitter& finisher;
+  AttemptWriter& writer;
   http::EventLoop& loop;
   JobWatch& watch;
   const Clock& clock;
@@ -57,6 +57,15 @@ class Worker final : public JobRunner {
   // Aborts every call in flight (node stopping); their jobs are left for release_leases.
   void abort_all();
   int in_flight() const;
+  // Waits until no attempt is in flight or `limit` passed; true when none is. Real time, not
+  // the injected clock: it bounds how long a stopping process waits.
+  bool wait_idle(std::chrono::milliseconds limit) const;
+  // A stopping node's end of its attempts (claims have stopped): the calls in flight get
+  // `grace` to finish and be written; then the outcomes the store would not take are given up
+  // (AttemptWriter::give_up: their leases are released or run out), the calls still running
+  // are aborted (abort_all) and their ends awaited for a few seconds more. True when no
+  // attempt is left.
+  bool drain(std::chrono::milliseconds grace);
 
   // Spending of this node since start, per queue: provider cost of committed attempts, and
   // jobs that reached an outcome (done, failed, review, expired). For GET /v1/stats.
@@ -84,6 +93,7 @@ class Worker final : public JobRunner {
   std::function<void(const std::string&)> slot_freed_;
 
   mutable std::mutex mu_;
+  mutable std::condition_variable idle_;              // notified when running_ empties
   std::unordered_map<std::string, Running> running_;  // GUARDED_BY(mu_)
   std::mt19937_64 rng_{std::random_device{}()};       // GUARDED_BY(mu_)
   std::map<std::string, QueueSpend> spend_;           // GUARDED_BY(mu_)

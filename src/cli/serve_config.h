@@ -1,0 +1,31 @@
+// What `sluice serve` runs with: the config file (or the defaults) with the command line's
+// flags over it, what the environment adds, and the settings derived from them for parts
+// that do not read Config themselves. Problems that do not stop a start are logged here.
+#pragma once
+
+#include <string>
+
+#include "cli/serve_command.h"
+#include "config/config.h"
+#include "core/status.h"
+#include "gateway/gateway.h"
+#include "http/server.h"
+#include "tasks/registry.h"
+
+namespace sluice {
+
+// The file at flags.config_path (none: the defaults, relative to the working directory), then
+// each non-empty flag over the setting it names.
+Result<Config> LoadServeConfig(const ServeFlags& flags);
+
+// The webhook signing key from the environment variable that [webhooks] secret_env names.
+// Empty when unset, with a warning: deliveries then go out unsigned.
+std::string WebhookSecretFromEnv(const WebhooksConfig& webhooks);
+
+// Warns about each task type whose model alias is not configured: its jobs run on `local`.
+void WarnAboutUnconfiguredModels(const TaskRegistry& tasks, const ModelGateway& gateway);
+
+// The API server's listen address and body limits.
+http::ServerOptions ApiServerOptions(const ServerConfig& server);
+
+}  // namespace sluice

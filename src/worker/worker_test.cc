@@ -1,0 +1,423 @@
+// The worker's attempt lifecycle over real parts: a SQLite store in a temp dir, the bundled
+// tasks, the model gateway and the attempt writer, with a FakeClock. Only the provider's side
+// of the network is faked (the gateway's HttpClient seam): each test answers the call it sees
+// the way a provider would, and reads the outcome back from the store.
+#include "worker/worker.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "core/ids.h"
+#include "scheduler/scheduler.h"
+#include "store/open_blob_store.h"
+#include "tasks/test_util.h"
+
+namespace sluice {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+// The provider end of the gateway's calls. Requests wait until the test answers them; answers
+// (and cancellations) run on this fake's own thread, as a real client's do.
+class FakeProvider final : public HttpClient {
+ public:
+  FakeProvider() : thread_([this] { run(); }) {}
+  ~FakeProvider() override {
+    {
+      std::lock_guard lock(mu_);
+      exiting_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  std::uint64_t send(HttpRequest request, Callback done) override {
+    std::lock_guard lock(mu_);
+    const std::uint64_t handle = ++next_handle_;
+    requests_.push_back(std::move(request));
+    open_[handle] = std::move(done);
+    handles_.push_back(handle);
+    cv_.notify_all();
+    return handle;
+  }
+  void cancel(std::uint64_t handle) override {
+    HttpResponse canceled;
+    canceled.error = TransportError::kCanceled;
+    canceled.error_message = "canceled";
+    post(handle, std::move(canceled));
+  }
+
+  // Waits until `n` requests arrived in all; returns the last one.
+  HttpRequest wait_for_request(std::size_t n = 1) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return requests_.size() >= n; });
+    return requests_[n - 1];
+  }
+  std::size_t requests() {
+    std::lock_guard lock(mu_);
+    return requests_.size();
+  }
+  // Answers the n-th request (from 1).
+  void answer(std::size_t n, HttpResponse response) {
+    std::uint64_t handle = 0;
+    {
+      std::lock_guard lock(mu_);
+      handle = handles_.at(n - 1);
+    }
+    post(handle, std::move(response));
+  }
+
+ private:
+  void post(std::uint64_t handle, HttpResponse response) {
+    {
+      std::lock_guard lock(mu_);
+      auto it = open_.find(handle);
+      if (it == open_.end()) return;  // answered already
+      Callback done = std::move(it->second);
+      open_.erase(it);
+      answers_.push_back([done = std::move(done), response = std::move(response)]() mutable {
+        done(std::move(response));
+      });
+    }
+    cv_.notify_all();
+  }
+  void run() {
+    for (;;) {
+      std::function<void()> next;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return exiting_ || !answers_.empty(); });
+        if (answers_.empty()) return;
+        next = std::move(answers_.front());
+        answers_.pop_front();
+      }
+      next();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<HttpRequest> requests_;          // GUARDED_BY(mu_)
+  std::vector<std::uint64_t> handles_;         // GUARDED_BY(mu_)
+  std::map<std::uint64_t, Callback> open_;     // GUARDED_BY(mu_)
+  std::deque<std::function<void()>> answers_;  // GUARDED_BY(mu_)
+  std::uint64_t next_handle_ = 0;              // GUARDED_BY(mu_)
+  bool exiting_ = false;                       // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+HttpResponse Answer(int status, std::string body = "{}", std::string retry_after = "") {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.retry_after = std::move(retry_after);
+  return r;
+}
+
+// A chat.completion whose message is `content`.
+HttpResponse Completion(const std::string& content) {
+  json::object message{{"role", "assistant"}, {"content", content}};
+  json::object choice{{"index", 0}, {"message", message}, {"finish_reason", "stop"}};
+  json::object body{
+      {"id", "chatcmpl-1"},
+      {"object", "chat.completion"},
+      {"model", "m1-2026"},
+      {"choices", json::array{choice}},
+      {"usage",
+       json::object{{"prompt_tokens", 100}, {"completion_tokens", 20}, {"total_tokens", 120}}}};
+  return Answer(200, json::serialize(body));
+}
+
+const char* kConfident =
+    R"({"category":"double_charge","urgent":false,"confidence":0.9,"summary":"Charged twice."})";
+const char* kUnsure =
+    R"({"category":"double_charge","urgent":false,"confidence":0.3,"summary":"Charged twice?"})";
+
+constexpr const char* kOwner = "node-a";
+
+class WorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto config = Config::Parse(R"(
+[[provider]]
+name = "p"
+base_url = "http://provider.invalid/v1"
+[[model]]
+alias = "fast"
+provider = "p"
+id = "m1"
+input_usd_per_mtok = 1.0
+output_usd_per_mtok = 2.0
+[worker]
+lease = "15s"
+heartbeat = "5s"
+retry_base = "1s"
+retry_max = "1m"
+)",
+                                dir_.path());
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    config_ = std::make_unique<Config>(std::move(config).value());
+    auto tasks = TaskRegistry::Load(testing::BundledTasksDir());
+    ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
+    tasks_ = std::make_unique<TaskRegistry>(std::move(tasks).value());
+    auto store = Store::Open({dir_.path(), "", /*durable=*/false});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    auto blobs = OpenBlobStore({dir_.path(), "", false}, clock_);
+    ASSERT_TRUE(blobs.ok()) << blobs.status().ToString();
+    blobs_ = std::move(blobs).value();
+
+    loop_.start();
+    gateway_ = std::make_unique<ModelGateway>(*config_, provider_, clock_, loop_);
+    writer_ = std::make_unique<AttemptWriter>(*store_, clock_);
+    writer_->start();
+    worker_ = std::make_unique<Worker>(WorkerDeps{*config_, *tasks_, *blobs_, *gateway_, *writer_,
+                                                  loop_, watch_, clock_, config_->worker});
+  }
+  void TearDown() override {
+    if (worker_) worker_->drain(0s);
+    if (writer_) writer_->stop();
+    worker_.reset();
+    writer_.reset();
+    gateway_.reset();
+    loop_.stop();
+  }
+
+  Job NewJob(std::optional<Millis> deadline = std::nullopt) {
+    const TaskType* task = tasks_->find("classify_ticket");
+    Job job;
+    job.id = NewId("job_", clock_.now());
+    job.created_at = clock_.now();
+    job.spec.type = "classify_ticket";
+    job.spec.prompt_version = task->current()->id;
+    job.spec.response_schema = "ticket_class_v1";
+    job.spec.input_json = R"({"text":"I was charged twice for one coffee."})";
+    job.spec.run_at = clock_.now();
+    job.spec.max_attempts = 3;
+    job.spec.deadline = deadline;
+    return job;
+  }
+  // Submits `job` and claims it as the scheduler would: running under kOwner, attempt 1.
+  Job Claimed(Job job) {
+    EXPECT_TRUE(store_->submit_jobs(std::span<const Job>(&job, 1)).ok());
+    auto claimed = store_->claim_jobs(ClaimRequest{.queue = "default",
+                                                   .limit = 1,
+                                                   .owner = kOwner,
+                                                   .now = clock_.now(),
+                                                   .lease_until = clock_.now() + 15'000});
+    EXPECT_TRUE(claimed.ok() && claimed->size() == 1u);
+    return claimed.ok() && !claimed->empty() ? claimed->front() : job;
+  }
+  // Runs a test's one claimed job's attempt, answering its provider call (the test's first)
+  // with `answer`; returns the job as stored once the attempt is over.
+  Job RunAnswered(Job job, HttpResponse answer) {
+    worker_->run(job);
+    provider_.wait_for_request(1);
+    provider_.answer(1, std::move(answer));
+    EXPECT_TRUE(worker_->wait_idle(30s));
+    return Stored(job.id);
+  }
+  Job Stored(const std::string& id) { return store_->get_job(kDefaultTenant, id).value(); }
+  std::vector<json::value> Attempts(const std::string& id) {
+    std::vector<json::value> out;
+    auto attempts = store_->get_attempts(kDefaultTenant, id);
+    EXPECT_TRUE(attempts.ok());
+    if (!attempts.ok()) return out;
+    for (const std::string& a : *attempts) {
+      out.push_back(json::parse(a));
+    }
+    return out;
+  }
+
+  testing::ScratchDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<Config> config_;
+  std::unique_ptr<TaskRegistry> tasks_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<BlobStore> blobs_;
+  http::EventLoop loop_{1};
+  FakeProvider provider_;
+  std::unique_ptr<ModelGateway> gateway_;
+  std::unique_ptr<AttemptWriter> writer_;
+  JobWatch watch_;
+  std::unique_ptr<Worker> worker_;
+};
+
+TEST_F(WorkerTest, AValidAnswerMakesTheJobDoneWithItsResultAndAttempt) {
+  Job job = Claimed(NewJob());
+  Job stored = RunAnswered(job, Completion(kConfident));
+
+  EXPECT_EQ(stored.status, JobStatus::kDone);
+  EXPECT_EQ(stored.lease_owner, "");
+  json::value result = json::parse(store_->get_result(kDefaultTenant, job.id).value());
+  EXPECT_EQ(result.at("output").at("category"), "double_charge");
+  auto attempts = Attempts(job.id);
+  ASSERT_EQ(attempts.size(), 1u);
+  // The call went to the configured model of the task's alias.
+  json::value request = json::parse(provider_.wait_for_request(1).body);
+  EXPECT_EQ(request.at("model"), "m1");
+  EXPECT_EQ(provider_.wait_for_request(1).url, "http://provider.invalid/v1/chat/completions");
+  auto spend = worker_->spend_by_queue();
+  EXPECT_EQ(spend["default"].settled_jobs, 1);
+  EXPECT_EQ(spend["default"].attempts, 1);
+  EXPECT_GT(spend["default"].cost_usd, 0.0);
+  EXPECT_EQ(worker_->in_flight(), 0);
+}
+
+TEST_F(WorkerTest, AServerErrorQueuesARetryAfterTheBackoff) {
+  const Millis now = clock_.now();
+  Job job = Claimed(NewJob());
+  Job stored = RunAnswered(job, Answer(500, R"({"error":{"message":"overloaded"}})"));
+
+  EXPECT_EQ(stored.status, JobStatus::kQueued);
+  EXPECT_EQ(stored.attempt, 1);
+  ASSERT_TRUE(stored.next_attempt_at.has_value());
+  // Attempt 1's backoff: retry_base (1 s), jittered into [base/2, base].
+  EXPECT_GE(*stored.next_attempt_at, now + 500);
+  EXPECT_LE(*stored.next_attempt_at, now + 1'000);
+  EXPECT_EQ(Attempts(job.id).size(), 1u);
+  EXPECT_EQ(worker_->spend_by_queue()["default"].settled_jobs, 0);
+}
+
+TEST_F(WorkerTest, RetryAfterOfA429IsHonoured) {
+  const Millis now = clock_.now();
+  Job job = Claimed(NewJob());
+  Job stored = RunAnswered(job, Answer(429, R"({"error":{"message":"slow down"}})", "30"));
+
+  EXPECT_EQ(stored.status, JobStatus::kQueued);
+  ASSERT_TRUE(stored.next_attempt_at.has_value());
+  EXPECT_GE(*stored.next_attempt_at, now + 30'000);  // not the 1 s backoff
+}
+
+TEST_F(WorkerTest, ANonRetryableProviderErrorFailsTheJobAtOnce) {
+  Job job = Claimed(NewJob());
+  Job stored = RunAnswered(job, Answer(400, R"({"error":{"message":"bad request"}})"));
+
+  EXPECT_EQ(stored.status, JobStatus::kFailed);
+  ASSERT_TRUE(stored.error.has_value());
+  EXPECT_FALSE(stored.error->code.empty());
+  EXPECT_EQ(stored.attempt, 1);  // attempts were left: a 400 is not retried anyway
+  EXPECT_EQ(provider_.requests(), 1u);
+  EXPECT_EQ(worker_->spend_by_queue()["default"].settled_jobs, 1);
+}
+
+TEST_F(WorkerTest, AnUnsureAnswerSendsTheJobToReviewWithItsResultKept) {
+  Job job = Claimed(NewJob());
+  Job stored = RunAnswered(job, Completion(kUnsure));
+
+  EXPECT_EQ(stored.status, JobStatus::kReview);  // confidence below the task's 0.6
+  json::value result = json::parse(store_->get_result(kDefaultTenant, job.id).value());
+  EXPECT_EQ(result.at("output").at("confidence").to_number<double>(), 0.3);
+}
+
+TEST_F(WorkerTest, AJobWhoseDeadlinePassedBeforeItStartedExpiresWithoutACall) {
+  Job job = Claimed(NewJob(clock_.now() + 1'000));
+  clock_.advance(2'000);
+  worker_->run(job);
+  ASSERT_TRUE(worker_->wait_idle(30s));
+
+  Job stored = Stored(job.id);
+  EXPECT_EQ(stored.status, JobStatus::kExpired);
+  ASSERT_TRUE(stored.error.has_value());
+  EXPECT_EQ(stored.error->code, "deadline_exceeded");
+  EXPECT_EQ(provider_.requests(), 0u);
+}
+
+TEST_F(WorkerTest, ARetryThatCouldOnlyStartAfterTheDeadlineExpiresTheJob) {
+  Job job = Claimed(NewJob(clock_.now() + 1'500));
+  worker_->run(job);
+  provider_.wait_for_request(1);
+  clock_.advance(1'400);  // the call took long: any backoff now ends past the deadline
+  provider_.answer(1, Answer(503));
+  ASSERT_TRUE(worker_->wait_idle(30s));
+
+  EXPECT_EQ(Stored(job.id).status, JobStatus::kExpired);
+}
+
+TEST_F(WorkerTest, ALostLeaseWritesNothingAndFreesTheSlot) {
+  Job job = Claimed(NewJob());
+  std::vector<std::string> freed;
+  worker_->set_slot_freed([&](const std::string& queue) { freed.push_back(queue); });
+  worker_->run(job);
+  provider_.wait_for_request(1);
+  // Meanwhile the lease ran out and the reaper gave the job back to the queue.
+  ASSERT_TRUE(store_->reap_expired_leases(clock_.now() + 16'000).ok());
+  provider_.answer(1, Completion(kConfident));
+  ASSERT_TRUE(worker_->wait_idle(30s));
+
+  Job stored = Stored(job.id);
+  EXPECT_EQ(stored.status, JobStatus::kQueued);  // the zombie's result did not land
+  EXPECT_EQ(store_->get_result(kDefaultTenant, job.id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(freed, std::vector<std::string>{"default"});
+  EXPECT_EQ(worker_->spend_by_queue()["default"].attempts, 0);  // not counted: not written
+}
+
+TEST_F(WorkerTest, HeartbeatsKeepALongCallsLeaseUntilItsOutcomeIsWritten) {
+  SchedulerOptions options{config_->worker, config_->queues, kOwner};
+  Scheduler scheduler(*store_, clock_, options, *worker_, [](const Job&) {});
+  worker_->set_slot_freed([&](const std::string& queue) { scheduler.slot_freed(queue); });
+  Job submitted = NewJob();
+  ASSERT_TRUE(store_->submit_jobs(std::span<const Job>(&submitted, 1)).ok());
+  const Millis start = clock_.now();
+  ASSERT_EQ(scheduler.tick(), 1);  // claimed, handed to the worker
+  provider_.wait_for_request(1);
+  EXPECT_EQ(Stored(submitted.id).lease_until, start + 15'000);
+
+  // The call outlives its first lease; each heartbeat pushes the lease on.
+  for (int beat = 1; beat <= 4; ++beat) {
+    clock_.advance(5'000);
+    scheduler.tick();
+    EXPECT_EQ(Stored(submitted.id).lease_until, clock_.now() + 15'000) << "beat " << beat;
+  }
+  ASSERT_GT(clock_.now(), start + 15'000);
+  EXPECT_EQ(Stored(submitted.id).status, JobStatus::kRunning);
+
+  provider_.answer(1, Completion(kConfident));
+  ASSERT_TRUE(worker_->wait_idle(30s));
+  Job stored = Stored(submitted.id);
+  EXPECT_EQ(stored.status, JobStatus::kDone);
+  EXPECT_EQ(stored.attempt, 1);  // never reaped, never run twice
+  EXPECT_EQ(Attempts(submitted.id).size(), 1u);
+}
+
+TEST_F(WorkerTest, DrainPastTheGraceAbortsTheCallAndWritesNoOutcome) {
+  Job job = Claimed(NewJob());
+  worker_->run(job);
+  provider_.wait_for_request(1);
+  EXPECT_EQ(worker_->in_flight(), 1);
+
+  EXPECT_TRUE(worker_->drain(0s));  // the provider never answers: the call is aborted
+
+  EXPECT_EQ(worker_->in_flight(), 0);
+  Job stored = Stored(job.id);
+  // Left running under the lease, for release_leases: the next attempt starts cleanly.
+  EXPECT_EQ(stored.status, JobStatus::kRunning);
+  EXPECT_TRUE(store_->get_attempts(kDefaultTenant, job.id)->empty());
+}
+
+TEST_F(WorkerTest, CancelAbortsTheRunningCallWithoutAnOutcome) {
+  Job job = Claimed(NewJob());
+  worker_->run(job);
+  provider_.wait_for_request(1);
+  ASSERT_TRUE(store_->cancel_job(kDefaultTenant, job.id, clock_.now()).ok());
+
+  worker_->cancel(job.id);
+  ASSERT_TRUE(worker_->wait_idle(30s));
+
+  EXPECT_EQ(Stored(job.id).status, JobStatus::kCanceled);
+  EXPECT_TRUE(store_->get_attempts(kDefaultTenant, job.id)->empty());
+}
+
+}  // namespace
+}  // namespace sluice
