@@ -24,6 +24,9 @@
 #include "blobs/file_blob_store.h"
 #include "gateway/http_client.h"
 #include "http/test_client.h"
+#include "store/attempt_writer.h"
+#include "store/group_commit.h"
+#include "worker/worker.h"
 
 namespace sluice::testing {
 
@@ -134,8 +137,7 @@ class ApiTestServer {
 
     http_client_ = NewAsioHttpClient(loop_);
     gateway_ = std::make_unique<ModelGateway>(*config_, *http_client_, clock_, loop_);
-    finisher_ = std::make_unique<FinishCommitter>(
-        [this](std::vector<AttemptFinish>& items) { return std::move(store_->finish_attempts(items)).value(); });
+    finisher_ = std::make_unique<AttemptWriter>(*store_, clock_);
     worker_ = std::make_unique<Worker>(
         WorkerDeps{*config_, *tasks_, *blobs_, *gateway_, *finisher_, loop_, watch_, clock_, config_->worker});
     scheduler_ = std::make_unique<Scheduler>(*store_, clock_,
@@ -150,6 +152,7 @@ class ApiTestServer {
     AddAllRoutes(*ctx_, router_);
 
     loop_.start();
+    finisher_->start();
     http::ServerOptions server_options;
     server_options.max_body = config_->server.max_body;
     auto server = http::Server::Start(loop_, server_options, [this](http::Request&& req, http::Responder res) {
@@ -166,6 +169,7 @@ class ApiTestServer {
     events_->stop();
     ctx_->blocking->stop();
     submitter_->stop();
+    finisher_->give_up();
     finisher_->stop();
     http_client_.reset();
     loop_.stop();
@@ -284,7 +288,7 @@ class ApiTestServer {
   std::unique_ptr<HttpClient> http_client_;
   std::unique_ptr<ModelGateway> gateway_;
   JobWatch watch_;
-  std::unique_ptr<FinishCommitter> finisher_;
+  std::unique_ptr<AttemptWriter> finisher_;
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<SubmitGroupCommit> submitter_;

@@ -19,7 +19,7 @@
 
 #include "core/ids.h"
 #include "scheduler/scheduler.h"
-#include "store/open_blob_store.h"
+#include "store/open/open_blob_store.h"
 #include "tasks/test_util.h"
 
 namespace sluice {
