@@ -16,7 +16,6 @@ namespace sluice {
 namespace {
 
 using testing::ElementsAre;
-using testing::HasSubstr;
 using testing::UnorderedElementsAre;
 
 constexpr char kUrl[] = "https://hooks.example.com/sluice";
@@ -286,8 +285,7 @@ TEST_P(StoreContractTest, EveryRecordedAttemptIsAWebhookEventOfTheJob) {
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back().type, "webhook");
   EXPECT_EQ(events.back().at, kT0 + 7);
-  EXPECT_THAT(events.back().data_json, HasSubstr("503"));
-  EXPECT_THAT(events.back().data_json, HasSubstr(d.id));
+  EXPECT_EQ(events.back().data_json, attempt.event_json);
 }
 
 TEST_P(StoreContractTest, ARecordNeedsItsLeaseAndANumberFromOne) {

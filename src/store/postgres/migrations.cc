@@ -1,8 +1,8 @@
 #include "store/postgres/migrations.h"
 
 #include <array>
-#include <set>
-#include <string>
+
+#include "store/postgres/pg_session.h"
 
 namespace sluice::pg {
 
@@ -37,7 +37,7 @@ namespace {
 //   is flushed. So each counter is split over shards (a transaction adds to the shard of its
 //   server process); queue_stats sums them.
 constexpr std::array kMigrations = {
-    Migration{1, R"sql(
+    sql::Migration{1, R"sql(
 CREATE TABLE jobs (
   id              TEXT COLLATE "C" PRIMARY KEY,
   tenant          TEXT COLLATE "C" NOT NULL,
@@ -118,13 +118,13 @@ CREATE TABLE queue_counts (
 )sql"},
     // A job may forbid its pinned model from falling back to the alias's chain (0). Jobs
     // written before this column existed keep the old behaviour: fallback allowed (1).
-    Migration{2, R"sql(
+    sql::Migration{2, R"sql(
 ALTER TABLE jobs ADD COLUMN allow_fallback SMALLINT NOT NULL DEFAULT 1;
 )sql"},
     // Blobs live in the shared database, so every node reads what any node took
     // (postgres/postgres_blob_store.h). The id is the content's sha256; rows are never updated.
     // The embedded engine keeps its blobs in files: its migration 3 changes nothing.
-    Migration{3, R"sql(
+    sql::Migration{3, R"sql(
 CREATE TABLE blobs (
   id         TEXT COLLATE "C" PRIMARY KEY,  -- "sha256:<64 hex>"
   bytes      BIGINT NOT NULL,
@@ -135,7 +135,7 @@ CREATE TABLE blobs (
     // Files and batches, as the embedded engine's migration 4 (store/sqlite/migrations.cc):
     // jobs.batch_id with two partial indexes, file metadata plus ~1 MiB content chunks, batch
     // rows, and the line errors of batches.
-    Migration{4, R"sql(
+    sql::Migration{4, R"sql(
 ALTER TABLE jobs ADD COLUMN batch_id TEXT COLLATE "C" NOT NULL DEFAULT '';
 CREATE INDEX jobs_batch_status ON jobs (batch_id, status) WHERE batch_id <> '';
 CREATE INDEX jobs_batch_id ON jobs (batch_id, id) WHERE batch_id <> '';
@@ -206,7 +206,7 @@ CREATE TABLE batch_line_errors (
     // due pending rows FOR UPDATE SKIP LOCKED and move due_at to the lease's end, so nodes
     // never deliver one event at once and a dead node's delivery becomes due again.
     // events_tenant serves the event stream of one tenant.
-    Migration{5, R"sql(
+    sql::Migration{5, R"sql(
 CREATE TABLE webhook_deliveries (
   id          TEXT COLLATE "C" PRIMARY KEY,  -- "evt_...", the Sluice-Event-Id
   job_id      TEXT COLLATE "C" NOT NULL,
@@ -226,56 +226,29 @@ CREATE INDEX events_tenant ON events (tenant, seq);
 )sql"},
     // A batch's webhook_url (Sluice's extension of POST /v1/batches): its final transition
     // queues a delivery in the outbox, like a job's end. '': none.
-    Migration{6, R"sql(
+    sql::Migration{6, R"sql(
 ALTER TABLE batches ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
 )sql"},
 };
 
-// pg_advisory_xact_lock key of the migration step (a fixed number of our own): one node at a
-// time migrates a database. Advisory locks are per database, so schemas of one database
-// migrate one after the other, which costs nothing worth a per-schema key.
-constexpr char kTakeMigrationLock[] = "SELECT pg_advisory_xact_lock(127978142631521)";
-constexpr char kAppliedVersions[] = "SELECT version FROM schema_migrations";
-constexpr char kRecordVersion[] = "INSERT INTO schema_migrations (version) VALUES ($1::integer)";
-
 }  // namespace
 
-std::span<const Migration> Migrations() {
+std::span<const sql::Migration> Migrations() {
   return kMigrations;
 }
 
 Status ApplyMigrations(Connection& conn) {
-  RETURN_IF_ERROR(conn.exec("BEGIN"));
-  auto apply = [&]() -> Status {
-    RETURN_IF_ERROR(conn.exec(kTakeMigrationLock));
-    RETURN_IF_ERROR(conn.exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-        "applied_at BIGINT NOT NULL DEFAULT (extract(epoch FROM now()) * 1000)::bigint)"));
-    // Every listed migration that is not recorded yet runs, in list order, even one numbered
-    // below the newest recorded: changes made on parallel branches may land out of order.
-    ASSIGN_OR_RETURN(Rows rows, conn.run(kAppliedVersions));
-    std::set<int> applied;
-    for (int i = 0; i < rows.size(); ++i) applied.insert(static_cast<int>(rows.int_at(i, 0)));
-    const int current = applied.empty() ? 0 : *applied.rbegin();
-    int newest = Migrations().empty() ? 0 : Migrations().back().version;
-    if (current > newest) {
-      return FailedPrecondition("the database has schema version " + std::to_string(current) +
-                                " but this build knows only up to " + std::to_string(newest) +
-                                ": run a newer sluice");
-    }
-    for (const Migration& m : Migrations()) {
-      if (applied.contains(m.version)) continue;
-      RETURN_IF_ERROR(conn.exec(m.sql));
-      RETURN_IF_ERROR(conn.run(kRecordVersion, sql::Params().add(m.version)).status());
-    }
-    return Status::Ok();
-  };
-  Status status = apply();
-  if (!status.ok()) {
-    (void)conn.exec("ROLLBACK");
-    return status;
-  }
-  return conn.exec("COMMIT");
+  ConnectionSession session(conn);
+  return sql::ApplyMigrations(
+      session, Migrations(),
+      {.begin = "BEGIN",
+       // A key of our own: one node at a time migrates a database. Advisory locks are per
+       // database, so schemas of one database migrate one after the other, which costs nothing
+       // worth a per-schema key.
+       .lock = "SELECT pg_advisory_xact_lock(127978142631521)",
+       .create_table = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+                       "KEY, applied_at BIGINT NOT NULL DEFAULT (extract(epoch FROM now()) * "
+                       "1000)::bigint)"});
 }
 
 }  // namespace sluice::pg

@@ -7,16 +7,12 @@
 
 #include "core/status.h"
 #include "store/postgres/connection.h"
+#include "store/sql/migrations.h"
 
 namespace sluice::pg {
 
-struct Migration {
-  int version;
-  const char* sql;
-};
-
 // Every migration, in version order (1, 2, 3, ...). See migrations.cc for the rule of change.
-std::span<const Migration> Migrations();
+std::span<const sql::Migration> Migrations();
 
 // Applies the migrations the schema lacks, all in one transaction, and records each in
 // schema_migrations. The tables live in the connection's current schema (the first of its

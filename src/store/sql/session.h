@@ -24,6 +24,9 @@ class Session {
   virtual Result<std::unique_ptr<Cursor>> query(const Statement& stmt, Params params = {}) = 0;
   // Runs `stmt`, discarding any rows; returns how many rows it changed.
   virtual Result<std::int64_t> exec(const Statement& stmt, Params params = {}) = 0;
+  // Runs statements without parameters, unprepared (DDL, transaction control): for setup and
+  // migrations, never for hot paths.
+  virtual Status run_script(const char* sql) = 0;
 };
 
 // Every row of `cursor`, each made by `read(const Row&) -> T`.

@@ -76,34 +76,18 @@ Status SqlStore::create_file(const StoredFile& file) {
   }
   Params params;
   FileColumns().Write(file, params);
-  return write<bool>([&](Txn& txn) -> Result<bool> {
-           RETURN_IF_ERROR(txn.session().exec(Sql().create_file, params).status());
-           return true;
-         })
-      .status();
+  return exec(Sql().create_file, params).status();
 }
 
 Status SqlStore::put_file_chunk(const std::string& file_id, std::int64_t n,
                                 std::string_view bytes) {
-  return write<bool>([&](Txn& txn) -> Result<bool> {
-           RETURN_IF_ERROR(txn.session()
-                               .exec(Sql().put_file_chunk,
-                                     Params().add(file_id).add(n).add_bytes(bytes))
-                               .status());
-           return true;
-         })
-      .status();
+  return exec(Sql().put_file_chunk, Params().add(file_id).add(n).add_bytes(bytes)).status();
 }
 
 Status SqlStore::complete_file(const std::string& file_id, std::int64_t bytes) {
-  return write<bool>([&](Txn& txn) -> Result<bool> {
-           ASSIGN_OR_RETURN(std::int64_t changed,
-                            txn.session().exec(Sql().complete_file,
-                                               Params().add(file_id).add(bytes)));
-           if (changed == 0) return NotFound("file " + file_id + " not found");
-           return true;
-         })
-      .status();
+  ASSIGN_OR_RETURN(std::int64_t changed, exec(Sql().complete_file, Params().add(file_id).add(bytes)));
+  if (changed == 0) return NotFound("file " + file_id + " not found");
+  return Status::Ok();
 }
 
 Status SqlStore::delete_file(const std::string& file_id) {
@@ -142,12 +126,7 @@ Result<std::optional<std::string>> SqlStore::get_file_chunk(const std::string& f
 
 Status SqlStore::create_batch(const Batch& batch) {
   RETURN_IF_ERROR(batch_rules::CheckCreatable(batch));
-  const Params params = BatchParams(batch);
-  return write<bool>([&](Txn& txn) -> Result<bool> {
-           RETURN_IF_ERROR(txn.session().exec(Sql().insert_batch, params).status());
-           return true;
-         })
-      .status();
+  return exec(Sql().insert_batch, BatchParams(batch)).status();
 }
 
 Result<Batch> SqlStore::get_batch(const std::string& tenant, const std::string& id) {

@@ -136,14 +136,10 @@ Result<std::vector<Status>> SqlStore::finish_attempts(std::span<const AttemptFin
 
 Result<int> SqlStore::renew_leases(const std::string& owner, Millis lease_until) {
   // A renewal is no state change, so it leaves no event: the history would be all heartbeats.
-  return write<int>(
-      [&](Txn& txn) -> Result<int> {
-        ASSIGN_OR_RETURN(std::int64_t renewed,
-                         txn.session().exec(Sql().renew_leases,
-                                            Params().add(owner).add(lease_until)));
-        return static_cast<int>(renewed);
-      },
-      CommitSync::kUnsynced);
+  ASSIGN_OR_RETURN(std::int64_t renewed, exec(Sql().renew_leases,
+                                               Params().add(owner).add(lease_until),
+                                               CommitSync::kUnsynced));
+  return static_cast<int>(renewed);
 }
 
 Result<int> SqlStore::release_leases(const std::string& owner, Millis now) {

@@ -93,6 +93,12 @@ class SqlStore final : public Store {
     committed(news);
     return std::move(*out);
   }
+  // Runs one statement as a transaction of its own; returns how many rows it changed.
+  Result<std::int64_t> exec(const Statement& stmt, const Params& params,
+                            CommitSync sync = CommitSync::kSynced) {
+    return write<std::int64_t>(
+        [&](Txn& txn) { return txn.session().exec(stmt, params); }, sync);
+  }
   // Runs `body(Session&) -> Result<T>` (Dialect::read).
   template <typename T, typename Body>
   Result<T> read(Body&& body) {

@@ -70,11 +70,9 @@ Result<std::vector<Status>> SqlStore::record_webhook_attempts(
 }
 
 Result<int> SqlStore::release_webhook_leases(const std::string& owner, Millis now) {
-  return write<int>([&](Txn& txn) -> Result<int> {
-    ASSIGN_OR_RETURN(std::int64_t released, txn.session().exec(Sql().release_webhook_leases,
-                                                               Params().add(owner).add(now)));
-    return static_cast<int>(released);
-  });
+  ASSIGN_OR_RETURN(std::int64_t released,
+                   exec(Sql().release_webhook_leases, Params().add(owner).add(now)));
+  return static_cast<int>(released);
 }
 
 Result<std::vector<JobEvent>> SqlStore::events_after(const std::string& tenant,

@@ -1,8 +1,8 @@
 #include "store/sqlite/migrations.h"
 
 #include <array>
-#include <set>
-#include <string>
+
+#include "store/sqlite/sqlite_session.h"
 
 namespace sluice::sqlite {
 
@@ -30,7 +30,7 @@ namespace {
 // - queue_counts: per (queue, status) counters kept in the same transaction as every state
 //   change, so queue_stats never counts a million rows.
 constexpr std::array kMigrations = {
-    Migration{1, R"sql(
+    sql::Migration{1, R"sql(
 CREATE TABLE jobs (
   id              TEXT PRIMARY KEY,
   tenant          TEXT NOT NULL,
@@ -110,13 +110,13 @@ CREATE TABLE queue_counts (
 )sql"},
     // A job may forbid its pinned model from falling back to the alias's chain (0). Jobs
     // written before this column existed keep the old behaviour: fallback allowed (1).
-    Migration{2, R"sql(
+    sql::Migration{2, R"sql(
 ALTER TABLE jobs ADD COLUMN allow_fallback INTEGER NOT NULL DEFAULT 1;
 )sql"},
     // The shared engine's migration 3 adds its blobs table; the embedded engine keeps blobs in
     // files under the data dir (blobs/file_blob_store.h), so here the version only moves on and
     // both engines keep one numbering.
-    Migration{3, R"sql(
+    sql::Migration{3, R"sql(
 SELECT 1;
 )sql"},
     // Files and batches (core/batch.h, sqlite/sqlite_batches.cc). A job made from a batch line
@@ -124,7 +124,7 @@ SELECT 1;
     // alone, jobs_batch_id walks them in id order when the output files are written. Both are
     // partial: jobs outside batches cost them nothing. File content lives in chunks of at most
     // ~1 MiB, so no reader or writer ever holds a whole file. A batch's status is its name.
-    Migration{4, R"sql(
+    sql::Migration{4, R"sql(
 ALTER TABLE jobs ADD COLUMN batch_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX jobs_batch_status ON jobs (batch_id, status) WHERE batch_id != '';
 CREATE INDEX jobs_batch_id ON jobs (batch_id, id) WHERE batch_id != '';
@@ -196,7 +196,7 @@ CREATE TABLE batch_line_errors (
     // a claim moves it to the lease's end, so a dead node's delivery becomes due again.
     // webhook_due holds only pending rows. events_tenant serves the event stream (events of one
     // tenant after a seq) without reading other tenants' events.
-    Migration{5, R"sql(
+    sql::Migration{5, R"sql(
 CREATE TABLE webhook_deliveries (
   id          TEXT PRIMARY KEY,     -- "evt_...", the Sluice-Event-Id
   job_id      TEXT NOT NULL,
@@ -216,57 +216,26 @@ CREATE INDEX events_tenant ON events (tenant, seq);
 )sql"},
     // A batch's webhook_url (Sluice's extension of POST /v1/batches): its final transition
     // queues a delivery in the outbox, like a job's end. '': none.
-    Migration{6, R"sql(
+    sql::Migration{6, R"sql(
 ALTER TABLE batches ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
 )sql"},
 };
 
 }  // namespace
 
-std::span<const Migration> Migrations() {
+std::span<const sql::Migration> Migrations() {
   return kMigrations;
 }
 
 Status ApplyMigrations(Connection& conn) {
-  RETURN_IF_ERROR(conn.exec("BEGIN IMMEDIATE"));
-  auto apply = [&]() -> Status {
-    RETURN_IF_ERROR(conn.exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-        "applied_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER) * 1000))"));
-    // Every listed migration that is not recorded yet runs, in list order, even one numbered
-    // below the newest recorded: changes made on parallel branches may land out of order.
-    std::set<int> applied;
-    {
-      ASSIGN_OR_RETURN(Statement q, conn.prepare("SELECT version FROM schema_migrations"));
-      for (;;) {
-        ASSIGN_OR_RETURN(bool row, q.step());
-        if (!row) break;
-        applied.insert(static_cast<int>(q.int_at(0)));
-      }
-    }
-    const int current = applied.empty() ? 0 : *applied.rbegin();
-    int newest = Migrations().empty() ? 0 : Migrations().back().version;
-    if (current > newest) {
-      return FailedPrecondition("the database has schema version " + std::to_string(current) +
-                                " but this build knows only up to " + std::to_string(newest) +
-                                ": run a newer sluice");
-    }
-    for (const Migration& m : Migrations()) {
-      if (applied.contains(m.version)) continue;
-      RETURN_IF_ERROR(conn.exec(m.sql));
-      ASSIGN_OR_RETURN(Statement record,
-                       conn.prepare("INSERT INTO schema_migrations (version) VALUES (?1)"));
-      record.bind_int(1, m.version);
-      RETURN_IF_ERROR(record.run());
-    }
-    return Status::Ok();
-  };
-  Status status = apply();
-  if (!status.ok()) {
-    (void)conn.exec("ROLLBACK");
-    return status;
-  }
-  return conn.exec("COMMIT");
+  ConnectionSession session(conn);
+  return sql::ApplyMigrations(
+      session, Migrations(),
+      {.begin = "BEGIN IMMEDIATE",  // the write lock: one process migrates at a time
+       .lock = nullptr,
+       .create_table = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+                       "KEY, applied_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS "
+                       "INTEGER) * 1000))"});
 }
 
 }  // namespace sluice::sqlite

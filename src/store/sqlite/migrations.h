@@ -4,17 +4,13 @@
 #include <span>
 
 #include "core/status.h"
+#include "store/sql/migrations.h"
 #include "store/sqlite/connection.h"
 
 namespace sluice::sqlite {
 
-struct Migration {
-  int version;
-  const char* sql;
-};
-
 // Every migration, in version order (1, 2, 3, ...). See migrations.cc for the rule of change.
-std::span<const Migration> Migrations();
+std::span<const sql::Migration> Migrations();
 
 // Applies the migrations the database lacks, all in one transaction, and records each in
 // schema_migrations. kFailedPrecondition when the database was written by a newer build (it

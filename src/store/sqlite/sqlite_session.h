@@ -48,6 +48,7 @@ class ConnectionSession final : public sql::Session {
   Result<std::unique_ptr<sql::Cursor>> query(const sql::Statement& stmt,
                                              sql::Params params) override;
   Result<std::int64_t> exec(const sql::Statement& stmt, sql::Params params) override;
+  Status run_script(const char* sql) override { return conn_.exec(sql); }
   Connection& conn() { return conn_; }
 
  private:

@@ -115,7 +115,7 @@ TEST_F(SqliteStoreTest, AppliesEachMigrationOnce) {
 // Increasing; a number may be missing while a parallel change that owns it is not merged yet.
 TEST_F(SqliteStoreTest, MigrationsAreNumberedInOrder) {
   int previous = 0;
-  for (const sqlite::Migration& m : sqlite::Migrations()) {
+  for (const sql::Migration& m : sqlite::Migrations()) {
     EXPECT_GT(m.version, previous);
     previous = m.version;
   }
