@@ -1,7 +1,9 @@
 // The Store contract: the one durable truth about jobs, their attempts, results and history.
 // One implementation (store/sql/sql_store.h) serves both engines (store/sqlite, store/postgres)
-// through a dialect seam; one contract test suite runs against each. Every method is thread-safe and synchronous; callers that must not block an
-// event loop go through GroupCommit (store/group_commit.h), which also batches writes.
+// through a dialect seam; one contract test suite runs against each. Every method is
+// thread-safe and synchronous: callers that must not block an event loop go through
+// SubmitGroupCommit (store/group_commit.h) and AttemptWriter (store/attempt_writer.h), which also
+// batch writes, or a blocking pool (api/blocking_pool.h).
 //
 // Guarantees every engine keeps:
 // - submit_jobs commits all its jobs in one transaction before it returns (accepted = durable).
