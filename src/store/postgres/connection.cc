@@ -97,16 +97,6 @@ double Rows::real_at(int row, int column) const {
   return value;
 }
 
-std::optional<std::int64_t> Rows::optional_int_at(int row, int column) const {
-  if (is_null(row, column)) return std::nullopt;
-  return int_at(row, column);
-}
-
-std::optional<double> Rows::optional_real_at(int row, int column) const {
-  if (is_null(row, column)) return std::nullopt;
-  return real_at(row, column);
-}
-
 // --- Connection ---
 
 Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionSettings& settings) {

@@ -58,8 +58,6 @@ class Rows {
   std::string_view view_at(int row, int column) const;
   std::int64_t int_at(int row, int column) const;
   double real_at(int row, int column) const;
-  std::optional<std::int64_t> optional_int_at(int row, int column) const;
-  std::optional<double> optional_real_at(int row, int column) const;
 
  private:
   friend class Connection;

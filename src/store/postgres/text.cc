@@ -102,14 +102,6 @@ TextArray& TextArray::add(bool value) {
   return *this;
 }
 
-TextArray& TextArray::add(const std::optional<std::int64_t>& value) {
-  return value ? add(*value) : add_null();
-}
-
-TextArray& TextArray::add(const std::optional<double>& value) {
-  return value ? add(*value) : add_null();
-}
-
 TextArray& TextArray::add_null() {
   separate();
   out_ += "NULL";

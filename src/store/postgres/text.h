@@ -28,8 +28,6 @@ class TextArray {
   TextArray& add(int value) { return add(static_cast<std::int64_t>(value)); }
   TextArray& add(double value);
   TextArray& add(bool value);
-  TextArray& add(const std::optional<std::int64_t>& value);
-  TextArray& add(const std::optional<double>& value);
   TextArray& add_null();
 
   bool empty() const { return count_ == 0; }

@@ -155,22 +155,6 @@ void Statement::bind_null(int index) {
   CHECK(sqlite3_bind_null(stmt_, index) == SQLITE_OK);
 }
 
-void Statement::bind_int(int index, const std::optional<std::int64_t>& value) {
-  if (value) {
-    bind_int(index, *value);
-  } else {
-    bind_null(index);
-  }
-}
-
-void Statement::bind_real(int index, const std::optional<double>& value) {
-  if (value) {
-    bind_real(index, *value);
-  } else {
-    bind_null(index);
-  }
-}
-
 Result<bool> Statement::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -208,16 +192,6 @@ std::string Statement::text_at(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   if (text == nullptr) return {};
   return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
-}
-
-std::optional<std::int64_t> Statement::optional_int_at(int column) const {
-  if (is_null(column)) return std::nullopt;
-  return int_at(column);
-}
-
-std::optional<double> Statement::optional_real_at(int column) const {
-  if (is_null(column)) return std::nullopt;
-  return real_at(column);
 }
 
 }  // namespace sluice::sqlite

@@ -89,8 +89,6 @@ class Statement {
   void bind_null(int index);
   // Any bytes (NULs included) as a BLOB; like text, bound without copying.
   void bind_blob(int index, std::string_view value);
-  void bind_int(int index, const std::optional<std::int64_t>& value);
-  void bind_real(int index, const std::optional<double>& value);
 
   // Steps once: true when a row is ready to read, false when the statement is done.
   Result<bool> step();
@@ -103,8 +101,6 @@ class Statement {
   std::int64_t int_at(int column) const;
   double real_at(int column) const;
   std::string text_at(int column) const;
-  std::optional<std::int64_t> optional_int_at(int column) const;
-  std::optional<double> optional_real_at(int column) const;
 
  private:
   friend class Connection;
