@@ -1,5 +1,6 @@
 #include "store/sql/columns.h"
 
+#include <iterator>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -216,22 +217,15 @@ Table<BatchLineError> MakeLineErrorColumns() {
 
 }  // namespace
 
+// Indexed by ColumnType.
+constexpr const char* kPostgresTypeNames[] = {"text",    "bytea",  "smallint",
+                                              "integer", "bigint", "double precision"};
+constexpr const char* kSqliteTypeNames[] = {"TEXT", "BLOB", "INTEGER", "INTEGER", "INTEGER", "REAL"};
+static_assert(std::size(kPostgresTypeNames) == static_cast<std::size_t>(ColumnType::kDouble) + 1);
+static_assert(std::size(kSqliteTypeNames) == std::size(kPostgresTypeNames));
+
 const char* PostgresTypeName(ColumnType type) {
-  switch (type) {
-    case ColumnType::kText:
-      return "text";
-    case ColumnType::kBytes:
-      return "bytea";
-    case ColumnType::kSmallInt:
-      return "smallint";
-    case ColumnType::kInteger:
-      return "integer";
-    case ColumnType::kBigInt:
-      return "bigint";
-    case ColumnType::kDouble:
-      return "double precision";
-  }
-  return "text";
+  return kPostgresTypeNames[static_cast<int>(type)];
 }
 
 const char* CastName(ColumnType type) {
@@ -239,19 +233,7 @@ const char* CastName(ColumnType type) {
 }
 
 const char* SqliteTypeName(ColumnType type) {
-  switch (type) {
-    case ColumnType::kText:
-      return "TEXT";
-    case ColumnType::kBytes:
-      return "BLOB";
-    case ColumnType::kSmallInt:
-    case ColumnType::kInteger:
-    case ColumnType::kBigInt:
-      return "INTEGER";
-    case ColumnType::kDouble:
-      return "REAL";
-  }
-  return "TEXT";
+  return kSqliteTypeNames[static_cast<int>(type)];
 }
 
 const Table<Job>& JobColumns() {
