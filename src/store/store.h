@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "core/job.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "store/batch_records.h"
@@ -336,7 +336,7 @@ class Store {
   // queued webhooks, on the committing thread: it must be quick (wake a thread, no store call).
   // A later call replaces it; an empty one stops the calls.
   void set_commit_listener(std::function<void(const CommitNews&)> listener) {
-    std::lock_guard lock(commit_listener_mu_);
+    MutexLock lock(commit_listener_mu_);
     commit_listener_ = std::move(listener);
   }
 
@@ -344,13 +344,13 @@ class Store {
   // Engines call this after each successful commit.
   void committed(const CommitNews& news) {
     if (news.events == 0 && news.webhooks == 0) return;
-    std::lock_guard lock(commit_listener_mu_);
+    MutexLock lock(commit_listener_mu_);
     if (commit_listener_) commit_listener_(news);
   }
 
  private:
-  std::mutex commit_listener_mu_;
-  std::function<void(const CommitNews&)> commit_listener_;  // GUARDED_BY(commit_listener_mu_)
+  Mutex commit_listener_mu_;
+  std::function<void(const CommitNews&)> commit_listener_ GUARDED_BY(commit_listener_mu_);
 };
 
 }  // namespace sluice

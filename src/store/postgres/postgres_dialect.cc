@@ -452,7 +452,7 @@ Result<std::vector<std::optional<sql::SettledJob>>> PostgresDialect::finish(
 }
 
 void PostgresDialect::set_wake_handler(std::function<void(const std::string& queue)> handler) {
-  std::lock_guard lock(listener_mu_);
+  MutexLock lock(listener_mu_);
   listener_.reset();  // joins: the old handler is done before the new one starts
   if (handler) listener_ = std::make_unique<Listener>(settings_, kJobsChannel, std::move(handler));
 }

@@ -28,10 +28,10 @@
 
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "store/postgres/listener.h"
 #include "store/postgres/pool.h"
 #include "store/sql/dialect.h"
@@ -77,17 +77,17 @@ class PostgresDialect final : public sql::Dialect {
   static constexpr int kWriteRounds = 3;
   const ConnectionSettings settings_;
   ConnectionPool pool_;
-  std::mutex listener_mu_;
-  std::unique_ptr<Listener> listener_;  // GUARDED_BY(listener_mu_)
+  Mutex listener_mu_;
+  std::unique_ptr<Listener> listener_ GUARDED_BY(listener_mu_);
   // Samples of the event sequence, oldest first (postgres_events.cc).
   struct SeqSample {
     Millis taken = 0;           // steady clock, ms
     std::int64_t seq = 0;       // the newest seq handed out when it was taken
     std::int64_t next_xid = 0;  // every transaction that could own a seq <= `seq` is below this
   };
-  std::mutex seq_mu_;
-  std::deque<SeqSample> seq_samples_;  // GUARDED_BY(seq_mu_)
-  std::int64_t settled_seq_ = 0;       // GUARDED_BY(seq_mu_)
+  Mutex seq_mu_;
+  std::deque<SeqSample> seq_samples_ GUARDED_BY(seq_mu_);
+  std::int64_t settled_seq_ GUARDED_BY(seq_mu_) = 0;
 };
 
 }  // namespace sluice::pg

@@ -47,7 +47,7 @@ constexpr char kSnapshotBounds[] =
     "pg_snapshot_xmax(pg_current_snapshot())::text::bigint";
 
 Result<std::int64_t> PostgresDialect::visible_event_seq() {
-  std::lock_guard lock(seq_mu_);
+  MutexLock lock(seq_mu_);
   const Millis now = SteadyNow();
   if (!seq_samples_.empty() && now - seq_samples_.back().taken < kSampleEvery) return settled_seq_;
 

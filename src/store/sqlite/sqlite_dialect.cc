@@ -64,7 +64,7 @@ SqliteDialect::~SqliteDialect() {
 
 Result<CommitNews> SqliteDialect::write(sql::CommitSync sync,
                                         const std::function<Status(sql::Txn&)>& body) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   WriterTxn scope(*writer_, sync);
   RETURN_IF_ERROR(scope.begin());
   ConnectionSession session(*writer_);
@@ -122,7 +122,7 @@ Status SqliteDialect::read(const std::function<Status(sql::Session&)>& body) {
 
 Result<std::unique_ptr<Connection>> SqliteDialect::take_reader() {
   {
-    std::lock_guard lock(readers_mu_);
+    MutexLock lock(readers_mu_);
     if (!idle_readers_.empty()) {
       std::unique_ptr<Connection> conn = std::move(idle_readers_.back());
       idle_readers_.pop_back();
@@ -134,7 +134,7 @@ Result<std::unique_ptr<Connection>> SqliteDialect::take_reader() {
 }
 
 void SqliteDialect::give_back(std::unique_ptr<Connection> conn) {
-  std::lock_guard lock(readers_mu_);
+  MutexLock lock(readers_mu_);
   if (idle_readers_.size() < kMaxIdleReaders) idle_readers_.push_back(std::move(conn));
 }
 
@@ -144,6 +144,7 @@ Result<std::vector<std::optional<Job>>> SqliteDialect::insert_jobs(sql::Txn& txn
                                                                    const std::string& batch_id,
                                                                    bool want_holders) {
   (void)txn;
+  write_mu_.assert_held();  // called by the core inside write()
   std::vector<std::optional<Job>> holders;
   holders.reserve(jobs.size());
   ASSIGN_OR_RETURN(Statement insert, writer_->prepare(Text(EngineSql().insert_job)));
@@ -174,6 +175,7 @@ Result<std::vector<std::optional<Job>>> SqliteDialect::insert_jobs(sql::Txn& txn
 
 Result<std::vector<Job>> SqliteDialect::claim(sql::Txn& txn, const ClaimRequest& request) {
   (void)txn;
+  write_mu_.assert_held();  // called by the core inside write()
   const auto limit = static_cast<std::size_t>(request.limit);
   // Pick first, then update: the picking statements read jobs_claim, which the updates change.
   std::vector<std::int64_t> rowids;
@@ -223,6 +225,7 @@ Result<std::vector<Job>> SqliteDialect::claim(sql::Txn& txn, const ClaimRequest&
 Result<std::vector<std::optional<sql::SettledJob>>> SqliteDialect::finish(
     sql::Txn& txn, std::span<const AttemptFinish* const> items) {
   (void)txn;
+  write_mu_.assert_held();  // called by the core inside write()
   std::vector<std::optional<sql::SettledJob>> settled;
   settled.reserve(items.size());
   for (const AttemptFinish* item : items) {

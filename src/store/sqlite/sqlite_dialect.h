@@ -16,10 +16,10 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "store/sql/dialect.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/data_dir_lock.h"
@@ -52,7 +52,7 @@ class SqliteDialect final : public sql::Dialect {
       : db_path_(std::move(db_path)), lock_(std::move(lock)), writer_(std::move(writer)) {}
 
   // Writes the Txn's events (each with the webhook delivery it queues) and counter changes.
-  Status flush(sql::Txn& txn);
+  Status flush(sql::Txn& txn) REQUIRES(write_mu_);
 
   Result<std::unique_ptr<Connection>> take_reader();
   void give_back(std::unique_ptr<Connection> conn);
@@ -61,11 +61,13 @@ class SqliteDialect final : public sql::Dialect {
   // Declared first so it is released last, after every connection has closed.
   DataDirLock lock_;
 
-  std::mutex write_mu_;
-  std::unique_ptr<Connection> writer_;  // GUARDED_BY(write_mu_)
+  // Held for a whole write() (one transaction); the core calls insert_jobs, claim and finish
+  // only from inside it.
+  Mutex write_mu_;
+  std::unique_ptr<Connection> writer_ GUARDED_BY(write_mu_);
 
-  std::mutex readers_mu_;
-  std::vector<std::unique_ptr<Connection>> idle_readers_;  // GUARDED_BY(readers_mu_)
+  Mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_ GUARDED_BY(readers_mu_);
 };
 
 }  // namespace sluice::sqlite
