@@ -357,7 +357,7 @@ Result<std::vector<std::optional<Job>>> PostgresDialect::insert_jobs(sql::Txn& t
                             sql::Params().add(dedup_tenants.str()).add(dedup_keys.str())));
   std::map<std::pair<std::string, std::string>, Job> by_key;
   for (int i = 0; i < found.size(); ++i) {
-    Job holder = sql::JobColumns().Read(ResultRow(found, i));
+    ASSIGN_OR_RETURN(Job holder, sql::JobColumns().Read(ResultRow(found, i)));
     std::pair key(holder.spec.tenant, holder.spec.dedup_key);
     by_key.emplace(std::move(key), std::move(holder));
   }
@@ -387,7 +387,10 @@ Result<std::vector<Job>> PostgresDialect::claim(sql::Txn& txn, const ClaimReques
   ASSIGN_OR_RETURN(Rows rows, conn.run(Text(Own().claim_jobs), params));
   std::vector<Job> claimed;
   claimed.reserve(static_cast<std::size_t>(rows.size()));
-  for (int i = 0; i < rows.size(); ++i) claimed.push_back(sql::JobColumns().Read(ResultRow(rows, i)));
+  for (int i = 0; i < rows.size(); ++i) {
+    ASSIGN_OR_RETURN(Job job, sql::JobColumns().Read(ResultRow(rows, i)));
+    claimed.push_back(std::move(job));
+  }
   return claimed;
 }
 

@@ -51,7 +51,10 @@ template <typename T, auto... Path>
 Column<T> Field(const char* name) {
   using F = std::remove_cvref_t<decltype((std::declval<T&>() .* ... .* Path))>;
   return {name, TypeOf<F>(), [](const T& v, ValueSink& out) { Put(out, (v .* ... .* Path)); },
-          [](const Row& row, int c, T& v) { Take(row, c, (v .* ... .* Path)); }};
+          [](const Row& row, int c, T& v) {
+            Take(row, c, (v .* ... .* Path));
+            return true;  // every value of these types is one this build knows
+          }};
 }
 
 template <auto... Path>
@@ -72,18 +75,25 @@ Column<Job> ErrorField(const char* name) {
             }
           },
           [](const Row& row, int c, Job& j) {
-            if (row.is_null(c)) return;
+            if (row.is_null(c)) return true;
             if (!j.error) j.error = JobError{};
             (*j.error).*Member = row.text_at(c);
+            return true;
           }};
 }
 
-// A batch status is stored by name; a name this build does not know is a newer build's: CHECK,
-// never guess.
-BatchStatus ReadBatchStatus(const Row& row, int c) {
+// A batch status is stored by name, a job status by number (both append only).
+bool ReadBatchStatus(const Row& row, int c, BatchStatus& out) {
   auto status = ParseBatchStatus(row.text_at(c));
-  CHECK(status.has_value());
-  return *status;
+  if (status) out = *status;
+  return status.has_value();
+}
+
+bool ReadJobStatus(const Row& row, int c, JobStatus& out) {
+  const std::int64_t n = row.int_at(c);
+  if (n < 0 || n > static_cast<std::int64_t>(JobStatus::kCanceled)) return false;
+  out = static_cast<JobStatus>(n);
+  return true;
 }
 
 Table<Job> MakeJobColumns() {
@@ -112,7 +122,7 @@ Table<Job> MakeJobColumns() {
           JobField<&JobSpec::metadata_json>("metadata"),
           {"status", ColumnType::kSmallInt,
            [](const Job& j, ValueSink& out) { out.integer(std::int64_t{static_cast<int>(j.status)}); },
-           [](const Row& row, int c, Job& j) { j.status = static_cast<JobStatus>(row.int_at(c)); }},
+           [](const Row& row, int c, Job& j) { return ReadJobStatus(row, c, j.status); }},
           Field<Job, &Job::attempt>("attempt"),
           Field<Job, &Job::created_at>("created_at"),
           Field<Job, &Job::started_at>("started_at"),
@@ -139,7 +149,7 @@ Table<Batch> MakeBatchColumns() {
           Field<Batch, &Batch::metadata_json>("metadata"),
           {"status", ColumnType::kText,
            [](const Batch& b, ValueSink& out) { out.text(BatchStatusName(b.status)); },
-           [](const Row& row, int c, Batch& b) { b.status = ReadBatchStatus(row, c); }},
+           [](const Row& row, int c, Batch& b) { return ReadBatchStatus(row, c, b.status); }},
           {"outcome", ColumnType::kText,
            [](const Batch& b, ValueSink& out) {
              if (b.outcome) {
@@ -149,7 +159,9 @@ Table<Batch> MakeBatchColumns() {
              }
            },
            [](const Row& row, int c, Batch& b) {
-             if (!row.is_null(c)) b.outcome = ReadBatchStatus(row, c);
+             if (row.is_null(c)) return true;
+             b.outcome.emplace();
+             return ReadBatchStatus(row, c, *b.outcome);
            }},
           Field<Batch, &Batch::errors_json>("errors"),
           Field<Batch, &Batch::output_file_id>("output_file_id"),

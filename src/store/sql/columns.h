@@ -29,7 +29,9 @@ struct Column {
   const char* name;
   ColumnType type;
   void (*write)(const T& value, ValueSink& out);
-  void (*read)(const Row& row, int column, T& value);
+  // False when the stored value is not one this build knows (a status a newer build wrote
+  // while another node still runs this one): an error for the caller, never a guess or a crash.
+  bool (*read)(const Row& row, int column, T& value);
 };
 
 template <typename T>
@@ -73,10 +75,17 @@ class Table {
     return stored_only_;
   }
 
-  // The T in the row's columns [first, first + size()).
-  T Read(const Row& row, int first = 0) const {
+  // The T in the row's columns [first, first + size()). kFailedPrecondition when a column holds
+  // a value this build does not know.
+  Result<T> Read(const Row& row, int first = 0) const {
     T value;
-    for (int i = 0; i < size(); ++i) columns_[static_cast<std::size_t>(i)].read(row, first + i, value);
+    for (int i = 0; i < size(); ++i) {
+      const Column<T>& c = columns_[static_cast<std::size_t>(i)];
+      if (!c.read(row, first + i, value)) {
+        return FailedPrecondition(name_ + "." + c.name + " holds '" + row.text_at(first + i) +
+                                  "', which this build does not know (written by a newer one?)");
+      }
+    }
     return value;
   }
   // Every column of `value`, in order.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "core/status.h"
@@ -29,14 +30,19 @@ class Session {
   virtual Status run_script(const char* sql) = 0;
 };
 
-// Every row of `cursor`, each made by `read(const Row&) -> T`.
+// Every row of `cursor`, each made by `read(const Row&)`, which returns a T or a Result<T>.
 template <typename T, typename Read>
 Result<std::vector<T>> Collect(Cursor& cursor, Read read) {
   std::vector<T> out;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, cursor.next());
     if (!row) return out;
-    out.push_back(read(static_cast<const Row&>(cursor)));
+    if constexpr (std::is_same_v<std::invoke_result_t<Read&, const Row&>, T>) {
+      out.push_back(read(static_cast<const Row&>(cursor)));
+    } else {
+      ASSIGN_OR_RETURN(T value, read(static_cast<const Row&>(cursor)));
+      out.push_back(std::move(value));
+    }
   }
 }
 
@@ -55,7 +61,8 @@ Result<std::optional<T>> QueryFirst(Session& session, const Table<T>& table, con
   ASSIGN_OR_RETURN(std::unique_ptr<Cursor> rows, session.query(stmt, std::move(params)));
   ASSIGN_OR_RETURN(bool found, rows->next());
   if (!found) return std::optional<T>();
-  return std::optional<T>(table.Read(*rows));
+  ASSIGN_OR_RETURN(T value, table.Read(*rows));
+  return std::optional<T>(std::move(value));
 }
 
 }  // namespace sluice::sql

@@ -275,8 +275,9 @@ Result<std::vector<BatchJobRow>> SqlStore::batch_jobs(const std::string& batch_i
                      session.query(Sql().batch_jobs,
                                    Params().add(batch_id).add(after_id).add(std::max(limit, 1))));
     const int result = JobColumns().size();
-    return Collect<BatchJobRow>(*rows, [&](const Row& row) {
-      BatchJobRow out{.job = JobColumns().Read(row)};
+    return Collect<BatchJobRow>(*rows, [&](const Row& row) -> Result<BatchJobRow> {
+      ASSIGN_OR_RETURN(Job job, JobColumns().Read(row));
+      BatchJobRow out{.job = std::move(job)};
       if (!row.is_null(result)) out.result_json = row.text_at(result);
       return out;
     });

@@ -168,7 +168,8 @@ Result<std::vector<std::optional<Job>>> SqliteDialect::insert_jobs(sql::Txn& txn
     find.bind_text(2, job.spec.dedup_key);
     ASSIGN_OR_RETURN(bool found, find.step());
     CHECK(found);  // the insert just conflicted on this very key, inside this transaction
-    holders.emplace_back(sql::JobColumns().Read(StatementRow(find)));
+    ASSIGN_OR_RETURN(Job holder, sql::JobColumns().Read(StatementRow(find)));
+    holders.emplace_back(std::move(holder));
   }
   return holders;
 }
@@ -215,7 +216,8 @@ Result<std::vector<Job>> SqliteDialect::claim(sql::Txn& txn, const ClaimRequest&
     start.bind_int(4, request.now);
     ASSIGN_OR_RETURN(bool row, start.step());
     CHECK(row);  // picked as queued a moment ago in this same transaction
-    claimed.push_back(sql::JobColumns().Read(StatementRow(start)));
+    ASSIGN_OR_RETURN(Job job, sql::JobColumns().Read(StatementRow(start)));
+    claimed.push_back(std::move(job));
     RETURN_IF_ERROR(start.run());
     start.reset();
   }

@@ -201,6 +201,39 @@ TEST_F(SqliteStoreTest, MigrationsMakeTheTablesOfTheColumnTables) {
   EXPECT_THAT(*mismatches, testing::IsEmpty());
 }
 
+// A row a newer build wrote (a status this build does not know, as when nodes of two versions
+// share a store during an upgrade) is an error for the call that reads it, never a crash.
+TEST_F(SqliteStoreTest, AStoredValueOfANewerBuildIsAnErrorNotACrash) {
+  auto opened = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Store& store = **opened;
+  Job job;
+  job.id = "job_new";
+  job.created_at = kT0;
+  job.spec.type = "classify";
+  job.spec.run_at = kT0;
+  ASSERT_TRUE(store.submit_jobs(std::vector<Job>{job}).ok());
+  Batch batch;
+  batch.id = "batch_new";
+  batch.endpoint = "/v1/chat/completions";
+  batch.input_file_id = "file_in";
+  batch.completion_window = "24h";
+  batch.created_at = kT0;
+  batch.expires_at = kT0 + 86'400'000;
+  ASSERT_TRUE(store.create_batch(batch).ok());
+  RawExec("UPDATE jobs SET status = 99 WHERE id = 'job_new'");
+  RawExec("UPDATE batches SET status = 'paused' WHERE id = 'batch_new'");
+
+  auto got = store.get_job(kDefaultTenant, "job_new");
+  EXPECT_EQ(got.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(got.status().message(), testing::HasSubstr("jobs.status holds '99'"));
+  EXPECT_EQ(store.list_jobs(JobFilter{}).status().code(), StatusCode::kFailedPrecondition);
+  auto batch_read = store.get_batch(kDefaultTenant, "batch_new");
+  EXPECT_EQ(batch_read.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(batch_read.status().message(), testing::HasSubstr("batches.status holds 'paused'"));
+  EXPECT_TRUE(store.ping().ok());  // the store itself goes on
+}
+
 TEST_F(SqliteStoreTest, RunsInWalMode) {
   auto store = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
   ASSERT_TRUE(store.ok());
