@@ -111,4 +111,24 @@ concurrency = 8
   EXPECT_EQ(bad.status().field(), "webhooks.retry_base");
 }
 
+TEST(ConfigTest, ProviderMaxResponseIsAByteSizeWithAnEightMiBDefault) {
+  auto c = Config::Parse(R"(
+[[provider]]
+name = "a"
+base_url = "http://127.0.0.1:9001/v1"
+[[provider]]
+name = "b"
+base_url = "http://127.0.0.1:9002/v1"
+max_response = "1MiB"
+)",
+                         "/base");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->find_provider("a")->max_response, 8 << 20);
+  EXPECT_EQ(c->find_provider("b")->max_response, 1 << 20);
+
+  auto bad = Config::Parse("[[provider]]\nname = \"a\"\nbase_url = \"http://x/v1\"\nmax_response = 0\n", "/base");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().field(), "provider.max_response");
+}
+
 }  // namespace sluice

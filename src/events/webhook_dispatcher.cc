@@ -17,6 +17,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr int kPayloadVersion = 1;
+constexpr std::int64_t kMaxReplyBytes = 4 << 10;
 
 Millis SteadyNow() {
   using namespace std::chrono;
@@ -48,6 +49,8 @@ const char* TransportCode(TransportError error) {
       return "ssrf_refused";
     case TransportError::kOther:
       return "transport_error";
+    case TransportError::kResponseTooLarge:
+      return "response_too_large";
   }
   return "transport_error";
 }
@@ -243,6 +246,9 @@ void WebhookDispatcher::send(WebhookDelivery d) {
   HttpRequest request;
   request.url = d.url;
   request.timeout = options_.timeout;
+  // Only the status is read: a few KiB of body is plenty, and a receiver must not be able to
+  // make this node hold a large (or, once decoded, huge) answer. See judge() for a 2xx past it.
+  request.max_response_bytes = kMaxReplyBytes;
   request.headers = {{"Content-Type", "application/json"},
                      {"User-Agent", "Sluice-Webhooks/1"},
                      {"Sluice-Event-Id", d.id},
@@ -290,7 +296,10 @@ WebhookAttempt WebhookDispatcher::judge(const Completed& c) {
                      {"attempt", attempt},
                      {"url", d.url},
                      {"ms", SteadyNow() - c.started}};
-  const bool answered = r.error == TransportError::kNone;
+  // A reply whose body passed kMaxReplyBytes still told its status (the headers had arrived):
+  // a 2xx with a long body is a delivery, not a failure to retry.
+  const bool answered = r.error == TransportError::kNone ||
+                        (r.error == TransportError::kResponseTooLarge && r.status > 0);
   event["status_code"] = answered ? json::value(r.status) : json::value(nullptr);
   if (answered && r.status >= 200 && r.status < 300) {
     a.outcome = WebhookAttempt::kDelivered;
