@@ -249,6 +249,8 @@ void WebhookDispatcher::send(WebhookDelivery d) {
   // Only the status is read: a few KiB of body is plenty, and a receiver must not be able to
   // make this node hold a large (or, once decoded, huge) answer. See judge() for a 2xx past it.
   request.max_response_bytes = kMaxReplyBytes;
+  // Nor is the receiver invited to compress it: decoding would be work for nothing.
+  request.accept_compressed = false;
   request.headers = {{"Content-Type", "application/json"},
                      {"User-Agent", "Sluice-Webhooks/1"},
                      {"Sluice-Event-Id", d.id},

@@ -54,10 +54,10 @@ class Receiver {
   std::string url() const {
     return "http://127.0.0.1:" + std::to_string(server_->port()) + "/hook";
   }
-  void script(int status, http::Headers headers = {}) {
+  void script(int status, http::Headers headers = {}, std::string body = "{}") {
     std::lock_guard lock(mu_);
     script_.push_back(
-        http::Response{.status = status, .headers = std::move(headers), .body = "{}"});
+        http::Response{.status = status, .headers = std::move(headers), .body = std::move(body)});
   }
   // Waits until `n` requests arrived; returns the n-th (from 1).
   http::Request wait_for(std::size_t n) {
@@ -233,6 +233,29 @@ TEST_F(WebhookDispatcherTest, DeliversTheSignedEventOnceTheReceiverAnswers2xx) {
   EXPECT_EQ(attempts[0].at("outcome"), "delivered");
   EXPECT_EQ(attempts[0].at("status_code"), 200);
   EXPECT_EQ(attempts[0].at("attempt"), 1);
+  EXPECT_FALSE(StillPending());
+}
+
+// Nothing of a reply but its status is read, so nothing invites the receiver to compress it
+// (libcurl would otherwise offer gzip, brotli, ... and inflate whatever came back).
+TEST_F(WebhookDispatcherTest, DeliveriesAskForNoContentEncoding) {
+  const std::string job = DoneJobWithWebhook(receiver_->url());
+  dispatcher();
+  WaitForAttempts(job, 1);
+  http::Request got = receiver_->wait_for(1);
+  EXPECT_EQ(got.header("Accept-Encoding"), "");
+}
+
+// The reply's body is capped at a few KiB (the transfer is aborted past it), yet a 2xx with a
+// long body is a delivery: its status had arrived.
+TEST_F(WebhookDispatcherTest, A2xxWithAnOversizedReplyIsStillDelivered) {
+  receiver_->script(200, {}, std::string(1 << 20, 'x'));
+  const std::string job = DoneJobWithWebhook(receiver_->url());
+  dispatcher();
+  auto attempts = WaitForAttempts(job, 1);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].at("outcome"), "delivered");
+  EXPECT_EQ(attempts[0].at("status_code"), 200);
   EXPECT_FALSE(StillPending());
 }
 
