@@ -94,6 +94,7 @@ max_attempts = 4
 max_age = "1h"
 timeout = "3s"
 concurrency = 8
+per_host_concurrency = 2
 )",
                          "/base");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -105,6 +106,8 @@ concurrency = 8
   EXPECT_EQ(c->webhooks.max_age, 3'600'000);
   EXPECT_EQ(c->webhooks.timeout, 3'000);
   EXPECT_EQ(c->webhooks.concurrency, 8);
+  EXPECT_EQ(c->webhooks.per_host_concurrency, 2);
+  EXPECT_EQ(Config::Parse("", "/base")->webhooks.per_host_concurrency, 8);
 
   auto bad = Config::Parse("[webhooks]\nretry_base = \"2s\"\nretry_max = \"1s\"\n", "/base");
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
