@@ -157,6 +157,7 @@ Status ReadProvider(const toml::table& t, size_t i, ProviderConfig& p) {
   r.integer("rpm", p.rpm);
   r.integer("tpm", p.tpm);
   r.string_table("headers", p.headers);
+  r.bytes("max_response", p.max_response);
   r.integer("circuit_failures", p.circuit_failures, 0, 1'000'000);
   r.number("circuit_failure_ratio", p.circuit_failure_ratio);
   r.integer("circuit_window", p.circuit_window, 0, 1'000'000);
@@ -165,6 +166,9 @@ Status ReadProvider(const toml::table& t, size_t i, ProviderConfig& p) {
   if (p.circuit_failure_ratio <= 0 || p.circuit_failure_ratio > 1) {
     return InvalidArgument("provider " + p.name + ": circuit_failure_ratio must be in (0, 1]",
                            "provider.circuit_failure_ratio");
+  }
+  if (p.max_response <= 0) {
+    return InvalidArgument("provider " + p.name + ": max_response must be positive", "provider.max_response");
   }
   if (p.name.empty()) return InvalidArgument("provider needs a name", "provider.name");
   if (p.name == "local") return InvalidArgument("\"local\" is the built-in provider", "provider.name");
@@ -342,6 +346,7 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     r.duration("max_age", c.webhooks.max_age);
     r.duration("timeout", c.webhooks.timeout);
     r.integer("concurrency", c.webhooks.concurrency, 1, 100'000);
+    r.integer("per_host_concurrency", c.webhooks.per_host_concurrency, 1, 100'000);
     RETURN_IF_ERROR(r.finish());
     if (c.webhooks.retry_base <= 0 || c.webhooks.retry_max < c.webhooks.retry_base) {
       return InvalidArgument("webhooks.retry_base must be positive and at most retry_max",

@@ -34,6 +34,12 @@ struct ProviderConfig {
   int rpm = 0;                             // requests a minute, 0 = no limit
   int tpm = 0;                             // tokens a minute, 0 = no limit
   std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
+  // The largest answer body accepted from it, after decoding (HttpRequest::max_response_bytes).
+  // 8 MiB: a chat completion's text is at most its output tokens (128k tokens ≈ 512 KiB), and
+  // even JSON's worst escaping (\uXXXX, 6 bytes a character) of that, with several choices or
+  // logprobs, stays well below; a larger body is a broken or hostile endpoint, and with
+  // thousands of calls in flight each call's worst case is what the server must survive.
+  std::int64_t max_response = 8 << 20;
   // Circuit breaker of each of its models (gateway/circuit_breaker.h).
   int circuit_failures = 5;                // open after this many failures in a row
   double circuit_failure_ratio = 0.5;      // or this share of the last circuit_window calls
@@ -80,6 +86,9 @@ struct WebhooksConfig {
   Millis max_age = 86'400'000;
   Millis timeout = 10'000;                 // per delivery attempt
   int concurrency = 256;                   // deliveries in flight on this node
+  // Of those, at most this many to one receiver (host:port), so that one slow receiver cannot
+  // hold every slot: its further deliveries wait while other receivers' go out.
+  int per_host_concurrency = 8;
 };
 
 // A scheduled batch ([[schedule]]): at each fire of `cron` (5 fields, UTC; schedules/cron.h)

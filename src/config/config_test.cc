@@ -94,6 +94,7 @@ max_attempts = 4
 max_age = "1h"
 timeout = "3s"
 concurrency = 8
+per_host_concurrency = 2
 )",
                          "/base");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -105,10 +106,32 @@ concurrency = 8
   EXPECT_EQ(c->webhooks.max_age, 3'600'000);
   EXPECT_EQ(c->webhooks.timeout, 3'000);
   EXPECT_EQ(c->webhooks.concurrency, 8);
+  EXPECT_EQ(c->webhooks.per_host_concurrency, 2);
+  EXPECT_EQ(Config::Parse("", "/base")->webhooks.per_host_concurrency, 8);
 
   auto bad = Config::Parse("[webhooks]\nretry_base = \"2s\"\nretry_max = \"1s\"\n", "/base");
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(bad.status().field(), "webhooks.retry_base");
+}
+
+TEST(ConfigTest, ProviderMaxResponseIsAByteSizeWithAnEightMiBDefault) {
+  auto c = Config::Parse(R"(
+[[provider]]
+name = "a"
+base_url = "http://127.0.0.1:9001/v1"
+[[provider]]
+name = "b"
+base_url = "http://127.0.0.1:9002/v1"
+max_response = "1MiB"
+)",
+                         "/base");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->find_provider("a")->max_response, 8 << 20);
+  EXPECT_EQ(c->find_provider("b")->max_response, 1 << 20);
+
+  auto bad = Config::Parse("[[provider]]\nname = \"a\"\nbase_url = \"http://x/v1\"\nmax_response = 0\n", "/base");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().field(), "provider.max_response");
 }
 
 }  // namespace sluice

@@ -1,11 +1,13 @@
 #include "events/webhook_dispatcher.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <utility>
 
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 
 #include "events/webhook_signature.h"
 #include "store/job_rules.h"
@@ -17,6 +19,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr int kPayloadVersion = 1;
+constexpr std::int64_t kMaxReplyBytes = 4 << 10;
 
 Millis SteadyNow() {
   using namespace std::chrono;
@@ -48,6 +51,8 @@ const char* TransportCode(TransportError error) {
       return "ssrf_refused";
     case TransportError::kOther:
       return "transport_error";
+    case TransportError::kResponseTooLarge:
+      return "response_too_large";
   }
   return "transport_error";
 }
@@ -64,6 +69,20 @@ const char* OutcomeName(WebhookAttempt::Outcome outcome) {
       return "refused";
   }
   return "retry";
+}
+
+// The receiver a delivery goes to, for the per-receiver cap: "host:port", lower case, the port
+// filled in from the scheme. By port, not only host: two services on one machine are two
+// receivers, and one being slow says nothing about the other. Empty for a URL without a host
+// (send() refuses it anyway).
+std::string ReceiverOf(const std::string& url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || parsed->host().empty()) return "";
+  std::string host = parsed->host();
+  for (char& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string port(parsed->port());
+  if (port.empty()) port = parsed->scheme_id() == boost::urls::scheme::https ? "443" : "80";
+  return host + ":" + port;
 }
 
 // The body of a delivery: see the payload rule in the header.
@@ -99,6 +118,7 @@ WebhookDispatcherOptions WebhookDispatcherOptionsFor(const Config& config, std::
                                             .max_age = w.max_age},
                                   .timeout = w.timeout,
                                   .concurrency = w.concurrency,
+                                  .per_host_concurrency = w.per_host_concurrency,
                                   .lease = w.timeout + kLeaseMargin,
                                   .stop_grace = std::min(config.worker.grace, kMaxStopGrace)};
 }
@@ -173,26 +193,33 @@ void WebhookDispatcher::run() {
     std::vector<Completed> done;
     bool claim = false;
     bool exiting = false;
+    bool stopping = false;
     {
       std::unique_lock lock(mu_);
       const auto poll_at = std::chrono::steady_clock::time_point(std::chrono::milliseconds(next_poll));
       cv_.wait_until(lock, poll_at, [&] {
         return woken_ || exiting_ || !completed_.empty() ||
-               (more_due && in_flight_.load() < options_.concurrency);
+               (more_due && can_claim());
       });
       done.swap(completed_);
       exiting = exiting_;
+      stopping = stopping_;
       claim = !stopping_ && (woken_ || more_due || SteadyNow() >= next_poll);
       woken_ = false;
     }
     for (const Completed& c : done) {
+      if (!c.receiver.empty() && --receiver_in_flight_[c.receiver] <= 0) {
+        receiver_in_flight_.erase(c.receiver);
+      }
       // A canceled attempt (this node is stopping) is handed back, not counted.
       if (c.response.error == TransportError::kCanceled) continue;
       unrecorded_.push_back(judge(c));
     }
     record(unrecorded_);
     if (exiting) return;
-    if (claim && in_flight_.load() < options_.concurrency) {
+    // A stopping node sends nothing more; its waiting deliveries' leases are handed back.
+    if (!stopping) send_waiting();
+    if (claim && can_claim()) {
       more_due = claim_and_send();
       next_poll = SteadyNow() + options_.poll;
       record(unrecorded_);  // deliveries that ended before going out (a refused target)
@@ -202,19 +229,65 @@ void WebhookDispatcher::run() {
   }
 }
 
+bool WebhookDispatcher::can_claim() const {
+  return in_flight_.load() < options_.concurrency && waiting_count_ < options_.max_waiting;
+}
+
 bool WebhookDispatcher::claim_and_send() {
-  const int free = options_.concurrency - in_flight_.load();
+  // Waiting deliveries hold no slot (they are not in flight), so a capped receiver's backlog
+  // does not stop claims for others; max_waiting bounds how many this node holds.
+  const int free = std::min(options_.concurrency - in_flight_.load(),
+                            options_.max_waiting - waiting_count_);
   if (free <= 0) return true;
   const Millis now = clock_.now();
+  const Millis lease_until = now + options_.lease;
   auto claimed = store_.claim_webhook_deliveries(WebhookClaim{
-      .owner = options_.owner, .now = now, .lease_until = now + options_.lease, .limit = free});
+      .owner = options_.owner, .now = now, .lease_until = lease_until, .limit = free});
   if (!claimed.ok()) return false;  // the store is away: the poll tries again
   const bool full = static_cast<int>(claimed->size()) == free;
-  for (WebhookDelivery& d : *claimed) send(std::move(d));
+  for (WebhookDelivery& d : *claimed) dispatch(std::move(d), lease_until);
   return full;
 }
 
-void WebhookDispatcher::send(WebhookDelivery d) {
+void WebhookDispatcher::dispatch(WebhookDelivery d, Millis lease_until) {
+  std::string receiver = ReceiverOf(d.url);
+  auto busy = receiver_in_flight_.find(receiver);
+  const bool at_cap = !receiver.empty() && busy != receiver_in_flight_.end() &&
+                      busy->second >= options_.per_host_concurrency;
+  // Behind others of its receiver that wait already, whatever the count: oldest first.
+  auto queue = waiting_.find(receiver);
+  if (at_cap || (queue != waiting_.end() && !queue->second.empty())) {
+    waiting_[receiver].push_back(Waiting{std::move(d), lease_until});
+    ++waiting_count_;
+    return;
+  }
+  send(std::move(d), receiver);
+}
+
+void WebhookDispatcher::send_waiting() {
+  const Millis now = clock_.now();
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    std::deque<Waiting>& queue = it->second;
+    while (!queue.empty()) {
+      if (queue.front().lease_until <= now) {
+        // Due again for anyone (this node's next claim included): sending it now could race
+        // another node that claimed it since.
+        queue.pop_front();
+        --waiting_count_;
+        continue;
+      }
+      auto busy = receiver_in_flight_.find(it->first);
+      if (busy != receiver_in_flight_.end() && busy->second >= options_.per_host_concurrency) break;
+      WebhookDelivery d = std::move(queue.front().delivery);
+      queue.pop_front();
+      --waiting_count_;
+      send(std::move(d), it->first);
+    }
+    it = queue.empty() ? waiting_.erase(it) : std::next(it);
+  }
+}
+
+void WebhookDispatcher::send(WebhookDelivery d, const std::string& receiver) {
   if (Status url = policy_.check_url(d.url); !url.ok()) {
     const bool forbidden = url.error_code() == "ssrf_refused";
     unrecorded_.push_back(ended_early(d, WebhookAttempt::kRefused,
@@ -243,6 +316,11 @@ void WebhookDispatcher::send(WebhookDelivery d) {
   HttpRequest request;
   request.url = d.url;
   request.timeout = options_.timeout;
+  // Only the status is read: a few KiB of body is plenty, and a receiver must not be able to
+  // make this node hold a large (or, once decoded, huge) answer. See judge() for a 2xx past it.
+  request.max_response_bytes = kMaxReplyBytes;
+  // Nor is the receiver invited to compress it: decoding would be work for nothing.
+  request.accept_compressed = false;
   request.headers = {{"Content-Type", "application/json"},
                      {"User-Agent", "Sluice-Webhooks/1"},
                      {"Sluice-Event-Id", d.id},
@@ -257,15 +335,18 @@ void WebhookDispatcher::send(WebhookDelivery d) {
   const std::string id = d.id;
   const Millis started = SteadyNow();
   in_flight_.fetch_add(1);
+  if (!receiver.empty()) ++receiver_in_flight_[receiver];
   // Held across send(): the callback (on the client's thread, never inside send) finds the
   // handle registered.
   std::lock_guard lock(mu_);
   std::uint64_t handle = client_.send(
-      std::move(request), [this, d = std::move(d), payload = std::move(payload), started](HttpResponse r) mutable {
+      std::move(request), [this, d = std::move(d), payload = std::move(payload), started,
+                           receiver](HttpResponse r) mutable {
         {
           std::lock_guard lock(mu_);
           calls_.erase(d.id);
-          completed_.push_back(Completed{std::move(d), std::move(payload), std::move(r), started});
+          completed_.push_back(
+              Completed{std::move(d), std::move(payload), std::move(r), started, std::move(receiver)});
           // Under mu_, so that stop()'s wait for the last one cannot miss it.
           in_flight_.fetch_sub(1);
         }
@@ -290,7 +371,10 @@ WebhookAttempt WebhookDispatcher::judge(const Completed& c) {
                      {"attempt", attempt},
                      {"url", d.url},
                      {"ms", SteadyNow() - c.started}};
-  const bool answered = r.error == TransportError::kNone;
+  // A reply whose body passed kMaxReplyBytes still told its status (the headers had arrived):
+  // a 2xx with a long body is a delivery, not a failure to retry.
+  const bool answered = r.error == TransportError::kNone ||
+                        (r.error == TransportError::kResponseTooLarge && r.status > 0);
   event["status_code"] = answered ? json::value(r.status) : json::value(nullptr);
   if (answered && r.status >= 200 && r.status < 300) {
     a.outcome = WebhookAttempt::kDelivered;

@@ -19,6 +19,14 @@
 // least once), Sluice-Event-Type, Sluice-Delivery-Attempt, Sluice-Signature
 // (webhook_signature.h), Content-Type: application/json.
 //
+// Receivers: at most per_host_concurrency attempts go to one receiver (host:port of its URL) at
+// once, so that a slow receiver cannot hold every slot. A claimed delivery whose receiver is at
+// its cap waits here, under its lease, and goes out as that receiver's attempts end; meanwhile
+// claims go on for other receivers. A waiting delivery whose lease runs out is dropped (it is
+// due again for any node, this one's next claim included). At most max_waiting wait: past that
+// claims stop until some go out, so a flood to capped receivers can still delay others, but
+// only once it is that deep (the store's claim has no per-receiver filter to do better).
+//
 // Wake-ups: wake() is called when a commit queued deliveries (Store::set_commit_listener); a
 // poll finds what other nodes queued and retries that came due.
 #pragma once
@@ -26,6 +34,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <random>
@@ -50,6 +59,8 @@ struct WebhookDispatcherOptions {
   WebhookRetryPolicy retry;
   Millis timeout = 10'000;  // per attempt
   int concurrency = 256;    // attempts in flight
+  int per_host_concurrency = 8;  // of those, to one receiver (host:port)
+  int max_waiting = 1'024;  // claimed deliveries waiting for their receiver's cap (memory bound)
   Millis poll = 1'000;      // safety-net claim poll
   // How long a claim holds before another node may deliver the event; longer than `timeout`
   // so that a live node never loses a delivery it is still making.
@@ -102,13 +113,23 @@ class WebhookDispatcher {
     std::string payload;
     HttpResponse response;
     Millis started = 0;
+    std::string receiver;  // ReceiverOf(url); empty when the URL has none
+  };
+  struct Waiting {
+    WebhookDelivery delivery;
+    Millis lease_until = 0;
   };
 
   void run();
   // Claims as many due deliveries as there are free slots and starts them. True when the
   // claim was full (more may be due).
   bool claim_and_send();
-  void send(WebhookDelivery delivery);
+  // Sends `delivery` now, or makes it wait when its receiver is at its cap.
+  void dispatch(WebhookDelivery delivery, Millis lease_until);
+  // Sends the waiting deliveries whose receiver has a free slot; drops those whose lease ran out.
+  void send_waiting();
+  bool can_claim() const;
+  void send(WebhookDelivery delivery, const std::string& receiver);
   // Records finished attempts; keeps them for the next turn when the store fails.
   void record(std::vector<WebhookAttempt>& pending);
   WebhookAttempt judge(const Completed& c);
@@ -136,6 +157,11 @@ class WebhookDispatcher {
   std::vector<Completed> completed_;                    // GUARDED_BY(mu_)
   std::unordered_map<std::string, std::uint64_t> calls_;  // event id → handle; GUARDED_BY(mu_)
   std::vector<WebhookAttempt> unrecorded_;              // the dispatcher thread only
+  // The dispatcher thread only: attempts in flight by receiver (as of the completions it has
+  // taken in), and the deliveries waiting for a slot of their receiver, oldest first.
+  std::unordered_map<std::string, int> receiver_in_flight_;
+  std::unordered_map<std::string, std::deque<Waiting>> waiting_;
+  int waiting_count_ = 0;
   std::thread thread_;
 };
 

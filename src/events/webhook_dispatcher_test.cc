@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -54,10 +55,10 @@ class Receiver {
   std::string url() const {
     return "http://127.0.0.1:" + std::to_string(server_->port()) + "/hook";
   }
-  void script(int status, http::Headers headers = {}) {
+  void script(int status, http::Headers headers = {}, std::string body = "{}") {
     std::lock_guard lock(mu_);
     script_.push_back(
-        http::Response{.status = status, .headers = std::move(headers), .body = "{}"});
+        http::Response{.status = status, .headers = std::move(headers), .body = std::move(body)});
   }
   // Waits until `n` requests arrived; returns the n-th (from 1).
   http::Request wait_for(std::size_t n) {
@@ -75,6 +76,61 @@ class Receiver {
   std::condition_variable cv_;
   std::vector<http::Request> received_;  // GUARDED_BY(mu_)
   std::deque<http::Response> script_;    // GUARDED_BY(mu_)
+  std::unique_ptr<http::Server> server_;
+};
+
+// A slow receiver on 127.0.0.1, port 0: keeps every request unanswered until release(), then
+// answers 200 to those and to every later one at once.
+class HoldingReceiver {
+ public:
+  explicit HoldingReceiver(http::EventLoop& loop) {
+    auto server = http::Server::Start(loop, http::ServerOptions{.listen = "127.0.0.1:0"},
+                                      [this](http::Request&&, http::Responder responder) {
+                                        {
+                                          std::lock_guard lock(mu_);
+                                          ++received_;
+                                          if (holding_) {
+                                            held_.push_back(std::move(responder));
+                                            cv_.notify_all();
+                                            return;
+                                          }
+                                        }
+                                        responder.send(http::Response{.status = 200, .body = "{}"});
+                                      });
+    CHECK(server.ok());
+    server_ = std::move(server).value();
+  }
+  ~HoldingReceiver() {
+    release();
+    server_->stop();
+  }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + "/slow";
+  }
+  void wait_held(std::size_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return held_.size() >= n; });
+  }
+  int received() {
+    std::lock_guard lock(mu_);
+    return received_;
+  }
+  void release() {
+    std::vector<http::Responder> held;
+    {
+      std::lock_guard lock(mu_);
+      holding_ = false;
+      held.swap(held_);
+    }
+    for (auto& r : held) r.send(http::Response{.status = 200, .body = "{}"});
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool holding_ = true;                 // GUARDED_BY(mu_)
+  int received_ = 0;                    // GUARDED_BY(mu_)
+  std::vector<http::Responder> held_;   // GUARDED_BY(mu_)
   std::unique_ptr<http::Server> server_;
 };
 
@@ -184,6 +240,19 @@ class WebhookDispatcherTest : public ::testing::Test {
       committed_.wait(lock, [&] { return commits_ != seen; });
     }
   }
+  // Like WaitForAttempts, but gives up after 20 s (a bound on failure, not a timing claim):
+  // whether the job reached `n` recorded attempts.
+  bool ReachesAttempts(const std::string& job_id, std::size_t n) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    std::unique_lock lock(mu_);
+    for (;;) {
+      const int seen = commits_;
+      lock.unlock();
+      if (Attempts(job_id).size() >= n) return true;
+      lock.lock();
+      if (!committed_.wait_until(lock, give_up, [&] { return commits_ != seen; })) return false;
+    }
+  }
   // Whether the outbox holds a delivery that anyone could still claim, however late.
   bool StillPending() {
     auto claimed = store_->claim_webhook_deliveries(WebhookClaim{
@@ -233,6 +302,59 @@ TEST_F(WebhookDispatcherTest, DeliversTheSignedEventOnceTheReceiverAnswers2xx) {
   EXPECT_EQ(attempts[0].at("outcome"), "delivered");
   EXPECT_EQ(attempts[0].at("status_code"), 200);
   EXPECT_EQ(attempts[0].at("attempt"), 1);
+  EXPECT_FALSE(StillPending());
+}
+
+// Nothing of a reply but its status is read, so nothing invites the receiver to compress it
+// (libcurl would otherwise offer gzip, brotli, ... and inflate whatever came back).
+TEST_F(WebhookDispatcherTest, DeliveriesAskForNoContentEncoding) {
+  const std::string job = DoneJobWithWebhook(receiver_->url());
+  dispatcher();
+  WaitForAttempts(job, 1);
+  http::Request got = receiver_->wait_for(1);
+  EXPECT_EQ(got.header("Accept-Encoding"), "");
+}
+
+// The reply's body is capped at a few KiB (the transfer is aborted past it), yet a 2xx with a
+// long body is a delivery: its status had arrived.
+TEST_F(WebhookDispatcherTest, A2xxWithAnOversizedReplyIsStillDelivered) {
+  receiver_->script(200, {}, std::string(1 << 20, 'x'));
+  const std::string job = DoneJobWithWebhook(receiver_->url());
+  dispatcher();
+  auto attempts = WaitForAttempts(job, 1);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].at("outcome"), "delivered");
+  EXPECT_EQ(attempts[0].at("status_code"), 200);
+  EXPECT_FALSE(StillPending());
+}
+
+// A slow receiver holds at most per_host_concurrency of the node's slots: with 6 of its
+// deliveries queued first and 4 slots, the fast receiver's deliveries still go out (and are
+// delivered) while the slow one holds its 2; its other 4 wait and go out once it answers.
+TEST_F(WebhookDispatcherTest, ASlowReceiverHoldsOnlyItsCapWhileOthersAreDelivered) {
+  options_.per_host_concurrency = 2;  // concurrency is 4
+  // No attempt times out within the test: only the cap can free a slot for the fast receiver.
+  options_.timeout = 120'000;
+  options_.lease = 180'000;
+  HoldingReceiver slow(loop_);
+  std::vector<std::string> slow_jobs, fast_jobs;
+  for (int i = 0; i < 6; ++i) slow_jobs.push_back(DoneJobWithWebhook(slow.url()));
+  for (int i = 0; i < 3; ++i) fast_jobs.push_back(DoneJobWithWebhook(receiver_->url()));
+  dispatcher();
+
+  slow.wait_held(2);
+  for (const std::string& job : fast_jobs) {
+    ASSERT_TRUE(ReachesAttempts(job, 1)) << "the fast receiver's " << job << " never went out";
+    EXPECT_EQ(Attempts(job)[0].at("outcome"), "delivered");
+  }
+  EXPECT_EQ(slow.received(), 2);  // nothing answered there: its cap still holds
+
+  slow.release();
+  for (const std::string& job : slow_jobs) {
+    ASSERT_TRUE(ReachesAttempts(job, 1));
+    EXPECT_EQ(Attempts(job)[0].at("outcome"), "delivered");
+  }
+  EXPECT_EQ(slow.received(), 6);
   EXPECT_FALSE(StillPending());
 }
 

@@ -281,6 +281,7 @@ class Call : public std::enable_shared_from_this<Call> {
         strand_(asio::make_strand(core_->io)),
         timer_(strand_),
         timeout_(std::max<Millis>(1, request.timeout)),
+        max_response_bytes_(request.max_response_bytes),
         done_(std::move(done)),
         started_(SteadyClock::now()) {
     prepare(std::move(request));
@@ -393,7 +394,10 @@ class Call : public std::enable_shared_from_this<Call> {
   void read() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(static_cast<std::uint64_t>(core_->options.max_body));
+    // Beast counts the body's bytes as they arrive (and refuses a Content-Length past the limit
+    // at once); this engine asks for no content encoding, so those are the decoded bytes.
+    parser_->body_limit(static_cast<std::uint64_t>(
+        std::max<std::int64_t>(0, std::min(core_->options.max_body, max_response_bytes_))));
     buffer_.clear();
     buffer_.reserve(kInitialReadBuffer);
     bhttp::async_read(*socket_, buffer_, *parser_,
@@ -407,6 +411,14 @@ class Call : public std::enable_shared_from_this<Call> {
   // Writing or reading failed. A connection taken from the pool that dies before the first byte
   // of an answer was most likely closed by the server while idle: one more try on a fresh one.
   void on_broken(const error_code& ec) {
+    if (ec == bhttp::error::body_limit) {
+      HttpResponse response;
+      response.error = TransportError::kResponseTooLarge;
+      response.error_message = "response body larger than " +
+                               std::to_string(std::min(core_->options.max_body, max_response_bytes_)) + " bytes";
+      if (parser_ && parser_->is_header_done()) response.status = parser_->get().result_int();
+      return finish(std::move(response));
+    }
     const bool nothing_answered = !parser_ || !parser_->got_some();
     if (reused_ && !retried_ && nothing_answered && IsConnectionLoss(ec)) {
       retried_ = true;
@@ -466,6 +478,7 @@ class Call : public std::enable_shared_from_this<Call> {
   asio::strand<asio::io_context::executor_type> strand_;
   asio::steady_timer timer_;
   const Millis timeout_;
+  const std::int64_t max_response_bytes_;
   HttpClient::Callback done_;
   const SteadyClock::time_point started_;
 

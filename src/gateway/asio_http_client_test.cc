@@ -167,6 +167,25 @@ TEST(AsioHttpClientTest, LargeBodiesGoBothWays) {
   EXPECT_EQ(r.body, reversed);
 }
 
+TEST(AsioHttpClientTest, ABodyPastTheRequestsCapIsResponseTooLarge) {
+  TestServer server([](http::Request&& request, http::Responder responder) {
+    responder.send(http::JsonResponse(200, std::string(request.target == "/big" ? 4 << 20 : 1000, 'x')));
+  });
+  auto client = NewAsioHttpClient(server.loop());
+  HttpRequest big = Get(server.url("/big"));
+  big.max_response_bytes = 64 << 10;
+  HttpResponse r = Fetch(*client, big);
+  EXPECT_EQ(r.error, TransportError::kResponseTooLarge) << r.error_message;
+  EXPECT_EQ(r.status, 200);  // the headers had arrived
+  EXPECT_TRUE(r.body.empty());
+
+  HttpRequest small = Get(server.url("/small"));
+  small.max_response_bytes = 1000;  // exactly the body: accepted
+  HttpResponse ok = Fetch(*client, small);
+  ASSERT_EQ(ok.error, TransportError::kNone) << ok.error_message;
+  EXPECT_EQ(ok.body.size(), 1000u);
+}
+
 TEST(AsioHttpClientTest, KeepAliveReusesOneConnection) {
   TestServer server(Echo);
   auto client = NewAsioHttpClient(server.loop());

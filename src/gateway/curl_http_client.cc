@@ -41,6 +41,8 @@ struct Transfer {
   const CurlClientOptions* options = nullptr;
   std::string host;
   std::string refused;
+  // The body passed request.max_response_bytes: OnBody refused it, which aborts the transfer.
+  bool too_large = false;
 };
 
 TransportError ErrorOf(CURLcode code) {
@@ -87,9 +89,19 @@ curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addr
   return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
+// libcurl hands over decoded bytes (after gzip / brotli), a chunk at a time, so counting here
+// bounds what an answer inflates to, not merely what crossed the wire. Returning less than the
+// chunk aborts the transfer (CURLE_WRITE_ERROR).
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<Transfer*>(user)->response.body.append(data, size * n);
-  return size * n;
+  auto* t = static_cast<Transfer*>(user);
+  const size_t bytes = size * n;
+  const auto cap = static_cast<std::uint64_t>(std::max<std::int64_t>(0, t->request.max_response_bytes));
+  if (t->response.body.size() + bytes > cap) {
+    t->too_large = true;
+    return 0;
+  }
+  t->response.body.append(data, bytes);
+  return bytes;
 }
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
@@ -207,7 +219,8 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buffer);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    // "" offers every encoding this libcurl decodes; OnBody caps the decoded size.
+    if (t->request.accept_compressed) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     if (options_.address_guard) {
       t->options = &options_;
       t->host = UrlHostOf(t->request.url);
@@ -250,6 +263,14 @@ class CurlHttpClient final : public HttpClient {
       curl_off_t total_us = 0;
       curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us);
       r.total_ms = static_cast<double>(total_us) / 1000.0;
+    } else if (t->too_large) {
+      long status = 0;
+      curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+      r.status = static_cast<int>(status);
+      r.error = TransportError::kResponseTooLarge;
+      r.error_message = "response body larger than " + std::to_string(t->request.max_response_bytes) + " bytes";
+      r.body.clear();
+      r.body.shrink_to_fit();
     } else {
       r.error_message = t->error_buffer[0] ? t->error_buffer : curl_easy_strerror(code);
       r.error = ErrorOf(code);

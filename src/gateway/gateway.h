@@ -4,7 +4,8 @@
 //
 // Error classes (what the caller's retry policy keys on):
 //   kRetryable  timeout, connect error, reset, 408, 429 (retry_after_ms set), 5xx, a 200 without
-//               a usable message (garbage)
+//               a usable message (garbage), a body past the provider's max_response
+//               (response_too_large)
 //   kFatal      400/401/403/404/422 and other 4xx: the request itself is wrong; retrying wastes money
 //   kCanceled   the caller canceled (job canceled, deadline hit, shutdown)
 #pragma once

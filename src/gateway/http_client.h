@@ -29,6 +29,15 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // POST when non-empty
   Millis timeout = 60'000;
+  // The largest response body accepted, counted after content decoding (what a gzip or brotli
+  // answer inflates to, not what crossed the wire): past it the transfer is aborted and the
+  // call ends kResponseTooLarge, so a receiver cannot make the process hold an unbounded body
+  // (a 2 MiB gzip reply inflating to 2 GiB). The default only keeps a caller that forgot to
+  // choose from being unbounded; callers set what their answers can legitimately be.
+  std::int64_t max_response_bytes = 64 << 20;
+  // Whether to offer Accept-Encoding (gzip, brotli, ...; the curl engine only). Callers that
+  // read little of the answer (webhooks) turn it off: decompression costs CPU for nothing.
+  bool accept_compressed = true;
 };
 
 enum class TransportError {
@@ -39,6 +48,9 @@ enum class TransportError {
   kCanceled,    // cancel() was called
   kOther,
   kRefused,     // the client's address guard refused every address of the host
+  // The body passed HttpRequest::max_response_bytes (after decoding): the transfer was
+  // aborted. `status` holds the answer's status code (its headers had arrived), `body` is empty.
+  kResponseTooLarge,
 };
 
 struct HttpResponse {
@@ -79,7 +91,9 @@ std::unique_ptr<HttpClient> NewCurlHttpClient(CurlClientOptions options = {});
 struct AsioClientOptions {
   int max_idle = 20'000;            // idle keep-alive connections kept, all hosts together
   Millis idle_timeout = 60'000;     // an idle connection unused this long is closed, not reused
-  std::int64_t max_body = 64 << 20; // a larger response body fails the call (kOther)
+  // A ceiling over every request's max_response_bytes: a larger body fails the call
+  // (kResponseTooLarge).
+  std::int64_t max_body = 64 << 20;
 };
 
 // Plain http:// only (any other scheme fails the call with kOther), no proxy, no TLS, no

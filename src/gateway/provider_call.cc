@@ -64,6 +64,7 @@ HttpRequest BuildProviderRequest(const ProviderConfig& p, const std::string& api
   HttpRequest req;
   req.url = p.base_url + "/chat/completions";
   req.timeout = timeout > 0 ? std::min(timeout, p.timeout) : p.timeout;
+  req.max_response_bytes = p.max_response;
   req.headers.emplace_back("Content-Type", "application/json");
   if (!api_key.empty()) req.headers.emplace_back("Authorization", "Bearer " + api_key);
   for (const auto& h : p.headers) req.headers.push_back(h);
@@ -120,6 +121,10 @@ CallResult ClassifyResponse(const ModelConfig& model, const HttpResponse& r, Mil
     // Providers are called without an address guard; should one ever refuse, treat it as a
     // connection that could not be made.
     case TransportError::kRefused: return fail(CallOutcome::kRetryable, "connect_error", r.error_message);
+    // Retryable as a broken answer is: the next alias of the chain (another provider) may
+    // answer within its own limit, and a later attempt may get a shorter answer.
+    case TransportError::kResponseTooLarge:
+      return fail(CallOutcome::kRetryable, "response_too_large", r.error_message);
   }
   if (r.status == 429) {
     out.retry_after_ms = ParseRetryAfter(r.retry_after);
