@@ -27,6 +27,12 @@ constexpr std::size_t kMaxReadChunk = 64 * 1024;
 // connection stops reading until the current response is written.
 constexpr std::size_t kPipelineCap = 64 * 1024;
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
+// Once the head is parsed, Beast consumes body bytes as they come but holds a chunk-size line
+// (with its extensions) or the trailer section until it is complete. These bound what it may
+// hold, so a line that never ends cannot grow the buffer without limit.
+constexpr std::size_t kChunkLineLimit = 4 * 1024;
+constexpr std::size_t kTrailerLimit = 8 * 1024;
+constexpr std::size_t kMaxTrailers = 32;
 // After a final response with Connection: close, how long unread input is drained before the
 // socket closes (closing with unread input sends a reset that can destroy the response).
 constexpr std::chrono::milliseconds kLingerLimit{2000};
@@ -297,15 +303,77 @@ void Connection::parse_input() {
       reject_request(ec);
       return;
     }
-    if (parser_->is_header_done() && !body_limit_applied_ && !apply_body_limit()) return;
+    if (parser_->is_header_done() && !body_limit_applied_) {
+      if (!check_framing() || !apply_body_limit()) return;
+    }
     if (n == 0) break;
   }
+  if (parser_->is_header_done() && !check_held_bytes()) return;
   if (parser_->is_done()) {
     dispatch_request();
     return;
   }
   if (parser_->is_header_done() && !continue_checked_) maybe_send_continue();
   read_more();
+}
+
+// RFC 9112 §6.3: a Transfer-Encoding other than exactly `chunked` leaves the body's length
+// unknown, and one next to a Content-Length is a smuggling attempt; either way the framing
+// cannot be trusted, so the request is refused and the connection closed. (Beast itself reads
+// such a request as having no body and would parse the body as the next request.) Differing
+// Content-Length values Beast already refuses.
+bool Connection::check_framing() {
+  const auto& request = parser_->get();
+  int encodings = 0;
+  bool chunked_only = true;
+  for (const auto& field : request) {
+    if (field.name() != beast_http::field::transfer_encoding) continue;
+    ++encodings;
+    std::string_view value(field.value().data(), field.value().size());
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (!boost::beast::iequals(value, "chunked")) chunked_only = false;
+  }
+  if (encodings == 0) return true;
+  const bool has_length = request.find(beast_http::field::content_length) != request.end();
+  if (encodings == 1 && chunked_only && !has_length) return true;
+  reject_request(InvalidArgument(has_length
+                                     ? "a request may not carry both Content-Length and "
+                                       "Transfer-Encoding"
+                                     : "the only Transfer-Encoding accepted is \"chunked\"")
+                     .with_error_code("bad_request"),
+                 400);
+  return false;
+}
+
+// What Beast holds unparsed after the head is a chunk-size line or the trailer section (see
+// kChunkLineLimit). A chunk-size line is complete once a CRLF follows it, so held bytes with
+// a CRLF past the one that may end the previous chunk's data are trailers.
+bool Connection::check_held_bytes() {
+  const auto& request = parser_->get();
+  if (parser_->is_done()) {
+    const auto fields = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
+    if (fields <= header_fields_ + kMaxTrailers) return true;
+  } else {
+    const std::size_t held = buffer_.size();
+    if (held <= kChunkLineLimit) return true;
+    std::string_view bytes(static_cast<const char*>(buffer_.data().data()), held);
+    if (bytes.starts_with("\r\n")) bytes.remove_prefix(2);
+    const bool in_trailers = bytes.find("\r\n") != std::string_view::npos;
+    if (!in_trailers) {
+      reject_request(InvalidArgument("a chunk-size line is longer than " +
+                                     std::to_string(kChunkLineLimit) + " bytes")
+                         .with_error_code("bad_request"),
+                     400);
+      return false;
+    }
+    if (held <= kTrailerLimit) return true;
+  }
+  reject_request(InvalidArgument("the trailers are larger than " + std::to_string(kTrailerLimit) +
+                                 " bytes or " + std::to_string(kMaxTrailers) + " fields")
+                     .with_error_code("headers_too_large"),
+                 431);
+  return false;
 }
 
 bool Connection::apply_body_limit() {
@@ -321,6 +389,7 @@ bool Connection::apply_body_limit() {
     }
   }
   body_limit_ = limit;
+  header_fields_ = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
   const auto length = parser_->content_length();
   if (limit >= 0 && length && *length > static_cast<std::uint64_t>(limit)) {
     reject_request(beast_http::error::body_limit);
@@ -344,6 +413,12 @@ void Connection::maybe_send_continue() {
   flush();
 }
 
+void Connection::reject_request(const Status& status, int http_status) {
+  Response response = ErrorResponse(status);
+  response.status = http_status;
+  answer_and_close(std::move(response));
+}
+
 void Connection::reject_request(const error_code& ec) {
   Response response;
   if (ec == beast_http::error::body_limit) {
@@ -358,6 +433,10 @@ void Connection::reject_request(const error_code& ec) {
     response = ErrorResponse(
         InvalidArgument("malformed HTTP request: " + ec.message()).with_error_code("bad_request"));
   }
+  answer_and_close(std::move(response));
+}
+
+void Connection::answer_and_close(Response response) {
   // The framing is lost (or the body is not wanted): answer, then close.
   parser_.reset();
   version_ = 11;

@@ -122,7 +122,14 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // Once the header is parsed: this route's body limit (ServerOptions::body_limits), applied
   // before any body byte is. False when the request was refused (413).
   bool apply_body_limit();
+  // Once the header is parsed: false when the request was refused for untrustworthy framing.
+  bool check_framing();
+  // After each parse once the header is done: false when what Beast holds unparsed (a
+  // chunk-size line, trailers) went past its bound and the request was refused.
+  bool check_held_bytes();
   void reject_request(const boost::system::error_code& ec);
+  void reject_request(const Status& status, int http_status);
+  void answer_and_close(Response response);
   void dispatch_request();
   void flush();
   void on_write(const boost::system::error_code& ec);
@@ -155,6 +162,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   bool continue_checked_ = false;  // Expect: 100-continue looked at for this request
   bool body_limit_applied_ = false;  // apply_body_limit() ran for this request
   std::int64_t body_limit_ = 0;      // the current request's body limit (413 message)
+  std::size_t header_fields_ = 0;    // fields of the current request's head (trailers follow)
   bool keep_alive_ = true;         // of the current request
   bool head_request_ = false;
   bool chunked_ = false;
