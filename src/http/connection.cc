@@ -76,6 +76,11 @@ void ServerShared::unlink(Connection* c) {
   c->prev_ = c->next_ = nullptr;
 }
 
+void ServerShared::connection_closed() {
+  open_connections.fetch_sub(1, std::memory_order_acq_rel);
+  if (accept_paused.load() && accept_paused.exchange(false) && resume_accept) resume_accept();
+}
+
 void ServerShared::stop_connections() {
   std::vector<std::shared_ptr<Connection>> live;
   {
@@ -106,11 +111,14 @@ Connection::Connection(Socket socket, std::shared_ptr<ServerShared> server)
   // No timeout configured: a day stands in for "never", and keeps the timer arithmetic simple.
   idle_limit_ = std::chrono::milliseconds(idle > 0 ? idle : 24 * 3600 * 1000);
   linger_limit_ = std::min<SteadyClock::duration>(idle_limit_, kLingerLimit);
+  header_limit_ = std::chrono::milliseconds(std::max<Millis>(server_->options.header_timeout, 0));
+  body_limit_time_ = std::chrono::milliseconds(std::max<Millis>(server_->options.body_timeout, 0));
+  body_min_rate_ = std::max<std::int64_t>(server_->options.body_min_rate, 0);
 }
 
 Connection::~Connection() {
   server_->unlink(this);
-  if (counted_) server_->open_connections.fetch_sub(1, std::memory_order_relaxed);
+  if (counted_) server_->connection_closed();
 }
 
 void Connection::start() {
@@ -152,7 +160,7 @@ void Connection::close_now(bool reset) {
   buffer_.shrink_to_fit();
   if (counted_) {
     counted_ = false;
-    server_->open_connections.fetch_sub(1, std::memory_order_relaxed);
+    server_->connection_closed();
   }
 }
 
@@ -290,6 +298,13 @@ void Connection::parse_input() {
     parser_->eager(false);
     continue_checked_ = false;
     body_limit_applied_ = false;
+    head_started_ = false;
+  }
+  // The head deadline runs from its first byte, not from the wait for it (idle_timeout's).
+  if (!head_started_ && (buffer_.size() > 0 || parser_->got_some())) {
+    head_started_ = true;
+    head_start_ = SteadyClock::now();
+    if (header_limit_ > SteadyClock::duration::zero()) arm_deadline_by(head_start_ + header_limit_);
   }
   error_code ec;
   while (buffer_.size() > 0 && !parser_->is_done()) {
@@ -398,6 +413,8 @@ bool Connection::apply_body_limit() {
   parser_->body_limit(limit >= 0 ? static_cast<std::uint64_t>(limit)
                                  : std::numeric_limits<std::uint64_t>::max());
   parser_->eager(true);
+  body_start_ = SteadyClock::now();
+  if (auto at = request_deadline()) arm_deadline_by(*at);
   return true;
 }
 
@@ -601,10 +618,37 @@ void Connection::flush() {
   inflight_sent_.swap(pending_sent_);
   buffers_.clear();
   for (const std::string& piece : inflight_) buffers_.emplace_back(piece.data(), piece.size());
-  // A span, not the vector: async_write copies the sequence it is given.
-  asio::async_write(
-      socket_, std::span<const asio::const_buffer>(buffers_),
-      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); });
+  write_index_ = 0;
+  write_some();
+}
+
+// A write goes out in pieces, each stamping `activity_`: the idle limit then cuts a reader
+// that stopped reading, not one that reads slowly (async_write would count from its start).
+void Connection::write_some() {
+  // A span, not the vector: the operation copies the sequence it is given.
+  socket_.async_write_some(
+      std::span<const asio::const_buffer>(buffers_).subspan(write_index_),
+      [self = shared_from_this()](const error_code& ec, std::size_t n) {
+        self->on_write_some(ec, n);
+      });
+}
+
+void Connection::on_write_some(const error_code& ec, std::size_t n) {
+  if (ec || phase_ == Phase::kClosed) {
+    on_write(ec);
+    return;
+  }
+  activity_ = SteadyClock::now();
+  while (write_index_ < buffers_.size() && n >= buffers_[write_index_].size()) {
+    n -= buffers_[write_index_].size();
+    ++write_index_;
+  }
+  if (write_index_ == buffers_.size()) {
+    on_write(ec);
+    return;
+  }
+  buffers_[write_index_] += n;
+  write_some();
 }
 
 void Connection::on_write(const error_code& ec) {
@@ -663,9 +707,46 @@ void Connection::arm_deadline(SteadyClock::time_point at) {
   });
 }
 
+void Connection::arm_deadline_by(SteadyClock::time_point at) {
+  if (at < deadline_.expiry()) arm_deadline(at);
+}
+
+// Beside the idle limit, which any byte resets, a head and a body have deadlines of their
+// own, so that a peer trickling one byte at a time cannot hold a connection forever.
+std::optional<SteadyClock::time_point> Connection::request_deadline() const {
+  if (phase_ != Phase::kReading || !parser_ || parser_->is_done()) return std::nullopt;
+  if (!parser_->is_header_done()) {
+    if (!head_started_ || header_limit_ == SteadyClock::duration::zero()) return std::nullopt;
+    return head_start_ + header_limit_;
+  }
+  if (!body_limit_applied_ || body_limit_time_ == SteadyClock::duration::zero()) {
+    return std::nullopt;
+  }
+  auto at = body_start_ + body_limit_time_;
+  if (body_min_rate_ > 0) {
+    // Each body_min_rate bytes received buy one more second.
+    const auto received = static_cast<std::int64_t>(parser_->get().body().size());
+    at += std::chrono::microseconds(received * 1'000'000 / body_min_rate_);
+  }
+  return at;
+}
+
 void Connection::on_deadline() {
   if (phase_ == Phase::kClosed) return;
   const auto now = SteadyClock::now();
+  const auto request_at = request_deadline();
+  if (request_at && now >= *request_at) {
+    // Answered, so a slow but real client learns why; the write and the linger after it are
+    // bounded by their own limits.
+    answer_and_close([] {
+      Response r = ErrorResponse(InvalidArgument("the request took too long to arrive")
+                                     .with_error_code("request_timeout"));
+      r.status = 408;
+      return r;
+    }());
+    if (phase_ != Phase::kClosed && phase_ != Phase::kLingering) arm_deadline(now + idle_limit_);
+    return;
+  }
   if (!timed_phase()) {
     arm_deadline(now + idle_limit_);  // a handler owns the request: no limit on it here
     return;
@@ -675,7 +756,9 @@ void Connection::on_deadline() {
     close_now(false);
     return;
   }
-  arm_deadline(activity_ + limit);
+  auto next = activity_ + limit;
+  if (request_at && *request_at < next) next = *request_at;
+  arm_deadline(next);
 }
 
 }  // namespace sluice::http::internal

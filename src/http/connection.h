@@ -56,6 +56,14 @@ struct ServerShared {
 
   std::atomic<bool> stopping{false};
   std::atomic<int> open_connections{0};
+  // The effective ServerOptions::max_connections (0 = no cap), set before the first accept.
+  int max_connections = 0;
+  // Set by the listener when it stopped accepting at the cap; the next close clears it and
+  // calls resume_accept (set once before the first accept).
+  std::atomic<bool> accept_paused{false};
+  std::function<void()> resume_accept;
+  // Uncounts a connection, and lets the listener accept again if it waits for a free slot.
+  void connection_closed();
   // Handler invocations in progress; ~Server waits for zero, so that a destroyed server never
   // calls its handler again.
   std::atomic<int> handler_calls{0};
@@ -137,6 +145,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   void begin_linger();
   void close_now(bool reset);
   void arm_deadline(SteadyClock::time_point at);
+  // Brings the timer forward to `at` if it would fire later.
+  void arm_deadline_by(SteadyClock::time_point at);
+  // When the head or body now being read must be complete; none outside those reads.
+  std::optional<SteadyClock::time_point> request_deadline() const;
+  void write_some();
+  void on_write_some(const boost::system::error_code& ec, std::size_t n);
   void on_deadline();
   bool timed_phase() const;
 
@@ -147,12 +161,19 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   std::string remote_address_;
   SteadyClock::duration idle_limit_;
   SteadyClock::duration linger_limit_;
+  SteadyClock::duration header_limit_;  // zero: none
+  SteadyClock::duration body_limit_time_;  // zero: none
+  std::int64_t body_min_rate_ = 0;
 
   // Strand-only state.
   Phase phase_ = Phase::kReading;
   boost::beast::flat_buffer buffer_;  // bytes read and not yet parsed
   std::optional<Parser> parser_;      // the request being read
-  SteadyClock::time_point activity_;  // start of the current timed wait
+  SteadyClock::time_point activity_;  // last progress (bytes read or written)
+  bool head_started_ = false;          // the current request's first byte arrived
+  SteadyClock::time_point head_start_;
+  SteadyClock::time_point body_start_;  // the current request's head was parsed
+  std::size_t write_index_ = 0;         // first buffers_ entry not yet fully written
   std::size_t last_read_size_ = 0;
   bool reading_ = false;          // an async_read_some is pending
   bool watching_ = false;         // an async_wait(read) is pending

@@ -133,5 +133,120 @@ TEST(ServerHardeningTest, ConflictingLengthsAnswer400AndClose) {
   EXPECT_EQ(calls.load(), 0);
 }
 
+// Sends `piece` once every 100 ms until the server closes; true if it did within `tries`.
+bool TrickleUntilClosed(RawSocket& raw, const std::string& piece, int tries) {
+  for (int i = 0; i < tries; ++i) {
+    if (!raw.send(piece)) return true;  // reset: closed
+    if (raw.readable()) {
+      raw.read_until_closed();  // an answer (408) then EOF, or a reset
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+TEST(ServerHardeningTest, AHeadTrickledByteByByteIsCutAtTheHeaderTimeout) {
+  ServerOptions options;
+  options.idle_timeout = 60'000;  // each byte would reset it: it must not be what cuts
+  options.header_timeout = 1'000;
+  TestServer server(Ok, options);
+  RawSocket raw(server.port());
+  ASSERT_TRUE(raw.send("GET / HTTP/1.1\r\n"));
+  EXPECT_TRUE(TrickleUntilClosed(raw, "X", 100)) << "not closed within 10 s";
+  EXPECT_TRUE(WaitFor([&] { return server.server().open_connections() == 0; }));
+}
+
+TEST(ServerHardeningTest, ABodyTrickledBelowTheMinimumRateIsCut) {
+  ServerOptions options;
+  options.idle_timeout = 60'000;
+  options.body_timeout = 1'000;
+  options.body_min_rate = 1 << 20;
+  TestServer server(Ok, options);
+  RawSocket raw(server.port());
+  ASSERT_TRUE(raw.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n"));
+  EXPECT_TRUE(TrickleUntilClosed(raw, "b", 100)) << "not closed within 10 s";
+  EXPECT_TRUE(WaitFor([&] { return server.server().open_connections() == 0; }));
+}
+
+TEST(ServerHardeningTest, ABodyAtAGoodRateIsNotCut) {
+  ServerOptions options;
+  options.body_timeout = 1'000;
+  options.body_min_rate = 1024;
+  TestServer server(Ok, options);
+  RawSocket raw(server.port());
+  ASSERT_TRUE(raw.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 262144\r\n\r\n"));
+  // 256 KiB in 16 pieces, 100 ms apart: far above 1 KiB/s, longer than body_timeout.
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_TRUE(raw.send(std::string(16 * 1024, 'b')));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(raw.read_until("{}"));
+  EXPECT_TRUE(raw.received().starts_with("HTTP/1.1 200 ")) << raw.received();
+}
+
+TEST(ServerHardeningTest, PastTheConnectionCapNewConnectionsWaitForAFreeSlot) {
+  ServerOptions options;
+  options.max_connections = 4;
+  TestServer server(Ok, options);
+  std::vector<std::unique_ptr<RawSocket>> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(std::make_unique<RawSocket>(server.port()));
+    ASSERT_TRUE(held.back()->connected());
+  }
+  ASSERT_TRUE(WaitFor([&] { return server.server().open_connections() == 4; }));
+  RawSocket waiting(server.port());  // queued in the kernel's backlog
+  ASSERT_TRUE(waiting.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(waiting.readable()) << "answered past the cap";
+  EXPECT_LE(server.server().open_connections(), 4);
+  held.front()->close();
+  ASSERT_TRUE(waiting.read_until("{}")) << "not served once a slot freed";
+  EXPECT_TRUE(waiting.received().starts_with("HTTP/1.1 200 "));
+}
+
+TEST(ServerHardeningTest, AWriteToASlowReaderSurvivesWhileItProgresses) {
+  const std::string big(32 << 20, 'z');
+  ServerOptions options;
+  options.idle_timeout = 1'000;
+  TestServer server(
+      [&](Request&&, Responder responder) {
+        Response response;
+        response.content_type = "text/plain";
+        response.body = big;
+        responder.send(std::move(response));
+      },
+      options);
+  RawSocket raw(server.port(), /*receive_buffer=*/64 * 1024);
+  ASSERT_TRUE(raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  // 256 KiB every 20 ms: steady progress, for far longer than the 1 s timeout. Bounded.
+  std::size_t got = 0;
+  for (int i = 0; i < 2000 && got < big.size(); ++i) {
+    const std::size_t n = raw.recv_some(256 * 1024);
+    if (n == 0) break;
+    got += n;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(got, big.size()) << "cut after " << got << " bytes while reading steadily";
+}
+
+TEST(ServerHardeningTest, AStalledReaderIsStillCut) {
+  const std::string big(32 << 20, 'z');
+  ServerOptions options;
+  options.idle_timeout = 1'000;
+  TestServer server(
+      [&](Request&&, Responder responder) {
+        Response response;
+        response.body = big;
+        responder.send(std::move(response));
+      },
+      options);
+  RawSocket raw(server.port(), 64 * 1024);
+  ASSERT_TRUE(raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_GT(raw.recv_some(1024), 0u);  // the answer has begun; from now on nothing is read
+  EXPECT_TRUE(WaitFor([&] { return server.server().open_connections() == 0; }))
+      << "a reader that reads nothing was never cut off";
+}
+
 }  // namespace
 }  // namespace sluice::http
