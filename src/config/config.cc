@@ -144,7 +144,16 @@ Status ReadServer(const toml::table& t, ServerConfig& s) {
   r.integer("bulk_limit", s.bulk_limit, 1, 1'000'000);
   r.duration("max_wait", s.max_wait);
   r.boolean("durable", s.durable);
-  return r.finish();
+  r.duration("idle_timeout", s.idle_timeout);
+  r.duration("header_timeout", s.header_timeout);
+  r.duration("body_timeout", s.body_timeout);
+  r.bytes("body_min_rate", s.body_min_rate);
+  r.integer("max_connections", s.max_connections, 1, 1'000'000);
+  RETURN_IF_ERROR(r.finish());
+  if (s.body_min_rate < 0) {
+    return InvalidArgument("server.body_min_rate must not be negative", "server.body_min_rate");
+  }
+  return Status::Ok();
 }
 
 Status ReadProvider(const toml::table& t, size_t i, ProviderConfig& p) {

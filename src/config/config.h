@@ -23,6 +23,12 @@ struct ServerConfig {
   int bulk_limit = 10'000;                 // jobs per POST /v1/jobs/bulk
   Millis max_wait = 60'000;                // longest ?wait= honoured
   bool durable = true;                     // fsync each commit; off only for throwaway stores
+  // HTTP connections (http::ServerOptions; "0s" turns a timeout off).
+  Millis idle_timeout = 120'000;           // silence while waiting for, reading or writing a request
+  Millis header_timeout = 10'000;          // a request head, from its first byte
+  Millis body_timeout = 60'000;            // a body, after its head, plus 1 s per body_min_rate bytes
+  std::int64_t body_min_rate = 16 << 10;   // bytes a second; 0 = body_timeout is a fixed deadline
+  int max_connections = 4096;              // open at once; at the cap, accepting pauses
 };
 
 struct ProviderConfig {

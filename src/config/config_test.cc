@@ -82,6 +82,36 @@ TEST(ConfigTest, RejectsMistakes) {
   EXPECT_FALSE(Config::Parse("[server\n", "").ok());
 }
 
+TEST(ConfigTest, ServerConnectionLimits) {
+  auto defaults = Config::Parse("", "");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->server.idle_timeout, 120'000);
+  EXPECT_EQ(defaults->server.header_timeout, 10'000);
+  EXPECT_EQ(defaults->server.body_timeout, 60'000);
+  EXPECT_EQ(defaults->server.body_min_rate, 16 << 10);
+  EXPECT_EQ(defaults->server.max_connections, 4096);
+
+  auto c = Config::Parse(R"(
+[server]
+idle_timeout = "30s"
+header_timeout = "2s"
+body_timeout = "0s"
+body_min_rate = "1MiB"
+max_connections = 100
+)", "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.idle_timeout, 30'000);
+  EXPECT_EQ(c->server.header_timeout, 2'000);
+  EXPECT_EQ(c->server.body_timeout, 0);
+  EXPECT_EQ(c->server.body_min_rate, 1 << 20);
+  EXPECT_EQ(c->server.max_connections, 100);
+
+  for (const char* bad : {"[server]\nmax_connections = 0", "[server]\nheader_timeout = \"soon\"",
+                          "[server]\nbody_min_rate = -1"}) {
+    EXPECT_FALSE(Config::Parse(bad, "").ok()) << bad;
+  }
+}
+
 }  // namespace
 TEST(ConfigTest, ReadsWebhookDeliveryKeys) {
   auto c = Config::Parse(R"(

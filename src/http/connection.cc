@@ -27,6 +27,12 @@ constexpr std::size_t kMaxReadChunk = 64 * 1024;
 // connection stops reading until the current response is written.
 constexpr std::size_t kPipelineCap = 64 * 1024;
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
+// Once the head is parsed, Beast consumes body bytes as they come but holds a chunk-size line
+// (with its extensions) or the trailer section until it is complete. These bound what it may
+// hold, so a line that never ends cannot grow the buffer without limit.
+constexpr std::size_t kChunkLineLimit = 4 * 1024;
+constexpr std::size_t kTrailerLimit = 8 * 1024;
+constexpr std::size_t kMaxTrailers = 32;
 // After a final response with Connection: close, how long unread input is drained before the
 // socket closes (closing with unread input sends a reset that can destroy the response).
 constexpr std::chrono::milliseconds kLingerLimit{2000};
@@ -70,6 +76,11 @@ void ServerShared::unlink(Connection* c) {
   c->prev_ = c->next_ = nullptr;
 }
 
+void ServerShared::connection_closed() {
+  open_connections.fetch_sub(1, std::memory_order_acq_rel);
+  if (accept_paused.load() && accept_paused.exchange(false) && resume_accept) resume_accept();
+}
+
 void ServerShared::stop_connections() {
   std::vector<std::shared_ptr<Connection>> live;
   {
@@ -100,11 +111,14 @@ Connection::Connection(Socket socket, std::shared_ptr<ServerShared> server)
   // No timeout configured: a day stands in for "never", and keeps the timer arithmetic simple.
   idle_limit_ = std::chrono::milliseconds(idle > 0 ? idle : 24 * 3600 * 1000);
   linger_limit_ = std::min<SteadyClock::duration>(idle_limit_, kLingerLimit);
+  header_limit_ = std::chrono::milliseconds(std::max<Millis>(server_->options.header_timeout, 0));
+  body_limit_time_ = std::chrono::milliseconds(std::max<Millis>(server_->options.body_timeout, 0));
+  body_min_rate_ = std::max<std::int64_t>(server_->options.body_min_rate, 0);
 }
 
 Connection::~Connection() {
   server_->unlink(this);
-  if (counted_) server_->open_connections.fetch_sub(1, std::memory_order_relaxed);
+  if (counted_) server_->connection_closed();
 }
 
 void Connection::start() {
@@ -146,7 +160,7 @@ void Connection::close_now(bool reset) {
   buffer_.shrink_to_fit();
   if (counted_) {
     counted_ = false;
-    server_->open_connections.fetch_sub(1, std::memory_order_relaxed);
+    server_->connection_closed();
   }
 }
 
@@ -284,6 +298,13 @@ void Connection::parse_input() {
     parser_->eager(false);
     continue_checked_ = false;
     body_limit_applied_ = false;
+    head_started_ = false;
+  }
+  // The head deadline runs from its first byte, not from the wait for it (idle_timeout's).
+  if (!head_started_ && (buffer_.size() > 0 || parser_->got_some())) {
+    head_started_ = true;
+    head_start_ = SteadyClock::now();
+    if (header_limit_ > SteadyClock::duration::zero()) arm_deadline_by(head_start_ + header_limit_);
   }
   error_code ec;
   while (buffer_.size() > 0 && !parser_->is_done()) {
@@ -297,15 +318,77 @@ void Connection::parse_input() {
       reject_request(ec);
       return;
     }
-    if (parser_->is_header_done() && !body_limit_applied_ && !apply_body_limit()) return;
+    if (parser_->is_header_done() && !body_limit_applied_) {
+      if (!check_framing() || !apply_body_limit()) return;
+    }
     if (n == 0) break;
   }
+  if (parser_->is_header_done() && !check_held_bytes()) return;
   if (parser_->is_done()) {
     dispatch_request();
     return;
   }
   if (parser_->is_header_done() && !continue_checked_) maybe_send_continue();
   read_more();
+}
+
+// RFC 9112 §6.3: a Transfer-Encoding other than exactly `chunked` leaves the body's length
+// unknown, and one next to a Content-Length is a smuggling attempt; either way the framing
+// cannot be trusted, so the request is refused and the connection closed. (Beast itself reads
+// such a request as having no body and would parse the body as the next request.) Differing
+// Content-Length values Beast already refuses.
+bool Connection::check_framing() {
+  const auto& request = parser_->get();
+  int encodings = 0;
+  bool chunked_only = true;
+  for (const auto& field : request) {
+    if (field.name() != beast_http::field::transfer_encoding) continue;
+    ++encodings;
+    std::string_view value(field.value().data(), field.value().size());
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (!boost::beast::iequals(value, "chunked")) chunked_only = false;
+  }
+  if (encodings == 0) return true;
+  const bool has_length = request.find(beast_http::field::content_length) != request.end();
+  if (encodings == 1 && chunked_only && !has_length) return true;
+  reject_request(InvalidArgument(has_length
+                                     ? "a request may not carry both Content-Length and "
+                                       "Transfer-Encoding"
+                                     : "the only Transfer-Encoding accepted is \"chunked\"")
+                     .with_error_code("bad_request"),
+                 400);
+  return false;
+}
+
+// What Beast holds unparsed after the head is a chunk-size line or the trailer section (see
+// kChunkLineLimit). A chunk-size line is complete once a CRLF follows it, so held bytes with
+// a CRLF past the one that may end the previous chunk's data are trailers.
+bool Connection::check_held_bytes() {
+  const auto& request = parser_->get();
+  if (parser_->is_done()) {
+    const auto fields = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
+    if (fields <= header_fields_ + kMaxTrailers) return true;
+  } else {
+    const std::size_t held = buffer_.size();
+    if (held <= kChunkLineLimit) return true;
+    std::string_view bytes(static_cast<const char*>(buffer_.data().data()), held);
+    if (bytes.starts_with("\r\n")) bytes.remove_prefix(2);
+    const bool in_trailers = bytes.find("\r\n") != std::string_view::npos;
+    if (!in_trailers) {
+      reject_request(InvalidArgument("a chunk-size line is longer than " +
+                                     std::to_string(kChunkLineLimit) + " bytes")
+                         .with_error_code("bad_request"),
+                     400);
+      return false;
+    }
+    if (held <= kTrailerLimit) return true;
+  }
+  reject_request(InvalidArgument("the trailers are larger than " + std::to_string(kTrailerLimit) +
+                                 " bytes or " + std::to_string(kMaxTrailers) + " fields")
+                     .with_error_code("headers_too_large"),
+                 431);
+  return false;
 }
 
 bool Connection::apply_body_limit() {
@@ -321,6 +404,7 @@ bool Connection::apply_body_limit() {
     }
   }
   body_limit_ = limit;
+  header_fields_ = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
   const auto length = parser_->content_length();
   if (limit >= 0 && length && *length > static_cast<std::uint64_t>(limit)) {
     reject_request(beast_http::error::body_limit);
@@ -329,6 +413,8 @@ bool Connection::apply_body_limit() {
   parser_->body_limit(limit >= 0 ? static_cast<std::uint64_t>(limit)
                                  : std::numeric_limits<std::uint64_t>::max());
   parser_->eager(true);
+  body_start_ = SteadyClock::now();
+  if (auto at = request_deadline()) arm_deadline_by(*at);
   return true;
 }
 
@@ -342,6 +428,12 @@ void Connection::maybe_send_continue() {
   if (expect == request.end() || !boost::beast::iequals(expect->value(), "100-continue")) return;
   pending_.emplace_back(kContinue);
   flush();
+}
+
+void Connection::reject_request(const Status& status, int http_status) {
+  Response response = ErrorResponse(status);
+  response.status = http_status;
+  answer_and_close(std::move(response));
 }
 
 void Connection::reject_request(const error_code& ec) {
@@ -358,6 +450,10 @@ void Connection::reject_request(const error_code& ec) {
     response = ErrorResponse(
         InvalidArgument("malformed HTTP request: " + ec.message()).with_error_code("bad_request"));
   }
+  answer_and_close(std::move(response));
+}
+
+void Connection::answer_and_close(Response response) {
   // The framing is lost (or the body is not wanted): answer, then close.
   parser_.reset();
   version_ = 11;
@@ -522,10 +618,37 @@ void Connection::flush() {
   inflight_sent_.swap(pending_sent_);
   buffers_.clear();
   for (const std::string& piece : inflight_) buffers_.emplace_back(piece.data(), piece.size());
-  // A span, not the vector: async_write copies the sequence it is given.
-  asio::async_write(
-      socket_, std::span<const asio::const_buffer>(buffers_),
-      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); });
+  write_index_ = 0;
+  write_some();
+}
+
+// A write goes out in pieces, each stamping `activity_`: the idle limit then cuts a reader
+// that stopped reading, not one that reads slowly (async_write would count from its start).
+void Connection::write_some() {
+  // A span, not the vector: the operation copies the sequence it is given.
+  socket_.async_write_some(
+      std::span<const asio::const_buffer>(buffers_).subspan(write_index_),
+      [self = shared_from_this()](const error_code& ec, std::size_t n) {
+        self->on_write_some(ec, n);
+      });
+}
+
+void Connection::on_write_some(const error_code& ec, std::size_t n) {
+  if (ec || phase_ == Phase::kClosed) {
+    on_write(ec);
+    return;
+  }
+  activity_ = SteadyClock::now();
+  while (write_index_ < buffers_.size() && n >= buffers_[write_index_].size()) {
+    n -= buffers_[write_index_].size();
+    ++write_index_;
+  }
+  if (write_index_ == buffers_.size()) {
+    on_write(ec);
+    return;
+  }
+  buffers_[write_index_] += n;
+  write_some();
 }
 
 void Connection::on_write(const error_code& ec) {
@@ -584,9 +707,46 @@ void Connection::arm_deadline(SteadyClock::time_point at) {
   });
 }
 
+void Connection::arm_deadline_by(SteadyClock::time_point at) {
+  if (at < deadline_.expiry()) arm_deadline(at);
+}
+
+// Beside the idle limit, which any byte resets, a head and a body have deadlines of their
+// own, so that a peer trickling one byte at a time cannot hold a connection forever.
+std::optional<SteadyClock::time_point> Connection::request_deadline() const {
+  if (phase_ != Phase::kReading || !parser_ || parser_->is_done()) return std::nullopt;
+  if (!parser_->is_header_done()) {
+    if (!head_started_ || header_limit_ == SteadyClock::duration::zero()) return std::nullopt;
+    return head_start_ + header_limit_;
+  }
+  if (!body_limit_applied_ || body_limit_time_ == SteadyClock::duration::zero()) {
+    return std::nullopt;
+  }
+  auto at = body_start_ + body_limit_time_;
+  if (body_min_rate_ > 0) {
+    // Each body_min_rate bytes received buy one more second.
+    const auto received = static_cast<std::int64_t>(parser_->get().body().size());
+    at += std::chrono::microseconds(received * 1'000'000 / body_min_rate_);
+  }
+  return at;
+}
+
 void Connection::on_deadline() {
   if (phase_ == Phase::kClosed) return;
   const auto now = SteadyClock::now();
+  const auto request_at = request_deadline();
+  if (request_at && now >= *request_at) {
+    // Answered, so a slow but real client learns why; the write and the linger after it are
+    // bounded by their own limits.
+    answer_and_close([] {
+      Response r = ErrorResponse(InvalidArgument("the request took too long to arrive")
+                                     .with_error_code("request_timeout"));
+      r.status = 408;
+      return r;
+    }());
+    if (phase_ != Phase::kClosed && phase_ != Phase::kLingering) arm_deadline(now + idle_limit_);
+    return;
+  }
   if (!timed_phase()) {
     arm_deadline(now + idle_limit_);  // a handler owns the request: no limit on it here
     return;
@@ -596,7 +756,9 @@ void Connection::on_deadline() {
     close_now(false);
     return;
   }
-  arm_deadline(activity_ + limit);
+  auto next = activity_ + limit;
+  if (request_at && *request_at < next) next = *request_at;
+  arm_deadline(next);
 }
 
 }  // namespace sluice::http::internal

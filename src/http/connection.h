@@ -56,6 +56,14 @@ struct ServerShared {
 
   std::atomic<bool> stopping{false};
   std::atomic<int> open_connections{0};
+  // The effective ServerOptions::max_connections (0 = no cap), set before the first accept.
+  int max_connections = 0;
+  // Set by the listener when it stopped accepting at the cap; the next close clears it and
+  // calls resume_accept (set once before the first accept).
+  std::atomic<bool> accept_paused{false};
+  std::function<void()> resume_accept;
+  // Uncounts a connection, and lets the listener accept again if it waits for a free slot.
+  void connection_closed();
   // Handler invocations in progress; ~Server waits for zero, so that a destroyed server never
   // calls its handler again.
   std::atomic<int> handler_calls{0};
@@ -122,7 +130,14 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // Once the header is parsed: this route's body limit (ServerOptions::body_limits), applied
   // before any body byte is. False when the request was refused (413).
   bool apply_body_limit();
+  // Once the header is parsed: false when the request was refused for untrustworthy framing.
+  bool check_framing();
+  // After each parse once the header is done: false when what Beast holds unparsed (a
+  // chunk-size line, trailers) went past its bound and the request was refused.
+  bool check_held_bytes();
   void reject_request(const boost::system::error_code& ec);
+  void reject_request(const Status& status, int http_status);
+  void answer_and_close(Response response);
   void dispatch_request();
   void flush();
   void on_write(const boost::system::error_code& ec);
@@ -130,6 +145,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   void begin_linger();
   void close_now(bool reset);
   void arm_deadline(SteadyClock::time_point at);
+  // Brings the timer forward to `at` if it would fire later.
+  void arm_deadline_by(SteadyClock::time_point at);
+  // When the head or body now being read must be complete; none outside those reads.
+  std::optional<SteadyClock::time_point> request_deadline() const;
+  void write_some();
+  void on_write_some(const boost::system::error_code& ec, std::size_t n);
   void on_deadline();
   bool timed_phase() const;
 
@@ -140,12 +161,19 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   std::string remote_address_;
   SteadyClock::duration idle_limit_;
   SteadyClock::duration linger_limit_;
+  SteadyClock::duration header_limit_;  // zero: none
+  SteadyClock::duration body_limit_time_;  // zero: none
+  std::int64_t body_min_rate_ = 0;
 
   // Strand-only state.
   Phase phase_ = Phase::kReading;
   boost::beast::flat_buffer buffer_;  // bytes read and not yet parsed
   std::optional<Parser> parser_;      // the request being read
-  SteadyClock::time_point activity_;  // start of the current timed wait
+  SteadyClock::time_point activity_;  // last progress (bytes read or written)
+  bool head_started_ = false;          // the current request's first byte arrived
+  SteadyClock::time_point head_start_;
+  SteadyClock::time_point body_start_;  // the current request's head was parsed
+  std::size_t write_index_ = 0;         // first buffers_ entry not yet fully written
   std::size_t last_read_size_ = 0;
   bool reading_ = false;          // an async_read_some is pending
   bool watching_ = false;         // an async_wait(read) is pending
@@ -155,6 +183,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   bool continue_checked_ = false;  // Expect: 100-continue looked at for this request
   bool body_limit_applied_ = false;  // apply_body_limit() ran for this request
   std::int64_t body_limit_ = 0;      // the current request's body limit (413 message)
+  std::size_t header_fields_ = 0;    // fields of the current request's head (trailers follow)
   bool keep_alive_ = true;         // of the current request
   bool head_request_ = false;
   bool chunked_ = false;

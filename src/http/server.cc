@@ -1,5 +1,7 @@
 // The listening side of the HTTP server: binds, accepts, and hands each socket to a
 // Connection on its own strand. Per-request work lives in connection.cc.
+#include <sys/resource.h>
+
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -121,7 +123,7 @@ class Listener final : public std::enable_shared_from_this<Listener> {
     }
     std::lock_guard<std::mutex> lock(mu_);
     if (!ec || ec == asio::error::connection_aborted) {
-      accept_locked();
+      if (!pause_at_capacity()) accept_locked();
       return;
     }
     // Out of descriptors or memory: the same error would come back at once.
@@ -131,6 +133,21 @@ class Listener final : public std::enable_shared_from_this<Listener> {
     });
   }
 
+  // At the cap the listener stops accepting rather than accepting and closing: waiting
+  // clients sit in the kernel's backlog, holding no descriptor of ours, and are served once a
+  // slot frees (slow peers are cut by the head and body deadlines), instead of being turned
+  // away to retry at once. True when paused; the next closed connection resumes it.
+  bool pause_at_capacity() {
+    const int cap = shared_->max_connections;
+    if (cap <= 0 || shared_->open_connections.load() < cap) return false;
+    shared_->accept_paused.store(true);
+    // A connection that closed between the check and the flag saw no pause: look again.
+    if (shared_->open_connections.load() < cap && shared_->accept_paused.exchange(false)) {
+      return false;
+    }
+    return true;
+  }
+
   asio::io_context& io_;
   const std::shared_ptr<ServerShared> shared_;
   std::mutex mu_;
@@ -138,6 +155,19 @@ class Listener final : public std::enable_shared_from_this<Listener> {
   asio::steady_timer retry_;  // guarded by mu_
   std::uint16_t port_ = 0;
 };
+
+// The configured cap, lowered to what the descriptor limit allows with room to spare for the
+// store, outbound calls and files: a cap above it would not keep accept() from running out.
+int EffectiveMaxConnections(int configured) {
+  constexpr rlim_t kReservedDescriptors = 256;
+  rlimit limit{};
+  if (configured <= 0 || ::getrlimit(RLIMIT_NOFILE, &limit) != 0 ||
+      limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur <= 2 * kReservedDescriptors) {
+    return configured;
+  }
+  const rlim_t room = limit.rlim_cur - kReservedDescriptors;
+  return room < static_cast<rlim_t>(configured) ? static_cast<int>(room) : configured;
+}
 
 class ServerImpl final : public Server {
  public:
@@ -178,6 +208,10 @@ Result<std::unique_ptr<Server>> Server::Start(EventLoop& loop, ServerOptions opt
   ASSIGN_OR_RETURN(tcp::endpoint endpoint, ResolveListen(options.listen, io));
   auto shared = std::make_shared<ServerShared>(std::move(handler), std::move(options));
   auto listener = std::make_shared<Listener>(io, shared);
+  shared->max_connections = EffectiveMaxConnections(shared->options.max_connections);
+  shared->resume_accept = [weak = std::weak_ptr<Listener>(listener)] {
+    if (auto l = weak.lock()) l->accept();
+  };
   RETURN_IF_ERROR(listener->open(endpoint));
   listener->accept();
   return std::unique_ptr<Server>(

@@ -82,7 +82,16 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free one
   std::int64_t max_body = 32 << 20;    // larger bodies answer 413
   std::vector<BodyLimit> body_limits;  // routes whose limit differs from max_body
-  Millis idle_timeout = 120'000;       // idle keep-alive connections close after this
+  // Timeouts; 0 turns one off. A peer can hold a connection only by making progress.
+  Millis idle_timeout = 120'000;  // silence while waiting for a request, reading or writing one
+  Millis header_timeout = 10'000;  // a request head must be complete this long after its first byte
+  // A body must be complete body_timeout after its head, plus one second per body_min_rate
+  // bytes received: a fast upload of any size passes, a trickle is cut. Rate 0: a fixed deadline.
+  Millis body_timeout = 60'000;
+  std::int64_t body_min_rate = 16 << 10;  // bytes a second
+  // Open connections at most (0 = no cap). At the cap the server stops accepting until one
+  // closes; further clients wait in the kernel's listen backlog.
+  int max_connections = 4096;
 };
 
 class Server {

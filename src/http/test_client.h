@@ -177,8 +177,13 @@ class CurlClient {
 // wait for something expected to take that long).
 class RawSocket {
  public:
-  explicit RawSocket(std::uint16_t port) {
+  // `receive_buffer` > 0 shrinks SO_RCVBUF (before connect, so the window follows): a slow
+  // reader then really holds the server's writes back.
+  explicit RawSocket(std::uint16_t port, int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -213,6 +218,21 @@ class RawSocket {
     while (read_some()) {
     }
     return eof_;
+  }
+
+  // True when a read would not block now (bytes, EOF or an error are waiting).
+  bool readable() const {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+  }
+
+  // Reads and discards up to `max` bytes; 0 on EOF, error or a 10 s silence.
+  std::size_t recv_some(std::size_t max) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 10'000) <= 0) return 0;
+    std::string buf(max, '\0');
+    const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
   }
 
   const std::string& received() const { return received_; }
