@@ -64,21 +64,27 @@ Status OptInt(const json::object& body, const char* field, int& out, int min, in
 }
 
 // A time given absolutely (`abs_field`, RFC 3339) or relative to now (`rel_field`, a duration).
+// A field that is present and not null is a request: a value that does not parse (the empty
+// string included) is an error naming it, never "unset", or a typo would silently drop a deadline.
 Status OptTime(const json::object& body, const char* abs_field, const char* rel_field, Millis now,
                std::optional<Millis>& out) {
+  auto given = [&](const char* field) {
+    const json::value* v = body.if_contains(field);
+    return v && !v->is_null();
+  };
   std::string abs, rel;
   RETURN_IF_ERROR(OptString(body, abs_field, abs, 64));
   RETURN_IF_ERROR(OptString(body, rel_field, rel, 64));
-  if (!abs.empty() && !rel.empty()) {
+  if (given(abs_field) && given(rel_field)) {
     return InvalidArgument(std::string("give ") + abs_field + " or " + rel_field + ", not both", rel_field);
   }
-  if (!abs.empty()) {
+  if (given(abs_field)) {
     auto t = ParseRfc3339(abs);
-    if (!t.ok()) return InvalidArgument(t.status().message(), abs_field);
+    if (!t.ok()) return InvalidArgument(std::string(abs_field) + ": " + t.status().message(), abs_field);
     out = *t;
-  } else if (!rel.empty()) {
+  } else if (given(rel_field)) {
     auto d = ParseDuration(rel);
-    if (!d.ok()) return InvalidArgument(d.status().message(), rel_field);
+    if (!d.ok()) return InvalidArgument(std::string(rel_field) + ": " + d.status().message(), rel_field);
     out = now + *d;
   }
   return Status::Ok();

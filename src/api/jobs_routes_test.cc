@@ -106,6 +106,41 @@ TEST(JobsRoutesTest, BadSubmitBodiesAre400Or415AndStoreNothing) {
   EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
 }
 
+// Every duration and time field of a job body: what cannot be parsed is a 400 naming the field,
+// never "unset" (an empty string used to create a job with no deadline). Single jobs and bulk
+// items go through the same parser, so both are checked.
+TEST(JobsRoutesTest, UnparseableDurationAndTimeFieldsAre400NamingTheField) {
+  ApiTestServer api;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"deadline_in", {R"("")", R"("soon")", R"("-5s")", R"("30")", R"("s")", R"(".s")", R"("30s ")", "30",
+                       "true", R"(["30s"])", "{}"}},
+      {"run_in", {R"("")", R"("later")", R"("-1m")", R"("1m30")", R"(".m")", "3600", "false", "[]"}},
+      {"deadline", {R"("")", R"("tomorrow")", R"("2999-01-01")", R"("2999-01-01T00:00:00")", "1893456000",
+                    "true", "{}"}},
+      {"run_at", {R"("")", R"("next tuesday")", R"("2999-13-01T00:00:00Z")", "0", "[]"}},
+  };
+  for (const auto& [field, values] : cases) {
+    for (const std::string& value : values) {
+      const std::string job = R"({"type": "ticket", "input": {"text": "x"}, ")" + field + R"(": )" + value + "}";
+      SCOPED_TRACE(job);
+      ExpectApiError(api.post("/v1/jobs", job), 400, "invalid_argument", field);
+      ApiReply bulk = api.post("/v1/jobs/bulk", R"({"jobs": [)" + job + "]}");
+      ASSERT_EQ(bulk.status, 200) << bulk.text;
+      const auto& item = bulk.body.at("jobs").as_array().at(0).as_object();
+      ASSERT_TRUE(item.contains("error")) << bulk.text;
+      EXPECT_EQ(item.at("error").at("code").as_string(), "invalid_argument") << bulk.text;
+      EXPECT_EQ(item.at("error").at("field").as_string(), field) << bulk.text;
+    }
+  }
+  EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
+  // The same fields with good values are accepted: the 400s above are about the values.
+  for (const char* good : {R"("deadline_in": "1m30s")", R"("run_in": "250ms")",
+                           R"("deadline": "2999-01-01T00:00:00Z")", R"("run_at": "2999-01-01T00:00:00.5+02:00")"}) {
+    ApiReply r = api.post("/v1/jobs", std::string(R"({"type": "ticket", "input": {"text": "x"}, )") + good + "}");
+    EXPECT_EQ(r.status, 202) << good << " " << r.text;
+  }
+}
+
 TEST(JobsRoutesTest, ABodyOverMaxBodyIs413) {
   ApiTestServer api(SmallBodies());
   const std::string text(70 * 1024, 'a');
