@@ -173,6 +173,31 @@ Status ParseObjectField(const json::object& body, const char* field, std::string
   return Status::Ok();
 }
 
+// The call-size params the worst-case cost estimate reads (gateway/provider_call.cc): they must
+// be whole numbers in range here, so the estimate and the provider read the same value. A
+// float like 1e6 is accepted as the integer it is; 1.5 or -3 is refused.
+constexpr double kMaxOutputTokens = 10'000'000;
+constexpr double kMaxChoices = 16;  // n: more choices per call is a batch, not a job
+
+Status CheckWholeNumber(const json::object& params, const char* key, double max, const std::string& prefix) {
+  const json::value* v = params.if_contains(key);
+  if (!v || v->is_null()) return Status::Ok();
+  const std::string field = prefix + key;
+  if (!v->is_number()) return InvalidArgument(field + " must be a positive integer", field);
+  const double x = v->to_number<double>();
+  if (x < 1 || x > max || x != std::floor(x)) {
+    return InvalidArgument(field + " must be an integer from 1 to " + std::to_string(static_cast<std::int64_t>(max)),
+                           field);
+  }
+  return Status::Ok();
+}
+
+Status CheckCallLimits(const json::object& params, const std::string& prefix) {
+  RETURN_IF_ERROR(CheckWholeNumber(params, "max_tokens", kMaxOutputTokens, prefix));
+  RETURN_IF_ERROR(CheckWholeNumber(params, "max_completion_tokens", kMaxOutputTokens, prefix));
+  return CheckWholeNumber(params, "n", kMaxChoices, prefix);
+}
+
 }  // namespace
 
 Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& ctx) {
@@ -241,7 +266,9 @@ Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& c
                                "params." + std::string(key));
       }
     }
+    RETURN_IF_ERROR(CheckCallLimits(params.as_object(), "params."));
   }
+  if (!task) RETURN_IF_ERROR(CheckCallLimits(json::parse(spec.input_json).as_object(), "request."));
   RETURN_IF_ERROR(ParseObjectField(body, "metadata", spec.metadata_json, kMaxMetadataBytes));
 
   spec.queue = task ? task->queue : "default";

@@ -141,6 +141,30 @@ TEST(JobsRoutesTest, UnparseableDurationAndTimeFieldsAre400NamingTheField) {
   }
 }
 
+// max_tokens, max_completion_tokens and n size the worst-case cost of a call, so they must be
+// whole numbers in range, for a task job's params and a chat job's request alike.
+TEST(JobsRoutesTest, CallSizeParamsMustBeWholeNumbersInRange) {
+  ApiTestServer api;
+  for (const char* key : {"max_tokens", "max_completion_tokens", "n"}) {
+    for (const char* value : {"0", "-3", "1.5", "\"200\"", "true", "1e9", "[]"}) {
+      SCOPED_TRACE(std::string(key) + "=" + value);
+      ExpectApiError(api.post("/v1/jobs", std::string(R"({"type": "ticket", "input": {"text": "x"}, "params": {")") +
+                                              key + R"(": )" + value + "}}"),
+                     400, "invalid_argument", std::string("params.") + key);
+      ExpectApiError(api.post("/v1/jobs", std::string(R"({"type": "chat", "request": {"model": "fast", )"
+                                                      R"("messages": [{"role": "user", "content": "hi"}], ")") +
+                                              key + R"(": )" + value + "}}"),
+                     400, "invalid_argument", std::string("request.") + key);
+    }
+  }
+  ExpectApiError(api.post("/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, "params": {"n": 17}})"), 400,
+                 "invalid_argument", "params.n");
+  EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
+  ApiReply ok = api.post("/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, )"
+                                     R"("params": {"max_tokens": 2e3, "max_completion_tokens": 100, "n": 16}})");
+  EXPECT_EQ(ok.status, 202) << ok.text;
+}
+
 TEST(JobsRoutesTest, ABodyOverMaxBodyIs413) {
   ApiTestServer api(SmallBodies());
   const std::string text(70 * 1024, 'a');

@@ -419,5 +419,43 @@ TEST_F(WorkerTest, CancelAbortsTheRunningCallWithoutAnOutcome) {
   EXPECT_TRUE(store_->get_attempts(kDefaultTenant, job.id)->empty());
 }
 
+// The worst case a call may cost decides whether it is made under the job's cost limit. The
+// alias charges $2 per million output tokens; with a $0.01 limit a call may reserve ~5 000 tokens.
+TEST_F(WorkerTest, TheWorstCaseCostCountsEveryChoiceAndAnyNumericMaxTokens) {
+  struct Case {
+    const char* params;
+    bool runs;
+  };
+  const Case cases[] = {
+      {R"({"max_tokens":2000})", true},          // 2 000 tokens + the prompt: under the limit
+      {R"({"max_tokens":2000,"n":5})", false},   // 5 choices × 2 000 tokens: over
+      {R"({"max_tokens":1e6})", false},          // a float is still a million tokens
+      {R"({"max_completion_tokens":1E5})", false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.params);
+    const std::size_t calls_before = provider_.requests();
+    Job job = NewJob();
+    job.spec.params_json = c.params;
+    job.spec.cost_limit_usd = 0.01;
+    job = Claimed(job);
+    worker_->run(job);
+    if (c.runs) {
+      provider_.wait_for_request(calls_before + 1);
+      provider_.answer(calls_before + 1, Completion(kConfident));
+    }
+    ASSERT_TRUE(worker_->wait_idle(30s));
+    Job stored = Stored(job.id);
+    if (c.runs) {
+      EXPECT_EQ(stored.status, JobStatus::kDone);
+    } else {
+      EXPECT_EQ(stored.status, JobStatus::kFailed);
+      ASSERT_TRUE(stored.error.has_value());
+      EXPECT_EQ(stored.error->code, "cost_limit_exceeded") << stored.error->message;
+      EXPECT_EQ(provider_.requests(), calls_before) << "the call must not go out";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice
