@@ -262,7 +262,8 @@ Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& c
     json::value params = json::parse(spec.params_json);
     for (const auto& [key, v] : params.as_object()) {
       if (IsReservedParam(key)) {
-        return InvalidArgument("params." + std::string(key) + " is set by Sluice, not by params",
+        return InvalidArgument("params." + std::string(key) + " may not be set by a job: " +
+                                   std::string(ReservedParamReason(key)),
                                "params." + std::string(key));
       }
     }

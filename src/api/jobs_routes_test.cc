@@ -165,6 +165,25 @@ TEST(JobsRoutesTest, CallSizeParamsMustBeWholeNumbersInRange) {
   EXPECT_EQ(ok.status, 202) << ok.text;
 }
 
+// params that would change the call's contract or slip past the cost limit are refused, each
+// naming its field; sampling knobs go through.
+TEST(JobsRoutesTest, ParamsThatChangeTheContractOrTheCostAreRefused) {
+  ApiTestServer api;
+  for (const char* key : {"model", "messages", "response_format", "tools", "tool_choice", "parallel_tool_calls",
+                          "functions", "function_call", "modalities", "audio", "stream", "stream_options",
+                          "service_tier", "web_search_options", "store", "metadata"}) {
+    SCOPED_TRACE(key);
+    ExpectApiError(api.post("/v1/jobs", std::string(R"({"type": "ticket", "input": {"text": "x"}, "params": {")") +
+                                            key + R"(": null}})"),
+                   400, "invalid_argument", std::string("params.") + key);
+  }
+  EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
+  ApiReply ok = api.post("/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, "params": {"temperature": 0.2, )"
+                                     R"("top_p": 0.9, "seed": 7, "stop": ["\n"], "logit_bias": {"50256": -100}, )"
+                                     R"("user": "u-1", "presence_penalty": 0.1}})");
+  EXPECT_EQ(ok.status, 202) << ok.text;
+}
+
 TEST(JobsRoutesTest, ABodyOverMaxBodyIs413) {
   ApiTestServer api(SmallBodies());
   const std::string text(70 * 1024, 'a');
