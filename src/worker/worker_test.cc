@@ -159,6 +159,7 @@ provider = "p"
 id = "m1"
 input_usd_per_mtok = 1.0
 output_usd_per_mtok = 2.0
+params = {temperature = 1, top_p = 0.5}
 [worker]
 lease = "15s"
 heartbeat = "5s"
@@ -455,6 +456,30 @@ TEST_F(WorkerTest, TheWorstCaseCostCountsEveryChoiceAndAnyNumericMaxTokens) {
       EXPECT_EQ(provider_.requests(), calls_before) << "the call must not go out";
     }
   }
+}
+
+// Provenance: the result and each attempt record the params the provider was sent: the
+// version's (classify_ticket: temperature 0, max_tokens 200), the alias's defaults under them
+// (temperature 1 loses, top_p 0.5 is added) and the job's overrides on top.
+TEST_F(WorkerTest, TheResultAndAttemptsRecordTheParamsSent) {
+  Job job = NewJob();
+  job.spec.params_json = R"({"max_tokens":100,"seed":7})";
+  job = Claimed(job);
+  Job stored = RunAnswered(job, Completion(kConfident));
+  ASSERT_EQ(stored.status, JobStatus::kDone);
+
+  const json::value expected = json::parse(R"({"temperature":0,"max_tokens":100,"top_p":0.5,"seed":7})");
+  json::value result = json::parse(store_->get_result(kDefaultTenant, job.id).value());
+  EXPECT_EQ(result.at("params"), expected) << result.at("params");
+  auto attempts = Attempts(job.id);
+  ASSERT_EQ(attempts.size(), 1u);
+  const json::value& records = attempts[0];
+  const json::value& attempt = records.is_array() ? records.as_array().at(0) : records;
+  EXPECT_EQ(attempt.at("params"), expected) << attempt;
+  // And that is what went out: the request minus the parts Sluice builds itself.
+  json::object sent = json::parse(provider_.wait_for_request(1).body).as_object();
+  for (const char* own : {"model", "messages", "response_format"}) sent.erase(own);
+  EXPECT_EQ(json::value(sent), expected);
 }
 
 }  // namespace
