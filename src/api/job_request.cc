@@ -80,11 +80,13 @@ Status OptTime(const json::object& body, const char* abs_field, const char* rel_
   }
   if (given(abs_field)) {
     auto t = ParseRfc3339(abs);
-    if (!t.ok()) return InvalidArgument(std::string(abs_field) + ": " + t.status().message(), abs_field);
+    if (!t.ok())
+      return InvalidArgument(std::string(abs_field) + ": " + t.status().message(), abs_field);
     out = *t;
   } else if (given(rel_field)) {
     auto d = ParseDuration(rel);
-    if (!d.ok()) return InvalidArgument(std::string(rel_field) + ": " + d.status().message(), rel_field);
+    if (!d.ok())
+      return InvalidArgument(std::string(rel_field) + ": " + d.status().message(), rel_field);
     out = now + *d;
   }
   return Status::Ok();
@@ -179,15 +181,17 @@ Status ParseObjectField(const json::object& body, const char* field, std::string
 constexpr double kMaxOutputTokens = 10'000'000;
 constexpr double kMaxChoices = 16;  // n: more choices per call is a batch, not a job
 
-Status CheckWholeNumber(const json::object& params, const char* key, double max, const std::string& prefix) {
+Status CheckWholeNumber(const json::object& params, const char* key, double max,
+                        const std::string& prefix) {
   const json::value* v = params.if_contains(key);
   if (!v || v->is_null()) return Status::Ok();
   const std::string field = prefix + key;
   if (!v->is_number()) return InvalidArgument(field + " must be a positive integer", field);
   const double x = v->to_number<double>();
   if (x < 1 || x > max || x != std::floor(x)) {
-    return InvalidArgument(field + " must be an integer from 1 to " + std::to_string(static_cast<std::int64_t>(max)),
-                           field);
+    return InvalidArgument(
+        field + " must be an integer from 1 to " + std::to_string(static_cast<std::int64_t>(max)),
+        field);
   }
   return Status::Ok();
 }

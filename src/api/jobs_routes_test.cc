@@ -112,16 +112,20 @@ TEST(JobsRoutesTest, BadSubmitBodiesAre400Or415AndStoreNothing) {
 TEST(JobsRoutesTest, UnparseableDurationAndTimeFieldsAre400NamingTheField) {
   ApiTestServer api;
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
-      {"deadline_in", {R"("")", R"("soon")", R"("-5s")", R"("30")", R"("s")", R"(".s")", R"("30s ")", "30",
-                       "true", R"(["30s"])", "{}"}},
-      {"run_in", {R"("")", R"("later")", R"("-1m")", R"("1m30")", R"(".m")", "3600", "false", "[]"}},
-      {"deadline", {R"("")", R"("tomorrow")", R"("2999-01-01")", R"("2999-01-01T00:00:00")", "1893456000",
-                    "true", "{}"}},
+      {"deadline_in",
+       {R"("")", R"("soon")", R"("-5s")", R"("30")", R"("s")", R"(".s")", R"("30s ")", "30", "true",
+        R"(["30s"])", "{}"}},
+      {"run_in",
+       {R"("")", R"("later")", R"("-1m")", R"("1m30")", R"(".m")", "3600", "false", "[]"}},
+      {"deadline",
+       {R"("")", R"("tomorrow")", R"("2999-01-01")", R"("2999-01-01T00:00:00")", "1893456000",
+        "true", "{}"}},
       {"run_at", {R"("")", R"("next tuesday")", R"("2999-13-01T00:00:00Z")", "0", "[]"}},
   };
   for (const auto& [field, values] : cases) {
     for (const std::string& value : values) {
-      const std::string job = R"({"type": "ticket", "input": {"text": "x"}, ")" + field + R"(": )" + value + "}";
+      const std::string job =
+          R"({"type": "ticket", "input": {"text": "x"}, ")" + field + R"(": )" + value + "}";
       SCOPED_TRACE(job);
       ExpectApiError(api.post("/v1/jobs", job), 400, "invalid_argument", field);
       ApiReply bulk = api.post("/v1/jobs/bulk", R"({"jobs": [)" + job + "]}");
@@ -134,9 +138,11 @@ TEST(JobsRoutesTest, UnparseableDurationAndTimeFieldsAre400NamingTheField) {
   }
   EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
   // The same fields with good values are accepted: the 400s above are about the values.
-  for (const char* good : {R"("deadline_in": "1m30s")", R"("run_in": "250ms")",
-                           R"("deadline": "2999-01-01T00:00:00Z")", R"("run_at": "2999-01-01T00:00:00.5+02:00")"}) {
-    ApiReply r = api.post("/v1/jobs", std::string(R"({"type": "ticket", "input": {"text": "x"}, )") + good + "}");
+  for (const char* good :
+       {R"("deadline_in": "1m30s")", R"("run_in": "250ms")",
+        R"("deadline": "2999-01-01T00:00:00Z")", R"("run_at": "2999-01-01T00:00:00.5+02:00")"}) {
+    ApiReply r = api.post(
+        "/v1/jobs", std::string(R"({"type": "ticket", "input": {"text": "x"}, )") + good + "}");
     EXPECT_EQ(r.status, 202) << good << " " << r.text;
   }
 }
@@ -148,20 +154,25 @@ TEST(JobsRoutesTest, CallSizeParamsMustBeWholeNumbersInRange) {
   for (const char* key : {"max_tokens", "max_completion_tokens", "n"}) {
     for (const char* value : {"0", "-3", "1.5", "\"200\"", "true", "1e9", "[]"}) {
       SCOPED_TRACE(std::string(key) + "=" + value);
-      ExpectApiError(api.post("/v1/jobs", std::string(R"({"type": "ticket", "input": {"text": "x"}, "params": {")") +
-                                              key + R"(": )" + value + "}}"),
-                     400, "invalid_argument", std::string("params.") + key);
-      ExpectApiError(api.post("/v1/jobs", std::string(R"({"type": "chat", "request": {"model": "fast", )"
-                                                      R"("messages": [{"role": "user", "content": "hi"}], ")") +
-                                              key + R"(": )" + value + "}}"),
+      ExpectApiError(
+          api.post("/v1/jobs",
+                   std::string(R"({"type": "ticket", "input": {"text": "x"}, "params": {")") + key +
+                       R"(": )" + value + "}}"),
+          400, "invalid_argument", std::string("params.") + key);
+      ExpectApiError(api.post("/v1/jobs",
+                              std::string(R"({"type": "chat", "request": {"model": "fast", )"
+                                          R"("messages": [{"role": "user", "content": "hi"}], ")") +
+                                  key + R"(": )" + value + "}}"),
                      400, "invalid_argument", std::string("request.") + key);
     }
   }
-  ExpectApiError(api.post("/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, "params": {"n": 17}})"), 400,
-                 "invalid_argument", "params.n");
+  ExpectApiError(
+      api.post("/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, "params": {"n": 17}})"),
+      400, "invalid_argument", "params.n");
   EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
-  ApiReply ok = api.post("/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, )"
-                                     R"("params": {"max_tokens": 2e3, "max_completion_tokens": 100, "n": 16}})");
+  ApiReply ok = api.post(
+      "/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, )"
+                  R"("params": {"max_tokens": 2e3, "max_completion_tokens": 100, "n": 16}})");
   EXPECT_EQ(ok.status, 202) << ok.text;
 }
 
@@ -169,18 +180,22 @@ TEST(JobsRoutesTest, CallSizeParamsMustBeWholeNumbersInRange) {
 // naming its field; sampling knobs go through.
 TEST(JobsRoutesTest, ParamsThatChangeTheContractOrTheCostAreRefused) {
   ApiTestServer api;
-  for (const char* key : {"model", "messages", "response_format", "tools", "tool_choice", "parallel_tool_calls",
-                          "functions", "function_call", "modalities", "audio", "stream", "stream_options",
-                          "service_tier", "web_search_options", "store", "metadata"}) {
+  for (const char* key :
+       {"model", "messages", "response_format", "tools", "tool_choice", "parallel_tool_calls",
+        "functions", "function_call", "modalities", "audio", "stream", "stream_options",
+        "service_tier", "web_search_options", "store", "metadata"}) {
     SCOPED_TRACE(key);
-    ExpectApiError(api.post("/v1/jobs", std::string(R"({"type": "ticket", "input": {"text": "x"}, "params": {")") +
-                                            key + R"(": null}})"),
-                   400, "invalid_argument", std::string("params.") + key);
+    ExpectApiError(
+        api.post("/v1/jobs",
+                 std::string(R"({"type": "ticket", "input": {"text": "x"}, "params": {")") + key +
+                     R"(": null}})"),
+        400, "invalid_argument", std::string("params.") + key);
   }
   EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
-  ApiReply ok = api.post("/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, "params": {"temperature": 0.2, )"
-                                     R"("top_p": 0.9, "seed": 7, "stop": ["\n"], "logit_bias": {"50256": -100}, )"
-                                     R"("user": "u-1", "presence_penalty": 0.1}})");
+  ApiReply ok = api.post(
+      "/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, "params": {"temperature": 0.2, )"
+                  R"("top_p": 0.9, "seed": 7, "stop": ["\n"], "logit_bias": {"50256": -100}, )"
+                  R"("user": "u-1", "presence_penalty": 0.1}})");
   EXPECT_EQ(ok.status, 202) << ok.text;
 }
 

@@ -1,9 +1,8 @@
 #include "gateway/provider_call.h"
 
 #include <algorithm>
-#include <cstdlib>
-
 #include <boost/json.hpp>
+#include <cstdlib>
 
 #include "answer/answer_engine.h"
 
@@ -90,7 +89,8 @@ std::int64_t EstimateRequestTokens(const json::object& request) {
   std::int64_t max_out = 1024;  // what a call may produce when the request sets no limit
   double limit = 0;
   for (const char* key : {"max_tokens", "max_completion_tokens"}) {
-    if (auto* v = request.if_contains(key); v && v->is_number()) limit = std::max(limit, v->to_number<double>());
+    if (auto* v = request.if_contains(key); v && v->is_number())
+      limit = std::max(limit, v->to_number<double>());
   }
   if (limit >= 1) max_out = static_cast<std::int64_t>(std::min(limit, kMaxTokensCounted));
   // Each of the n choices may produce max_out tokens; the prompt is paid once. The product stays

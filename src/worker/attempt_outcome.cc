@@ -103,8 +103,9 @@ std::string AttemptRecords(const Job& job, const PreparedCall& call, const Gatew
   for (std::size_t i = 0; i < g.calls.size(); ++i) {
     const CallResult& c = g.calls[i];
     bool last = i + 1 == g.calls.size();
-    json::object a = AttemptRecord(job, call, c, last ? final_outcome : c.code,
-                                   last ? final_error : (c.outcome == CallOutcome::kOk ? "" : c.message));
+    json::object a =
+        AttemptRecord(job, call, c, last ? final_outcome : c.code,
+                      last ? final_error : (c.outcome == CallOutcome::kOk ? "" : c.message));
     if (!last) a["fallback"] = true;  // the walk went on to the next alias after this call
     records.push_back(std::move(a));
   }

@@ -47,7 +47,8 @@ json::object ParamsOf(json::object body, bool task_job) {
   return body;
 }
 
-void RecordSentParams(PreparedCall& call, const ModelGateway& gateway, bool allow_fallback, bool task_job) {
+void RecordSentParams(PreparedCall& call, const ModelGateway& gateway, bool allow_fallback,
+                      bool task_job) {
   call.request_params = ParamsOf(call.request, task_job);
   for (const ModelConfig* m : gateway.chain(call.alias, allow_fallback)) {
     json::object body = call.request;

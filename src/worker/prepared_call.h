@@ -3,10 +3,9 @@
 // job's pinned prompt version; a "chat" job carries its own OpenAI body.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <map>
 #include <string>
-
-#include <boost/json/object.hpp>
 
 #include "blobs/blob_store.h"
 #include "config/config.h"

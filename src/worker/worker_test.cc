@@ -428,9 +428,9 @@ TEST_F(WorkerTest, TheWorstCaseCostCountsEveryChoiceAndAnyNumericMaxTokens) {
     bool runs;
   };
   const Case cases[] = {
-      {R"({"max_tokens":2000})", true},          // 2 000 tokens + the prompt: under the limit
-      {R"({"max_tokens":2000,"n":5})", false},   // 5 choices × 2 000 tokens: over
-      {R"({"max_tokens":1e6})", false},          // a float is still a million tokens
+      {R"({"max_tokens":2000})", true},         // 2 000 tokens + the prompt: under the limit
+      {R"({"max_tokens":2000,"n":5})", false},  // 5 choices × 2 000 tokens: over
+      {R"({"max_tokens":1e6})", false},         // a float is still a million tokens
       {R"({"max_completion_tokens":1E5})", false},
   };
   for (const Case& c : cases) {
@@ -468,7 +468,8 @@ TEST_F(WorkerTest, TheResultAndAttemptsRecordTheParamsSent) {
   Job stored = RunAnswered(job, Completion(kConfident));
   ASSERT_EQ(stored.status, JobStatus::kDone);
 
-  const json::value expected = json::parse(R"({"temperature":0,"max_tokens":100,"top_p":0.5,"seed":7})");
+  const json::value expected =
+      json::parse(R"({"temperature":0,"max_tokens":100,"top_p":0.5,"seed":7})");
   json::value result = json::parse(store_->get_result(kDefaultTenant, job.id).value());
   EXPECT_EQ(result.at("params"), expected) << result.at("params");
   auto attempts = Attempts(job.id);
