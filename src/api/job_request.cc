@@ -64,21 +64,29 @@ Status OptInt(const json::object& body, const char* field, int& out, int min, in
 }
 
 // A time given absolutely (`abs_field`, RFC 3339) or relative to now (`rel_field`, a duration).
+// A field that is present and not null is a request: a value that does not parse (the empty
+// string included) is an error naming it, never "unset", or a typo would silently drop a deadline.
 Status OptTime(const json::object& body, const char* abs_field, const char* rel_field, Millis now,
                std::optional<Millis>& out) {
+  auto given = [&](const char* field) {
+    const json::value* v = body.if_contains(field);
+    return v && !v->is_null();
+  };
   std::string abs, rel;
   RETURN_IF_ERROR(OptString(body, abs_field, abs, 64));
   RETURN_IF_ERROR(OptString(body, rel_field, rel, 64));
-  if (!abs.empty() && !rel.empty()) {
+  if (given(abs_field) && given(rel_field)) {
     return InvalidArgument(std::string("give ") + abs_field + " or " + rel_field + ", not both", rel_field);
   }
-  if (!abs.empty()) {
+  if (given(abs_field)) {
     auto t = ParseRfc3339(abs);
-    if (!t.ok()) return InvalidArgument(t.status().message(), abs_field);
+    if (!t.ok())
+      return InvalidArgument(std::string(abs_field) + ": " + t.status().message(), abs_field);
     out = *t;
-  } else if (!rel.empty()) {
+  } else if (given(rel_field)) {
     auto d = ParseDuration(rel);
-    if (!d.ok()) return InvalidArgument(d.status().message(), rel_field);
+    if (!d.ok())
+      return InvalidArgument(std::string(rel_field) + ": " + d.status().message(), rel_field);
     out = now + *d;
   }
   return Status::Ok();
@@ -167,6 +175,33 @@ Status ParseObjectField(const json::object& body, const char* field, std::string
   return Status::Ok();
 }
 
+// The call-size params the worst-case cost estimate reads (gateway/provider_call.cc): they must
+// be whole numbers in range here, so the estimate and the provider read the same value. A
+// float like 1e6 is accepted as the integer it is; 1.5 or -3 is refused.
+constexpr double kMaxOutputTokens = 10'000'000;
+constexpr double kMaxChoices = 16;  // n: more choices per call is a batch, not a job
+
+Status CheckWholeNumber(const json::object& params, const char* key, double max,
+                        const std::string& prefix) {
+  const json::value* v = params.if_contains(key);
+  if (!v || v->is_null()) return Status::Ok();
+  const std::string field = prefix + key;
+  if (!v->is_number()) return InvalidArgument(field + " must be a positive integer", field);
+  const double x = v->to_number<double>();
+  if (x < 1 || x > max || x != std::floor(x)) {
+    return InvalidArgument(
+        field + " must be an integer from 1 to " + std::to_string(static_cast<std::int64_t>(max)),
+        field);
+  }
+  return Status::Ok();
+}
+
+Status CheckCallLimits(const json::object& params, const std::string& prefix) {
+  RETURN_IF_ERROR(CheckWholeNumber(params, "max_tokens", kMaxOutputTokens, prefix));
+  RETURN_IF_ERROR(CheckWholeNumber(params, "max_completion_tokens", kMaxOutputTokens, prefix));
+  return CheckWholeNumber(params, "n", kMaxChoices, prefix);
+}
+
 }  // namespace
 
 Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& ctx) {
@@ -231,11 +266,14 @@ Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& c
     json::value params = json::parse(spec.params_json);
     for (const auto& [key, v] : params.as_object()) {
       if (IsReservedParam(key)) {
-        return InvalidArgument("params." + std::string(key) + " is set by Sluice, not by params",
+        return InvalidArgument("params." + std::string(key) + " may not be set by a job: " +
+                                   std::string(ReservedParamReason(key)),
                                "params." + std::string(key));
       }
     }
+    RETURN_IF_ERROR(CheckCallLimits(params.as_object(), "params."));
   }
+  if (!task) RETURN_IF_ERROR(CheckCallLimits(json::parse(spec.input_json).as_object(), "request."));
   RETURN_IF_ERROR(ParseObjectField(body, "metadata", spec.metadata_json, kMaxMetadataBytes));
 
   spec.queue = task ? task->queue : "default";

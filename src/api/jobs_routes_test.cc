@@ -106,6 +106,99 @@ TEST(JobsRoutesTest, BadSubmitBodiesAre400Or415AndStoreNothing) {
   EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
 }
 
+// Every duration and time field of a job body: what cannot be parsed is a 400 naming the field,
+// never "unset" (an empty string used to create a job with no deadline). Single jobs and bulk
+// items go through the same parser, so both are checked.
+TEST(JobsRoutesTest, UnparseableDurationAndTimeFieldsAre400NamingTheField) {
+  ApiTestServer api;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"deadline_in",
+       {R"("")", R"("soon")", R"("-5s")", R"("30")", R"("s")", R"(".s")", R"("30s ")", "30", "true",
+        R"(["30s"])", "{}"}},
+      {"run_in",
+       {R"("")", R"("later")", R"("-1m")", R"("1m30")", R"(".m")", "3600", "false", "[]"}},
+      {"deadline",
+       {R"("")", R"("tomorrow")", R"("2999-01-01")", R"("2999-01-01T00:00:00")", "1893456000",
+        "true", "{}"}},
+      {"run_at", {R"("")", R"("next tuesday")", R"("2999-13-01T00:00:00Z")", "0", "[]"}},
+  };
+  for (const auto& [field, values] : cases) {
+    for (const std::string& value : values) {
+      const std::string job =
+          R"({"type": "ticket", "input": {"text": "x"}, ")" + field + R"(": )" + value + "}";
+      SCOPED_TRACE(job);
+      ExpectApiError(api.post("/v1/jobs", job), 400, "invalid_argument", field);
+      ApiReply bulk = api.post("/v1/jobs/bulk", R"({"jobs": [)" + job + "]}");
+      ASSERT_EQ(bulk.status, 200) << bulk.text;
+      const auto& item = bulk.body.at("jobs").as_array().at(0).as_object();
+      ASSERT_TRUE(item.contains("error")) << bulk.text;
+      EXPECT_EQ(item.at("error").at("code").as_string(), "invalid_argument") << bulk.text;
+      EXPECT_EQ(item.at("error").at("field").as_string(), field) << bulk.text;
+    }
+  }
+  EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
+  // The same fields with good values are accepted: the 400s above are about the values.
+  for (const char* good :
+       {R"("deadline_in": "1m30s")", R"("run_in": "250ms")",
+        R"("deadline": "2999-01-01T00:00:00Z")", R"("run_at": "2999-01-01T00:00:00.5+02:00")"}) {
+    ApiReply r = api.post(
+        "/v1/jobs", std::string(R"({"type": "ticket", "input": {"text": "x"}, )") + good + "}");
+    EXPECT_EQ(r.status, 202) << good << " " << r.text;
+  }
+}
+
+// max_tokens, max_completion_tokens and n size the worst-case cost of a call, so they must be
+// whole numbers in range, for a task job's params and a chat job's request alike.
+TEST(JobsRoutesTest, CallSizeParamsMustBeWholeNumbersInRange) {
+  ApiTestServer api;
+  for (const char* key : {"max_tokens", "max_completion_tokens", "n"}) {
+    for (const char* value : {"0", "-3", "1.5", "\"200\"", "true", "1e9", "[]"}) {
+      SCOPED_TRACE(std::string(key) + "=" + value);
+      ExpectApiError(
+          api.post("/v1/jobs",
+                   std::string(R"({"type": "ticket", "input": {"text": "x"}, "params": {")") + key +
+                       R"(": )" + value + "}}"),
+          400, "invalid_argument", std::string("params.") + key);
+      ExpectApiError(api.post("/v1/jobs",
+                              std::string(R"({"type": "chat", "request": {"model": "fast", )"
+                                          R"("messages": [{"role": "user", "content": "hi"}], ")") +
+                                  key + R"(": )" + value + "}}"),
+                     400, "invalid_argument", std::string("request.") + key);
+    }
+  }
+  ExpectApiError(
+      api.post("/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, "params": {"n": 17}})"),
+      400, "invalid_argument", "params.n");
+  EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
+  ApiReply ok = api.post(
+      "/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, )"
+                  R"("params": {"max_tokens": 2e3, "max_completion_tokens": 100, "n": 16}})");
+  EXPECT_EQ(ok.status, 202) << ok.text;
+}
+
+// params that would change the call's contract or slip past the cost limit are refused, each
+// naming its field; sampling knobs go through.
+TEST(JobsRoutesTest, ParamsThatChangeTheContractOrTheCostAreRefused) {
+  ApiTestServer api;
+  for (const char* key :
+       {"model", "messages", "response_format", "tools", "tool_choice", "parallel_tool_calls",
+        "functions", "function_call", "modalities", "audio", "stream", "stream_options",
+        "service_tier", "web_search_options", "store", "metadata"}) {
+    SCOPED_TRACE(key);
+    ExpectApiError(
+        api.post("/v1/jobs",
+                 std::string(R"({"type": "ticket", "input": {"text": "x"}, "params": {")") + key +
+                     R"(": null}})"),
+        400, "invalid_argument", std::string("params.") + key);
+  }
+  EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
+  ApiReply ok = api.post(
+      "/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, "params": {"temperature": 0.2, )"
+                  R"("top_p": 0.9, "seed": 7, "stop": ["\n"], "logit_bias": {"50256": -100}, )"
+                  R"("user": "u-1", "presence_penalty": 0.1}})");
+  EXPECT_EQ(ok.status, 202) << ok.text;
+}
+
 TEST(JobsRoutesTest, ABodyOverMaxBodyIs413) {
   ApiTestServer api(SmallBodies());
   const std::string text(70 * 1024, 'a');

@@ -124,7 +124,8 @@ Result<Millis> ParseDuration(std::string_view s) {
       }
       ++pos;
     }
-    if (pos == start) return bad;
+    // "." alone is not a number: ".s" must not read as zero seconds.
+    if (pos == start || (pos == start + 1 && s[start] == '.')) return bad;
     size_t unit_start = pos;
     while (pos < s.size() && s[pos] >= 'a' && s[pos] <= 'z') ++pos;
     std::string_view unit = s.substr(unit_start, pos - unit_start);

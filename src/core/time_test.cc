@@ -33,7 +33,7 @@ TEST(TimeTest, Durations) {
   EXPECT_EQ(*ParseDuration("2h"), 7'200'000);
   EXPECT_EQ(*ParseDuration("1m30s"), 90'000);
   EXPECT_EQ(*ParseDuration("1.5s"), 1'500);
-  for (const char* bad : {"", "-1s", "10", "5 s", "abc", "1x"}) {
+  for (const char* bad : {"", "-1s", "10", "5 s", "abc", "1x", ".s", "1m.s", "s", "1.2.3s"}) {
     EXPECT_FALSE(ParseDuration(bad).ok()) << bad;
   }
 }

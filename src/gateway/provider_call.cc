@@ -1,8 +1,8 @@
 #include "gateway/provider_call.h"
 
-#include <cstdlib>
-
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cstdlib>
 
 #include "answer/answer_engine.h"
 
@@ -83,9 +83,22 @@ std::int64_t EstimateRequestTokens(const json::object& request) {
       }
     }
   }
+  // Any JSON number counts (1e6 is a million tokens, not "unset"), and the larger of the two
+  // limits wins: this is an upper bound, so reading less than the provider may honour would let
+  // a call past its budget. Capped so the products below cannot overflow.
+  constexpr double kMaxTokensCounted = 1e12;
   std::int64_t max_out = 1024;  // what a call may produce when the request sets no limit
+  double limit = 0;
   for (const char* key : {"max_tokens", "max_completion_tokens"}) {
-    if (auto* v = request.if_contains(key); v && v->is_int64() && v->as_int64() > 0) max_out = v->as_int64();
+    if (auto* v = request.if_contains(key); v && v->is_number())
+      limit = std::max(limit, v->to_number<double>());
+  }
+  if (limit >= 1) max_out = static_cast<std::int64_t>(std::min(limit, kMaxTokensCounted));
+  // Each of the n choices may produce max_out tokens; the prompt is paid once. The product stays
+  // under the same cap (the rate limiter's arithmetic relies on it, see rate_limiter.cc).
+  if (auto* n = request.if_contains("n"); n && n->is_number() && n->to_number<double>() > 1) {
+    const double out = static_cast<double>(max_out) * n->to_number<double>();
+    max_out = static_cast<std::int64_t>(std::min(out, kMaxTokensCounted));
   }
   return tokens + max_out;
 }

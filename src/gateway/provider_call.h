@@ -29,7 +29,7 @@ CallResult AnswerLocally(const ModelConfig& model, const boost::json::object& re
 
 double CallCost(const ModelConfig& model, int prompt_tokens, int completion_tokens);
 
-// Tokens a request may use: its prompt (estimated) plus its max_tokens (or a default).
+// Tokens a request may use: its prompt (estimated) plus n × its max_tokens (or a default).
 std::int64_t EstimateRequestTokens(const boost::json::object& request);
 // The most a call could cost: the estimate above at the alias's prices.
 double EstimateCallCost(const ModelConfig& model, const boost::json::object& request);

@@ -131,15 +131,70 @@ json::object TemplateVars(const RenderInput& input) {
   return vars;
 }
 
+namespace {
+
+struct ReservedParam {
+  std::string_view key;
+  std::string_view reason;
+};
+
+// Adding a key here refuses it in task files (at load) and in jobs (at submit, 400 naming
+// params.<key>); removing one is an API change: a job could then alter its own contract.
+constexpr ReservedParam kReservedParams[] = {
+    // The contract: what is asked, of which model, answered in which shape.
+    {"model",
+     "the alias (and its fallback chain) picks the model; pin another alias with the job's model"},
+    {"messages", "the prompt version is the prompt; the job's text goes in input"},
+    {"response_format",
+     "the response schema decides the answer's format; pick another with response_schema"},
+    // The answer is read from the message content and checked against the schema: a tool or
+    // function call, or audio, has no content to check, so the attempt could never succeed.
+    {"tools",
+     "a task's answer is the message content, checked against its schema, not a tool call"},
+    {"tool_choice",
+     "a task's answer is the message content, checked against its schema, not a tool call"},
+    {"parallel_tool_calls",
+     "a task's answer is the message content, checked against its schema, not a tool call"},
+    {"functions",
+     "a task's answer is the message content, checked against its schema, not a function call"},
+    {"function_call",
+     "a task's answer is the message content, checked against its schema, not a function call"},
+    {"modalities", "a task's answer is text"},
+    {"audio", "a task's answer is text"},
+    // The worker reads one complete answer per call.
+    {"stream", "a queued call is read whole; stream with POST /v1/chat/completions"},
+    {"stream_options", "a queued call is read whole; stream with POST /v1/chat/completions"},
+    // Cost: priced or billed outside the alias's per-token prices, so the cost limit and cost
+    // reports would be wrong. Where they are wanted they belong in the [[model]]'s params,
+    // next to the prices they change.
+    {"service_tier",
+     "a service tier changes the price; set it in the [[model]]'s params with its prices"},
+    {"web_search_options", "web search is billed per call, outside the alias's token prices"},
+    // Privacy: whether the provider keeps the exchange is the operator's decision, not a job's.
+    {"store", "whether the provider keeps the exchange is set in the [[model]]'s params"},
+    {"metadata",
+     "provider-side metadata goes with store; the job's own metadata field is for yours"},
+};
+
+}  // namespace
+
+std::string_view ReservedParamReason(std::string_view key) {
+  for (const ReservedParam& p : kReservedParams) {
+    if (p.key == key) return p.reason;
+  }
+  return {};
+}
+
 bool IsReservedParam(std::string_view key) {
-  return key == "model" || key == "messages" || key == "response_format" || key == "stream";
+  return !ReservedParamReason(key).empty();
 }
 
 Result<json::object> BuildChatRequest(const TaskVersion& version, const RenderInput& input) {
   for (const auto& [key, value] : input.params) {
     if (IsReservedParam(key)) {
-      return InvalidArgument("params may not set '" + std::string(key) + "'",
-                             "params." + std::string(key));
+      return InvalidArgument(
+          "params may not set '" + std::string(key) + "': " + std::string(ReservedParamReason(key)),
+          "params." + std::string(key));
     }
   }
   json::object vars = TemplateVars(input);

@@ -45,8 +45,14 @@ struct RenderInput {
 // {"text": ..., "object_id": ..., "metadata": {...}} for RenderTemplate.
 boost::json::object TemplateVars(const RenderInput& input);
 
-// Keys a params table may not set, because the request builder owns them.
+// Keys neither a task version's params nor a job's params may set: each would change the
+// contract of the call (its prompt, schema or answer shape) or slip past the cost limit and
+// the alias's prices. The reasons sit beside the list in prompt.cc. Sampling knobs
+// (temperature, top_p, seed, stop, logit_bias, user, ...) stay open; max_tokens,
+// max_completion_tokens and n are open but range-checked at submit (api/job_request.cc).
 bool IsReservedParam(std::string_view key);
+// Why `key` is reserved, as a sentence for the error message; "" when it is not.
+std::string_view ReservedParamReason(std::string_view key);
 
 // The chat-completions body of one attempt:
 //   {"model": in.model, "messages": [{"role": "system", ...}, {"role": "user", ...}],

@@ -196,7 +196,10 @@ TEST(BuildChatRequestTest, JobSchemaOverridesTheVersions) {
 }
 
 TEST(BuildChatRequestTest, RejectsReservedJobParams) {
-  for (const char* key : {"model", "messages", "response_format", "stream"}) {
+  for (const char* key :
+       {"model", "messages", "response_format", "stream", "stream_options", "tools", "tool_choice",
+        "parallel_tool_calls", "functions", "function_call", "modalities", "audio", "service_tier",
+        "web_search_options", "store", "metadata"}) {
     RenderInput in;
     in.text = "t";
     in.metadata = Vars(R"({"bank": "Acme"})");

@@ -184,7 +184,9 @@ Status ReadParams(TableReader& r, TaskVersion& v) {
   for (const auto& [key, item] : *n->as_table()) {
     std::string path = "params." + std::string(key.str());
     if (IsReservedParam(key.str()))
-      return r.Error(&item, path, "is set by the server, not by params");
+      return r.Error(
+          &item, path,
+          "is set by the server, not by params: " + std::string(ReservedParamReason(key.str())));
     Result<json::value> value = TomlToJson(item);
     if (!value.ok()) return r.Error(&item, path, value.status().message());
     v.params[key.str()] = std::move(*value);

@@ -19,8 +19,8 @@ Millis BackoffDelay(int attempt, Millis base, Millis max, double jitter01) {
 
 namespace {
 
-json::object AttemptRecord(const Job& job, const CallResult& r, const std::string& outcome,
-                           const std::string& error) {
+json::object AttemptRecord(const Job& job, const PreparedCall& call, const CallResult& r,
+                           const std::string& outcome, const std::string& error) {
   json::object a;
   a["n"] = job.attempt;
   a["provider"] = r.provider;
@@ -34,6 +34,7 @@ json::object AttemptRecord(const Job& job, const CallResult& r, const std::strin
                 {"completion_tokens", r.completion_tokens},
                 {"total_tokens", r.prompt_tokens + r.completion_tokens}};
   a["cost_usd"] = r.cost_usd;
+  a["params"] = call.params_sent_to(r.alias);  // each alias of a walk may add its own defaults
   // Tokens used but nothing charged: the alias has no prices, so cost reports under-count.
   if (r.cost_usd == 0 && r.prompt_tokens + r.completion_tokens > 0 && r.provider != "local") {
     a["unpriced"] = true;
@@ -55,9 +56,9 @@ json::object ResultRecord(const Job& job, const PreparedCall& call, const CallRe
     out["prompt_version"] = job.spec.prompt_version;
     out["response_schema"] = call.schema ? call.schema->name : "";
   }
-  boost::system::error_code ec;
-  json::value params = json::parse(job.spec.params_json, ec);
-  out["params"] = ec ? json::value(json::object()) : params;
+  // What the provider that answered was sent (API.md: the effective params), not only the
+  // job's overrides: version params and the alias's defaults change the answer as much.
+  out["params"] = call.params_sent_to(r.alias);
   out["usage"] = {{"prompt_tokens", r.prompt_tokens},
                   {"completion_tokens", r.completion_tokens},
                   {"total_tokens", r.prompt_tokens + r.completion_tokens}};
@@ -96,14 +97,15 @@ bool BelowReviewThreshold(const ReviewRule* rule, const json::value& output, std
 }
 
 // All of a walk's call records as one JSON array (the store keeps one row per job attempt).
-std::string AttemptRecords(const Job& job, const GatewayResult& g, const std::string& final_outcome,
-                           const std::string& final_error) {
+std::string AttemptRecords(const Job& job, const PreparedCall& call, const GatewayResult& g,
+                           const std::string& final_outcome, const std::string& final_error) {
   json::array records;
   for (std::size_t i = 0; i < g.calls.size(); ++i) {
     const CallResult& c = g.calls[i];
     bool last = i + 1 == g.calls.size();
-    json::object a = AttemptRecord(job, c, last ? final_outcome : c.code,
-                                   last ? final_error : (c.outcome == CallOutcome::kOk ? "" : c.message));
+    json::object a =
+        AttemptRecord(job, call, c, last ? final_outcome : c.code,
+                      last ? final_error : (c.outcome == CallOutcome::kOk ? "" : c.message));
     if (!last) a["fallback"] = true;  // the walk went on to the next alias after this call
     records.push_back(std::move(a));
   }
@@ -134,7 +136,7 @@ AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const Gate
                          const std::string& attempt_outcome) {
     f.outcome = outcome;
     f.error = {std::move(code), std::move(message)};
-    f.attempt_json = AttemptRecords(job, g, attempt_outcome, f.error.message);
+    f.attempt_json = AttemptRecords(job, call, g, attempt_outcome, f.error.message);
     return f;
   };
   // A failed attempt that may be tried again: retry, or the end the rules say.
@@ -195,7 +197,7 @@ AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const Gate
     return finish_with(AttemptOutcome::kReview, "review_rule", why, "ok");
   }
   f.outcome = AttemptOutcome::kDone;
-  f.attempt_json = AttemptRecords(job, g, "ok", "");
+  f.attempt_json = AttemptRecords(job, call, g, "ok", "");
   return f;
 }
 

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "gateway/gateway.h"
+#include "gateway/provider_call.h"
 #include "tasks/prompt.h"
 
 namespace sluice {
@@ -36,7 +37,33 @@ Result<std::string> InputText(const json::object& input, const BlobStore& blobs)
   return InvalidArgument("input needs text or blob", "input");
 }
 
+// The request without what Sluice itself builds: what is left are the model params.
+json::object ParamsOf(json::object body, bool task_job) {
+  body.erase("model");
+  body.erase("messages");
+  // A task's response_format is its schema (recorded as response_schema); a chat job's is the
+  // client's own choice, so it stays.
+  if (task_job) body.erase("response_format");
+  return body;
+}
+
+void RecordSentParams(PreparedCall& call, const ModelGateway& gateway, bool allow_fallback,
+                      bool task_job) {
+  call.request_params = ParamsOf(call.request, task_job);
+  for (const ModelConfig* m : gateway.chain(call.alias, allow_fallback)) {
+    json::object body = call.request;
+    PrepareRequestBody(*m, body);  // the gateway's own merge, so the record cannot drift from it
+    call.sent_params[m->alias] = ParamsOf(std::move(body), task_job);
+  }
+}
+
 }  // namespace
+
+json::object PreparedCall::params_sent_to(const std::string& alias_called) const {
+  auto it = sent_params.find(alias_called);
+  if (it != sent_params.end()) return it->second;
+  return request_params;
+}
 
 Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, const BlobStore& blobs,
                                  const ModelGateway& gateway, const QueueConfig* queue) {
@@ -53,6 +80,7 @@ Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, cons
     if (!gateway.has_alias(call.alias)) {
       return InvalidArgument("model alias " + call.alias + " is no longer configured", "request.model");
     }
+    RecordSentParams(call, gateway, job.spec.allow_fallback, /*task_job=*/false);
     return call;
   }
   const TaskType* task = tasks.find(job.spec.type);
@@ -79,6 +107,7 @@ Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, cons
   call.alias = job.spec.model.empty() ? DefaultAlias(*task, queue, gateway) : job.spec.model;
   call.schema = render.schema ? render.schema : version->schema.get();
   call.review = version->review ? &*version->review : nullptr;
+  RecordSentParams(call, gateway, job.spec.allow_fallback, /*task_job=*/true);
   return call;
 }
 

@@ -3,9 +3,9 @@
 // job's pinned prompt version; a "chat" job carries its own OpenAI body.
 #pragma once
 
-#include <string>
-
 #include <boost/json/object.hpp>
+#include <map>
+#include <string>
 
 #include "blobs/blob_store.h"
 #include "config/config.h"
@@ -22,6 +22,15 @@ struct PreparedCall {
   boost::json::object request;
   const ResponseSchema* schema = nullptr;  // null: any non-empty text is a valid answer
   const ReviewRule* review = nullptr;
+  // Provenance: the model params each alias of the job's chain is sent — the request's own
+  // (version params, then the job's) over the alias's defaults, merged as the gateway merges
+  // them — without the parts Sluice builds (model, messages, a task's response_format).
+  std::map<std::string, boost::json::object> sent_params;
+  boost::json::object request_params;  // the same before any alias's defaults
+
+  // The params sent to `alias`; the request's own when the chain did not hold it (a walk that
+  // made no call reports the job's first alias).
+  boost::json::object params_sent_to(const std::string& alias) const;
 };
 
 // InvalidArgument when the job cannot be run as stored (its task type or version vanished

@@ -159,6 +159,7 @@ provider = "p"
 id = "m1"
 input_usd_per_mtok = 1.0
 output_usd_per_mtok = 2.0
+params = {temperature = 1, top_p = 0.5}
 [worker]
 lease = "15s"
 heartbeat = "5s"
@@ -417,6 +418,69 @@ TEST_F(WorkerTest, CancelAbortsTheRunningCallWithoutAnOutcome) {
 
   EXPECT_EQ(Stored(job.id).status, JobStatus::kCanceled);
   EXPECT_TRUE(store_->get_attempts(kDefaultTenant, job.id)->empty());
+}
+
+// The worst case a call may cost decides whether it is made under the job's cost limit. The
+// alias charges $2 per million output tokens; with a $0.01 limit a call may reserve ~5 000 tokens.
+TEST_F(WorkerTest, TheWorstCaseCostCountsEveryChoiceAndAnyNumericMaxTokens) {
+  struct Case {
+    const char* params;
+    bool runs;
+  };
+  const Case cases[] = {
+      {R"({"max_tokens":2000})", true},         // 2 000 tokens + the prompt: under the limit
+      {R"({"max_tokens":2000,"n":5})", false},  // 5 choices × 2 000 tokens: over
+      {R"({"max_tokens":1e6})", false},         // a float is still a million tokens
+      {R"({"max_completion_tokens":1E5})", false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.params);
+    const std::size_t calls_before = provider_.requests();
+    Job job = NewJob();
+    job.spec.params_json = c.params;
+    job.spec.cost_limit_usd = 0.01;
+    job = Claimed(job);
+    worker_->run(job);
+    if (c.runs) {
+      provider_.wait_for_request(calls_before + 1);
+      provider_.answer(calls_before + 1, Completion(kConfident));
+    }
+    ASSERT_TRUE(worker_->wait_idle(30s));
+    Job stored = Stored(job.id);
+    if (c.runs) {
+      EXPECT_EQ(stored.status, JobStatus::kDone);
+    } else {
+      EXPECT_EQ(stored.status, JobStatus::kFailed);
+      ASSERT_TRUE(stored.error.has_value());
+      EXPECT_EQ(stored.error->code, "cost_limit_exceeded") << stored.error->message;
+      EXPECT_EQ(provider_.requests(), calls_before) << "the call must not go out";
+    }
+  }
+}
+
+// Provenance: the result and each attempt record the params the provider was sent: the
+// version's (classify_ticket: temperature 0, max_tokens 200), the alias's defaults under them
+// (temperature 1 loses, top_p 0.5 is added) and the job's overrides on top.
+TEST_F(WorkerTest, TheResultAndAttemptsRecordTheParamsSent) {
+  Job job = NewJob();
+  job.spec.params_json = R"({"max_tokens":100,"seed":7})";
+  job = Claimed(job);
+  Job stored = RunAnswered(job, Completion(kConfident));
+  ASSERT_EQ(stored.status, JobStatus::kDone);
+
+  const json::value expected =
+      json::parse(R"({"temperature":0,"max_tokens":100,"top_p":0.5,"seed":7})");
+  json::value result = json::parse(store_->get_result(kDefaultTenant, job.id).value());
+  EXPECT_EQ(result.at("params"), expected) << result.at("params");
+  auto attempts = Attempts(job.id);
+  ASSERT_EQ(attempts.size(), 1u);
+  const json::value& records = attempts[0];
+  const json::value& attempt = records.is_array() ? records.as_array().at(0) : records;
+  EXPECT_EQ(attempt.at("params"), expected) << attempt;
+  // And that is what went out: the request minus the parts Sluice builds itself.
+  json::object sent = json::parse(provider_.wait_for_request(1).body).as_object();
+  for (const char* own : {"model", "messages", "response_format"}) sent.erase(own);
+  EXPECT_EQ(json::value(sent), expected);
 }
 
 }  // namespace

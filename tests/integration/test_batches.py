@@ -197,6 +197,25 @@ class BatchLifecycleTest(BatchTestBase):
         self.assertEqual(error["response"]["status_code"], 400)
         self.assertEqual(error["response"]["body"]["error"]["field"], "body.type")
 
+    def test_a_jobs_batch_line_with_an_unparseable_time_field_fails_naming_it(self):
+        # Batch lines go through the job parser: an empty duration is an error, not "no deadline".
+        bad = {"e-deadline_in": {"deadline_in": ""}, "e-run_in": {"run_in": ""},
+               "e-deadline": {"deadline": ""}, "e-run_at": {"run_at": 5}}
+        lines = [{"custom_id": "ok", "method": "POST", "url": "/v1/jobs",
+                  "body": {"type": "classify_ticket", "input": {"text": "I was charged twice"}}}]
+        for custom_id, fields in bad.items():
+            body = {"type": "classify_ticket", "input": {"text": "I was charged twice"}}
+            body.update(fields)
+            lines.append({"custom_id": custom_id, "method": "POST", "url": "/v1/jobs", "body": body})
+        done = self.wait(self.create(lines, endpoint="/v1/jobs")["id"])
+        self.assertEqual(done["request_counts"], {"total": 5, "completed": 1, "failed": 4}, done)
+        errors = self.content(done["error_file_id"])
+        self.assertEqual(set(errors), set(bad))
+        for custom_id, fields in bad.items():
+            error = errors[custom_id]["response"]
+            self.assertEqual(error["status_code"], 400, error)
+            self.assertEqual(error["body"]["error"]["field"], "body." + next(iter(fields)), error)
+
     def test_the_same_custom_ids_in_another_batch_run_again(self):
         lines = [chat_line("request-1", "first"), chat_line("request-2", "second")]
         first = self.wait(self.create(lines)["id"])
