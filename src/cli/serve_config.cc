@@ -48,6 +48,11 @@ http::ServerOptions ApiServerOptions(const ServerConfig& server) {
   http::ServerOptions options;
   options.listen = server.listen;
   options.max_body = server.max_body;
+  options.idle_timeout = server.idle_timeout;
+  options.header_timeout = server.header_timeout;
+  options.body_timeout = server.body_timeout;
+  options.body_min_rate = server.body_min_rate;
+  options.max_connections = server.max_connections;
   // Batch input files are larger than any other body.
   options.body_limits.push_back(
       {.method = "POST", .path = "/v1/files", .max_body = server.max_file + kMultipartFraming});
