@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "core/time.h"
@@ -56,6 +57,9 @@ struct JobSpec {
   std::string dedup_key;        // empty = no dedup
   std::string webhook_url;
   std::string metadata_json = "{}";
+  // The tenant's blobs the input refers to ("sha256:..."). Not a column of the job: the store
+  // records them (job_blobs) so that retention keeps every blob a remaining job needs.
+  std::vector<std::string> blob_refs;
 };
 
 struct JobError {
@@ -79,6 +83,9 @@ struct Job {
   // Lease: who runs the current attempt and until when its claim holds.
   std::string lease_owner;
   Millis lease_until = 0;
+  // Why a queued job is held back although it is due: "budget" (its tenant's month is spent);
+  // empty for none.
+  std::string blocked_reason;
 };
 
 }  // namespace sluice

@@ -36,6 +36,8 @@ JobStatus StatusAfter(AttemptOutcome outcome) {
       return JobStatus::kReview;
     case AttemptOutcome::kExpired:
       return JobStatus::kExpired;
+    case AttemptOutcome::kBlocked:
+      return JobStatus::kQueued;
   }
   CHECK(false);
   return JobStatus::kFailed;
@@ -53,6 +55,8 @@ const char* EventTypeOf(AttemptOutcome outcome) {
       return "review";
     case AttemptOutcome::kExpired:
       return "expired";
+    case AttemptOutcome::kBlocked:
+      return "blocked";
   }
   return "unknown";
 }

@@ -28,6 +28,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "store/batch_records.h"
+#include "store/tenant_records.h"
 
 namespace sluice {
 
@@ -36,6 +37,9 @@ struct StoreOptions {
   std::string url;       // "postgres://..." for the shared store
   // fsync on every commit (synchronous=FULL). Off only for throwaway test stores.
   bool durable = true;
+  // A dedup hit on a job that ended longer ago than this makes a new job (the old one keeps its
+  // key no longer), so an old key is not squatted forever. 0: dedup keys never expire.
+  Millis dedup_window = 30LL * 24 * 3600 * 1000;
 };
 
 struct SubmitOutcome {
@@ -54,6 +58,8 @@ struct ClaimRequest {
   // serializes the claims of one queue so that concurrent claims cannot overshoot together.
   // An exclusive engine may ignore it: the caller's own slot count is then the whole truth.
   int cluster_max = 0;
+  // Only this tenant's jobs (fair share, scheduler/fair_share.h); empty: any tenant's.
+  std::string tenant;
 };
 
 enum class AttemptOutcome {
@@ -62,6 +68,9 @@ enum class AttemptOutcome {
   kFailed,   // job failed for good
   kReview,   // job waits for a person; the result (if any) is kept
   kExpired,  // the deadline passed during the attempt
+  // Not started: back to queued with the attempt not counted, due again at retry_at, with
+  // blocked_reason = error.code ("budget").
+  kBlocked,
 };
 
 struct AttemptFinish {
@@ -75,6 +84,10 @@ struct AttemptFinish {
   std::string result_json;      // kDone (required), kReview (optional): the result record
   std::string attempt_json;     // this attempt's record (outcome, model, ms, cost...)
   double cost_usd = 0;          // this attempt's cost, added to the job's total
+  // The attempt held a budget reservation ("<job id>:<attempt>", reserve_budget): this
+  // transaction settles it with cost_usd, even when the finish itself is kAborted (the call
+  // was made and cost what it cost).
+  bool settles_reservation = false;
 };
 
 // A person's decision on a job waiting in review (POST /v1/jobs/{id}/review).
@@ -320,6 +333,54 @@ class Store {
   // on an exclusive store (exclusive()) takes back its dead predecessor's leases at once
   // instead of waiting for them to run out. Returns how many.
   virtual Result<int> release_webhook_leases(const std::string& owner, Millis now) = 0;
+
+  // Tenants, API keys and budgets (store/tenant_records.h)
+
+  // Creates the tenant (absent fields take Tenant's defaults) or changes the given fields of
+  // an existing one. Raising or removing a budget makes the tenant's jobs held for "budget"
+  // due now. Setting a budget where there was none seeds the month's spend from the cost of
+  // the tenant's jobs created this month.
+  virtual Result<TenantWrite> put_tenant(const TenantPatch& patch) = 0;
+  virtual Result<Tenant> get_tenant(const std::string& id) = 0;
+  // Every tenant, by id.
+  virtual Result<std::vector<Tenant>> list_tenants() = 0;
+  // kAlreadyExists for a reused id or hash, kNotFound when the tenant does not exist.
+  virtual Status create_api_key(const ApiKey& key) = 0;
+  // The tenant's keys (every key when `tenant` is empty), by id, revoked ones included.
+  virtual Result<std::vector<ApiKey>> list_api_keys(const std::string& tenant) = 0;
+  // Marks the key revoked (a second revoke keeps the first time). kNotFound for an unknown id.
+  virtual Result<ApiKey> revoke_api_key(const std::string& id, Millis now) = 0;
+  // The key whose secret hashes to `hash`, revoked or not; kNotFound when none does.
+  virtual Result<ApiKey> find_api_key(const std::string& hash) = 0;
+  // Whether any API key was ever created: from then on every /v1 route needs one.
+  virtual Result<bool> any_api_key() = 0;
+  // The tenant's spend and live reservations in `month` ("2026-12"), and its live jobs now.
+  virtual Result<TenantUsage> tenant_usage(const std::string& tenant, const std::string& month,
+                                           Millis now) = 0;
+  // Reserves each item in one transaction, in order: it fits when the month's spend plus the
+  // tenant's live reservations (expires_at > now) plus its amount stay within budget_usd.
+  // Serialized per tenant across nodes, so concurrent reservations never overshoot together.
+  // Per item: true when reserved, false when it did not fit (nothing held).
+  virtual Result<std::vector<bool>> reserve_budget(std::span<const BudgetReservation> items) = 0;
+  // Settles a reservation: removes it and adds cost_usd to its month's spend. A reservation
+  // that is already gone (settled, expired and swept) adds nothing. Attempts settle through
+  // finish_attempts (AttemptFinish::settles_reservation) instead.
+  virtual Status settle_budget(const std::string& reservation_id, double cost_usd) = 0;
+  // Live jobs (queued, running, review) of the tenant: what max_queued limits.
+  virtual Result<std::int64_t> live_jobs(const std::string& tenant) = 0;
+
+  // Fair share and retention
+
+  // The tenants with due queued jobs in `queue` (as claim_jobs would take them), by id, at
+  // most `limit`.
+  virtual Result<std::vector<std::string>> due_tenants(const std::string& queue, Millis now,
+                                                       int limit) = 0;
+  // Deletes up to `limit` terminal jobs that finished before `before`, with their results,
+  // attempts, events, webhook deliveries and blob references; and final batches that ended
+  // before it, with their files. Call again until it returns zeros.
+  virtual Result<PurgeCounts> purge_finished(Millis before, int limit) = 0;
+  // Whether any remaining job refers to the tenant's blob (JobSpec::blob_refs).
+  virtual Result<bool> blob_referenced(const std::string& tenant, const std::string& blob_id) = 0;
 
   // Event stream
 

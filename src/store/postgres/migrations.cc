@@ -229,6 +229,57 @@ CREATE INDEX events_tenant ON events (tenant, seq);
     sql::Migration{6, R"sql(
 ALTER TABLE batches ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Tenants, API keys, budgets, fair share and retention, as the embedded engine's migration 7
+    // (store/sqlite/migrations.cc). Blobs become per tenant: the same bytes of two tenants are two
+    // rows, and one tenant's id never finds another's blob.
+    sql::Migration{7, R"sql(
+CREATE TABLE tenants (
+  id                 TEXT COLLATE "C" PRIMARY KEY,
+  weight             INTEGER NOT NULL,
+  rpm                BIGINT NOT NULL,             -- API requests a minute, 0: no limit
+  max_queued         BIGINT NOT NULL,             -- live jobs, 0: no limit
+  monthly_budget_usd DOUBLE PRECISION NOT NULL,   -- 0: no limit
+  created_at         BIGINT NOT NULL,
+  updated_at         BIGINT NOT NULL
+);
+CREATE TABLE api_keys (
+  id         TEXT COLLATE "C" PRIMARY KEY,        -- "key_..."
+  tenant     TEXT COLLATE "C" NOT NULL,
+  name       TEXT NOT NULL,
+  hash       TEXT COLLATE "C" NOT NULL,           -- hex sha256 of the secret
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT                               -- NULL: live
+);
+CREATE UNIQUE INDEX api_keys_hash ON api_keys (hash);
+CREATE INDEX api_keys_tenant ON api_keys (tenant, id);
+CREATE TABLE tenant_usage (
+  tenant    TEXT COLLATE "C" NOT NULL,
+  month     TEXT COLLATE "C" NOT NULL,            -- "2026-12" (UTC)
+  spent_usd DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (tenant, month)
+);
+CREATE TABLE budget_reservations (
+  id         TEXT COLLATE "C" PRIMARY KEY,        -- "<job id>:<attempt>", or a sync call's id
+  tenant     TEXT COLLATE "C" NOT NULL,
+  month      TEXT COLLATE "C" NOT NULL,
+  amount_usd DOUBLE PRECISION NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX budget_reservations_tenant ON budget_reservations (tenant, month);
+ALTER TABLE jobs ADD COLUMN blocked_reason TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_claim_tenant ON jobs (queue, tenant, priority DESC, due_at, id) WHERE status = 0;
+CREATE INDEX jobs_finished ON jobs (finished_at) WHERE status IN (2, 3, 5, 6);
+CREATE TABLE job_blobs (
+  job_id  TEXT COLLATE "C" NOT NULL,
+  tenant  TEXT COLLATE "C" NOT NULL,
+  blob_id TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (job_id, blob_id)
+);
+CREATE INDEX job_blobs_blob ON job_blobs (tenant, blob_id);
+ALTER TABLE blobs ADD COLUMN tenant TEXT COLLATE "C" NOT NULL DEFAULT 'default';
+ALTER TABLE blobs DROP CONSTRAINT blobs_pkey;
+ALTER TABLE blobs ADD PRIMARY KEY (tenant, id);
+)sql"},
 };
 
 }  // namespace

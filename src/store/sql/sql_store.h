@@ -53,6 +53,25 @@ class SqlStore final : public Store {
                                              int limit) override;
   Result<std::int64_t> events_head() override { return dialect_->visible_event_seq(); }
 
+  // Tenants, keys, budgets (sql_tenants.cc); fair share and retention (sql_retention.cc).
+  Result<TenantWrite> put_tenant(const TenantPatch& patch) override;
+  Result<Tenant> get_tenant(const std::string& id) override;
+  Result<std::vector<Tenant>> list_tenants() override;
+  Status create_api_key(const ApiKey& key) override;
+  Result<std::vector<ApiKey>> list_api_keys(const std::string& tenant) override;
+  Result<ApiKey> revoke_api_key(const std::string& id, Millis now) override;
+  Result<ApiKey> find_api_key(const std::string& hash) override;
+  Result<bool> any_api_key() override;
+  Result<TenantUsage> tenant_usage(const std::string& tenant, const std::string& month,
+                                   Millis now) override;
+  Result<std::vector<bool>> reserve_budget(std::span<const BudgetReservation> items) override;
+  Status settle_budget(const std::string& reservation_id, double cost_usd) override;
+  Result<std::int64_t> live_jobs(const std::string& tenant) override;
+  Result<std::vector<std::string>> due_tenants(const std::string& queue, Millis now,
+                                               int limit) override;
+  Result<PurgeCounts> purge_finished(Millis before, int limit) override;
+  Result<bool> blob_referenced(const std::string& tenant, const std::string& blob_id) override;
+
   Status create_file(const StoredFile& file) override;
   Status put_file_chunk(const std::string& file_id, std::int64_t n,
                         std::string_view bytes) override;

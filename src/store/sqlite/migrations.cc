@@ -219,6 +219,63 @@ CREATE INDEX events_tenant ON events (tenant, seq);
     sql::Migration{6, R"sql(
 ALTER TABLE batches ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Tenants, API keys, budgets, fair share and retention (store/tenant_records.h).
+    // - api_keys_hash: a request's key is found by the hash of its secret, never by a scan.
+    // - tenant_usage: the month's settled spend of a tenant with a budget; budget_reservations:
+    //   the worst case of the calls in flight, each until it is settled or expires (a dead node's
+    //   reservations stop counting on their own).
+    // - jobs.blocked_reason: why a queued job is held ('budget'); '' for none.
+    // - jobs_claim_tenant: the claim of one tenant's due jobs in a queue (fair share), and the
+    //   tenants that have due jobs there, from the index alone.
+    // - jobs_finished: retention walks terminal jobs by the time they ended.
+    // - job_blobs: which job references which of its tenant's blobs, so that retention deletes
+    //   only blobs no remaining job needs.
+    sql::Migration{7, R"sql(
+CREATE TABLE tenants (
+  id                 TEXT PRIMARY KEY,
+  weight             INTEGER NOT NULL,
+  rpm                INTEGER NOT NULL,   -- API requests a minute, 0: no limit
+  max_queued         INTEGER NOT NULL,   -- live jobs, 0: no limit
+  monthly_budget_usd REAL NOT NULL,      -- 0: no limit
+  created_at         INTEGER NOT NULL,
+  updated_at         INTEGER NOT NULL
+);
+CREATE TABLE api_keys (
+  id         TEXT PRIMARY KEY,           -- "key_..."
+  tenant     TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  hash       TEXT NOT NULL,              -- hex sha256 of the secret
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER                     -- NULL: live
+);
+CREATE UNIQUE INDEX api_keys_hash ON api_keys (hash);
+CREATE INDEX api_keys_tenant ON api_keys (tenant, id);
+CREATE TABLE tenant_usage (
+  tenant    TEXT NOT NULL,
+  month     TEXT NOT NULL,               -- "2026-12" (UTC)
+  spent_usd REAL NOT NULL,
+  PRIMARY KEY (tenant, month)
+) WITHOUT ROWID;
+CREATE TABLE budget_reservations (
+  id         TEXT PRIMARY KEY,           -- "<job id>:<attempt>", or a sync call's id
+  tenant     TEXT NOT NULL,
+  month      TEXT NOT NULL,
+  amount_usd REAL NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX budget_reservations_tenant ON budget_reservations (tenant, month);
+ALTER TABLE jobs ADD COLUMN blocked_reason TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_claim_tenant ON jobs (queue, tenant, priority DESC, due_at, id, deadline, status)
+  WHERE status = 0;
+CREATE INDEX jobs_finished ON jobs (finished_at) WHERE status IN (2, 3, 5, 6);
+CREATE TABLE job_blobs (
+  job_id  TEXT NOT NULL,
+  tenant  TEXT NOT NULL,
+  blob_id TEXT NOT NULL,
+  PRIMARY KEY (job_id, blob_id)
+) WITHOUT ROWID;
+CREATE INDEX job_blobs_blob ON job_blobs (tenant, blob_id);
+)sql"},
 };
 
 }  // namespace

@@ -120,6 +120,40 @@ class ForwardingStore : public Store {
   }
   Result<std::int64_t> events_head() override { return inner_.events_head(); }
 
+  Result<TenantWrite> put_tenant(const TenantPatch& p) override { return inner_.put_tenant(p); }
+  Result<Tenant> get_tenant(const std::string& id) override { return inner_.get_tenant(id); }
+  Result<std::vector<Tenant>> list_tenants() override { return inner_.list_tenants(); }
+  Status create_api_key(const ApiKey& k) override { return inner_.create_api_key(k); }
+  Result<std::vector<ApiKey>> list_api_keys(const std::string& t) override {
+    return inner_.list_api_keys(t);
+  }
+  Result<ApiKey> revoke_api_key(const std::string& id, Millis now) override {
+    return inner_.revoke_api_key(id, now);
+  }
+  Result<ApiKey> find_api_key(const std::string& h) override { return inner_.find_api_key(h); }
+  Result<bool> any_api_key() override { return inner_.any_api_key(); }
+  Result<TenantUsage> tenant_usage(const std::string& t, const std::string& m,
+                                   Millis now) override {
+    return inner_.tenant_usage(t, m, now);
+  }
+  Result<std::vector<bool>> reserve_budget(std::span<const BudgetReservation> items) override {
+    return inner_.reserve_budget(items);
+  }
+  Status settle_budget(const std::string& id, double cost) override {
+    return inner_.settle_budget(id, cost);
+  }
+  Result<std::int64_t> live_jobs(const std::string& t) override { return inner_.live_jobs(t); }
+  Result<std::vector<std::string>> due_tenants(const std::string& q, Millis now,
+                                               int limit) override {
+    return inner_.due_tenants(q, now, limit);
+  }
+  Result<PurgeCounts> purge_finished(Millis before, int limit) override {
+    return inner_.purge_finished(before, limit);
+  }
+  Result<bool> blob_referenced(const std::string& t, const std::string& b) override {
+    return inner_.blob_referenced(t, b);
+  }
+
  protected:
   Store& inner_;
 };
