@@ -12,13 +12,17 @@ namespace sluice {
 
 namespace json = boost::json;
 
+namespace {
+const std::string kTenant = kDefaultTenant;  // one tenant until API keys arrive
+}  // namespace
+
 void AddBlobRoutes(ApiContext& ctx, Router& router) {
   router.add("POST", "/v1/blobs", [&ctx](http::Request&& req, http::Responder responder, const PathParams&) {
     if (req.body.empty()) return SendError(responder, InvalidArgument("the blob is empty", "body"));
     // Shared, not copied: the closure may be copied, the body is up to server.max_body.
     auto body = std::make_shared<const std::string>(std::move(req.body));
     RunOffLoop(ctx, responder, [&ctx, body, responder] {
-      auto info = ctx.blobs.put(*body);
+      auto info = ctx.blobs.put(kTenant, *body);
       if (!info.ok()) return SendError(responder, info.status());
       SendJson(responder, info->created ? 201 : 200,
                json::object{{"id", info->id}, {"object", "blob"}, {"bytes", info->bytes}});
@@ -26,7 +30,7 @@ void AddBlobRoutes(ApiContext& ctx, Router& router) {
   });
   router.add("GET", "/v1/blobs/{id}", [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
     RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
-      auto content = ctx.blobs.get(id);
+      auto content = ctx.blobs.get(kTenant, id);
       if (!content.ok()) return SendError(responder, content.status());
       http::Response r;
       r.content_type = "application/octet-stream";

@@ -112,11 +112,14 @@ Status ParseInput(const json::object& body, const JobRequestContext& ctx, JobSpe
     if (!blob->is_string() || !BlobStore::IsValidId(blob->as_string())) {
       return InvalidArgument("input.blob must be a blob id \"sha256:<64 hex>\"", "input.blob");
     }
-    auto stored = ctx.blobs.exists(blob->as_string());
+    // Renewed, not only looked up: retention then keeps the blob until this job's reference to
+    // it commits (blobs/blob_store.h).
+    auto stored = ctx.blobs.renew(ctx.tenant, blob->as_string());
     if (!stored.ok()) return stored.status();  // storage unreachable: 503, the client retries
     if (!*stored) {
       return InvalidArgument("no blob " + std::string(blob->as_string()) + " (upload it to POST /v1/blobs first)", "input.blob");
     }
+    spec.blob_refs.push_back(std::string(blob->as_string()));
   } else {
     return InvalidArgument("input needs text or blob", "input");
   }

@@ -17,7 +17,7 @@ namespace sluice {
 struct JobRequestContext {
   const Config& config;
   const TaskRegistry& tasks;
-  const BlobStore& blobs;
+  BlobStore& blobs;  // renews the blobs a job names
   const ModelGateway& gateway;
   Millis now;
   std::string tenant = kDefaultTenant;

@@ -1,10 +1,24 @@
-// The embedded blob engine: files under <dir>/<2 hex>/<hex>, for one node with a local data
-// dir. Each blob is written to a temp file, fsynced and renamed, so a crash never leaves a half
-// blob under a valid id.
+// The embedded blob engine: files for one node with a local data dir. Each blob is written to a
+// temp file, fsynced and renamed, so a crash never leaves a half blob under a valid id.
+//
+// Layout (a persistent format: change it only with a reader for the old one):
+//   <dir>/<2 hex>/<64 hex>                    the tenant "default" (the layout from before
+//                                             tenants, so existing data dirs keep working)
+//   <dir>/tenants/<tenant>/<2 hex>/<64 hex>   every other tenant
+// "tenants" is no 2-hex name, so the two never meet. A tenant id that is not
+// [a-z0-9][a-z0-9_-]{0,63} names no directory at all (no "..", no "/"): its blobs are invalid.
+//
+// A blob's age is its file's mtime: put and renew set it to now. remove renames the file to
+// "<64 hex>.gc" first, so that from then on exists() and renew() find nothing, then reads the
+// age from the renamed file (the same inode: a renew that came before the rename shows) and
+// puts the file back when it was renewed. get() still reads a ".gc" file, so a reader never
+// misses a blob that is only passing through that check; a crash between the rename and the
+// unlink leaves a ".gc" file that the next list_older puts back and judges afresh.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "blobs/blob_store.h"
 
@@ -14,12 +28,21 @@ class FileBlobStore final : public BlobStore {
  public:
   explicit FileBlobStore(std::string dir) : dir_(std::move(dir)) {}
   Status Init() override;
-  Result<BlobInfo> put(std::string_view content) override;
-  Result<std::string> get(std::string_view id) const override;
-  Result<bool> exists(std::string_view id) const override;
+  Result<BlobInfo> put(std::string_view tenant, std::string_view content) override;
+  Result<std::string> get(std::string_view tenant, std::string_view id) const override;
+  Result<bool> exists(std::string_view tenant, std::string_view id) const override;
+  Result<bool> renew(std::string_view tenant, std::string_view id) override;
+  Result<std::vector<BlobKey>> list_older(Millis before, const BlobKey& after,
+                                          int limit) const override;
+  Result<bool> remove(std::string_view tenant, std::string_view id, Millis before) override;
 
  private:
-  std::string PathFor(std::string_view id) const;
+  // The directory holding the tenant's prefix directories; empty for an invalid tenant id.
+  std::string TenantRoot(std::string_view tenant) const;
+  // The file of a valid id of a valid tenant; empty when either is invalid.
+  std::string PathFor(std::string_view tenant, std::string_view id) const;
+  // The tenants that may have blobs, in order: "default" and each valid name under tenants/.
+  std::vector<std::string> Tenants() const;
   std::string dir_;
 };
 

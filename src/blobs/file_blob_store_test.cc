@@ -1,45 +1,181 @@
 #include "blobs/file_blob_store.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+
+#include "core/job.h"
 
 namespace sluice {
 namespace {
 
+namespace fs = std::filesystem;
+
+const std::string kHelloId =
+    "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+
 class FileBlobStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
+  static fs::path TestDir() {
+    return fs::temp_directory_path() /
            ("sluice-blobs-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
             "-" + std::to_string(getpid()));
-    std::filesystem::remove_all(dir_);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  void SetUp() override {
+    fs::remove_all(dir_);
+    ASSERT_TRUE(blobs_.Init().ok());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // The file of a blob, as the layout of file_blob_store.h puts it.
+  fs::path FileOf(const std::string& tenant, const std::string& id) const {
+    const std::string hex = id.substr(7);
+    const fs::path root = tenant == kDefaultTenant ? dir_ : dir_ / "tenants" / tenant;
+    return root / hex.substr(0, 2) / hex;
+  }
+  // Makes the blob's age (its mtime) `age` old.
+  void Age(const std::string& tenant, const std::string& id, std::chrono::hours age) {
+    fs::last_write_time(FileOf(tenant, id), fs::file_time_type::clock::now() - age);
+  }
+  static Millis Now() { return SystemClock::Instance().now(); }
+
+  const fs::path dir_ = TestDir();
+  FileBlobStore blobs_{TestDir().string()};
 };
 
 TEST_F(FileBlobStoreTest, ContentAddressedAndIdempotent) {
-  FileBlobStore blobs(dir_.string());
-  ASSERT_TRUE(blobs.Init().ok());
-  auto first = blobs.put("hello");
+  auto first = blobs_.put(kDefaultTenant, "hello");
   ASSERT_TRUE(first.ok());
-  EXPECT_EQ(first->id, "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+  EXPECT_EQ(first->id, kHelloId);
   EXPECT_EQ(first->bytes, 5);
   EXPECT_TRUE(first->created);
-  auto again = blobs.put("hello");
+  auto again = blobs_.put(kDefaultTenant, "hello");
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->created);
-  EXPECT_EQ(*blobs.get(first->id), "hello");
-  EXPECT_TRUE(*blobs.exists(first->id));
+  EXPECT_EQ(*blobs_.get(kDefaultTenant, first->id), "hello");
+  EXPECT_TRUE(*blobs_.exists(kDefaultTenant, first->id));
 }
 
 TEST_F(FileBlobStoreTest, RejectsBadIdsAndUnknownBlobs) {
-  FileBlobStore blobs(dir_.string());
-  ASSERT_TRUE(blobs.Init().ok());
-  EXPECT_EQ(blobs.get("sha256:../../etc/passwd").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(blobs.get("sha256:" + std::string(64, 'a')).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(blobs_.get(kDefaultTenant, "sha256:../../etc/passwd").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(blobs_.get(kDefaultTenant, "sha256:" + std::string(64, 'a')).status().code(),
+            StatusCode::kNotFound);
   EXPECT_FALSE(BlobStore::IsValidId("sha256:ABC"));
+}
+
+// The layout from before tenants: a data dir written then still serves its blobs to "default".
+TEST_F(FileBlobStoreTest, TheDefaultTenantKeepsTheLayoutOfExistingDataDirs) {
+  fs::create_directories(FileOf(kDefaultTenant, kHelloId).parent_path());
+  std::ofstream(FileOf(kDefaultTenant, kHelloId), std::ios::binary) << "hello";
+  EXPECT_EQ(*blobs_.get(kDefaultTenant, kHelloId), "hello");
+  EXPECT_FALSE(blobs_.put(kDefaultTenant, "hello")->created);
+  EXPECT_FALSE(*blobs_.exists("acme", kHelloId));
+}
+
+TEST_F(FileBlobStoreTest, TheSameBytesOfTwoTenantsAreTwoBlobs) {
+  auto a = blobs_.put("acme", "same bytes");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  // Tenant b never put it: a's id is unknown to b, exactly as any unknown id.
+  EXPECT_EQ(blobs_.get("globex", a->id).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(*blobs_.exists("globex", a->id));
+  EXPECT_FALSE(*blobs_.renew("globex", a->id));
+  EXPECT_FALSE(*blobs_.exists(kDefaultTenant, a->id));
+
+  auto b = blobs_.put("globex", "same bytes");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->id, a->id);
+  EXPECT_TRUE(b->created);  // a blob of its own, not a's
+  EXPECT_EQ(*blobs_.get("acme", a->id), "same bytes");
+  EXPECT_EQ(*blobs_.get("globex", b->id), "same bytes");
+  EXPECT_TRUE(fs::exists(FileOf("acme", a->id)));
+  EXPECT_TRUE(fs::exists(FileOf("globex", b->id)));
+
+  // Removing one tenant's blob leaves the other's.
+  EXPECT_TRUE(*blobs_.remove("acme", a->id, Now() + 60'000));
+  EXPECT_EQ(blobs_.get("acme", a->id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(*blobs_.get("globex", b->id), "same bytes");
+}
+
+TEST_F(FileBlobStoreTest, TenantIdsThatAreNoDirectoryNameFindNothing) {
+  ASSERT_TRUE(blobs_.put("acme", "secret").ok());
+  const std::string id = BlobStore::IdOf("secret");
+  for (std::string tenant : std::vector<std::string>{"", "..", "../tenants/acme", "acme/..", "Acme", "-acme", "a/b",
+                             std::string(65, 'a')}) {
+    EXPECT_EQ(blobs_.put(tenant, "x").status().code(), StatusCode::kInvalidArgument) << tenant;
+    EXPECT_EQ(blobs_.get(tenant, id).status().code(), StatusCode::kNotFound) << tenant;
+    EXPECT_FALSE(*blobs_.exists(tenant, id)) << tenant;
+  }
+  EXPECT_TRUE(*blobs_.exists("acme", id));
+}
+
+TEST_F(FileBlobStoreTest, ListsOldBlobsInKeyOrderByPage) {
+  std::vector<BlobKey> old;
+  for (std::string tenant : {"zeta", "default", "acme"}) {
+    for (std::string content : {"one", "two", "three"}) {
+      auto info = blobs_.put(tenant, content + tenant);
+      ASSERT_TRUE(info.ok());
+      Age(tenant, info->id, std::chrono::hours(48));
+      old.push_back({tenant, info->id});
+    }
+  }
+  ASSERT_TRUE(blobs_.put("acme", "fresh").ok());  // not old: never listed
+  std::sort(old.begin(), old.end());
+
+  std::vector<BlobKey> listed;
+  BlobKey after;
+  for (int page = 0; page < 10; ++page) {
+    auto keys = blobs_.list_older(Now() - 3'600'000, after, 2);
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    EXPECT_LE(keys->size(), 2u);
+    if (keys->empty()) break;
+    listed.insert(listed.end(), keys->begin(), keys->end());
+    after = keys->back();
+  }
+  EXPECT_EQ(listed, old);
+}
+
+TEST_F(FileBlobStoreTest, RemoveTakesOnlyABlobStillOlderThanTheCut) {
+  auto info = blobs_.put("acme", "aging");
+  ASSERT_TRUE(info.ok());
+  Age("acme", info->id, std::chrono::hours(48));
+  const Millis cut = Now() - 3'600'000;
+  // A submit renewed it after the listing: remove keeps it.
+  ASSERT_TRUE(*blobs_.renew("acme", info->id));
+  EXPECT_FALSE(*blobs_.remove("acme", info->id, cut));
+  EXPECT_EQ(*blobs_.get("acme", info->id), "aging");
+  EXPECT_FALSE(fs::exists(FileOf("acme", info->id).string() + ".gc"));
+  // A put of the same bytes renews it as well.
+  Age("acme", info->id, std::chrono::hours(48));
+  EXPECT_FALSE(blobs_.put("acme", "aging")->created);
+  EXPECT_FALSE(*blobs_.remove("acme", info->id, cut));
+
+  Age("acme", info->id, std::chrono::hours(48));
+  EXPECT_TRUE(*blobs_.remove("acme", info->id, cut));
+  EXPECT_FALSE(*blobs_.exists("acme", info->id));
+  EXPECT_FALSE(*blobs_.renew("acme", info->id));
+  EXPECT_FALSE(*blobs_.remove("acme", info->id, cut));  // gone already
+}
+
+// A crash inside remove() leaves the blob set aside: still readable, and the next listing puts
+// it back and judges it like any other.
+TEST_F(FileBlobStoreTest, ABlobSetAsideByACrashedRemoveComesBack) {
+  auto info = blobs_.put("acme", "interrupted");
+  ASSERT_TRUE(info.ok());
+  Age("acme", info->id, std::chrono::hours(48));
+  const fs::path file = FileOf("acme", info->id);
+  fs::rename(file, file.string() + ".gc");
+  EXPECT_EQ(*blobs_.get("acme", info->id), "interrupted");
+
+  auto keys = blobs_.list_older(Now() - 3'600'000, BlobKey{}, 10);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  EXPECT_EQ(*keys, (std::vector<BlobKey>{{"acme", info->id}}));
+  EXPECT_TRUE(fs::exists(file));
+  EXPECT_FALSE(fs::exists(file.string() + ".gc"));
+  EXPECT_TRUE(*blobs_.exists("acme", info->id));
 }
 
 }  // namespace

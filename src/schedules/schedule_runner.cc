@@ -130,7 +130,7 @@ Status FireInbox(const ScheduleDeps& deps, const ScheduleConfig& s, Submission& 
     }
     json::object input;
     if (static_cast<std::int64_t>(content.size()) > ScheduleRunner::kBlobThreshold) {
-      ASSIGN_OR_RETURN(BlobInfo blob, deps.blobs.put(content));
+      ASSIGN_OR_RETURN(BlobInfo blob, deps.blobs.put(kDefaultTenant, content));
       input["blob"] = blob.id;
     } else {
       input["text"] = content;

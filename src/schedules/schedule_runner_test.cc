@@ -204,7 +204,7 @@ TEST_F(ScheduleRunnerTest, LargeFilesGoInAsBlobs) {
   ASSERT_EQ(jobs.size(), 1u);
   json::value input = json::parse(jobs[0].spec.input_json);
   EXPECT_EQ(input.at("blob").as_string(), BlobStore::IdOf(big));
-  EXPECT_EQ(blobs_->get(BlobStore::IdOf(big)).value(), big);
+  EXPECT_EQ(blobs_->get(kDefaultTenant, BlobStore::IdOf(big)).value(), big);
 }
 
 TEST_F(ScheduleRunnerTest, InvalidFilesAreSkippedAndTheRestGoOn) {

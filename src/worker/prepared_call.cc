@@ -25,12 +25,13 @@ Result<json::object> ParseObject(const std::string& text, const char* field) {
   return std::move(v.as_object());
 }
 
-Result<std::string> InputText(const json::object& input, const BlobStore& blobs) {
+Result<std::string> InputText(const json::object& input, const std::string& tenant,
+                              const BlobStore& blobs) {
   if (auto* text = input.if_contains("text"); text && text->is_string()) {
     return std::string(text->as_string());
   }
   if (auto* blob = input.if_contains("blob"); blob && blob->is_string()) {
-    auto content = blobs.get(std::string(blob->as_string()));
+    auto content = blobs.get(tenant, std::string(blob->as_string()));
     if (!content.ok()) return InvalidArgument("input blob: " + content.status().message(), "input.blob");
     return std::move(content).value();
   }
@@ -93,7 +94,7 @@ Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, cons
   }
   ASSIGN_OR_RETURN(json::object input, ParseObject(job.spec.input_json, "input"));
   RenderInput render;
-  ASSIGN_OR_RETURN(render.text, InputText(input, blobs));
+  ASSIGN_OR_RETURN(render.text, InputText(input, job.spec.tenant, blobs));
   if (!job.spec.object_id.empty()) render.object_id = job.spec.object_id;
   ASSIGN_OR_RETURN(render.metadata, ParseObject(job.spec.metadata_json, "metadata"));
   ASSIGN_OR_RETURN(render.params, ParseObject(job.spec.params_json, "params"));

@@ -1,16 +1,22 @@
 // The shared blob engine: blobs as rows of the shared PostgreSQL database (table `blobs`,
-// migration 3), so a blob uploaded to any node of a cluster is readable on every node.
+// migration 3; keyed by (tenant, id) since migration 7), so a blob uploaded to any node of a
+// cluster is readable on every node.
 //
-// Content travels as binary parameters and results (no escaping, NUL bytes included). put is
-// INSERT ... ON CONFLICT DO NOTHING: two nodes taking the same bytes at once store one row, and
-// each reports the id. Like the job store, a call that fails with kUnavailable (a broken
-// connection, a restarting server) is tried once more on a fresh connection; every call is one
-// idempotent statement, so running it twice is safe.
+// Content travels as binary parameters and results (no escaping, NUL bytes included). put
+// renews the tenant's row when it is there (so the content crosses the wire only for a new
+// blob), else INSERT ... ON CONFLICT DO NOTHING: two nodes taking the same bytes at once store
+// one row, and each reports the id. A blob's age is created_at, which put and renew move to
+// now; remove is one DELETE whose WHERE re-checks it, and a renew running at the same time
+// either commits first (the DELETE, re-reading the row after the renew's lock, keeps it) or
+// finds no row. Like the job store, a call that fails with kUnavailable (a broken connection, a
+// restarting server) is tried once more on a fresh connection; every call is idempotent, so
+// running it twice is safe.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "blobs/blob_store.h"
 #include "core/time.h"
@@ -28,9 +34,13 @@ class PostgresBlobStore final : public BlobStore {
   // Connects and applies missing migrations (the blobs table), as the store's Open does:
   // kUnavailable when the server cannot be reached.
   Status Init() override;
-  Result<BlobInfo> put(std::string_view content) override;
-  Result<std::string> get(std::string_view id) const override;
-  Result<bool> exists(std::string_view id) const override;
+  Result<BlobInfo> put(std::string_view tenant, std::string_view content) override;
+  Result<std::string> get(std::string_view tenant, std::string_view id) const override;
+  Result<bool> exists(std::string_view tenant, std::string_view id) const override;
+  Result<bool> renew(std::string_view tenant, std::string_view id) override;
+  Result<std::vector<BlobKey>> list_older(Millis before, const BlobKey& after,
+                                          int limit) const override;
+  Result<bool> remove(std::string_view tenant, std::string_view id, Millis before) override;
 
  private:
   // Runs `body(pg::Connection&) -> Result<T>` on a pooled connection, once more on kUnavailable.

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -712,13 +713,13 @@ TEST_F(PostgresBlobStoreTest, RoundTripIsSharedByEveryNode) {
   ASSERT_NE(node1, nullptr);
   ASSERT_NE(node2, nullptr);
   EXPECT_NE(dynamic_cast<PostgresBlobStore*>(node1.get()), nullptr);
-  auto info = node1->put("hello");
+  auto info = node1->put(kDefaultTenant, "hello");
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(info->id, "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
   EXPECT_EQ(info->bytes, 5);
   EXPECT_TRUE(info->created);
-  EXPECT_TRUE(*node2->exists(info->id));
-  auto content = node2->get(info->id);
+  EXPECT_TRUE(*node2->exists(kDefaultTenant, info->id));
+  auto content = node2->get(kDefaultTenant, info->id);
   ASSERT_TRUE(content.ok()) << content.status().ToString();
   EXPECT_EQ(*content, "hello");
   Admin admin(url_);
@@ -732,18 +733,18 @@ TEST_F(PostgresBlobStoreTest, AnOutageIsUnavailableNotMissing) {
   auto opened = OpenBlobStore(StoreOptions{.url = AsRole(SchemaUrl(schema), role), .durable = false}, clock_);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   std::unique_ptr<BlobStore> blobs = std::move(opened).value();
-  auto info = blobs->put("kept through the outage");
+  auto info = blobs->put(kDefaultTenant, "kept through the outage");
   ASSERT_TRUE(info.ok());
 
   Admin admin;
   admin.Query("ALTER ROLE " + role + " NOLOGIN");
   admin.Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'");
   // A submit that names this blob must hear "try again" (503), not "no such blob" (400).
-  EXPECT_EQ(blobs->exists(info->id).status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ(blobs->get(info->id).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(blobs->exists(kDefaultTenant, info->id).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(blobs->get(kDefaultTenant, info->id).status().code(), StatusCode::kUnavailable);
 
   admin.Query("ALTER ROLE " + role + " LOGIN");
-  EXPECT_TRUE(*blobs->exists(info->id));
+  EXPECT_TRUE(*blobs->exists(kDefaultTenant, info->id));
 }
 
 TEST_F(PostgresBlobStoreTest, PutIsIdempotent) {
@@ -751,8 +752,8 @@ TEST_F(PostgresBlobStoreTest, PutIsIdempotent) {
   auto node2 = OpenBlobs();
   ASSERT_NE(node1, nullptr);
   ASSERT_NE(node2, nullptr);
-  auto first = node1->put("same bytes");
-  auto again = node2->put("same bytes");
+  auto first = node1->put(kDefaultTenant, "same bytes");
+  auto again = node2->put(kDefaultTenant, "same bytes");
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_TRUE(first->created);
@@ -766,11 +767,11 @@ TEST_F(PostgresBlobStoreTest, UnknownIsNotFoundAndABadIdIsInvalid) {
   auto blobs = OpenBlobs();
   ASSERT_NE(blobs, nullptr);
   const std::string unknown = "sha256:" + std::string(64, 'a');
-  EXPECT_EQ(blobs->get(unknown).status().code(), StatusCode::kNotFound);
-  EXPECT_FALSE(*blobs->exists(unknown));
-  EXPECT_EQ(blobs->get("sha256:../../etc/passwd").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(blobs->get("sha256:" + std::string(64, 'A')).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_FALSE(*blobs->exists("nope"));
+  EXPECT_EQ(blobs->get(kDefaultTenant, unknown).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(*blobs->exists(kDefaultTenant, unknown));
+  EXPECT_EQ(blobs->get(kDefaultTenant, "sha256:../../etc/passwd").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(blobs->get(kDefaultTenant, "sha256:" + std::string(64, 'A')).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(*blobs->exists(kDefaultTenant, "nope"));
 }
 
 TEST_F(PostgresBlobStoreTest, BinaryContentKeepsEveryByte) {
@@ -780,15 +781,94 @@ TEST_F(PostgresBlobStoreTest, BinaryContentKeepsEveryByte) {
   for (int round = 0; round < 4; ++round) {
     for (int b = 0; b < 256; ++b) content.push_back(static_cast<char>(b));  // NULs, high bytes, backslashes
   }
-  auto info = blobs->put(content);
+  auto info = blobs->put(kDefaultTenant, content);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(info->bytes, 1024);
   EXPECT_EQ(info->id, BlobStore::IdOf(content));
-  auto back = blobs->get(info->id);
+  auto back = blobs->get(kDefaultTenant, info->id);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->size(), content.size());
   EXPECT_EQ(*back, content);
   EXPECT_EQ(Admin(url_).Count("SELECT octet_length(content) FROM blobs"), 1024);
+}
+
+TEST_F(PostgresBlobStoreTest, TheSameBytesOfTwoTenantsAreTwoBlobs) {
+  auto blobs = OpenBlobs();
+  ASSERT_NE(blobs, nullptr);
+  auto a = blobs->put("acme", "same bytes");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  // Tenant b never put it: a's id is unknown to b, exactly as any unknown id.
+  EXPECT_EQ(blobs->get("globex", a->id).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(*blobs->exists("globex", a->id));
+  EXPECT_FALSE(*blobs->renew("globex", a->id));
+
+  auto b = blobs->put("globex", "same bytes");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->id, a->id);
+  EXPECT_TRUE(b->created);  // a row of its own, not a's
+  EXPECT_EQ(*blobs->get("acme", a->id), "same bytes");
+  EXPECT_EQ(*blobs->get("globex", b->id), "same bytes");
+  EXPECT_EQ(Admin(url_).Count("SELECT count(*) FROM blobs"), 2);
+
+  // Removing one tenant's blob leaves the other's.
+  EXPECT_TRUE(*blobs->remove("acme", a->id, kT0 + 1));
+  EXPECT_EQ(blobs->get("acme", a->id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(*blobs->get("globex", b->id), "same bytes");
+}
+
+TEST_F(PostgresBlobStoreTest, ListsOldBlobsInKeyOrderByPage) {
+  auto blobs = OpenBlobs();
+  ASSERT_NE(blobs, nullptr);
+  std::vector<BlobKey> old;
+  for (std::string tenant : {"zeta", "default", "acme"}) {
+    for (std::string content : {"one", "two", "three"}) {
+      auto info = blobs->put(tenant, content + tenant);
+      ASSERT_TRUE(info.ok()) << info.status().ToString();
+      old.push_back({tenant, info->id});
+    }
+  }
+  clock_.advance(10);
+  ASSERT_TRUE(blobs->put("acme", "fresh").ok());  // not old: never listed
+  std::sort(old.begin(), old.end());
+
+  std::vector<BlobKey> listed;
+  BlobKey after;
+  for (int page = 0; page < 10; ++page) {
+    auto keys = blobs->list_older(kT0 + 5, after, 2);
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    EXPECT_LE(keys->size(), 2u);
+    if (keys->empty()) break;
+    listed.insert(listed.end(), keys->begin(), keys->end());
+    after = keys->back();
+  }
+  EXPECT_EQ(listed, old);
+}
+
+TEST_F(PostgresBlobStoreTest, RemoveTakesOnlyABlobStillOlderThanTheCut) {
+  auto blobs = OpenBlobs();
+  ASSERT_NE(blobs, nullptr);
+  auto info = blobs->put("acme", "aging");
+  ASSERT_TRUE(info.ok());
+  clock_.advance(100);
+  const Millis cut = kT0 + 50;
+  // A submit renewed it after the listing: remove keeps it.
+  ASSERT_TRUE(*blobs->renew("acme", info->id));
+  EXPECT_FALSE(*blobs->remove("acme", info->id, cut));
+  EXPECT_EQ(Admin(url_).Count("SELECT created_at FROM blobs"), kT0 + 100);
+  // A put of the same bytes renews it as well, and sends no content.
+  clock_.advance(100);
+  EXPECT_FALSE(blobs->put("acme", "aging")->created);
+  EXPECT_EQ(Admin(url_).Count("SELECT created_at FROM blobs"), kT0 + 200);
+  // An age never goes back, whatever another node's clock says.
+  clock_.set(kT0);
+  ASSERT_TRUE(*blobs->renew("acme", info->id));
+  EXPECT_EQ(Admin(url_).Count("SELECT created_at FROM blobs"), kT0 + 200);
+
+  EXPECT_FALSE(*blobs->remove("acme", info->id, kT0 + 200));
+  EXPECT_TRUE(*blobs->remove("acme", info->id, kT0 + 201));
+  EXPECT_FALSE(*blobs->exists("acme", info->id));
+  EXPECT_FALSE(*blobs->renew("acme", info->id));
+  EXPECT_FALSE(*blobs->remove("acme", info->id, kT0 + 201));  // gone already
 }
 
 TEST_F(PostgresBlobStoreTest, AnEmbeddedStoreKeepsBlobsInFiles) {
@@ -796,9 +876,9 @@ TEST_F(PostgresBlobStoreTest, AnEmbeddedStoreKeepsBlobsInFiles) {
   auto blobs = OpenBlobStore(StoreOptions{.data_dir = dir}, clock_);
   ASSERT_TRUE(blobs.ok()) << blobs.status().ToString();
   EXPECT_EQ(dynamic_cast<PostgresBlobStore*>(blobs->get()), nullptr);
-  auto info = (*blobs)->put("local");
+  auto info = (*blobs)->put(kDefaultTenant, "local");
   ASSERT_TRUE(info.ok());
-  EXPECT_EQ(*(*blobs)->get(info->id), "local");
+  EXPECT_EQ(*(*blobs)->get(kDefaultTenant, info->id), "local");
   EXPECT_EQ(OpenBlobStore(StoreOptions{.url = "mysql://x"}, clock_).status().code(),
             StatusCode::kInvalidArgument);
   std::filesystem::remove_all(dir);
