@@ -23,6 +23,10 @@ struct StoreEngine {
   // Opens the store kept in `dir` (a fresh temporary directory per test; the same dir again
   // to reopen). Returns nullptr when it cannot.
   std::function<std::unique_ptr<Store>(const std::string& dir)> open;
+  // The first column of the first row of `sql` (a count) on the database of the store kept in
+  // `dir`, read behind the store's back: for what the Store interface cannot show, such as rows
+  // that must be gone. -1 when it cannot be read.
+  std::function<std::int64_t(const std::string& dir, const std::string& sql)> count;
 };
 
 // The time the contract tests start at (any fixed instant works; this one is in 2027).

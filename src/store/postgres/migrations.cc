@@ -231,7 +231,8 @@ ALTER TABLE batches ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
 )sql"},
     // Tenants, API keys, budgets, fair share and retention, as the embedded engine's migration 7
     // (store/sqlite/migrations.cc). Blobs become per tenant: the same bytes of two tenants are two
-    // rows, and one tenant's id never finds another's blob.
+    // rows, and one tenant's id never finds another's blob. From here blobs.created_at is a
+    // blob's age for retention: a put or a submit that names the blob moves it to now.
     sql::Migration{7, R"sql(
 CREATE TABLE tenants (
   id                 TEXT COLLATE "C" PRIMARY KEY,
@@ -279,6 +280,10 @@ CREATE INDEX job_blobs_blob ON job_blobs (tenant, blob_id);
 ALTER TABLE blobs ADD COLUMN tenant TEXT COLLATE "C" NOT NULL DEFAULT 'default';
 ALTER TABLE blobs DROP CONSTRAINT blobs_pkey;
 ALTER TABLE blobs ADD PRIMARY KEY (tenant, id);
+INSERT INTO job_blobs (job_id, tenant, blob_id)
+  SELECT id, tenant, substr(input, 10, 71) FROM jobs
+  WHERE input LIKE '{"blob":"sha256:%' AND length(input) = 82;
+CREATE INDEX webhook_deliveries_job ON webhook_deliveries (job_id);
 )sql"},
 };
 

@@ -49,6 +49,10 @@ struct EngineStatements {
            ") WITH ORDINALITY AS u ({jobs}, ord) ORDER BY u.ord "
            "ON CONFLICT (tenant, dedup_key) WHERE dedup_key <> '' DO NOTHING RETURNING id";
   }());
+  // The blobs created jobs refer to (JobSpec::blob_refs): $1 job ids, $2 tenants, $3 blob ids.
+  sql::Statement insert_job_blobs = sql::PostgresOnly(
+      "INSERT INTO job_blobs (job_id, tenant, blob_id) "
+      "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING");
   // The jobs holding the given (tenant, dedup_key) pairs ($1 tenants, $2 keys).
   sql::Statement find_by_dedup_keys = sql::PostgresOnly(
       "SELECT {jobs} FROM jobs WHERE (tenant, dedup_key) IN "
@@ -344,11 +348,24 @@ Result<std::vector<std::optional<Job>>> PostgresDialect::insert_jobs(sql::Txn& t
   for (int i = 0; i < inserted.size(); ++i) created.insert(inserted.text_at(i, 0));
 
   TextArray dedup_tenants, dedup_keys;
+  TextArray ref_jobs, ref_tenants, ref_blobs;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    if (created.contains(jobs[i].id)) continue;
+    if (created.contains(jobs[i].id)) {
+      for (const std::string& blob_id : jobs[i].spec.blob_refs) {
+        ref_jobs.add(jobs[i].id);
+        ref_tenants.add(jobs[i].spec.tenant);
+        ref_blobs.add(blob_id);
+      }
+      continue;
+    }
     holders[i] = Job{};
     dedup_tenants.add(jobs[i].spec.tenant);
     dedup_keys.add(jobs[i].spec.dedup_key);
+  }
+  if (!ref_jobs.empty()) {
+    RETURN_IF_ERROR(conn.run(Text(Own().insert_job_blobs),
+                             sql::Params().add(ref_jobs.str()).add(ref_tenants.str()).add(ref_blobs.str()))
+                        .status());
   }
   if (!want_holders || dedup_tenants.empty()) return holders;
 

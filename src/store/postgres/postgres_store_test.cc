@@ -166,19 +166,19 @@ Result<std::unique_ptr<Store>> OpenAt(const std::string& url) {
   return Store::Open(StoreOptions{.url = url, .durable = false});
 }
 
-// The contract suite's factory: one schema per test directory, the same one on a reopen.
-std::unique_ptr<Store> OpenPostgres(const std::string& dir) {
+// One schema per test directory of the contract suite, the same one on a reopen.
+std::string SchemaOfDir(const std::string& dir) {
   static std::mutex mu;
   static std::map<std::string, std::string> schema_of_dir;
-  std::string schema;
-  {
-    std::lock_guard lock(mu);
-    auto it = schema_of_dir.find(dir);
-    if (it == schema_of_dir.end())
-      it = schema_of_dir.emplace(dir, Scratch::Get().NewSchema()).first;
-    schema = it->second;
-  }
-  auto store = OpenAt(SchemaUrl(schema));
+  std::lock_guard lock(mu);
+  auto it = schema_of_dir.find(dir);
+  if (it == schema_of_dir.end()) it = schema_of_dir.emplace(dir, Scratch::Get().NewSchema()).first;
+  return it->second;
+}
+
+// The contract suite's factory.
+std::unique_ptr<Store> OpenPostgres(const std::string& dir) {
+  auto store = OpenAt(SchemaUrl(SchemaOfDir(dir)));
   if (!store.ok()) {
     ADD_FAILURE() << store.status().ToString();
     return nullptr;
@@ -186,8 +186,15 @@ std::unique_ptr<Store> OpenPostgres(const std::string& dir) {
   return std::move(store).value();
 }
 
+std::int64_t CountPostgres(const std::string& dir, const std::string& sql) {
+  Admin admin(SchemaUrl(SchemaOfDir(dir)));
+  if (!admin.ok()) return -1;
+  return admin.Count(sql);
+}
+
 INSTANTIATE_TEST_SUITE_P(Postgres, StoreContractTest,
-                         testing::Values(StoreEngine{"postgres", OpenPostgres}), StoreEngineName);
+                         testing::Values(StoreEngine{"postgres", OpenPostgres, CountPostgres}),
+                         StoreEngineName);
 
 Job NewJob(const std::string& id, const std::string& queue = "default") {
   Job job;
@@ -271,6 +278,42 @@ TEST_F(PostgresStoreTest, MigrationsMakeTheTablesOfTheColumnTables) {
   auto mismatches = sql::SchemaMismatches(session);
   ASSERT_TRUE(mismatches.ok()) << mismatches.status().ToString();
   EXPECT_THAT(*mismatches, testing::IsEmpty());
+}
+
+// Jobs stored before migration 7 name their blobs only in their input: the migration records
+// those references, so that retention keeps the blobs they need; blobs become the default
+// tenant's.
+TEST_F(PostgresStoreTest, MigrationSevenRecordsTheBlobsOfJobsStoredBeforeIt) {
+  Admin admin(url_);
+  admin.Query(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL "
+      "DEFAULT 0)");
+  for (const sql::Migration& m : pg::Migrations()) {
+    if (m.version >= 7) break;
+    admin.Query(m.sql);
+    admin.Query("INSERT INTO schema_migrations (version) VALUES (" + std::to_string(m.version) +
+                ")");
+  }
+  const std::string blob = "sha256:" + std::string(64, 'b');
+  for (const auto& [id, input] :
+       {std::pair<std::string, std::string>{"job_blob", R"({"blob":")" + blob + R"("})"},
+        {"job_text", R"({"text":"{\"blob\":\"sha256:x\"}"})"}}) {
+    admin.Query("INSERT INTO jobs (id, tenant, type, input, object_id, source, prompt_version, "
+                "response_schema, model, params, queue, priority, run_at, max_attempts, "
+                "dedup_key, webhook_url, metadata, status, attempt, created_at, cost_usd, "
+                "lease_owner, lease_until, due_at) VALUES ('" + id + "', 'acme', 'classify', '" +
+                input + "', '', '', 'v1', 's1', '', '{}', 'default', 5, 0, 3, '', '', '{}', 4, 1, "
+                "0, 0, '', 0, 0)");
+  }
+  admin.Query("INSERT INTO blobs (id, bytes, content, created_at) VALUES ('" + blob +
+              "', 1, 'x', 0)");
+
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(*store->blob_referenced("acme", blob));
+  EXPECT_FALSE(*store->blob_referenced(kDefaultTenant, blob));
+  EXPECT_EQ(admin.Count("SELECT count(*) FROM job_blobs"), 1);
+  EXPECT_EQ(admin.Query("SELECT tenant FROM blobs"), kDefaultTenant);
 }
 
 TEST_F(PostgresStoreTest, ANewerSchemaIsRefused) {

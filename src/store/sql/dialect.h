@@ -50,7 +50,9 @@ class Dialect {
   // Inserts fresh jobs (as store_rules::AsSubmitted made them) in order, with `batch_id` (""
   // for none). A job whose (tenant, dedup_key) is taken, by an older job or by one earlier in
   // `jobs`, is not inserted. Per job: nullopt when it was created, else the job holding its
-  // key (read only when `want_holders`; otherwise an empty Job).
+  // key (read only when `want_holders`; otherwise an empty Job). Each created job's
+  // spec.blob_refs become its job_blobs rows (retention keeps the blobs they name); a job
+  // without any costs nothing more.
   virtual Result<std::vector<std::optional<Job>>> insert_jobs(Txn& txn, std::span<const Job> jobs,
                                                               const std::string& batch_id,
                                                               bool want_holders) = 0;

@@ -41,6 +41,21 @@ std::string Assignments(const Table<T>& table) {
   return out;
 }
 
+// Deletes the rows whose `column` is one of the ids in $1 (a JSON array of strings), with the
+// condition `also`: one statement for any number of ids on either engine, each id one seek into
+// the column's index.
+Statement DeleteByIds(const std::string& table, const std::string& column,
+                      const std::string& also = "") {
+  return PerDialect("DELETE FROM " + table + " WHERE " + column +
+                        " IN (SELECT value FROM json_each(?1))" + also,
+                    "DELETE FROM " + table + " WHERE " + column +
+                        " = ANY (ARRAY (SELECT json_array_elements_text($1::json)))" + also);
+}
+
+// A file of a purged batch goes unless another batch reads it as its input.
+constexpr char kNoBatchReads[] =
+    " AND NOT EXISTS (SELECT 1 FROM batches WHERE batches.input_file_id = ";
+
 Statements Build() {
   const std::string batch_params = BatchColumns().placeholders();
   Statements s{
@@ -218,6 +233,43 @@ Statements Build() {
       .batch_jobs = Portable(
           "SELECT {jobs}, (SELECT result FROM results WHERE job_id = jobs.id) FROM jobs "
           "WHERE batch_id = $1::text AND id > $2::text ORDER BY id LIMIT $3::bigint"),
+
+      // --- retention ---
+      .insert_job_blob = Portable(
+          "INSERT INTO job_blobs (job_id, tenant, blob_id) VALUES ($1::text, $2::text, $3::text) "
+          "ON CONFLICT DO NOTHING"),
+      .blob_referenced = Portable(
+          "SELECT 1 FROM job_blobs WHERE tenant = $1::text AND blob_id = $2::text LIMIT 1"),
+      // Oldest first along jobs_finished (the status list is its WHERE, spelt the same so that
+      // SQLite may use it). A job whose webhook is still being delivered stays until the
+      // delivery ends. PostgreSQL passes over rows another node is purging right now.
+      .pick_finished_jobs = WithRowLock(
+          "SELECT id, queue, status FROM jobs "
+          "WHERE status IN ({done}, {failed}, {expired}, {canceled}) AND finished_at < $1::bigint "
+          "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS w WHERE w.job_id = jobs.id "
+          "AND w.state = {delivery_pending}) ORDER BY finished_at LIMIT $2::bigint",
+          " FOR UPDATE SKIP LOCKED"),
+      // A batch ended at the time of its final status. Batches are few next to jobs: a scan.
+      .pick_final_batches = WithRowLock(
+          "SELECT id, input_file_id, output_file_id, error_file_id FROM batches "
+          "WHERE status IN ('completed', 'failed', 'expired', 'cancelled') "
+          "AND CASE status WHEN 'completed' THEN completed_at WHEN 'failed' THEN failed_at "
+          "WHEN 'expired' THEN expired_at ELSE cancelled_at END < $1::bigint "
+          "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS w WHERE w.job_id = batches.id "
+          "AND w.state = {delivery_pending}) ORDER BY id LIMIT $2::bigint",
+          " FOR UPDATE SKIP LOCKED"),
+      .delete_job_results = DeleteByIds("results", "job_id"),
+      .delete_job_attempts = DeleteByIds("attempts", "job_id"),
+      .delete_job_blobs = DeleteByIds("job_blobs", "job_id"),
+      .delete_jobs = DeleteByIds("jobs", "id"),
+      .delete_subject_events = DeleteByIds("events", "job_id"),
+      .delete_subject_webhooks = DeleteByIds("webhook_deliveries", "job_id"),
+      .delete_line_errors = DeleteByIds("batch_line_errors", "batch_id"),
+      .delete_batches = DeleteByIds("batches", "id"),
+      .delete_unread_chunks = DeleteByIds("file_chunks", "file_id",
+                                          std::string(kNoBatchReads) + "file_chunks.file_id)"),
+      .delete_unread_files =
+          DeleteByIds("files", "id", std::string(kNoBatchReads) + "files.id)"),
   };
   for (unsigned f = 0; f < s.list_jobs.size(); ++f) s.list_jobs[f] = ListJobs(f);
   return s;

@@ -72,6 +72,24 @@ struct Statements {
   Statement batch_line_errors;  // $1 batch id, $2 after line, $3 limit → {line_errors}
   Statement cancel_batch_jobs;  // $1 batch id, $2 now, $3 limit → id, tenant, queue
   Statement batch_jobs;         // $1 batch id, $2 after id, $3 limit → {jobs}, result
+
+  // --- retention (sql_retention.cc) ---
+  // "ids" parameters are one JSON array of strings, so that one statement deletes the rows of
+  // any number of jobs or batches on either engine.
+  Statement insert_job_blob;          // $1 job id, $2 tenant, $3 blob id (SQLite's submit)
+  Statement blob_referenced;          // $1 tenant, $2 blob id
+  Statement pick_finished_jobs;       // $1 before, $2 limit → id, queue, status
+  Statement pick_final_batches;       // $1 before, $2 limit → id, input, output, error file ids
+  Statement delete_job_results;       // $1 job ids
+  Statement delete_job_attempts;      // $1 job ids
+  Statement delete_job_blobs;         // $1 job ids
+  Statement delete_jobs;              // $1 job ids
+  Statement delete_subject_events;    // $1 job or batch ids
+  Statement delete_subject_webhooks;  // $1 job or batch ids
+  Statement delete_line_errors;       // $1 batch ids
+  Statement delete_batches;           // $1 batch ids
+  Statement delete_unread_chunks;     // $1 file ids: the chunks of those no remaining batch reads
+  Statement delete_unread_files;      // $1 file ids: those no remaining batch reads
 };
 
 // JobFilter's optional filters, as bits of the list_jobs index.

@@ -54,6 +54,10 @@ class Txn {
   // Records that `n` jobs of `queue` moved from `from` (nullopt: newly created) to `to`.
   void moved(const std::string& queue, std::optional<JobStatus> from, JobStatus to,
              std::int64_t n = 1);
+  // Records that `n` jobs of `queue` in status `from` were deleted (retention).
+  void removed(const std::string& queue, JobStatus from, std::int64_t n = 1) {
+    count_deltas_[{queue, static_cast<int>(from)}] -= n;
+  }
   // Wakes nodes listening for new work in `queue`, once the transaction commits.
   void notify(const std::string& queue) { notify_.insert(queue); }
 

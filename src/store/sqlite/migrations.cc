@@ -229,7 +229,10 @@ ALTER TABLE batches ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
     //   tenants that have due jobs there, from the index alone.
     // - jobs_finished: retention walks terminal jobs by the time they ended.
     // - job_blobs: which job references which of its tenant's blobs, so that retention deletes
-    //   only blobs no remaining job needs.
+    //   only blobs no remaining job needs. Jobs stored before it get theirs from their input
+    //   (a blob input is stored as exactly {"blob":"sha256:<64 hex>"}, api/job_request.cc).
+    // - webhook_deliveries_job: retention deletes a job's deliveries with it (and keeps a job
+    //   whose delivery is still pending).
     sql::Migration{7, R"sql(
 CREATE TABLE tenants (
   id                 TEXT PRIMARY KEY,
@@ -275,6 +278,10 @@ CREATE TABLE job_blobs (
   PRIMARY KEY (job_id, blob_id)
 ) WITHOUT ROWID;
 CREATE INDEX job_blobs_blob ON job_blobs (tenant, blob_id);
+INSERT INTO job_blobs (job_id, tenant, blob_id)
+  SELECT id, tenant, substr(input, 10, 71) FROM jobs
+  WHERE input LIKE '{"blob":"sha256:%' AND length(input) = 82;
+CREATE INDEX webhook_deliveries_job ON webhook_deliveries (job_id);
 )sql"},
 };
 

@@ -156,6 +156,7 @@ Result<std::vector<std::optional<Job>>> SqliteDialect::insert_jobs(sql::Txn& txn
     RETURN_IF_ERROR(insert.run());
     insert.reset();
     if (writer_->changes() != 0) {
+      RETURN_IF_ERROR(insert_blob_refs(job));
       holders.emplace_back();
       continue;
     }
@@ -172,6 +173,19 @@ Result<std::vector<std::optional<Job>>> SqliteDialect::insert_jobs(sql::Txn& txn
     holders.emplace_back(std::move(holder));
   }
   return holders;
+}
+
+Status SqliteDialect::insert_blob_refs(const Job& job) {
+  if (job.spec.blob_refs.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(Statement insert, writer_->prepare(Text(sql::Sql().insert_job_blob)));
+  for (const std::string& blob_id : job.spec.blob_refs) {
+    insert.bind_text(1, job.id);
+    insert.bind_text(2, job.spec.tenant);
+    insert.bind_text(3, blob_id);
+    RETURN_IF_ERROR(insert.run());
+    insert.reset();
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<Job>> SqliteDialect::claim(sql::Txn& txn, const ClaimRequest& request) {

@@ -124,6 +124,16 @@ class SqlitePlanTest : public testing::Test {
     EXPECT_THAT(Plan(shared.list_jobs[sql::kByStatus | sql::kAfterCursor]),
                 uses("jobs_tenant_status"));
     EXPECT_THAT(Plan(shared.list_jobs[sql::kByObjectId]), uses("jobs_tenant_object"));
+
+    // Retention: the oldest terminal jobs along jobs_finished (each one's pending delivery
+    // looked up by job), a blob's references by (tenant, blob), every delete one seek per id.
+    EXPECT_THAT(Plan(shared.pick_finished_jobs),
+                AllOf(uses("jobs_finished"), Contains(HasSubstr("webhook_deliveries_job"))));
+    EXPECT_THAT(Plan(shared.blob_referenced), Contains(HasSubstr("job_blobs_blob")));
+    EXPECT_THAT(Plan(shared.delete_jobs), Not(Contains(HasSubstr("SCAN jobs"))));
+    EXPECT_THAT(Plan(shared.delete_subject_events), Contains(HasSubstr("events_job")));
+    EXPECT_THAT(Plan(shared.delete_subject_webhooks), Contains(HasSubstr("webhook_deliveries_job")));
+    EXPECT_THAT(Plan(shared.delete_job_blobs), Not(Contains(HasSubstr("SCAN job_blobs"))));
   }
 
   std::string dir_;

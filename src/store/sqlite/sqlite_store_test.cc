@@ -30,8 +30,24 @@ std::unique_ptr<Store> OpenSqlite(const std::string& dir) {
   return std::move(store).value();
 }
 
+std::int64_t CountSqlite(const std::string& dir, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* stmt = nullptr;
+  std::int64_t n = -1;
+  if (sqlite3_open_v2((dir + "/sluice.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+          SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    n = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return n;
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
-                         testing::Values(StoreEngine{"sqlite", OpenSqlite}), StoreEngineName);
+                         testing::Values(StoreEngine{"sqlite", OpenSqlite, CountSqlite}),
+                         StoreEngineName);
 
 class SqliteStoreTest : public testing::Test {
  protected:
@@ -187,6 +203,37 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsJobs) {
   opened->reset();
   EXPECT_EQ(RawCount("SELECT max(version) FROM schema_migrations"),
             static_cast<std::int64_t>(sqlite::Migrations().back().version));
+}
+
+// Jobs stored before migration 7 name their blobs only in their input: the migration records
+// those references, so that retention keeps the blobs they need.
+TEST_F(SqliteStoreTest, MigrationSevenRecordsTheBlobsOfJobsStoredBeforeIt) {
+  std::string script =
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT "
+      "NULL DEFAULT 0);";
+  for (const sql::Migration& m : sqlite::Migrations()) {
+    if (m.version >= 7) break;
+    script += std::string(m.sql) + "INSERT INTO schema_migrations (version) VALUES (" +
+              std::to_string(m.version) + ");";
+  }
+  const std::string blob = "sha256:" + std::string(64, 'b');
+  for (const auto& [id, input] : {std::pair<std::string, std::string>{"job_blob", R"({"blob":")" + blob + R"("})"},
+                                  {"job_text", R"({"text":"{\"blob\":\"sha256:x\"}"})"}}) {
+    script += "INSERT INTO jobs (id, tenant, type, input, object_id, source, prompt_version, "
+              "response_schema, model, params, queue, priority, run_at, max_attempts, dedup_key, "
+              "webhook_url, metadata, status, attempt, created_at, cost_usd, lease_owner, "
+              "lease_until, due_at) VALUES ('" + id + "', 'acme', 'classify', '" + input +
+              "', '', '', 'v1', 's1', '', '{}', 'default', 5, 0, 3, '', '', '{}', 4, 1, 0, 0, "
+              "'', 0, 0);";
+  }
+  RawExec(script);
+
+  auto opened = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_TRUE(*(*opened)->blob_referenced("acme", blob));
+  EXPECT_FALSE(*(*opened)->blob_referenced(kDefaultTenant, blob));
+  opened->reset();
+  EXPECT_EQ(RawCount("SELECT count(*) FROM job_blobs"), 1);
 }
 
 TEST_F(SqliteStoreTest, MigrationsMakeTheTablesOfTheColumnTables) {
