@@ -20,6 +20,7 @@
 #include "events/webhook_target.h"
 #include "gateway/http_client.h"
 #include "http/server.h"
+#include "retention/retention_runner.h"
 #include "scheduler/scheduler.h"
 #include "schedules/schedule_runner.h"
 #include "store/attempt_writer.h"
@@ -56,7 +57,8 @@ int RunServe(const ServeFlags& flags) {
 
   std::error_code ec;
   std::filesystem::create_directories(config.server.data_dir, ec);
-  auto store_result = Store::Open({config.server.data_dir, config.server.store, config.server.durable});
+  auto store_result = Store::Open({config.server.data_dir, config.server.store, config.server.durable,
+                                   config.retention.dedup_window});
   if (!store_result.ok()) {
     spdlog::error("store: {}", store_result.status().ToString());
     return 2;
@@ -75,6 +77,8 @@ int RunServe(const ServeFlags& flags) {
     return 2;
   }
   BlobStore& blobs = **blobs_result;
+  // [retention] jobs: its own thread deletes what ended longer ago (nothing when 0).
+  RetentionRunner retention(*store, blobs, clock, RetentionOptions::ForWindow(config.retention.jobs));
 
   http::EventLoop loop(config.server.io_threads);
   // Plain http:// providers go through the Asio client on the event loop (O(1) per call);
@@ -165,6 +169,7 @@ int RunServe(const ServeFlags& flags) {
   // store this is a no-op and submits wake it directly.
   store->set_wake_handler([&scheduler](const std::string& queue) { scheduler.wake(queue); });
   (*schedules)->start();
+  retention.start();
   spdlog::info("sluice serving on {} (data {}, tasks {}, {} task types)", config.server.listen,
                config.server.data_dir, config.tasks_dir, tasks.names().size());
 
@@ -176,6 +181,7 @@ int RunServe(const ServeFlags& flags) {
   // aborted and their leases released, so another process starts them at once.
   (*server)->stop();
   (*schedules)->stop();
+  retention.stop();  // a pass in progress ends after its current transaction
   batch_runner.stop();  // a batch it was working on stays leased until the lease runs out
   event_stream.stop();  // ends the open streams: their clients reconnect to another node
   scheduler.stop_claiming();

@@ -53,6 +53,21 @@ class TableReader {
     if (!d.ok()) return fail(key, d.status().message());
     out = *d;
   }
+  // A duration, or "0" for none. Unlike duration(), an empty string is an error too: a window
+  // that is not what it says would delete data, or keep it forever, unasked.
+  void window(const char* key, Millis& out) {
+    const toml::node* node = get(key);
+    if (!node) return;
+    auto text = node->value<std::string>();
+    if (!text) return fail(key, "must be a duration like \"90d\", or \"0\" for none");
+    if (*text == "0") {
+      out = 0;
+      return;
+    }
+    auto d = ParseDuration(*text);
+    if (!d.ok()) return fail(key, d.status().message());
+    out = *d;
+  }
   void bytes(const char* key, std::int64_t& out) {
     std::string text;
     if (auto* node = get(key)) {
@@ -332,7 +347,8 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     return InvalidArgument(os.str());
   }
   static const std::set<std::string> kTopLevel = {"server", "provider", "model",    "queue",
-                                                  "worker", "tasks",    "webhooks", "schedule"};
+                                                  "worker", "tasks",    "webhooks", "schedule",
+                                                  "retention"};
   for (auto& [k, v] : root) {
     if (!kTopLevel.count(std::string(k.str()))) {
       return InvalidArgument("unknown config section " + std::string(k.str()), std::string(k.str()));
@@ -364,6 +380,12 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     if (c.webhooks.timeout <= 0) {
       return InvalidArgument("webhooks.timeout must be positive", "webhooks.timeout");
     }
+  }
+  if (auto* t = root["retention"].as_table()) {
+    TableReader r(*t, "retention");
+    r.window("jobs", c.retention.jobs);
+    r.window("dedup_window", c.retention.dedup_window);
+    RETURN_IF_ERROR(r.finish());
   }
   RETURN_IF_ERROR(ReadArray(root, "provider", c.providers, ReadProvider));
   RETURN_IF_ERROR(ReadArray(root, "model", c.models, ReadModel));

@@ -111,6 +111,16 @@ struct ScheduleConfig {
   std::string metadata_json;               // empty: none
 };
 
+// [retention]: how long what has ended is kept (retention/retention_runner.h).
+struct RetentionConfig {
+  // Terminal jobs, final batches with their files, and blobs no remaining job needs are deleted
+  // once they ended (blobs: were last used) longer ago than this. 0 ("0"): kept forever.
+  Millis jobs = 0;
+  // StoreOptions::dedup_window: a dedup key whose job ended longer ago than this makes a new
+  // job. 0 ("0"): dedup keys never expire.
+  Millis dedup_window = 30LL * 24 * 3600 * 1000;
+};
+
 struct Config {
   ServerConfig server;
   std::vector<ProviderConfig> providers;
@@ -120,6 +130,7 @@ struct Config {
   std::string tasks_dir = "./tasks";
   WebhooksConfig webhooks;
   std::vector<ScheduleConfig> schedules;
+  RetentionConfig retention;
 
   // Parses TOML text; `base_dir` resolves relative paths (data_dir, tasks dir).
   static Result<Config> Parse(const std::string& toml_text, const std::string& base_dir);

@@ -112,6 +112,40 @@ max_connections = 100
   }
 }
 
+TEST(ConfigTest, RetentionWindowsAreDurationsOrZero) {
+  auto defaults = Config::Parse("", "/base");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->retention.jobs, 0);  // kept forever
+  EXPECT_EQ(defaults->retention.dedup_window, 30LL * 86'400'000);
+
+  auto c = Config::Parse("[retention]\njobs = \"90d\"\ndedup_window = \"12h\"\n", "/base");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->retention.jobs, 90LL * 86'400'000);
+  EXPECT_EQ(c->retention.dedup_window, 12LL * 3'600'000);
+
+  auto off = Config::Parse("[retention]\njobs = \"0\"\ndedup_window = \"0\"\n", "/base");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off->retention.jobs, 0);
+  EXPECT_EQ(off->retention.dedup_window, 0);
+
+  struct Case { const char* toml; const char* field; };
+  const Case cases[] = {
+      {"[retention]\njobs = \"ninety days\"\n", "retention.jobs"},
+      {"[retention]\njobs = \"\"\n", "retention.jobs"},
+      {"[retention]\njobs = \"-1d\"\n", "retention.jobs"},
+      {"[retention]\njobs = 90\n", "retention.jobs"},
+      {"[retention]\ndedup_window = \"30\"\n", "retention.dedup_window"},
+      {"[retention]\nblobs = \"1d\"\n", "retention.blobs"},
+  };
+  for (const auto& bad : cases) {
+    auto r = Config::Parse(bad.toml, "");
+    ASSERT_FALSE(r.ok()) << bad.toml;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().field(), bad.field) << bad.toml << " → " << r.status().ToString();
+    EXPECT_NE(r.status().message().find(bad.field), std::string::npos) << r.status().ToString();
+  }
+}
+
 }  // namespace
 TEST(ConfigTest, ReadsWebhookDeliveryKeys) {
   auto c = Config::Parse(R"(
