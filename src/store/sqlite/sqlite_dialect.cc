@@ -148,6 +148,7 @@ Result<std::vector<std::optional<Job>>> SqliteDialect::insert_jobs(sql::Txn& txn
   std::vector<std::optional<Job>> holders;
   holders.reserve(jobs.size());
   ASSIGN_OR_RETURN(Statement insert, writer_->prepare(Text(EngineSql().insert_job)));
+  Connection& writer = *writer_;  // this thread's under write_mu_, for the lambda below
   auto inserted = [&](const Job& job) -> Result<bool> {
     StatementBinder binder(insert);
     sql::JobColumns().Write(job, binder);
@@ -155,7 +156,7 @@ Result<std::vector<std::optional<Job>>> SqliteDialect::insert_jobs(sql::Txn& txn
     binder.text(batch_id);
     RETURN_IF_ERROR(insert.run());
     insert.reset();
-    return writer_->changes() != 0;
+    return writer.changes() != 0;
   };
   for (const Job& job : jobs) {
     ASSIGN_OR_RETURN(bool created, inserted(job));
