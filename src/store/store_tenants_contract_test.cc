@@ -89,8 +89,8 @@ TEST_P(StoreContractTest, PutTenantCreatesWithDefaultsThenChangesOnlyTheGivenFie
   EXPECT_EQ(patched.tenant.updated_at, kT0 + 10);
 
   // Back to "no limit" is a change like any other.
-  ValueOf(store_->put_tenant(TenantPatch{.id = "acme", .rpm = 0, .max_queued = 100'000,
-                                         .now = kT0 + 20}));
+  ValueOf(store_->put_tenant(
+      TenantPatch{.id = "acme", .rpm = 0, .max_queued = 100'000, .now = kT0 + 20}));
   Tenant stored = ValueOf(store_->get_tenant("acme"));
   EXPECT_EQ(stored.weight, 3);
   EXPECT_EQ(stored.rpm, 0);
@@ -174,8 +174,7 @@ TEST_P(StoreContractTest, ApiKeysAreListedPerTenantRevokedOnceAndFoundByHash) {
 }
 
 TEST_P(StoreContractTest, AnApiKeyNeedsAKnownTenantAndAFreshIdAndHash) {
-  EXPECT_EQ(store_->create_api_key(Key("key_a", "ghost", "hash_a")).code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(store_->create_api_key(Key("key_a", "ghost", "hash_a")).code(), StatusCode::kNotFound);
   EXPECT_FALSE(ValueOf(store_->any_api_key()));
   ValueOf(store_->put_tenant(TenantPatch{.id = "acme", .now = kT0}));
   ASSERT_TRUE(store_->create_api_key(Key("key_a", "acme", "hash_a")).ok());
@@ -196,9 +195,9 @@ TEST_P(StoreContractTest, AReservationFitsOnlyWithinTheBudgetLeft) {
   EXPECT_THAT(reserve({Reservation("r1", 6, 10)}), ElementsAre(true));
   EXPECT_THAT(reserve({Reservation("r2", 5, 10)}), ElementsAre(false));
   // In one call, each item counts the ones before it.
-  EXPECT_THAT(reserve({Reservation("r3", 3, 10), Reservation("r4", 3, 10),
-                       Reservation("r5", 1, 10)}),
-              ElementsAre(true, false, true));  // exactly 10 fits
+  EXPECT_THAT(
+      reserve({Reservation("r3", 3, 10), Reservation("r4", 3, 10), Reservation("r5", 1, 10)}),
+      ElementsAre(true, false, true));  // exactly 10 fits
   TenantUsage usage = ValueOf(store_->tenant_usage("acme", kMonth, kT0));
   EXPECT_EQ(usage.month, kMonth);
   EXPECT_DOUBLE_EQ(usage.reserved_usd, 10);
@@ -289,8 +288,8 @@ TEST_P(StoreContractTest, AFinishSettlesItsAttemptsReservation) {
   Submit(TenantJob("job_b", "acme"));
   Job second = Claim(1, kT0 + 20).at(0);
   const std::string second_id = AttemptReservationId(second.id, second.attempt);
-  ASSERT_TRUE(ValueOf(store_->reserve_budget(
-      std::vector{Reservation(second_id, 2, 10, "acme", kT0 + 20)}))[0]);
+  ASSERT_TRUE(ValueOf(
+      store_->reserve_budget(std::vector{Reservation(second_id, 2, 10, "acme", kT0 + 20)}))[0]);
   AttemptFinish unsettled = FinishOf(second, AttemptOutcome::kDone, kT0 + 30);
   unsettled.cost_usd = 0.5;
   ASSERT_TRUE(Finish(unsettled).ok());
@@ -586,7 +585,8 @@ TEST_P(StoreContractTest, AKeyWhoseJobEndedLongerAgoThanTheWindowMakesANewJob) {
 TEST_P(StoreContractTest, AKeyOfALiveOrRecentlyEndedJobStillDeduplicates) {
   // Live for ever so long: still the one job.
   Submit(Keyed("job_live", kT0, "live-key"));
-  auto live = ValueOf(store_->submit_jobs(std::vector{Keyed("job_dup", kT0 + 90 * kDay, "live-key")}));
+  auto live =
+      ValueOf(store_->submit_jobs(std::vector{Keyed("job_dup", kT0 + 90 * kDay, "live-key")}));
   EXPECT_TRUE(live.at(0).deduplicated);
   EXPECT_EQ(live.at(0).job.id, "job_live");
 
@@ -599,8 +599,8 @@ TEST_P(StoreContractTest, AKeyOfALiveOrRecentlyEndedJobStillDeduplicates) {
   EXPECT_EQ(canceled.at(0).job.id, "job_canceled");
   EXPECT_EQ(Get("job_canceled").spec.dedup_key, "canceled-key");
   // One millisecond later it has ended longer ago than the window.
-  auto fresh = ValueOf(store_->submit_jobs(
-      std::vector{Keyed("job_dup3", kT0 + 11 + 30 * kDay, "canceled-key")}));
+  auto fresh = ValueOf(
+      store_->submit_jobs(std::vector{Keyed("job_dup3", kT0 + 11 + 30 * kDay, "canceled-key")}));
   EXPECT_FALSE(fresh.at(0).deduplicated);
   EXPECT_EQ(fresh.at(0).job.id, "job_dup3");
 

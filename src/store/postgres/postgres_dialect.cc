@@ -379,7 +379,8 @@ Result<std::vector<std::optional<Job>>> PostgresDialect::insert_jobs(sql::Txn& t
                               sql::Params().add(tenants.str()).add(keys.str()).add(cutoffs.str())));
     if (freed.size() > 0) {
       std::set<std::pair<std::string, std::string>> freed_keys;
-      for (int i = 0; i < freed.size(); ++i) freed_keys.emplace(freed.text_at(i, 0), freed.text_at(i, 1));
+      for (int i = 0; i < freed.size(); ++i)
+        freed_keys.emplace(freed.text_at(i, 0), freed.text_at(i, 1));
       RETURN_IF_ERROR(insert([&](const Job& job) {
         return !created.contains(job.id) &&
                freed_keys.contains({job.spec.tenant, job.spec.dedup_key});

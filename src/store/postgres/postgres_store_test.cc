@@ -391,8 +391,8 @@ TEST_F(PostgresStoreTest, ConcurrentSubmitsOfAStaleDedupKeyMakeOneNewJob) {
   auto claimed = nodes[0]->claim_jobs(ClaimRequest{
       .queue = "default", .limit = 1, .owner = "w", .now = kT0, .lease_until = kT0 + 1000});
   ASSERT_TRUE(claimed.ok() && claimed->size() == 1);
-  AttemptFinish done{.job_id = "job_old", .attempt = 1, .lease_owner = "w", .now = kT0,
-                     .result_json = "{}"};
+  AttemptFinish done{
+      .job_id = "job_old", .attempt = 1, .lease_owner = "w", .now = kT0, .result_json = "{}"};
   ASSERT_TRUE(nodes[0]->finish_attempts(std::span(&done, 1)).ok());
 
   std::latch start(kNodes);
@@ -447,9 +447,9 @@ TEST_F(PostgresStoreTest, ADedupWindowOfZeroKeepsKeysForEver) {
 TEST_F(PostgresStoreTest, ReservationsFromManyNodesNeverOvershootTheBudget) {
   constexpr int kNodes = 3;
   constexpr int kThreadsPerNode = 4;
-  constexpr int kPerThread = 84;       // ~1000 reservations in all
-  constexpr double kAmount = 0.125;    // exact in binary, as are all the sums below
-  constexpr double kCost = 0.0625;     // what a settled call cost
+  constexpr int kPerThread = 84;     // ~1000 reservations in all
+  constexpr double kAmount = 0.125;  // exact in binary, as are all the sums below
+  constexpr double kCost = 0.0625;   // what a settled call cost
   constexpr double kBudget = 40;
   std::vector<std::unique_ptr<Store>> nodes;
   for (int i = 0; i < kNodes; ++i) nodes.push_back(Open());

@@ -242,16 +242,15 @@ Table<ApiKey> MakeApiKeyColumns() {
   return Table<K>("api_keys",
                   {Field<K, &K::id>("id"), Field<K, &K::tenant>("tenant"),
                    Field<K, &K::name>("name"), Field<K, &K::hash>("hash"),
-                   Field<K, &K::created_at>("created_at"),
-                   Field<K, &K::revoked_at>("revoked_at")});
+                   Field<K, &K::created_at>("created_at"), Field<K, &K::revoked_at>("revoked_at")});
 }
 
 Table<BudgetReservation> MakeReservationColumns() {
   using R = BudgetReservation;
-  return Table<R>("budget_reservations",
-                  {Field<R, &R::id>("id"), Field<R, &R::tenant>("tenant"),
-                   Field<R, &R::month>("month"), Field<R, &R::amount_usd>("amount_usd"),
-                   Field<R, &R::expires_at>("expires_at")});
+  return Table<R>(
+      "budget_reservations",
+      {Field<R, &R::id>("id"), Field<R, &R::tenant>("tenant"), Field<R, &R::month>("month"),
+       Field<R, &R::amount_usd>("amount_usd"), Field<R, &R::expires_at>("expires_at")});
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // One table of columns per row type: how a Job, a Batch, a file, a webhook delivery, an event, a
-// tenant, an API key and a budget reservation map onto the columns of their SQL tables, written once for both engines. Each table gives the
-// column list statements splice in (`{jobs}`, sql/statement.h), reads a row type from a Row and
-// writes it to a ValueSink in column order (a statement's parameters, or the column arrays of a
-// PostgreSQL bulk insert), and names each column's type so that a test can hold both engines'
-// migrations to it (columns_test.cc).
+// tenant, an API key and a budget reservation map onto the columns of their SQL tables, written
+// once for both engines. Each table gives the column list statements splice in (`{jobs}`,
+// sql/statement.h), reads a row type from a Row and writes it to a ValueSink in column order (a
+// statement's parameters, or the column arrays of a PostgreSQL bulk insert), and names each
+// column's type so that a test can hold both engines' migrations to it (columns_test.cc).
 #pragma once
 
 #include <span>

@@ -47,21 +47,21 @@ Result<bool> ReturnsARow(Session& session, const Statement& stmt, Params params)
   return rows->next();
 }
 
-bool IsAmount(double usd) { return std::isfinite(usd) && usd >= 0; }
+bool IsAmount(double usd) {
+  return std::isfinite(usd) && usd >= 0;
+}
 
 Status CheckPatch(const TenantPatch& p) {
   if (p.id.empty()) return InvalidArgument("a tenant needs an id", "id");
   if (p.weight && *p.weight < 1) {
-    return InvalidArgument("weight must be at least 1, not " + std::to_string(*p.weight),
-                           "weight");
+    return InvalidArgument("weight must be at least 1, not " + std::to_string(*p.weight), "weight");
   }
   if (p.rpm && *p.rpm < 0) return InvalidArgument("rpm must be 0 (no limit) or more", "rpm");
   if (p.max_queued && *p.max_queued < 0) {
     return InvalidArgument("max_queued must be 0 (no limit) or more", "max_queued");
   }
   if (p.monthly_budget_usd && !IsAmount(*p.monthly_budget_usd)) {
-    return InvalidArgument("monthly_budget_usd must be 0 (no limit) or more",
-                           "monthly_budget_usd");
+    return InvalidArgument("monthly_budget_usd must be 0 (no limit) or more", "monthly_budget_usd");
   }
   return Status::Ok();
 }
@@ -85,13 +85,11 @@ Status ApplyBudgetChange(Txn& txn, double before, const Tenant& tenant, Millis n
   if (before == 0 && after > 0) {
     // Until now nothing counted the month's spend: start from what its jobs cost so far.
     const MonthSpan month = MonthSpanOf(now);
-    RETURN_IF_ERROR(txn.session()
-                        .exec(Sql().seed_usage, Params()
-                                                    .add(tenant.id)
-                                                    .add(MonthOf(now))
-                                                    .add(month.start)
-                                                    .add(month.end))
-                        .status());
+    RETURN_IF_ERROR(
+        txn.session()
+            .exec(Sql().seed_usage,
+                  Params().add(tenant.id).add(MonthOf(now)).add(month.start).add(month.end))
+            .status());
   }
   if (before > 0 && (after == 0 || after > before)) {
     // Jobs held for the budget may fit now: due at once, and the claim that takes them
@@ -113,11 +111,12 @@ Status CheckReservations(std::span<const BudgetReservation> items) {
     if (!ids.insert(r.id).second) {
       return InvalidArgument("budget reservation " + r.id + " appears twice in one call", "id");
     }
-    if (r.tenant.empty()) return InvalidArgument("reservation " + r.id + " needs a tenant", "tenant");
-    if (r.month.empty()) return InvalidArgument("reservation " + r.id + " needs a month", "month");
+    if (r.tenant.empty() || r.month.empty()) {
+      return InvalidArgument("reservation " + r.id + " needs a tenant and a month",
+                             r.tenant.empty() ? "tenant" : "month");
+    }
     if (!IsAmount(r.amount_usd)) {
-      return InvalidArgument("reservation " + r.id + " needs an amount of 0 or more",
-                             "amount_usd");
+      return InvalidArgument("reservation " + r.id + " needs an amount of 0 or more", "amount_usd");
     }
     if (!IsAmount(r.budget_usd) || r.budget_usd == 0) {
       return InvalidArgument("reservation " + r.id + " needs a budget above 0", "budget_usd");
@@ -144,17 +143,16 @@ Result<TenantWrite> SqlStore::put_tenant(const TenantPatch& patch) {
     TenantWrite out{.tenant = fresh, .created = inserted == 1};
     double budget_before = 0;  // a new tenant had no limit
     if (!out.created) {
-      ASSIGN_OR_RETURN(std::optional<Tenant> stored,
-                       QueryFirst(txn.session(), TenantColumns(), Sql().lock_tenant,
-                                  Params().add(patch.id)));
+      ASSIGN_OR_RETURN(
+          std::optional<Tenant> stored,
+          QueryFirst(txn.session(), TenantColumns(), Sql().lock_tenant, Params().add(patch.id)));
       // The store never deletes a tenant; someone did behind its back, between two statements.
       if (!stored) return Unavailable("tenant " + patch.id + " vanished during its update");
       budget_before = stored->monthly_budget_usd;
       out.tenant = std::move(*stored);
       ApplyPatch(patch, out.tenant);
       out.tenant.updated_at = patch.now;
-      RETURN_IF_ERROR(
-          txn.session().exec(Sql().update_tenant, TenantParams(out.tenant)).status());
+      RETURN_IF_ERROR(txn.session().exec(Sql().update_tenant, TenantParams(out.tenant)).status());
     }
     RETURN_IF_ERROR(ApplyBudgetChange(txn, budget_before, out.tenant, patch.now));
     return out;
@@ -228,8 +226,8 @@ Result<ApiKey> SqlStore::revoke_api_key(const std::string& id, Millis now) {
 
 Result<ApiKey> SqlStore::find_api_key(const std::string& hash) {
   return read<ApiKey>([&](Session& session) -> Result<ApiKey> {
-    ASSIGN_OR_RETURN(std::optional<ApiKey> key, QueryFirst(session, ApiKeyColumns(),
-                                                           Sql().find_api_key, Params().add(hash)));
+    ASSIGN_OR_RETURN(std::optional<ApiKey> key,
+                     QueryFirst(session, ApiKeyColumns(), Sql().find_api_key, Params().add(hash)));
     // The hash is as good as the secret: it stays out of the message.
     if (!key) return NotFound("no API key has that secret");
     return std::move(*key);
@@ -249,9 +247,8 @@ Result<TenantUsage> SqlStore::tenant_usage(const std::string& tenant, const std:
     TenantUsage usage{.month = month};
     ASSIGN_OR_RETURN(usage.spent_usd,
                      QueryNumber(session, Sql().spent, Params().add(tenant).add(month)));
-    ASSIGN_OR_RETURN(usage.reserved_usd,
-                     QueryNumber(session, Sql().live_reserved,
-                                 Params().add(tenant).add(month).add(now)));
+    ASSIGN_OR_RETURN(usage.reserved_usd, QueryNumber(session, Sql().live_reserved,
+                                                     Params().add(tenant).add(month).add(now)));
     ASSIGN_OR_RETURN(std::unique_ptr<Cursor> rows,
                      session.query(Sql().live_jobs, Params().add(tenant)));
     ASSIGN_OR_RETURN(bool found, rows->next());
@@ -277,22 +274,23 @@ Result<std::vector<bool>> SqlStore::reserve_budget(std::span<const BudgetReserva
     std::map<MonthKey, double> spent;
     for (const BudgetReservation& r : items) spent.emplace(MonthKey(r.tenant, r.month), 0.0);
     for (auto& [key, usd] : spent) {
-      ASSIGN_OR_RETURN(usd, QueryNumber(session, Sql().lock_usage,
-                                        Params().add(key.first).add(key.second)));
+      ASSIGN_OR_RETURN(
+          usd, QueryNumber(session, Sql().lock_usage, Params().add(key.first).add(key.second)));
     }
     std::set<std::string_view> swept;
     Outcomes outcomes;
     outcomes.reserve(items.size());
     for (const BudgetReservation& r : items) {
       if (swept.insert(r.tenant).second) {
-        RETURN_IF_ERROR(session
-                            .exec(Sql().sweep_reservations,
-                                  Params().add(r.tenant).add(r.now).add(kSweepLimit))
-                            .status());
+        RETURN_IF_ERROR(
+            session
+                .exec(Sql().sweep_reservations, Params().add(r.tenant).add(r.now).add(kSweepLimit))
+                .status());
       }
       // Counts the reservations this very call made before this one, too.
-      ASSIGN_OR_RETURN(double reserved, QueryNumber(session, Sql().live_reserved,
-                                                    Params().add(r.tenant).add(r.month).add(r.now)));
+      ASSIGN_OR_RETURN(double reserved,
+                       QueryNumber(session, Sql().live_reserved,
+                                   Params().add(r.tenant).add(r.month).add(r.now)));
       const double spend = spent[MonthKey(r.tenant, r.month)];
       const bool fits = spend + reserved + r.amount_usd <= r.budget_usd + kRoundingSlackUsd;
       if (fits) {
@@ -328,9 +326,9 @@ Status SqlStore::settle_reservations(Txn& txn,
     if (held) spend[MonthKey(rows->text_at(0), rows->text_at(1))] += cost;
   }
   for (const auto& [key, cost] : spend) {
-    RETURN_IF_ERROR(
-        txn.session().exec(Sql().add_spend, Params().add(key.first).add(key.second).add(cost))
-            .status());
+    RETURN_IF_ERROR(txn.session()
+                        .exec(Sql().add_spend, Params().add(key.first).add(key.second).add(cost))
+                        .status());
   }
   return Status::Ok();
 }

@@ -45,8 +45,7 @@ TEST(SpliceTest, ColumnListsComeFromTheColumnTables) {
   EXPECT_EQ(Splice("SELECT {tenants}"),
             "SELECT id, weight, rpm, max_queued, monthly_budget_usd, created_at, updated_at");
   EXPECT_EQ(Splice("SELECT {api_keys}"), "SELECT id, tenant, name, hash, created_at, revoked_at");
-  EXPECT_EQ(Splice("SELECT {reservations}"),
-            "SELECT id, tenant, month, amount_usd, expires_at");
+  EXPECT_EQ(Splice("SELECT {reservations}"), "SELECT id, tenant, month, amount_usd, expires_at");
 }
 
 TEST(SpliceTest, QuotedBracesAreText) {

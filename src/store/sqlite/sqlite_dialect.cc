@@ -162,8 +162,7 @@ Result<std::vector<std::optional<Job>>> SqliteDialect::insert_jobs(sql::Txn& txn
     ASSIGN_OR_RETURN(bool created, inserted(job));
     if (!created && dedup_window_ > 0) {
       // The key's holder ended longer ago than the window: it lets go of the key.
-      ASSIGN_OR_RETURN(Statement stale,
-                       writer_->prepare(Text(EngineSql().free_stale_dedup_key)));
+      ASSIGN_OR_RETURN(Statement stale, writer_->prepare(Text(EngineSql().free_stale_dedup_key)));
       stale.bind_text(1, job.spec.tenant);
       stale.bind_text(2, job.spec.dedup_key);
       stale.bind_int(3, job.created_at - dedup_window_);
