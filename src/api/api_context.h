@@ -7,6 +7,8 @@
 #include "api/batch_hooks.h"
 #include "api/blocking_pool.h"
 #include "api/store_health.h"
+#include "auth/authenticator.h"
+#include "auth/tenant_quotas.h"
 #include "blobs/blob_store.h"
 #include "config/config.h"
 #include "core/time.h"
@@ -42,6 +44,10 @@ struct ApiContext {
   // The live event stream (GET /v1/events); null: the route answers 503.
   EventStreamHub* event_stream = nullptr;
   // The store's last known health, for /healthz and /readyz (its pings run on `blocking`).
+  // Authentication and the tenants' request quotas (api/request_gate.h); null: every request is
+  // the default tenant, unauthenticated, unlimited (unit tests without a gate).
+  std::unique_ptr<auth::Authenticator> auth;
+  std::unique_ptr<auth::TenantQuotas> quotas;
   std::unique_ptr<StoreHealth> store_health =
       std::make_unique<StoreHealth>([&s = store] { return s.ping(); }, clock);
   // Where the handlers' synchronous store and blob calls run (api/off_loop.h): never on a loop

@@ -17,8 +17,6 @@ namespace json = boost::json;
 
 namespace {
 
-const std::string kTenant = kDefaultTenant;  // one tenant until API keys arrive
-
 // Endpoints a batch may run: OpenAI's chat completions, and Sluice's own jobs (a line's body
 // is a POST /v1/jobs body).
 constexpr const char* kEndpoints[] = {"/v1/chat/completions", "/v1/jobs"};
@@ -61,7 +59,7 @@ Result<std::string> ParseMetadata(const json::object& body) {
   return json::serialize(m);
 }
 
-Result<Batch> ParseCreate(ApiContext& ctx, const json::value& value) {
+Result<Batch> ParseCreate(ApiContext& ctx, const std::string& tenant, const json::value& value) {
   if (!value.is_object()) return InvalidArgument("the body must be a JSON object");
   const json::object& body = value.as_object();
   for (const auto& [key, v] : body) {
@@ -89,7 +87,7 @@ Result<Batch> ParseCreate(ApiContext& ctx, const json::value& value) {
   // Sluice's extension, read exactly as a job's (the SSRF guard included).
   ASSIGN_OR_RETURN(batch.webhook_url, ParseWebhookUrl(body, ctx.config.webhooks.allow_hosts));
 
-  auto file = ctx.store.get_file(kTenant, batch.input_file_id);
+  auto file = ctx.store.get_file(tenant, batch.input_file_id);
   if (!file.ok()) {
     if (file.status().code() != StatusCode::kNotFound) return file.status();
     return Status(StatusCode::kNotFound, "no file " + batch.input_file_id.substr(0, 128), "input_file_id");
@@ -99,18 +97,23 @@ Result<Batch> ParseCreate(ApiContext& ctx, const json::value& value) {
   }
   const Millis now = ctx.clock.now();
   batch.id = NewId("batch_", now);
-  batch.tenant = kTenant;
+  batch.tenant = tenant;
   batch.created_at = now;
   batch.expires_at = now + *window;
   return batch;
 }
 
-void Create(ApiContext& ctx, http::Request&& req, http::Responder responder) {
+void Create(ApiContext& ctx, http::Request&& req, http::Responder responder, const auth::Caller& caller) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return SendError(responder, body.status());
+  // A batch's lines are admitted as a whole: it is refused while the tenant is at its live-job
+  // limit or has spent its month's budget, and then runs all its lines.
+  if (ctx.quotas) {
+    if (Status quota = ctx.quotas->admit_jobs(caller, 1); !quota.ok()) return SendError(responder, quota);
+  }
   // ParseCreate reads the input file's row: off the loop too.
-  RunOffLoop(ctx, responder, [&ctx, body = std::move(body).value(), responder] {
-    auto batch = ParseCreate(ctx, body);
+  RunOffLoop(ctx, responder, [&ctx, tenant = caller.tenant, body = std::move(body).value(), responder] {
+    auto batch = ParseCreate(ctx, tenant, body);
     if (!batch.ok()) return SendError(responder, batch.status());
     Status created = ctx.store.create_batch(*batch);
     if (!created.ok()) return SendError(responder, created);
@@ -119,7 +122,7 @@ void Create(ApiContext& ctx, http::Request&& req, http::Responder responder) {
   });
 }
 
-void List(ApiContext& ctx, http::Request&& req, http::Responder responder) {
+void List(ApiContext& ctx, http::Request&& req, http::Responder responder, const std::string& tenant) {
   int limit = kDefaultListLimit;
   if (auto text = req.query_param("limit"); text && !text->empty()) {
     char* end = nullptr;
@@ -129,8 +132,8 @@ void List(ApiContext& ctx, http::Request&& req, http::Responder responder) {
     }
     limit = static_cast<int>(n);
   }
-  RunOffLoop(ctx, responder, [&ctx, limit, after = req.query_param("after").value_or(""), responder] {
-    auto page = ctx.store.list_batches(kTenant, limit, after);
+  RunOffLoop(ctx, responder, [&ctx, tenant, limit, after = req.query_param("after").value_or(""), responder] {
+    auto page = ctx.store.list_batches(tenant, limit, after);
     if (!page.ok()) return SendError(responder, page.status());
     json::array data;
     for (const Batch& b : page->batches) data.push_back(BatchToJson(b));
@@ -148,9 +151,9 @@ void List(ApiContext& ctx, http::Request&& req, http::Responder responder) {
 // validating or in_progress → cancelling: the runner cancels the queued jobs and, once none is
 // running, writes the files (kept results in the output file, the rest as batch_cancelled).
 // Cancelling a batch that is already cancelling or cancelled answers it as it is.
-void Cancel(ApiContext& ctx, const std::string& id, const http::Responder& responder) {
+void Cancel(ApiContext& ctx, const std::string& tenant, const std::string& id, const http::Responder& responder) {
   // The tenant's batch or 404, before anything changes (another tenant's id is unknown).
-  auto batch = ctx.store.get_batch(kTenant, id);
+  auto batch = ctx.store.get_batch(tenant, id);
   if (!batch.ok()) return SendError(responder, batch.status());
   auto moved = ctx.store.transition_batch(BatchTransition{.id = id,
                                                           .from = {BatchStatus::kValidating, BatchStatus::kInProgress},
@@ -161,7 +164,7 @@ void Cancel(ApiContext& ctx, const std::string& id, const http::Responder& respo
     return SendJson(responder, 200, BatchToJson(*moved));
   }
   if (moved.status().code() != StatusCode::kFailedPrecondition) return SendError(responder, moved.status());
-  batch = ctx.store.get_batch(kTenant, id);
+  batch = ctx.store.get_batch(tenant, id);
   if (!batch.ok()) return SendError(responder, batch.status());
   if (batch->status == BatchStatus::kCancelling || batch->status == BatchStatus::kCancelled) {
     return SendJson(responder, 200, BatchToJson(*batch));
@@ -173,22 +176,24 @@ void Cancel(ApiContext& ctx, const std::string& id, const http::Responder& respo
 }  // namespace
 
 void AddBatchRoutes(ApiContext& ctx, Router& router) {
-  router.add("POST", "/v1/batches", [&ctx](http::Request&& req, http::Responder responder, const PathParams&) {
-    Create(ctx, std::move(req), std::move(responder));
+  router.add("POST", "/v1/batches", [&ctx](http::Request&& req, http::Responder responder, const RouteContext& rc) {
+    Create(ctx, std::move(req), std::move(responder), rc.caller);
   });
-  router.add("GET", "/v1/batches", [&ctx](http::Request&& req, http::Responder responder, const PathParams&) {
-    List(ctx, std::move(req), std::move(responder));
+  router.add("GET", "/v1/batches", [&ctx](http::Request&& req, http::Responder responder, const RouteContext& rc) {
+    List(ctx, std::move(req), std::move(responder), rc.tenant());
   });
-  router.add("GET", "/v1/batches/{id}", [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
-    RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
-      auto batch = ctx.store.get_batch(kTenant, id);
+  router.add("GET", "/v1/batches/{id}", [&ctx](http::Request&&, http::Responder responder, const RouteContext& rc) {
+    RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), id = rc.params.at("id"), responder] {
+      auto batch = ctx.store.get_batch(tenant, id);
       if (!batch.ok()) return SendError(responder, batch.status());
       SendJson(responder, 200, BatchToJson(*batch));
     });
   });
   router.add("POST", "/v1/batches/{id}/cancel",
-             [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
-               RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] { Cancel(ctx, id, responder); });
+             [&ctx](http::Request&&, http::Responder responder, const RouteContext& rc) {
+               RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), id = rc.params.at("id"), responder] {
+                 Cancel(ctx, tenant, id, responder);
+               });
              });
 }
 

@@ -12,25 +12,21 @@ namespace sluice {
 
 namespace json = boost::json;
 
-namespace {
-const std::string kTenant = kDefaultTenant;  // one tenant until API keys arrive
-}  // namespace
-
 void AddBlobRoutes(ApiContext& ctx, Router& router) {
-  router.add("POST", "/v1/blobs", [&ctx](http::Request&& req, http::Responder responder, const PathParams&) {
+  router.add("POST", "/v1/blobs", [&ctx](http::Request&& req, http::Responder responder, const RouteContext& rc) {
     if (req.body.empty()) return SendError(responder, InvalidArgument("the blob is empty", "body"));
     // Shared, not copied: the closure may be copied, the body is up to server.max_body.
     auto body = std::make_shared<const std::string>(std::move(req.body));
-    RunOffLoop(ctx, responder, [&ctx, body, responder] {
-      auto info = ctx.blobs.put(kTenant, *body);
+    RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), body, responder] {
+      auto info = ctx.blobs.put(tenant, *body);
       if (!info.ok()) return SendError(responder, info.status());
       SendJson(responder, info->created ? 201 : 200,
                json::object{{"id", info->id}, {"object", "blob"}, {"bytes", info->bytes}});
     });
   });
-  router.add("GET", "/v1/blobs/{id}", [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
-    RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
-      auto content = ctx.blobs.get(kTenant, id);
+  router.add("GET", "/v1/blobs/{id}", [&ctx](http::Request&&, http::Responder responder, const RouteContext& rc) {
+    RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), id = rc.params.at("id"), responder] {
+      auto content = ctx.blobs.get(tenant, id);
       if (!content.ok()) return SendError(responder, content.status());
       http::Response r;
       r.content_type = "application/octet-stream";

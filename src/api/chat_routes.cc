@@ -3,11 +3,15 @@
 // interactive calls only: an input over server.sync_max_input_tokens answers 413 `use_async`.
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <span>
 
 #include <boost/json.hpp>
 
 #include "answer/answer_engine.h"
+#include "api/off_loop.h"
 #include "api/responses.h"
+#include "auth/tenant_quotas.h"
 #include "api/routes.h"
 #include "core/ids.h"
 #include "gateway/provider_call.h"
@@ -144,7 +148,77 @@ void SendCompletion(const http::Responder& responder, const json::object& reques
   responder.end();
 }
 
-void ChatCompletions(ApiContext& ctx, http::Request&& req, http::Responder responder) {
+// Answers a finished call. A budget reservation (`reservation`, empty for none) is settled with
+// what the call cost, off the loop; retried while the pool is full, since an unsettled
+// reservation would drop the spend when it expires.
+void SettleReservation(ApiContext& ctx, std::string reservation, double cost_usd, int tries_left) {
+  if (reservation.empty()) return;
+  const bool queued = ctx.blocking->run([&ctx, reservation, cost_usd, tries_left] {
+    Status settled = ctx.store.settle_budget(reservation, cost_usd);
+    if (!settled.ok() && tries_left > 0) {
+      ctx.loop.post_after(1'000, [&ctx, reservation, cost_usd, tries_left] {
+        SettleReservation(ctx, reservation, cost_usd, tries_left - 1);
+      });
+    }
+  });
+  if (!queued && tries_left > 0) {
+    ctx.loop.post_after(100, [&ctx, reservation, cost_usd, tries_left] {
+      SettleReservation(ctx, reservation, cost_usd, tries_left - 1);
+    });
+  }
+}
+
+void CallGateway(ApiContext& ctx, ModelCall call, const http::Responder& responder,
+                 std::shared_ptr<json::object> request, double received, std::string reservation) {
+  ctx.gateway.call(std::move(call), [&ctx, responder, request, received,
+                                     reservation = std::move(reservation)](GatewayResult g) {
+    SettleReservation(ctx, reservation, g.cost_usd(), 30);
+    const CallResult& r = g.final();
+    double provider_ms = 0;
+    for (const auto& c : g.calls) provider_ms += c.provider_ms;
+    double overhead = std::max(0.0, SteadyMs() - received - provider_ms);
+    if (r.outcome != CallOutcome::kOk) {
+      http::Response error = http::ErrorResponse(FailureStatus(r));
+      error.headers.emplace_back("X-Sluice-Overhead-Ms", FormatMs(overhead));
+      if (r.retry_after_ms >= 0) {
+        error.headers.emplace_back("Retry-After", std::to_string((r.retry_after_ms + 999) / 1000));
+      }
+      return responder.send(std::move(error));
+    }
+    SendCompletion(responder, *request, g, overhead, ctx.clock.now());
+  });
+}
+
+// A tenant with a monthly budget: the call's worst case is reserved against the month first
+// (off the loop: a store write), and the walk may not spend more than it reserved.
+void ReserveThenCall(ApiContext& ctx, const auth::Caller& caller, ModelCall call,
+                     const http::Responder& responder, std::shared_ptr<json::object> request,
+                     double received) {
+  const Millis now = ctx.clock.now();
+  BudgetReservation reservation{.id = NewId("sync_", now),
+                                .tenant = caller.tenant,
+                                .month = auth::UsageMonth(now),
+                                .amount_usd = ctx.gateway.worst_case_cost(call),
+                                .budget_usd = caller.limits.monthly_budget_usd,
+                                .now = now,
+                                .expires_at = now + ctx.config.server.max_wait + 60'000};
+  call.budget_usd = reservation.amount_usd;
+  auto shared_call = std::make_shared<ModelCall>(std::move(call));
+  RunOffLoop(ctx, responder, [&ctx, reservation, shared_call, responder, request, received] {
+    auto fits = ctx.store.reserve_budget(std::span(&reservation, 1));
+    if (!fits.ok()) return SendError(responder, fits.status());
+    if (!fits->front()) {
+      return SendError(responder, auth::BudgetExceeded(reservation.tenant, reservation.budget_usd,
+                                                       reservation.now));
+    }
+    ctx.loop.post([&ctx, reservation, shared_call, responder, request, received] {
+      CallGateway(ctx, std::move(*shared_call), responder, request, received, reservation.id);
+    });
+  });
+}
+
+void ChatCompletions(ApiContext& ctx, http::Request&& req, http::Responder responder,
+                     const auth::Caller& caller) {
   const double received = SteadyMs();
   auto body = ParseJsonBody(req);
   if (!body.ok()) return SendError(responder, body.status());
@@ -166,28 +240,20 @@ void ChatCompletions(ApiContext& ctx, http::Request&& req, http::Responder respo
   call.request.erase("stream_options");
   const Millis now = ctx.clock.now();
   call.deadline = now + ctx.config.server.max_wait;
-  ctx.gateway.call(std::move(call), [&ctx, responder, request, received](GatewayResult g) {
-    const CallResult& r = g.final();
-    double provider_ms = 0;
-    for (const auto& c : g.calls) provider_ms += c.provider_ms;
-    double overhead = std::max(0.0, SteadyMs() - received - provider_ms);
-    if (r.outcome != CallOutcome::kOk) {
-      http::Response error = http::ErrorResponse(FailureStatus(r));
-      error.headers.emplace_back("X-Sluice-Overhead-Ms", FormatMs(overhead));
-      if (r.retry_after_ms >= 0) {
-        error.headers.emplace_back("Retry-After", std::to_string((r.retry_after_ms + 999) / 1000));
-      }
-      return responder.send(std::move(error));
+  if (!caller.admin && caller.limits.monthly_budget_usd > 0) {
+    if (ctx.quotas) {
+      if (Status spend = ctx.quotas->admit_spend(caller); !spend.ok()) return SendError(responder, spend);
     }
-    SendCompletion(responder, *request, g, overhead, ctx.clock.now());
-  });
+    return ReserveThenCall(ctx, caller, std::move(call), responder, request, received);
+  }
+  CallGateway(ctx, std::move(call), responder, request, received, "");
 }
 
 }  // namespace
 
 void AddChatRoutes(ApiContext& ctx, Router& router) {
-  router.add("POST", "/v1/chat/completions", [&ctx](http::Request&& r, http::Responder s, const PathParams&) {
-    ChatCompletions(ctx, std::move(r), std::move(s));
+  router.add("POST", "/v1/chat/completions", [&ctx](http::Request&& r, http::Responder s, const RouteContext& rc) {
+    ChatCompletions(ctx, std::move(r), std::move(s), rc.caller);
   });
 }
 

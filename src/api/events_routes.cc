@@ -16,7 +16,6 @@ namespace sluice {
 
 namespace {
 
-const std::string kTenant = kDefaultTenant;  // one tenant until API keys arrive
 constexpr std::size_t kMaxTypes = 64;
 
 Result<std::int64_t> ParseSeq(const std::string& text, const char* field) {
@@ -51,7 +50,8 @@ Result<std::vector<std::string>> ParseTypes(const std::string& text) {
   return types;
 }
 
-void StreamEvents(ApiContext& ctx, http::Request&& request, http::Responder responder) {
+void StreamEvents(ApiContext& ctx, http::Request&& request, http::Responder responder,
+                  const std::string& tenant) {
   if (!ctx.event_stream) return SendError(responder, Unavailable("the event stream is not running"));
   std::int64_t after = -1;
   if (std::string last = request.header("Last-Event-ID"); !last.empty()) {
@@ -69,20 +69,20 @@ void StreamEvents(ApiContext& ctx, http::Request&& request, http::Responder resp
     if (!parsed.ok()) return SendError(responder, parsed.status());
     types = std::move(parsed).value();
   }
-  if (after >= 0) return ctx.event_stream->open(std::move(responder), kTenant, after, std::move(types));
+  if (after >= 0) return ctx.event_stream->open(std::move(responder), tenant, after, std::move(types));
   // "From now on" asks the store where now is.
-  RunOffLoop(ctx, responder, [&ctx, types = std::move(types), responder]() mutable {
+  RunOffLoop(ctx, responder, [&ctx, tenant, types = std::move(types), responder]() mutable {
     auto head = ctx.store.events_head();
     if (!head.ok()) return SendError(responder, head.status());
-    ctx.event_stream->open(std::move(responder), kTenant, *head, std::move(types));
+    ctx.event_stream->open(std::move(responder), tenant, *head, std::move(types));
   });
 }
 
 }  // namespace
 
 void AddEventRoutes(ApiContext& ctx, Router& router) {
-  router.add("GET", "/v1/events", [&ctx](http::Request&& r, http::Responder s, const PathParams&) {
-    StreamEvents(ctx, std::move(r), std::move(s));
+  router.add("GET", "/v1/events", [&ctx](http::Request&& r, http::Responder s, const RouteContext& rc) {
+    StreamEvents(ctx, std::move(r), std::move(s), rc.tenant());
   });
 }
 

@@ -25,8 +25,6 @@ namespace json = boost::json;
 
 namespace {
 
-const std::string kTenant = kDefaultTenant;  // one tenant until API keys arrive
-
 // Uploads go to the batch runner's thread, one at a time, so that they do not take over the
 // blocking pool that every other request needs; without a runner, to the pool.
 void RunBlocking(ApiContext& ctx, const http::Responder& responder, std::function<void()> work) {
@@ -36,7 +34,7 @@ void RunBlocking(ApiContext& ctx, const http::Responder& responder, std::functio
   }
 }
 
-void Upload(ApiContext& ctx, http::Request&& req, http::Responder responder) {
+void Upload(ApiContext& ctx, http::Request&& req, http::Responder responder, const std::string& tenant) {
   auto boundary = MultipartBoundary(req.header("content-type"));
   if (!boundary.ok()) return SendError(responder, boundary.status());
   // Parts point into the body: it lives on the heap until the store has it.
@@ -65,7 +63,7 @@ void Upload(ApiContext& ctx, http::Request&& req, http::Responder responder) {
   }
   const Millis now = ctx.clock.now();
   StoredFile stored{.id = NewId("file_", now),
-                    .tenant = kTenant,
+                    .tenant = tenant,
                     .purpose = kFilePurposeBatch,
                     .filename = file->filename.empty() ? "file.jsonl" : file->filename.substr(0, 512),
                     .created_at = now};
@@ -112,20 +110,20 @@ void StreamChunks(ApiContext& ctx, http::Responder responder, std::string file_i
 }  // namespace
 
 void AddFileRoutes(ApiContext& ctx, Router& router) {
-  router.add("POST", "/v1/files", [&ctx](http::Request&& req, http::Responder responder, const PathParams&) {
-    Upload(ctx, std::move(req), std::move(responder));
+  router.add("POST", "/v1/files", [&ctx](http::Request&& req, http::Responder responder, const RouteContext& rc) {
+    Upload(ctx, std::move(req), std::move(responder), rc.tenant());
   });
-  router.add("GET", "/v1/files/{id}", [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
-    RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
-      auto file = ctx.store.get_file(kTenant, id);
+  router.add("GET", "/v1/files/{id}", [&ctx](http::Request&&, http::Responder responder, const RouteContext& rc) {
+    RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), id = rc.params.at("id"), responder] {
+      auto file = ctx.store.get_file(tenant, id);
       if (!file.ok()) return SendError(responder, file.status());
       SendJson(responder, 200, FileToJson(*file));
     });
   });
   router.add("GET", "/v1/files/{id}/content",
-             [&ctx](http::Request&&, http::Responder responder, const PathParams& p) {
-               RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
-                 auto file = ctx.store.get_file(kTenant, id);
+             [&ctx](http::Request&&, http::Responder responder, const RouteContext& rc) {
+               RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), id = rc.params.at("id"), responder] {
+                 auto file = ctx.store.get_file(tenant, id);
                  if (!file.ok()) return SendError(responder, file.status());
                  responder.start_stream(200, "application/jsonl",
                                         {{"Content-Disposition", "attachment; filename=\"" + file->id + ".jsonl\""}});

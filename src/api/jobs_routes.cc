@@ -23,10 +23,13 @@ namespace json = boost::json;
 
 namespace {
 
-const std::string kTenant = kDefaultTenant;  // one tenant until API keys arrive
+JobRequestContext RequestContext(ApiContext& ctx, const std::string& tenant) {
+  return JobRequestContext{ctx.config, ctx.tasks, ctx.blobs, ctx.gateway, ctx.clock.now(), tenant};
+}
 
-JobRequestContext RequestContext(ApiContext& ctx) {
-  return JobRequestContext{ctx.config, ctx.tasks, ctx.blobs, ctx.gateway, ctx.clock.now(), kTenant};
+// The tenant's live-job and budget quotas for `n` new jobs (auth/tenant_quotas.h).
+Status AdmitJobs(ApiContext& ctx, const auth::Caller& caller, std::int64_t n) {
+  return ctx.quotas ? ctx.quotas->admit_jobs(caller, n) : Status::Ok();
 }
 
 json::object JobJson(ApiContext& ctx, const Job& job) {
@@ -55,7 +58,7 @@ void AnswerSubmitted(ApiContext& ctx, const http::Responder& responder, const Su
     SendJson(responder, status, body, {{"Location", "/v1/jobs/" + job.id}});
   };
   if (wait <= 0 || IsSettled(out.job.status)) return send(out.job);
-  WaitForJob(ctx, kTenant, out.job.id, wait, [send, responder](Result<Job> job) {
+  WaitForJob(ctx, out.job.spec.tenant, out.job.id, wait, [send, responder](Result<Job> job) {
     if (!job.ok()) return SendError(responder, job.status());
     send(*job);
   });
@@ -68,23 +71,27 @@ bool ReferencesBlob(const json::value& body) {
   return input && input->is_object() && input->as_object().contains("blob");
 }
 
-void SubmitParsed(ApiContext& ctx, const json::value& body, Millis wait, const http::Responder& responder);
+void SubmitParsed(ApiContext& ctx, const auth::Caller& caller, const json::value& body, Millis wait,
+                  const http::Responder& responder);
 
-void Submit(ApiContext& ctx, http::Request&& req, http::Responder responder) {
+void Submit(ApiContext& ctx, http::Request&& req, http::Responder responder, const RouteContext& rc) {
   auto wait = ParseWaitParam(req, ctx.config.server.max_wait);
   if (!wait.ok()) return SendError(responder, wait.status());
   auto body = ParseJsonBody(req);
   if (!body.ok()) return SendError(responder, body.status());
   // Text inputs, the hot path, are validated right here; a blob's existence is a store read.
-  if (!ReferencesBlob(*body)) return SubmitParsed(ctx, *body, *wait, responder);
-  RunOffLoop(ctx, responder, [&ctx, body = std::move(body).value(), wait = *wait, responder] {
-    SubmitParsed(ctx, body, wait, responder);
-  });
+  if (!ReferencesBlob(*body)) return SubmitParsed(ctx, rc.caller, *body, *wait, responder);
+  RunOffLoop(ctx, responder,
+             [&ctx, caller = rc.caller, body = std::move(body).value(), wait = *wait, responder] {
+               SubmitParsed(ctx, caller, body, wait, responder);
+             });
 }
 
-void SubmitParsed(ApiContext& ctx, const json::value& body, Millis wait, const http::Responder& responder) {
-  auto job = ParseJobRequest(body, RequestContext(ctx));
+void SubmitParsed(ApiContext& ctx, const auth::Caller& caller, const json::value& body, Millis wait,
+                  const http::Responder& responder) {
+  auto job = ParseJobRequest(body, RequestContext(ctx, caller.tenant));
   if (!job.ok()) return SendError(responder, job.status());
+  if (Status quota = AdmitJobs(ctx, caller, 1); !quota.ok()) return SendError(responder, quota);
   std::vector<Job> batch;
   batch.push_back(std::move(job).value());
   bool queued = ctx.submitter.submit(std::move(batch), [&ctx, responder, wait](
@@ -97,9 +104,10 @@ void SubmitParsed(ApiContext& ctx, const json::value& body, Millis wait, const h
   if (!queued) SendError(responder, Unavailable("the server is stopping"));
 }
 
-void SubmitBulkItems(ApiContext& ctx, const json::array& items, const http::Responder& responder);
+void SubmitBulkItems(ApiContext& ctx, const auth::Caller& caller, const json::array& items,
+                     const http::Responder& responder);
 
-void SubmitBulk(ApiContext& ctx, http::Request&& req, http::Responder responder) {
+void SubmitBulk(ApiContext& ctx, http::Request&& req, http::Responder responder, const RouteContext& rc) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return SendError(responder, body.status());
   const json::value* jobs = body->is_object() ? body->as_object().if_contains("jobs") : nullptr;
@@ -112,18 +120,21 @@ void SubmitBulk(ApiContext& ctx, http::Request&& req, http::Responder responder)
                                                     " jobs per bulk request",
                                                 "jobs"));
   }
-  if (std::none_of(items.begin(), items.end(), ReferencesBlob)) return SubmitBulkItems(ctx, items, responder);
-  RunOffLoop(ctx, responder, [&ctx, body = std::move(body).value(), responder] {
-    SubmitBulkItems(ctx, body.as_object().at("jobs").as_array(), responder);
+  if (std::none_of(items.begin(), items.end(), ReferencesBlob)) {
+    return SubmitBulkItems(ctx, rc.caller, items, responder);
+  }
+  RunOffLoop(ctx, responder, [&ctx, caller = rc.caller, body = std::move(body).value(), responder] {
+    SubmitBulkItems(ctx, caller, body.as_object().at("jobs").as_array(), responder);
   });
 }
 
-void SubmitBulkItems(ApiContext& ctx, const json::array& items, const http::Responder& responder) {
+void SubmitBulkItems(ApiContext& ctx, const auth::Caller& caller, const json::array& items,
+                     const http::Responder& responder) {
   // Each item's answer slot: an error now, or an index into the valid jobs.
   auto answers = std::make_shared<json::array>(items.size());
   auto valid_index = std::make_shared<std::vector<std::size_t>>();
   std::vector<Job> valid;
-  JobRequestContext rctx = RequestContext(ctx);
+  JobRequestContext rctx = RequestContext(ctx, caller.tenant);
   for (std::size_t i = 0; i < items.size(); ++i) {
     auto job = ParseJobRequest(items[i], rctx);
     if (!job.ok()) {
@@ -139,6 +150,10 @@ void SubmitBulkItems(ApiContext& ctx, const json::array& items, const http::Resp
   }
   auto send = [answers, responder] { SendJson(responder, 200, json::object{{"jobs", std::move(*answers)}}); };
   if (valid.empty()) return send();
+  // All or nothing: a bulk request over the tenant's quota is refused whole, with its 429.
+  if (Status quota = AdmitJobs(ctx, caller, static_cast<std::int64_t>(valid.size())); !quota.ok()) {
+    return SendError(responder, quota);
+  }
   bool queued = ctx.submitter.submit(std::move(valid), [&ctx, answers, valid_index, send, responder](
                                               Result<std::vector<SubmitOutcome>> outcomes) {
     if (!outcomes.ok()) return SendError(responder, outcomes.status());
@@ -156,21 +171,23 @@ void SubmitBulkItems(ApiContext& ctx, const json::array& items, const http::Resp
   if (!queued) SendError(responder, Unavailable("the server is stopping"));
 }
 
-void Get(ApiContext& ctx, http::Request&& req, http::Responder responder, const PathParams& p) {
+void Get(ApiContext& ctx, http::Request&& req, http::Responder responder, const RouteContext& rc) {
   auto wait = ParseWaitParam(req, ctx.config.server.max_wait);
   if (!wait.ok()) return SendError(responder, wait.status());
-  const std::string& id = p.at("id");
+  const std::string& id = rc.params.at("id");
   auto answer = [&ctx, responder](Result<Job> job) {
     if (!job.ok()) return SendError(responder, job.status());
     SendJson(responder, 200, JobWithResult(ctx, *job));
   };
-  if (*wait > 0) return WaitForJob(ctx, kTenant, id, *wait, answer);
-  RunOffLoop(ctx, responder, [&ctx, id, answer] { answer(ctx.store.get_job(kTenant, id)); });
+  if (*wait > 0) return WaitForJob(ctx, rc.tenant(), id, *wait, answer);
+  RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), id, answer] {
+    answer(ctx.store.get_job(tenant, id));
+  });
 }
 
-void List(ApiContext& ctx, http::Request&& req, http::Responder responder) {
+void List(ApiContext& ctx, http::Request&& req, http::Responder responder, const RouteContext& rc) {
   JobFilter f;
-  f.tenant = kTenant;
+  f.tenant = rc.tenant();
   if (auto s = req.query_param("status"); s && !s->empty()) {
     f.status = ParseJobStatus(*s);
     if (!f.status) return SendError(responder, InvalidArgument("unknown status " + *s, "status"));
@@ -199,9 +216,9 @@ void List(ApiContext& ctx, http::Request&& req, http::Responder responder) {
   });
 }
 
-void Cancel(ApiContext& ctx, http::Request&&, http::Responder responder, const PathParams& p) {
-  RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
-    auto job = ctx.store.cancel_job(kTenant, id, ctx.clock.now());
+void Cancel(ApiContext& ctx, http::Request&&, http::Responder responder, const RouteContext& rc) {
+  RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), id = rc.params.at("id"), responder] {
+    auto job = ctx.store.cancel_job(tenant, id, ctx.clock.now());
     if (!job.ok()) return SendError(responder, job.status());
     ctx.worker.cancel(id);
     ctx.watch.notify(id);
@@ -286,9 +303,9 @@ Result<ReviewAction> ParseReview(ApiContext& ctx, const json::value& body, const
   return review;
 }
 
-void ReviewParsed(ApiContext& ctx, const json::value& body, const std::string& id,
-                  const http::Responder& responder) {
-  auto job = ctx.store.get_job(kTenant, id);
+void ReviewParsed(ApiContext& ctx, const json::value& body, const std::string& tenant,
+                  const std::string& id, const http::Responder& responder) {
+  auto job = ctx.store.get_job(tenant, id);
   if (!job.ok()) return SendError(responder, job.status());
   // Checked here too (the store guards it again) so that a late decision is told it is late
   // rather than that its output does not fit.
@@ -305,19 +322,20 @@ void ReviewParsed(ApiContext& ctx, const json::value& body, const std::string& i
   SendJson(responder, 200, JobWithResult(ctx, *reviewed));
 }
 
-void Review(ApiContext& ctx, http::Request&& req, http::Responder responder, const PathParams& p) {
+void Review(ApiContext& ctx, http::Request&& req, http::Responder responder, const RouteContext& rc) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return SendError(responder, body.status());
-  RunOffLoop(ctx, responder, [&ctx, body = std::move(body).value(), id = p.at("id"), responder] {
-    ReviewParsed(ctx, body, id, responder);
+  RunOffLoop(ctx, responder, [&ctx, body = std::move(body).value(), tenant = rc.tenant(),
+                              id = rc.params.at("id"), responder] {
+    ReviewParsed(ctx, body, tenant, id, responder);
   });
 }
 
-void GetResult(ApiContext& ctx, http::Request&&, http::Responder responder, const PathParams& p) {
-  RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] {
-    auto result = ResultJson(ctx, kTenant, id);
+void GetResult(ApiContext& ctx, http::Request&&, http::Responder responder, const RouteContext& rc) {
+  RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), id = rc.params.at("id"), responder] {
+    auto result = ResultJson(ctx, tenant, id);
     if (!result.ok()) {
-      if (result.status().code() == StatusCode::kNotFound && ctx.store.get_job(kTenant, id).ok()) {
+      if (result.status().code() == StatusCode::kNotFound && ctx.store.get_job(tenant, id).ok()) {
         return SendError(responder, Status(StatusCode::kNotFound, "job " + id + " has no result yet")
                                         .with_error_code("result_not_ready"));
       }
@@ -327,8 +345,9 @@ void GetResult(ApiContext& ctx, http::Request&&, http::Responder responder, cons
   });
 }
 
-void SendEvents(ApiContext& ctx, const std::string& id, const http::Responder& responder) {
-  auto events = ctx.store.job_events(kTenant, id);
+void SendEvents(ApiContext& ctx, const std::string& tenant, const std::string& id,
+                const http::Responder& responder) {
+  auto events = ctx.store.job_events(tenant, id);
   if (!events.ok()) return SendError(responder, events.status());
   json::array data;
   for (const JobEvent& e : *events) {
@@ -342,27 +361,23 @@ void SendEvents(ApiContext& ctx, const std::string& id, const http::Responder& r
   SendJson(responder, 200, json::object{{"object", "list"}, {"data", std::move(data)}});
 }
 
-void Events(ApiContext& ctx, http::Request&&, http::Responder responder, const PathParams& p) {
-  RunOffLoop(ctx, responder, [&ctx, id = p.at("id"), responder] { SendEvents(ctx, id, responder); });
+void Events(ApiContext& ctx, http::Request&&, http::Responder responder, const RouteContext& rc) {
+  RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), id = rc.params.at("id"), responder] {
+    SendEvents(ctx, tenant, id, responder);
+  });
 }
 
 }  // namespace
 
 void AddJobRoutes(ApiContext& ctx, Router& router) {
-  router.add("POST", "/v1/jobs", [&ctx](http::Request&& r, http::Responder s, const PathParams&) {
-    Submit(ctx, std::move(r), std::move(s));
-  });
-  router.add("GET", "/v1/jobs", [&ctx](http::Request&& r, http::Responder s, const PathParams&) {
-    List(ctx, std::move(r), std::move(s));
-  });
-  router.add("POST", "/v1/jobs/bulk", [&ctx](http::Request&& r, http::Responder s, const PathParams&) {
-    SubmitBulk(ctx, std::move(r), std::move(s));
-  });
   auto with_ctx = [&ctx](auto fn) {
-    return [&ctx, fn](http::Request&& r, http::Responder s, const PathParams& p) {
-      fn(ctx, std::move(r), std::move(s), p);
+    return [&ctx, fn](http::Request&& r, http::Responder s, const RouteContext& rc) {
+      fn(ctx, std::move(r), std::move(s), rc);
     };
   };
+  router.add("POST", "/v1/jobs", with_ctx(Submit));
+  router.add("GET", "/v1/jobs", with_ctx(List));
+  router.add("POST", "/v1/jobs/bulk", with_ctx(SubmitBulk));
   router.add("GET", "/v1/jobs/{id}", with_ctx(Get));
   router.add("POST", "/v1/jobs/{id}/cancel", with_ctx(Cancel));
   router.add("POST", "/v1/jobs/{id}/review", with_ctx(Review));

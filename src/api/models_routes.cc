@@ -9,7 +9,7 @@ namespace sluice {
 namespace json = boost::json;
 
 void AddModelRoutes(ApiContext& ctx, Router& router) {
-  router.add("GET", "/v1/models", [&ctx](http::Request&&, http::Responder responder, const PathParams&) {
+  router.add("GET", "/v1/models", [&ctx](http::Request&&, http::Responder responder, const RouteContext&) {
     json::array data;
     auto add = [&](const ModelConfig& m) {
       json::array fallback;

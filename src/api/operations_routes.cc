@@ -150,20 +150,25 @@ std::string Metrics(ApiContext& ctx) {
 }  // namespace
 
 void AddOperationsRoutes(ApiContext& ctx, Router& router) {
-  router.add("GET", "/healthz", [&ctx](http::Request&&, http::Responder responder, const PathParams&) {
-    Healthz(ctx, responder);
-  });
-  router.add("GET", "/readyz", [&ctx](http::Request&&, http::Responder responder, const PathParams&) {
-    Readyz(ctx, responder);
-  });
-  router.add("GET", "/metrics", [&ctx](http::Request&&, http::Responder responder, const PathParams&) {
-    RunOffLoop(ctx, responder, [&ctx, responder] {
-      http::Response r;
-      r.content_type = "text/plain; version=0.0.4";
-      r.body = Metrics(ctx);
-      responder.send(std::move(r));
-    });
-  });
+  router.add(
+      "GET", "/healthz",
+      [&ctx](http::Request&&, http::Responder responder, const RouteContext&) { Healthz(ctx, responder); },
+      Access::kPublic);
+  router.add(
+      "GET", "/readyz",
+      [&ctx](http::Request&&, http::Responder responder, const RouteContext&) { Readyz(ctx, responder); },
+      Access::kPublic);
+  router.add(
+      "GET", "/metrics",
+      [&ctx](http::Request&&, http::Responder responder, const RouteContext&) {
+        RunOffLoop(ctx, responder, [&ctx, responder] {
+          http::Response r;
+          r.content_type = "text/plain; version=0.0.4";
+          r.body = Metrics(ctx);
+          responder.send(std::move(r));
+        });
+      },
+      Access::kMetrics);
 }
 
 // GET /v1/stats (basic): per model alias and per queue, since this process started. The
@@ -207,7 +212,7 @@ static json::object Stats(ApiContext& ctx) {
 }
 
 void AddAllRoutes(ApiContext& ctx, Router& router) {
-  router.add("GET", "/v1/stats", [&ctx](http::Request&&, http::Responder responder, const PathParams&) {
+  router.add("GET", "/v1/stats", [&ctx](http::Request&&, http::Responder responder, const RouteContext&) {
     RunOffLoop(ctx, responder, [&ctx, responder] { SendJson(responder, 200, Stats(ctx)); });
   });
   AddJobRoutes(ctx, router);
@@ -218,6 +223,7 @@ void AddAllRoutes(ApiContext& ctx, Router& router) {
   AddFileRoutes(ctx, router);
   AddBatchRoutes(ctx, router);
   AddEventRoutes(ctx, router);
+  if (ctx.auth) AddAdminRoutes(ctx, router);
 }
 
 }  // namespace sluice

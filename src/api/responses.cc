@@ -1,6 +1,8 @@
 #include "api/responses.h"
 
 #include <algorithm>
+#include <cctype>
+#include <string_view>
 
 #include <boost/json.hpp>
 
@@ -8,11 +10,34 @@ namespace sluice {
 
 namespace json = boost::json;
 
+namespace {
+
+// Exactly application/json, any parameters (charset) allowed. A browser can send a
+// cross-origin POST without asking first only with text/plain, form or multipart types, so
+// insisting on this one is what keeps a web page from driving a loopback server.
+bool IsJsonMediaType(std::string_view type) {
+  std::string_view essence = type.substr(0, type.find(';'));
+  while (!essence.empty() && (essence.back() == ' ' || essence.back() == '\t')) {
+    essence.remove_suffix(1);
+  }
+  while (!essence.empty() && (essence.front() == ' ' || essence.front() == '\t')) {
+    essence.remove_prefix(1);
+  }
+  constexpr std::string_view kJson = "application/json";
+  return essence.size() == kJson.size() &&
+         std::equal(essence.begin(), essence.end(), kJson.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
+
+}  // namespace
+
 Result<json::value> ParseJsonBody(const http::Request& request) {
   std::string type = request.header("content-type");
-  if (!type.empty() && type.find("json") == std::string::npos) {
+  if (!IsJsonMediaType(type)) {
     return Status(StatusCode::kUnsupportedMediaType,
-                  "expected Content-Type: application/json, got " + type);
+                  "expected Content-Type: application/json, got " +
+                      (type.empty() ? std::string("none") : type));
   }
   boost::system::error_code ec;
   json::value v = json::parse(request.body, ec);
@@ -35,7 +60,12 @@ void SendJson(const http::Responder& responder, int status, const json::value& b
 void SendError(const http::Responder& responder, const Status& status) {
   http::Response r = http::ErrorResponse(status);
   // kUnavailable means "retry the call later" (core/status.h): say when.
-  if (status.code() == StatusCode::kUnavailable) r.headers.emplace_back("Retry-After", "1");
+  if (status.retry_after_s() > 0) {
+    r.headers.emplace_back("Retry-After", std::to_string(status.retry_after_s()));
+  } else if (status.code() == StatusCode::kUnavailable ||
+             status.code() == StatusCode::kResourceExhausted) {
+    r.headers.emplace_back("Retry-After", "1");
+  }
   responder.send(std::move(r));
 }
 

@@ -8,8 +8,8 @@
 
 namespace sluice {
 
-// The request body as JSON. 415 when a non-JSON content type is declared, 400 when the body
-// does not parse.
+// The request body as JSON. 415 unless the content type is application/json (absent too),
+// 400 when the body does not parse.
 Result<boost::json::value> ParseJsonBody(const http::Request& request);
 void SendJson(const http::Responder& responder, int status, const boost::json::value& body,
               http::Headers headers = {});

@@ -32,8 +32,8 @@ bool Match(const std::vector<std::string>& pattern, const std::vector<std::strin
 
 }  // namespace
 
-void Router::add(std::string method, std::string pattern, RouteHandler handler) {
-  routes_.push_back({std::move(method), Split(pattern), std::move(handler)});
+void Router::add(std::string method, std::string pattern, RouteHandler handler, Access access) {
+  routes_.push_back({std::move(method), Split(pattern), std::move(handler), access});
 }
 
 void Router::dispatch(http::Request&& request, http::Responder responder) const {
@@ -44,7 +44,17 @@ void Router::dispatch(http::Request&& request, http::Responder responder) const 
     if (!Match(route.segments, path, params)) continue;
     path_known = true;
     if (route.method != request.method) continue;
-    route.handler(std::move(request), std::move(responder), params);
+    if (!gate_) {
+      route.handler(std::move(request), std::move(responder), RouteContext{std::move(params), {}});
+      return;
+    }
+    // Routes live as long as the router, which outlives every request it dispatches.
+    gate_(route.access, std::move(request), std::move(responder),
+          [&route, params = std::move(params)](http::Request&& req, http::Responder res,
+                                               auth::Caller caller) mutable {
+            route.handler(std::move(req), std::move(res),
+                          RouteContext{std::move(params), std::move(caller)});
+          });
     return;
   }
   if (path_known) {

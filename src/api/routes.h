@@ -14,6 +14,8 @@ void AddOperationsRoutes(ApiContext& ctx, Router& router);
 void AddFileRoutes(ApiContext& ctx, Router& router);
 void AddBatchRoutes(ApiContext& ctx, Router& router);
 void AddEventRoutes(ApiContext& ctx, Router& router);
+// /v1/admin/...: tenants and keys. Needs ctx.auth.
+void AddAdminRoutes(ApiContext& ctx, Router& router);
 
 // All of the above: the router of `sluice serve`.
 void AddAllRoutes(ApiContext& ctx, Router& router);

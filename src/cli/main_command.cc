@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cli/admin_commands.h"
 #include "cli/client_commands.h"
 #include "cli/migrate_command.h"
 #include "cli/mock_llm_command.h"
@@ -52,6 +53,8 @@ int Main(int argc, char** argv) {
 
   ClientCommands client;
   AddClientCommands(app, client);
+  AdminCommands admin;
+  AddAdminCommands(app, admin);
 
   try {
     app.parse(argc, argv);
@@ -60,6 +63,7 @@ int Main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (int code = RunClientCommand(client); code >= 0) return code;
+  if (int code = RunAdminCommand(admin); code >= 0) return code;
   RaiseOpenFileLimit();
   if (*serve_cmd) return RunServe(serve);
   if (*mock_cmd) return RunMockLlm(mock);

@@ -10,6 +10,7 @@
 
 #include "api/api_context.h"
 #include "api/job_request.h"
+#include "api/request_gate.h"
 #include "api/routes.h"
 #include "batches/batch_runner.h"
 #include "cli/serve_config.h"
@@ -64,6 +65,11 @@ int RunServe(const ServeFlags& flags) {
     return 2;
   }
   std::unique_ptr<Store> store = std::move(store_result).value();
+  auto authenticator = NewAuthenticator(config, *store, clock);
+  if (!authenticator.ok()) {
+    spdlog::error("{}", authenticator.status().message());
+    return 2;
+  }
   auto tasks_result = TaskRegistry::Load(config.tasks_dir);
   if (!tasks_result.ok()) {
     spdlog::error("tasks: {}", tasks_result.status().ToString());
@@ -141,8 +147,11 @@ int RunServe(const ServeFlags& flags) {
   ApiContext ctx{config, *store, submitter, tasks, blobs, gateway, scheduler, worker, watch, loop, clock};
   ctx.batches = &batch_runner;
   ctx.event_stream = &event_stream;
+  ctx.auth = std::move(authenticator).value();
+  ctx.quotas = std::make_unique<auth::TenantQuotas>(clock);
   Router router;
   AddAllRoutes(ctx, router);
+  router.set_gate(MakeRequestGate(ctx));
 
   loop.start();
   auto server = http::Server::Start(loop, ApiServerOptions(config.server),

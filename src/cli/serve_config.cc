@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/request_gate.h"
+
 namespace sluice {
 
 Result<Config> LoadServeConfig(const ServeFlags& flags) {
@@ -40,6 +42,39 @@ void WarnAboutUnconfiguredModels(const TaskRegistry& tasks, const ModelGateway& 
           name, task->model);
     }
   }
+}
+
+Result<std::unique_ptr<auth::Authenticator>> NewAuthenticator(const Config& config, Store& store,
+                                                              const Clock& clock) {
+  // Shorter than this an admin key can be guessed; the keys Sluice makes have 256 bits.
+  constexpr std::size_t kMinAdminKey = 16;
+  const char* admin = std::getenv(config.auth.admin_key_env.c_str());
+  std::string admin_key = admin ? admin : "";
+  if (!admin_key.empty() && admin_key.size() < kMinAdminKey) {
+    return InvalidArgument("auth: $" + config.auth.admin_key_env + " holds " +
+                           std::to_string(admin_key.size()) + " characters; an admin key needs at "
+                           "least 16 (e.g. openssl rand -hex 32)");
+  }
+  auto authenticator = std::make_unique<auth::Authenticator>(
+      store, clock,
+      auth::Authenticator::Options{.admin_key = std::move(admin_key),
+                                   .cache_ttl = config.auth.key_cache});
+  if (Status known = authenticator->refresh_required(); !known.ok()) {
+    return InvalidArgument("store: cannot read the API keys: " + known.ToString());
+  }
+  if (!authenticator->required() && !IsLoopbackHost(config.server.listen)) {
+    return InvalidArgument(
+        "refusing to listen on " + config.server.listen +
+        " without authentication: anyone who reaches it could read every result and spend the "
+        "provider budget. Set an admin key in $" + config.auth.admin_key_env +
+        " (then create tenants and keys: sluice tenants create / sluice keys create), or listen "
+        "on a loopback address such as 127.0.0.1:8080");
+  }
+  if (authenticator->required()) {
+    spdlog::info("auth: every /v1 request needs an API key{}",
+                 admin ? " (admin key from $" + config.auth.admin_key_env + ")" : "");
+  }
+  return authenticator;
 }
 
 http::ServerOptions ApiServerOptions(const ServerConfig& server) {

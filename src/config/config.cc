@@ -164,6 +164,7 @@ Status ReadServer(const toml::table& t, ServerConfig& s) {
   r.duration("body_timeout", s.body_timeout);
   r.bytes("body_min_rate", s.body_min_rate);
   r.integer("max_connections", s.max_connections, 1, 1'000'000);
+  r.boolean("metrics_public", s.metrics_public);
   RETURN_IF_ERROR(r.finish());
   if (s.body_min_rate < 0) {
     return InvalidArgument("server.body_min_rate must not be negative", "server.body_min_rate");
@@ -348,7 +349,7 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   }
   static const std::set<std::string> kTopLevel = {"server", "provider", "model",    "queue",
                                                   "worker", "tasks",    "webhooks", "schedule",
-                                                  "retention"};
+                                                  "auth",   "retention"};
   for (auto& [k, v] : root) {
     if (!kTopLevel.count(std::string(k.str()))) {
       return InvalidArgument("unknown config section " + std::string(k.str()), std::string(k.str()));
@@ -360,6 +361,18 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     TableReader r(*t, "tasks");
     r.str("dir", c.tasks_dir);
     RETURN_IF_ERROR(r.finish());
+  }
+  if (auto* t = root["auth"].as_table()) {
+    TableReader r(*t, "auth");
+    r.str("admin_key_env", c.auth.admin_key_env);
+    r.duration("key_cache", c.auth.key_cache);
+    RETURN_IF_ERROR(r.finish());
+    if (c.auth.admin_key_env.empty() || c.auth.key_cache <= 0 || c.auth.key_cache > 5'000) {
+      return InvalidArgument(
+          "auth.admin_key_env must name a variable and auth.key_cache be in (0s, 5s] (a revoked "
+          "key must stop working within 5 s)",
+          "auth");
+    }
   }
   if (auto* t = root["webhooks"].as_table()) {
     TableReader r(*t, "webhooks");

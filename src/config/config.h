@@ -29,6 +29,15 @@ struct ServerConfig {
   Millis body_timeout = 60'000;            // a body, after its head, plus 1 s per body_min_rate bytes
   std::int64_t body_min_rate = 16 << 10;   // bytes a second; 0 = body_timeout is a fixed deadline
   int max_connections = 4096;              // open at once; at the cap, accepting pauses
+  bool metrics_public = false;             // /metrics without the admin key (when auth is on)
+};
+
+// Authentication (auth/authenticator.h; API.md "Tenants, API keys and quotas").
+struct AuthConfig {
+  std::string admin_key_env = "SLUICE_ADMIN_KEY";  // the administrator's key is read from here
+  // How long a node trusts what it looked up about a key (and its tenant's limits): a revoked
+  // key stops working on every node within this, plus the time of one lookup.
+  Millis key_cache = 2'000;
 };
 
 struct ProviderConfig {
@@ -130,6 +139,7 @@ struct Config {
   std::string tasks_dir = "./tasks";
   WebhooksConfig webhooks;
   std::vector<ScheduleConfig> schedules;
+  AuthConfig auth;
   RetentionConfig retention;
 
   // Parses TOML text; `base_dir` resolves relative paths (data_dir, tasks dir).

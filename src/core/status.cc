@@ -20,6 +20,8 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kPayloadTooLarge: return "payload_too_large";
     case StatusCode::kUnsupportedMediaType: return "unsupported_media_type";
     case StatusCode::kInternal: return "internal";
+    case StatusCode::kUnauthenticated: return "unauthorized";
+    case StatusCode::kPermissionDenied: return "forbidden";
   }
   return "unknown";
 }

@@ -30,6 +30,8 @@ enum class StatusCode {
   kPayloadTooLarge,
   kUnsupportedMediaType,
   kInternal,
+  kUnauthenticated,    // 401: no key or a wrong one
+  kPermissionDenied,   // 403: a valid key that may not do this
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -52,6 +54,12 @@ class [[nodiscard]] Status {
     error_code_ = std::move(code);
     return *this;
   }
+  // Seconds after which a refused request may be tried again (the Retry-After of a 429/503).
+  int retry_after_s() const { return retry_after_s_; }
+  Status& with_retry_after(int seconds) {
+    retry_after_s_ = seconds;
+    return *this;
+  }
   std::string ToString() const;
 
  private:
@@ -59,6 +67,7 @@ class [[nodiscard]] Status {
   std::string message_;
   std::string field_;
   std::string error_code_;
+  int retry_after_s_ = 0;  // 0: none given
 };
 
 inline Status InvalidArgument(std::string msg, std::string field = {}) {
@@ -71,6 +80,12 @@ inline Status FailedPrecondition(std::string msg) {
 inline Status Aborted(std::string msg) { return {StatusCode::kAborted, std::move(msg)}; }
 inline Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
 inline Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+inline Status Unauthenticated(std::string msg) {
+  return Status(StatusCode::kUnauthenticated, std::move(msg)).with_error_code("unauthorized");
+}
+inline Status PermissionDenied(std::string msg) {
+  return Status(StatusCode::kPermissionDenied, std::move(msg)).with_error_code("forbidden");
+}
 
 namespace internal {
 // Result's accessors call this on an error: reading the value of a failed Result is a broken

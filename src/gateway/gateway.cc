@@ -138,6 +138,16 @@ std::vector<const ModelConfig*> ModelGateway::chain(const std::string& alias, bo
   return out;
 }
 
+double ModelGateway::worst_case_cost(const ModelCall& call) const {
+  double total = 0;
+  for (const ModelConfig* m : chain(call.alias, call.allow_fallback)) {
+    json::object body = call.request;
+    PrepareRequestBody(*m, body);
+    total += EstimateCallCost(*m, body);
+  }
+  return total;
+}
+
 std::uint64_t ModelGateway::call(ModelCall call, Callback done) {
   std::vector<const ModelConfig*> aliases = chain(call.alias, call.allow_fallback);
   auto walk = std::make_shared<Walk>(std::move(call), std::move(aliases), std::move(done));

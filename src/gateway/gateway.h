@@ -106,6 +106,10 @@ class ModelGateway {
   const ModelConfig* model(const std::string& alias) const;
   // [alias, its fallbacks...] as configured (just [alias] without fallback).
   std::vector<const ModelConfig*> chain(const std::string& alias, bool allow_fallback) const;
+  // The most `call` can cost: every model of its chain called once at its worst case (the
+  // prompt plus the answer's token limit at the model's prices). What a tenant's budget
+  // reserves before the call; with call.budget_usd set to it, the walk never spends more.
+  double worst_case_cost(const ModelCall& call) const;
 
   // Starts a call; `done` runs once, on some gateway thread (inline for `local`).
   // Returns a handle for cancel().

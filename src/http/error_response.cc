@@ -30,6 +30,10 @@ int HttpStatusFor(StatusCode code) {
       return 429;
     case StatusCode::kInternal:
       return 500;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
     case StatusCode::kUnavailable:
       return 503;
     case StatusCode::kDeadlineExceeded:

@@ -62,7 +62,10 @@ const char* EventTypeOf(AttemptOutcome outcome) {
 }
 
 std::optional<JobError> ErrorAfter(const AttemptFinish& item) {
-  if (item.outcome == AttemptOutcome::kDone) return std::nullopt;
+  // A blocked call was never made: its reason is the job's blocked_reason, not an error.
+  if (item.outcome == AttemptOutcome::kDone || item.outcome == AttemptOutcome::kBlocked) {
+    return std::nullopt;
+  }
   JobError error = item.error;
   if (error.code.empty()) {
     if (item.outcome == AttemptOutcome::kFailed) error.code = "failed";
@@ -76,6 +79,10 @@ Status CheckFinishable(const AttemptFinish& item) {
   if (item.outcome == AttemptOutcome::kDone && item.result_json.empty()) {
     return InvalidArgument("a done attempt of job " + item.job_id + " needs a result",
                            "result_json");
+  }
+  if (item.outcome == AttemptOutcome::kBlocked && item.error.code.empty()) {
+    return InvalidArgument("a blocked attempt of job " + item.job_id + " needs its reason",
+                           "error.code");
   }
   return Status::Ok();
 }

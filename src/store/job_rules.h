@@ -18,12 +18,13 @@ Job AsSubmitted(const Job& job);
 // A job must carry an id, created_at, a tenant and a queue to be stored.
 Status CheckSubmittable(const Job& job);
 JobStatus StatusAfter(AttemptOutcome outcome);
-// The job event an outcome appends: "done", "retry", "failed", "review", "expired".
+// The job event an outcome appends: "done", "retry", "failed", "review", "expired", "blocked".
 const char* EventTypeOf(AttemptOutcome outcome);
-// The error an outcome leaves on the job: none after success; a failure without a code still
-// says what happened, so that a failed job never shows no reason at all.
+// The error an outcome leaves on the job: none after success, none after a blocked call (its
+// reason is the job's blocked_reason, and the job keeps the error it had); a failure without a
+// code still says what happened, so that a failed job never shows no reason at all.
 std::optional<JobError> ErrorAfter(const AttemptFinish& item);
-// A done attempt must carry its result.
+// A done attempt must carry its result; a blocked one its reason (error.code).
 Status CheckFinishable(const AttemptFinish& item);
 // An approval must carry the result record it stores.
 Status CheckReviewable(const ReviewAction& action);

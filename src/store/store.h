@@ -37,8 +37,9 @@ struct StoreOptions {
   std::string url;       // "postgres://..." for the shared store
   // fsync on every commit (synchronous=FULL). Off only for throwaway test stores.
   bool durable = true;
-  // A dedup hit on a job that ended longer ago than this makes a new job (the old one keeps its
-  // key no longer), so an old key is not squatted forever. 0: dedup keys never expire.
+  // A dedup hit on a terminal job that finished more than this before the new job's created_at
+  // makes a new job (the old one keeps its key no longer: its dedup_key becomes ''), so an old
+  // key is not squatted forever. Hits on live jobs always deduplicate. 0: keys never expire.
   Millis dedup_window = 30LL * 24 * 3600 * 1000;
 };
 
@@ -69,7 +70,8 @@ enum class AttemptOutcome {
   kReview,   // job waits for a person; the result (if any) is kept
   kExpired,  // the deadline passed during the attempt
   // Not started: back to queued with the attempt not counted, due again at retry_at, with
-  // blocked_reason = error.code ("budget").
+  // blocked_reason = error.code ("budget", required). The job keeps the error it had and no
+  // attempt record; the event is "blocked" with the reason. The next claim clears the reason.
   kBlocked,
 };
 
@@ -79,12 +81,12 @@ struct AttemptFinish {
   std::string lease_owner;
   AttemptOutcome outcome = AttemptOutcome::kDone;
   Millis now = 0;
-  Millis retry_at = 0;          // kRetry only
+  Millis retry_at = 0;          // kRetry and kBlocked only
   JobError error;               // all but kDone
   std::string result_json;      // kDone (required), kReview (optional): the result record
   std::string attempt_json;     // this attempt's record (outcome, model, ms, cost...)
   double cost_usd = 0;          // this attempt's cost, added to the job's total
-  // The attempt held a budget reservation ("<job id>:<attempt>", reserve_budget): this
+  // The attempt held a budget reservation (AttemptReservationId, reserve_budget): this
   // transaction settles it with cost_usd, even when the finish itself is kAborted (the call
   // was made and cost what it cost).
   bool settles_reservation = false;
@@ -337,9 +339,11 @@ class Store {
   // Tenants, API keys and budgets (store/tenant_records.h)
 
   // Creates the tenant (absent fields take Tenant's defaults) or changes the given fields of
-  // an existing one. Raising or removing a budget makes the tenant's jobs held for "budget"
-  // due now. Setting a budget where there was none seeds the month's spend from the cost of
-  // the tenant's jobs created this month.
+  // an existing one. kInvalidArgument, naming the field, for an empty id, a weight below 1 or
+  // a negative limit. Raising or removing a budget makes the tenant's queued jobs held for
+  // "budget" (kBlockedByBudget) due now. Setting a budget where there was none seeds the spend
+  // of patch.now's month from the cost of the tenant's jobs created in it, unless that month
+  // already has a spend.
   virtual Result<TenantWrite> put_tenant(const TenantPatch& patch) = 0;
   virtual Result<Tenant> get_tenant(const std::string& id) = 0;
   // Every tenant, by id.
@@ -358,13 +362,17 @@ class Store {
   virtual Result<TenantUsage> tenant_usage(const std::string& tenant, const std::string& month,
                                            Millis now) = 0;
   // Reserves each item in one transaction, in order: it fits when the month's spend plus the
-  // tenant's live reservations (expires_at > now) plus its amount stay within budget_usd.
-  // Serialized per tenant across nodes, so concurrent reservations never overshoot together.
-  // Per item: true when reserved, false when it did not fit (nothing held).
+  // tenant's live reservations of that month (expires_at > now, the call's earlier items
+  // included) plus its amount stay within budget_usd. Serialized per tenant month across
+  // nodes, so concurrent reservations never overshoot together. Reserving an id that holds a
+  // reservation replaces it. Sweeps some of the tenant's expired reservations on the way.
+  // Per item: true when reserved, false when it did not fit (nothing held). kInvalidArgument
+  // for the whole call when an item lacks an id, tenant or month, has a negative amount, a
+  // budget of 0, expires_at <= now, or repeats an id of the call.
   virtual Result<std::vector<bool>> reserve_budget(std::span<const BudgetReservation> items) = 0;
-  // Settles a reservation: removes it and adds cost_usd to its month's spend. A reservation
-  // that is already gone (settled, expired and swept) adds nothing. Attempts settle through
-  // finish_attempts (AttemptFinish::settles_reservation) instead.
+  // Settles a reservation: removes it and adds cost_usd (>= 0) to its month's spend. A
+  // reservation that is already gone (settled, expired and swept) adds nothing. Attempts
+  // settle through finish_attempts (AttemptFinish::settles_reservation) instead.
   virtual Status settle_budget(const std::string& reservation_id, double cost_usd) = 0;
   // Live jobs (queued, running, review) of the tenant: what max_queued limits.
   virtual Result<std::int64_t> live_jobs(const std::string& tenant) = 0;

@@ -75,6 +75,7 @@ void ExpectSameJob(const Job& want, const Job& got) {
   EXPECT_EQ(got.next_attempt_at, want.next_attempt_at);
   EXPECT_EQ(got.lease_owner, want.lease_owner);
   EXPECT_EQ(got.lease_until, want.lease_until);
+  EXPECT_EQ(got.blocked_reason, want.blocked_reason);
 }
 
 std::vector<std::string> EventTypes(const std::vector<JobEvent>& events) {

@@ -6,10 +6,24 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/time.h"
 
 namespace sluice {
+
+// Job::blocked_reason of a queued job that its tenant's budget holds back; put_tenant makes such
+// jobs due when the budget is raised or removed.
+inline constexpr char kBlockedByBudget[] = "budget";
+
+// The UTC calendar month holding `t`, as budgets count it: "2026-12".
+std::string MonthOf(Millis t);
+// [start, end) of the UTC calendar month holding `t`, in ms.
+struct MonthSpan {
+  Millis start = 0;
+  Millis end = 0;
+};
+MonthSpan MonthSpanOf(Millis t);
 
 // A tenant: the unit of isolation, quota and billing. 0 means "no limit" for every limit.
 struct Tenant {
@@ -54,6 +68,10 @@ struct TenantUsage {
   double reserved_usd = 0;        // worst case of the calls in flight (live reservations)
   std::int64_t live_jobs = 0;     // queued + running + review, now
 };
+
+// The id of the reservation a job's attempt holds: "<job id>:<attempt>"
+// (AttemptFinish::settles_reservation settles it).
+std::string AttemptReservationId(std::string_view job_id, int attempt);
 
 // The worst-case cost of one call, held against the tenant's month before the call starts and
 // settled from its actual cost after it (finish_attempts for a job's attempt, settle_budget for

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <unordered_set>
 #include <utility>
 
@@ -49,6 +50,15 @@ struct EngineStatements {
            ") WITH ORDINALITY AS u ({jobs}, ord) ORDER BY u.ord "
            "ON CONFLICT (tenant, dedup_key) WHERE dedup_key <> '' DO NOTHING RETURNING id";
   }());
+  // Frees the dedup keys held by jobs that ended before a cutoff (StoreOptions::dedup_window),
+  // so that new jobs can take them: $1 tenants, $2 keys, $3 the newest finished_at that frees
+  // each (exclusive). Returns the (tenant, key) pairs freed.
+  sql::Statement free_stale_dedup_keys = sql::PostgresOnly(
+      "UPDATE jobs SET dedup_key = '' "
+      "FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u (tenant, dedup_key, cutoff) "
+      "WHERE jobs.tenant = u.tenant AND jobs.dedup_key = u.dedup_key AND jobs.dedup_key <> '' "
+      "AND jobs.status IN ({done}, {failed}, {expired}, {canceled}) "
+      "AND jobs.finished_at < u.cutoff RETURNING u.tenant, u.dedup_key");
   // The blobs created jobs refer to (JobSpec::blob_refs): $1 job ids, $2 tenants, $3 blob ids.
   sql::Statement insert_job_blobs = sql::PostgresOnly(
       "INSERT INTO job_blobs (job_id, tenant, blob_id) "
@@ -84,7 +94,7 @@ struct EngineStatements {
       " started AS ("
       " UPDATE jobs SET status = {running}, attempt = attempt + 1, lease_owner = $3::text,"
       " lease_until = $4::bigint, started_at = coalesce(started_at, $2::bigint),"
-      " next_attempt_at = NULL"
+      " next_attempt_at = NULL, blocked_reason = ''"
       " WHERE id = ANY (ARRAY (SELECT pick_id FROM picked)) AND status = {queued}"
       " RETURNING {jobs}, due_at) "
       "SELECT {jobs} FROM started ORDER BY priority DESC, due_at, id");
@@ -103,22 +113,27 @@ struct EngineStatements {
   // element per finish (no job twice): $1 id, $2 attempt, $3 lease owner, $4 new status, $5
   // retry (true: back to the queue), $6 finished_at (NULL: not finished), $7 retry_at, $8
   // error code, $9 error message (NULL: no error), $10 cost to add, $11 attempt record ('':
-  // none), $12 result to keep ('': none). The attempt records and results of the finishes
-  // whose compare-and-set matched are written by the same statement. Returns the jobs that
-  // matched.
+  // none), $12 result to keep ('': none), $13 blocked reason ('': none; else the call was not
+  // started: the attempt is not counted and the error stays as it was). The attempt records
+  // and results of the finishes whose compare-and-set matched are written by the same
+  // statement. Returns the jobs that matched.
   sql::Statement finish_attempts = sql::PostgresOnly(
       "WITH u AS ("
       " SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::smallint[],"
       " $5::boolean[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::float8[],"
-      " $11::text[], $12::text[])"
+      " $11::text[], $12::text[], $13::text[])"
       " AS u (f_id, f_attempt, f_owner, f_status, f_retry, f_finished_at, f_retry_at,"
-      " f_error_code, f_error_message, f_cost, f_record, f_result)),"
+      " f_error_code, f_error_message, f_cost, f_record, f_result, f_blocked)),"
       " settled AS ("
       " UPDATE jobs SET status = u.f_status,"
+      " attempt = CASE WHEN u.f_blocked <> '' THEN attempt - 1 ELSE attempt END,"
+      " blocked_reason = u.f_blocked,"
       " finished_at = CASE WHEN u.f_retry THEN finished_at ELSE u.f_finished_at END,"
       " next_attempt_at = CASE WHEN u.f_retry THEN u.f_retry_at ELSE next_attempt_at END,"
       " due_at = CASE WHEN u.f_retry THEN greatest(run_at, u.f_retry_at) ELSE due_at END,"
-      " error_code = u.f_error_code, error_message = u.f_error_message,"
+      " error_code = CASE WHEN u.f_blocked <> '' THEN error_code ELSE u.f_error_code END,"
+      " error_message = CASE WHEN u.f_blocked <> '' THEN error_message"
+      " ELSE u.f_error_message END,"
       " cost_usd = cost_usd + u.f_cost, lease_owner = '', lease_until = 0"
       " FROM u WHERE id = u.f_id AND attempt = u.f_attempt AND lease_owner = u.f_owner"
       " AND status = {running}"
@@ -251,7 +266,8 @@ Result<std::unique_ptr<sql::Dialect>> PostgresDialect::Open(const StoreOptions& 
     }
   }
   RETURN_IF_ERROR(ApplyMigrations(*conn));
-  auto dialect = std::unique_ptr<PostgresDialect>(new PostgresDialect(std::move(pool_options)));
+  auto dialect = std::unique_ptr<PostgresDialect>(
+      new PostgresDialect(std::move(pool_options), options.dedup_window));
   dialect->pool_.adopt(std::move(conn));
   return std::unique_ptr<sql::Dialect>(std::move(dialect));
 }
@@ -335,17 +351,46 @@ Result<std::vector<std::optional<Job>>> PostgresDialect::insert_jobs(sql::Txn& t
   std::vector<std::optional<Job>> holders(jobs.size());
   if (jobs.empty()) return holders;
   Connection& conn = ConnOf(txn);
-  ArrayColumns columns(sql::JobColumns().size());
-  for (const Job& job : jobs) {
-    columns.next_row();
-    sql::JobColumns().Write(job, columns);
-  }
-  sql::Params insert;
-  columns.add_to(insert);
-  insert.add(batch_id);
-  ASSIGN_OR_RETURN(Rows inserted, conn.run(Text(Own().insert_jobs), insert));
   std::unordered_set<std::string> created;
-  for (int i = 0; i < inserted.size(); ++i) created.insert(inserted.text_at(i, 0));
+  // Inserts the jobs `picked` chooses, in order; adds the ids it created to `created`.
+  auto insert = [&](auto picked) -> Status {
+    ArrayColumns columns(sql::JobColumns().size());
+    for (const Job& job : jobs) {
+      if (!picked(job)) continue;
+      columns.next_row();
+      sql::JobColumns().Write(job, columns);
+    }
+    sql::Params params;
+    columns.add_to(params);
+    params.add(batch_id);
+    ASSIGN_OR_RETURN(Rows inserted, conn.run(Text(Own().insert_jobs), params));
+    for (int i = 0; i < inserted.size(); ++i) created.insert(inserted.text_at(i, 0));
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(insert([](const Job&) { return true; }));
+  if (dedup_window_ > 0 && created.size() < jobs.size()) {
+    // The keys whose holders ended longer ago than the window let go of them; the jobs that
+    // wanted those keys are inserted again (the first of several with one key takes it).
+    TextArray tenants, keys, cutoffs;
+    for (const Job& job : jobs) {
+      if (created.contains(job.id)) continue;
+      tenants.add(job.spec.tenant);
+      keys.add(job.spec.dedup_key);
+      cutoffs.add(job.created_at - dedup_window_);
+    }
+    ASSIGN_OR_RETURN(Rows freed,
+                     conn.run(Text(Own().free_stale_dedup_keys),
+                              sql::Params().add(tenants.str()).add(keys.str()).add(cutoffs.str())));
+    if (freed.size() > 0) {
+      std::set<std::pair<std::string, std::string>> freed_keys;
+      for (int i = 0; i < freed.size(); ++i)
+        freed_keys.emplace(freed.text_at(i, 0), freed.text_at(i, 1));
+      RETURN_IF_ERROR(insert([&](const Job& job) {
+        return !created.contains(job.id) &&
+               freed_keys.contains({job.spec.tenant, job.spec.dedup_key});
+      }));
+    }
+  }
 
   TextArray dedup_tenants, dedup_keys;
   TextArray ref_jobs, ref_tenants, ref_blobs;
@@ -414,10 +459,12 @@ Result<std::vector<Job>> PostgresDialect::claim(sql::Txn& txn, const ClaimReques
 Result<std::vector<std::optional<sql::SettledJob>>> PostgresDialect::finish(
     sql::Txn& txn, std::span<const AttemptFinish* const> items) {
   TextArray ids, attempts, owners, statuses, retries, finished_ats, retry_ats, error_codes,
-      error_messages, costs, records, results;
+      error_messages, costs, records, results, blocked_reasons;
   for (const AttemptFinish* item : items) {
     const JobStatus to = store_rules::StatusAfter(item->outcome);
-    const bool retry = item->outcome == AttemptOutcome::kRetry;
+    const bool blocked = item->outcome == AttemptOutcome::kBlocked;
+    // A blocked call is requeued like a retry, with its attempt given back.
+    const bool retry = item->outcome == AttemptOutcome::kRetry || blocked;
     const std::optional<JobError> error = store_rules::ErrorAfter(*item);
     ids.add(item->job_id);
     attempts.add(item->attempt);
@@ -443,14 +490,16 @@ Result<std::vector<std::optional<sql::SettledJob>>> PostgresDialect::finish(
       error_messages.add_null();
     }
     costs.add(item->cost_usd);
-    records.add(item->attempt_json);
+    // A blocked attempt never started: its number is the next claim's, and so is its record.
+    records.add(blocked ? std::string_view() : std::string_view(item->attempt_json));
     const bool keeps_result = to == JobStatus::kDone || to == JobStatus::kReview;
     results.add(keeps_result ? std::string_view(item->result_json) : std::string_view());
+    blocked_reasons.add(blocked ? std::string_view(item->error.code) : std::string_view());
   }
   sql::Params params;
   for (const TextArray* column :
        {&ids, &attempts, &owners, &statuses, &retries, &finished_ats, &retry_ats, &error_codes,
-        &error_messages, &costs, &records, &results}) {
+        &error_messages, &costs, &records, &results, &blocked_reasons}) {
     params.add(column->str());
   }
   ASSIGN_OR_RETURN(Rows rows, ConnOf(txn).run(Text(Own().finish_attempts), params));

@@ -65,8 +65,10 @@ class PostgresDialect final : public sql::Dialect {
   void set_wake_handler(std::function<void(const std::string& queue)> handler) override;
 
  private:
-  explicit PostgresDialect(ConnectionPool::Options pool_options)
-      : settings_(pool_options.connection), pool_(std::move(pool_options)) {}
+  PostgresDialect(ConnectionPool::Options pool_options, Millis dedup_window)
+      : settings_(pool_options.connection),
+        dedup_window_(dedup_window),
+        pool_(std::move(pool_options)) {}
 
   // Writes the Txn's events, counter changes, notifications and the webhook deliveries its
   // events queue, in one statement.
@@ -76,6 +78,7 @@ class PostgresDialect final : public sql::Dialect {
   // runs a write again on another connection, up to this many times in all.
   static constexpr int kWriteRounds = 3;
   const ConnectionSettings settings_;
+  const Millis dedup_window_;  // StoreOptions::dedup_window
   ConnectionPool pool_;
   Mutex listener_mu_;
   std::unique_ptr<Listener> listener_ GUARDED_BY(listener_mu_);

@@ -422,6 +422,131 @@ TEST_F(PostgresStoreTest, ConcurrentSubmitsWithOneDedupKeyMakeOneJob) {
   EXPECT_EQ(Admin(url_).Count("SELECT count(*) FROM jobs"), 1);
 }
 
+// A key whose job ended long ago, submitted from several nodes at once: exactly one new job
+// takes it, and every caller gets that one.
+TEST_F(PostgresStoreTest, ConcurrentSubmitsOfAStaleDedupKeyMakeOneNewJob) {
+  constexpr int kNodes = 4;
+  constexpr Millis kDay = 24LL * 3600 * 1000;
+  std::vector<std::unique_ptr<Store>> nodes;
+  for (int i = 0; i < kNodes; ++i) nodes.push_back(Open());
+  Job old = NewJob("job_old");
+  old.spec.dedup_key = "the-key";
+  ASSERT_TRUE(nodes[0]->submit_jobs(std::vector<Job>{old}).ok());
+  auto claimed = nodes[0]->claim_jobs(ClaimRequest{
+      .queue = "default", .limit = 1, .owner = "w", .now = kT0, .lease_until = kT0 + 1000});
+  ASSERT_TRUE(claimed.ok() && claimed->size() == 1);
+  AttemptFinish done{
+      .job_id = "job_old", .attempt = 1, .lease_owner = "w", .now = kT0, .result_json = "{}"};
+  ASSERT_TRUE(nodes[0]->finish_attempts(std::span(&done, 1)).ok());
+
+  std::latch start(kNodes);
+  std::vector<Result<std::vector<SubmitOutcome>>> outcomes(kNodes, Internal("not run"));
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kNodes; ++i) {
+    clients.emplace_back([&, i] {
+      Job job = NewJob("job_" + std::to_string(i));
+      job.created_at = kT0 + 40 * kDay;
+      job.spec.dedup_key = "the-key";
+      start.arrive_and_wait();
+      outcomes[i] = nodes[i]->submit_jobs(std::vector<Job>{job});
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  int created = 0;
+  std::set<std::string> ids;
+  for (const auto& outcome : outcomes) {
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+    ASSERT_EQ(outcome->size(), 1u);
+    if (!(*outcome)[0].deduplicated) ++created;
+    ids.insert((*outcome)[0].job.id);
+  }
+  EXPECT_EQ(created, 1);
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_NE(*ids.begin(), "job_old");
+  Admin admin(url_);
+  EXPECT_EQ(admin.Count("SELECT count(*) FROM jobs"), 2);
+  EXPECT_EQ(admin.Count("SELECT count(*) FROM jobs WHERE dedup_key = 'the-key'"), 1);
+}
+
+TEST_F(PostgresStoreTest, ADedupWindowOfZeroKeepsKeysForEver) {
+  auto opened = Store::Open(StoreOptions{.url = url_, .durable = false, .dedup_window = 0});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Store& store = **opened;
+  Job old = NewJob("job_old");
+  old.spec.dedup_key = "the-key";
+  ASSERT_TRUE(store.submit_jobs(std::vector<Job>{old}).ok());
+  ASSERT_TRUE(store.cancel_job(kDefaultTenant, "job_old", kT0).ok());
+  Job late = NewJob("job_late");
+  late.created_at = kT0 + 365LL * 24 * 3600 * 1000;
+  late.spec.dedup_key = "the-key";
+  auto outcome = store.submit_jobs(std::vector<Job>{late});
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_TRUE((*outcome)[0].deduplicated);
+  EXPECT_EQ((*outcome)[0].job.id, "job_old");
+}
+
+// Reservations and settlements of one tenant from several nodes and threads at once: each
+// reservation decides under the month's lock, so spend plus live reservations never pass the
+// budget, and no two of them wait for each other in a circle (every call succeeds).
+TEST_F(PostgresStoreTest, ReservationsFromManyNodesNeverOvershootTheBudget) {
+  constexpr int kNodes = 3;
+  constexpr int kThreadsPerNode = 4;
+  constexpr int kPerThread = 84;     // ~1000 reservations in all
+  constexpr double kAmount = 0.125;  // exact in binary, as are all the sums below
+  constexpr double kCost = 0.0625;   // what a settled call cost
+  constexpr double kBudget = 40;
+  std::vector<std::unique_ptr<Store>> nodes;
+  for (int i = 0; i < kNodes; ++i) nodes.push_back(Open());
+  const std::string month = MonthOf(kT0);
+
+  std::atomic<int> reserved{0}, settled{0}, errors{0};
+  std::latch start(kNodes * kThreadsPerNode);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kNodes * kThreadsPerNode; ++t) {
+    threads.emplace_back([&, t] {
+      Store& store = *nodes[t % kNodes];
+      start.arrive_and_wait();
+      for (int i = 0; i < kPerThread; ++i) {
+        BudgetReservation r{.id = "r_" + std::to_string(t) + "_" + std::to_string(i),
+                            .tenant = "acme",
+                            .month = month,
+                            .amount_usd = kAmount,
+                            .budget_usd = kBudget,
+                            .now = kT0,
+                            .expires_at = kT0 + 60'000};
+        auto fits = store.reserve_budget(std::span(&r, 1));
+        if (!fits.ok()) {
+          ++errors;
+          ADD_FAILURE() << fits.status().ToString();
+          continue;
+        }
+        if (!(*fits)[0]) continue;
+        ++reserved;
+        if (i % 2 == 0) {  // half the calls end at once, for less than they reserved
+          Status s = store.settle_budget(r.id, kCost);
+          if (s.ok()) {
+            ++settled;
+          } else {
+            ++errors;
+            ADD_FAILURE() << s.ToString();
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  auto usage = nodes[0]->tenant_usage("acme", month, kT0);
+  ASSERT_TRUE(usage.ok()) << usage.status().ToString();
+  EXPECT_DOUBLE_EQ(usage->spent_usd, settled.load() * kCost);
+  EXPECT_DOUBLE_EQ(usage->reserved_usd, (reserved.load() - settled.load()) * kAmount);
+  EXPECT_LE(usage->spent_usd + usage->reserved_usd, kBudget);
+  EXPECT_GT(reserved.load(), static_cast<int>(kBudget / kAmount));  // settlements freed room
+  Admin admin(url_);
+  EXPECT_EQ(admin.Count("SELECT count(*) FROM budget_reservations"),
+            reserved.load() - settled.load());
+}
+
 // A finish and a reap racing for the same attempts: each job changes state exactly once.
 TEST_F(PostgresStoreTest, FinishAndReapRacingSettleEachJobOnce) {
   constexpr int kJobs = 200;

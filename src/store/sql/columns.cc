@@ -133,6 +133,7 @@ Table<Job> MakeJobColumns() {
           Field<Job, &Job::next_attempt_at>("next_attempt_at"),
           Field<Job, &Job::lease_owner>("lease_owner"),
           Field<Job, &Job::lease_until>("lease_until"),
+          Field<Job, &Job::blocked_reason>("blocked_reason"),
       },
       {{"due_at", ColumnType::kBigInt}, {"batch_id", ColumnType::kText}});
 }
@@ -227,6 +228,31 @@ Table<BatchLineError> MakeLineErrorColumns() {
                   {{"batch_id", ColumnType::kText}});
 }
 
+Table<Tenant> MakeTenantColumns() {
+  using T = Tenant;
+  return Table<T>("tenants",
+                  {Field<T, &T::id>("id"), Field<T, &T::weight>("weight"), Field<T, &T::rpm>("rpm"),
+                   Field<T, &T::max_queued>("max_queued"),
+                   Field<T, &T::monthly_budget_usd>("monthly_budget_usd"),
+                   Field<T, &T::created_at>("created_at"), Field<T, &T::updated_at>("updated_at")});
+}
+
+Table<ApiKey> MakeApiKeyColumns() {
+  using K = ApiKey;
+  return Table<K>("api_keys",
+                  {Field<K, &K::id>("id"), Field<K, &K::tenant>("tenant"),
+                   Field<K, &K::name>("name"), Field<K, &K::hash>("hash"),
+                   Field<K, &K::created_at>("created_at"), Field<K, &K::revoked_at>("revoked_at")});
+}
+
+Table<BudgetReservation> MakeReservationColumns() {
+  using R = BudgetReservation;
+  return Table<R>(
+      "budget_reservations",
+      {Field<R, &R::id>("id"), Field<R, &R::tenant>("tenant"), Field<R, &R::month>("month"),
+       Field<R, &R::amount_usd>("amount_usd"), Field<R, &R::expires_at>("expires_at")});
+}
+
 }  // namespace
 
 // Indexed by ColumnType.
@@ -270,6 +296,18 @@ const Table<JobEvent>& EventColumns() {
 }
 const Table<BatchLineError>& LineErrorColumns() {
   static const auto* const kTable = new Table<BatchLineError>(MakeLineErrorColumns());
+  return *kTable;
+}
+const Table<Tenant>& TenantColumns() {
+  static const auto* const kTable = new Table<Tenant>(MakeTenantColumns());
+  return *kTable;
+}
+const Table<ApiKey>& ApiKeyColumns() {
+  static const auto* const kTable = new Table<ApiKey>(MakeApiKeyColumns());
+  return *kTable;
+}
+const Table<BudgetReservation>& ReservationColumns() {
+  static const auto* const kTable = new Table<BudgetReservation>(MakeReservationColumns());
   return *kTable;
 }
 

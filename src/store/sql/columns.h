@@ -1,9 +1,9 @@
-// One table of columns per row type: how a Job, a Batch, a file, a webhook delivery and an event
-// map onto the columns of their SQL tables, written once for both engines. Each table gives the
-// column list statements splice in (`{jobs}`, sql/statement.h), reads a row type from a Row and
-// writes it to a ValueSink in column order (a statement's parameters, or the column arrays of a
-// PostgreSQL bulk insert), and names each column's type so that a test can hold both engines'
-// migrations to it (columns_test.cc).
+// One table of columns per row type: how a Job, a Batch, a file, a webhook delivery, an event, a
+// tenant, an API key and a budget reservation map onto the columns of their SQL tables, written
+// once for both engines. Each table gives the column list statements splice in (`{jobs}`,
+// sql/statement.h), reads a row type from a Row and writes it to a ValueSink in column order (a
+// statement's parameters, or the column arrays of a PostgreSQL bulk insert), and names each
+// column's type so that a test can hold both engines' migrations to it (columns_test.cc).
 #pragma once
 
 #include <span>
@@ -100,7 +100,7 @@ class Table {
   std::string list_;
 };
 
-// jobs: a Job's 31 columns (stored only: due_at, batch_id).
+// jobs: a Job's 32 columns (stored only: due_at, batch_id).
 const Table<Job>& JobColumns();
 // batches: a Batch's 29 columns.
 const Table<Batch>& BatchColumns();
@@ -112,5 +112,12 @@ const Table<WebhookDelivery>& DeliveryColumns();
 const Table<JobEvent>& EventColumns();
 // batch_line_errors: one line error (stored only: batch_id).
 const Table<BatchLineError>& LineErrorColumns();
+// tenants: a Tenant's 7 columns.
+const Table<Tenant>& TenantColumns();
+// api_keys: a key as stored (its hash, never the secret).
+const Table<ApiKey>& ApiKeyColumns();
+// budget_reservations: what a reservation holds (not its budget_usd and now, which only
+// decide whether it fits).
+const Table<BudgetReservation>& ReservationColumns();
 
 }  // namespace sluice::sql

@@ -49,10 +49,12 @@ class Dialect {
 
   // Inserts fresh jobs (as store_rules::AsSubmitted made them) in order, with `batch_id` (""
   // for none). A job whose (tenant, dedup_key) is taken, by an older job or by one earlier in
-  // `jobs`, is not inserted. Per job: nullopt when it was created, else the job holding its
-  // key (read only when `want_holders`; otherwise an empty Job). Each created job's
-  // spec.blob_refs become its job_blobs rows (retention keeps the blobs they name); a job
-  // without any costs nothing more.
+  // `jobs`, is not inserted, unless its holder is terminal and finished more than the store's
+  // dedup window (StoreOptions::dedup_window, 0: never) before the new job's created_at: then
+  // the holder's dedup_key becomes '' and the new job is inserted, in this same transaction.
+  // Per job: nullopt when it was created, else the job holding its key (read only when
+  // `want_holders`; otherwise an empty Job). Each created job's spec.blob_refs become its
+  // job_blobs rows (retention keeps the blobs they name); a job without any costs nothing more.
   virtual Result<std::vector<std::optional<Job>>> insert_jobs(Txn& txn, std::span<const Job> jobs,
                                                               const std::string& batch_id,
                                                               bool want_holders) = 0;

@@ -41,6 +41,18 @@ Status LeaseLost(const AttemptFinish& item) {
                  std::to_string(item.attempt) + " under lease owner " + item.lease_owner);
 }
 
+// What a finish's event says: the attempt, and the error, the retry time or why it was held.
+std::string FinishEventData(const AttemptFinish& item) {
+  EventData data;
+  data.add("attempt", item.attempt);
+  if (const std::optional<JobError> error = ErrorAfter(item)) data.add_error(*error);
+  if (item.outcome == AttemptOutcome::kBlocked) data.add("reason", item.error.code);
+  if (item.outcome == AttemptOutcome::kRetry || item.outcome == AttemptOutcome::kBlocked) {
+    data.add_time("retry_at", item.retry_at);
+  }
+  return data.str();
+}
+
 void SortById(std::vector<Job>& jobs) {
   std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.id < b.id; });
 }
@@ -106,6 +118,15 @@ Result<std::vector<Status>> SqlStore::finish_attempts(std::span<const AttemptFin
   if (items.empty()) return valid;
   const std::vector<std::vector<std::size_t>> rounds = FinishRounds(items, valid);
 
+  // The calls were made whether or not their finish still matches: their reservations settle
+  // in any case.
+  std::vector<std::pair<std::string, double>> settlements;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!valid[i].ok() || !items[i].settles_reservation) continue;
+    settlements.emplace_back(AttemptReservationId(items[i].job_id, items[i].attempt),
+                             items[i].cost_usd);
+  }
+
   using Outcomes = std::vector<Status>;
   return write<Outcomes>([&](Txn& txn) -> Result<Outcomes> {
     Outcomes outcomes = valid;
@@ -121,15 +142,12 @@ Result<std::vector<Status>> SqlStore::finish_attempts(std::span<const AttemptFin
           outcomes[round[k]] = LeaseLost(item);
           continue;
         }
-        EventData data;
-        data.add("attempt", item.attempt);
-        if (const std::optional<JobError> error = ErrorAfter(item)) data.add_error(*error);
-        if (item.outcome == AttemptOutcome::kRetry) data.add_time("retry_at", item.retry_at);
         txn.event(item.job_id, settled[k]->tenant, item.now, EventTypeOf(item.outcome),
-                  data.str());
+                  FinishEventData(item));
         txn.moved(settled[k]->queue, JobStatus::kRunning, StatusAfter(item.outcome));
       }
     }
+    if (!settlements.empty()) RETURN_IF_ERROR(settle_reservations(txn, settlements));
     return outcomes;
   });
 }

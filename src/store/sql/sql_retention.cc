@@ -18,7 +18,7 @@ namespace sluice::sql {
 
 namespace {
 
-Status NotYet() { return Internal("not implemented yet"); }
+Status NotYet() { return Status(StatusCode::kInternal, "not implemented yet"); }
 
 // A batch carries up to three files of up to hundreds of MiB in chunks: a call takes this many
 // times fewer batches than jobs, so that its transaction stays short.

@@ -131,6 +131,11 @@ class SqlStore final : public Store {
     return std::move(*out);
   }
 
+  // Settles reservations in `txn` (sql_tenants.cc): each (id, cost) removes the reservation and
+  // adds the cost to its month's spend; ids with no reservation add nothing.
+  static Status settle_reservations(Txn& txn,
+                                    std::vector<std::pair<std::string, double>> settlements);
+
   const std::unique_ptr<Dialect> dialect_;
 };
 

@@ -26,6 +26,9 @@ std::string SpliceValue(std::string_view name) {
   if (name == "deliveries") return DeliveryColumns().list();
   if (name == "events") return EventColumns().list();
   if (name == "line_errors") return LineErrorColumns().list();
+  if (name == "tenants") return TenantColumns().list();
+  if (name == "api_keys") return ApiKeyColumns().list();
+  if (name == "reservations") return ReservationColumns().list();
   if (name == "delivery_pending") {
     return std::to_string(static_cast<int>(webhook_rules::DeliveryState::kPending));
   }

@@ -40,8 +40,12 @@ TEST(SpliceTest, StatusNumbersComeFromJobStatus) {
 TEST(SpliceTest, ColumnListsComeFromTheColumnTables) {
   EXPECT_EQ(Splice("SELECT {events}"), "SELECT seq, job_id, at, type, data");
   EXPECT_EQ(Splice("SELECT {jobs}"), "SELECT " + JobColumns().list());
-  EXPECT_EQ(JobColumns().size(), 31);
+  EXPECT_EQ(JobColumns().size(), 32);
   EXPECT_EQ(BatchColumns().size(), 29);
+  EXPECT_EQ(Splice("SELECT {tenants}"),
+            "SELECT id, weight, rpm, max_queued, monthly_budget_usd, created_at, updated_at");
+  EXPECT_EQ(Splice("SELECT {api_keys}"), "SELECT id, tenant, name, hash, created_at, revoked_at");
+  EXPECT_EQ(Splice("SELECT {reservations}"), "SELECT id, tenant, month, amount_usd, expires_at");
 }
 
 TEST(SpliceTest, QuotedBracesAreText) {
@@ -55,7 +59,8 @@ TEST(SpliceDeathTest, AnUnknownNameIsABug) {
 TEST(StatementsTest, EveryStatementHasATextForEachDialect) {
   const Statements& s = Sql();
   for (const Statement* stmt : {&s.get_job, &s.cancel_job, &s.claim_webhooks, &s.lease_batch,
-                                &s.cancel_batch_jobs, &s.lock_job_status, &s.list_jobs[31]}) {
+                                &s.cancel_batch_jobs, &s.lock_job_status, &s.list_jobs[31],
+                                &s.lock_tenant, &s.sweep_reservations, &s.lock_usage}) {
     const std::string sqlite = stmt->text(Syntax::kSqlite);
     const std::string postgres = stmt->text(Syntax::kPostgres);
     EXPECT_FALSE(sqlite.empty());

@@ -234,6 +234,76 @@ Statements Build() {
           "SELECT {jobs}, (SELECT result FROM results WHERE job_id = jobs.id) FROM jobs "
           "WHERE batch_id = $1::text AND id > $2::text ORDER BY id LIMIT $3::bigint"),
 
+      // --- tenants and API keys ---
+      // A concurrent creation of the same id waits for the first and then inserts nothing.
+      .insert_tenant = Portable("INSERT INTO tenants ({tenants}) VALUES (" +
+                                TenantColumns().placeholders() + ") ON CONFLICT (id) DO NOTHING"),
+      .lock_tenant = WithRowLock("SELECT {tenants} FROM tenants WHERE id = $1::text"),
+      .update_tenant = Portable("UPDATE tenants SET " + Assignments(TenantColumns()) +
+                                " WHERE id = $1::text"),
+      .get_tenant = Portable("SELECT {tenants} FROM tenants WHERE id = $1::text"),
+      .list_tenants = Portable("SELECT {tenants} FROM tenants ORDER BY id"),
+      .tenant_exists = Portable("SELECT 1 FROM tenants WHERE id = $1::text"),
+      // A range of jobs_tenant_status. Only moves due_at earlier: a job already due stays as
+      // it is, and the claim that takes it clears blocked_reason.
+      .unblock_jobs = Portable(
+          "UPDATE jobs SET due_at = $2::bigint WHERE tenant = $1::text AND status = {queued} "
+          "AND blocked_reason = $3::text AND due_at > $2::bigint RETURNING queue"),
+      .insert_api_key = Portable("INSERT INTO api_keys ({api_keys}) VALUES (" +
+                                 ApiKeyColumns().placeholders() + ")"),
+      .list_api_keys =
+          Portable("SELECT {api_keys} FROM api_keys WHERE tenant = $1::text ORDER BY id"),
+      .list_all_api_keys = Portable("SELECT {api_keys} FROM api_keys ORDER BY id"),
+      // A second revoke keeps the first time.
+      .revoke_api_key = Portable(
+          "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2::bigint) WHERE id = $1::text "
+          "RETURNING {api_keys}"),
+      .find_api_key = Portable("SELECT {api_keys} FROM api_keys WHERE hash = $1::text"),
+      .any_api_key = Portable("SELECT 1 FROM api_keys LIMIT 1"),
+      // Three seeks into jobs_tenant_status, counted from the index alone.
+      .live_jobs = Portable(
+          "SELECT count(*) FROM jobs WHERE tenant = $1::text "
+          "AND status IN ({queued}, {running}, {review})"),
+
+      // --- budgets ---
+      .spent = Portable(
+          "SELECT spent_usd FROM tenant_usage WHERE tenant = $1::text AND month = $2::text"),
+      // Makes sure the month's row exists and locks it until the transaction ends (an upsert
+      // that changes nothing still locks the row it conflicted on, and reads its newest
+      // version): the one lock that serializes the reservations of a tenant's month across
+      // nodes. SQLite's one writer serializes them anyway.
+      .lock_usage = Portable(
+          "INSERT INTO tenant_usage (tenant, month, spent_usd) VALUES ($1::text, $2::text, 0) "
+          "ON CONFLICT (tenant, month) DO UPDATE SET spent_usd = tenant_usage.spent_usd "
+          "RETURNING spent_usd"),
+      // The month's spend so far from its jobs' costs, unless the month already has a row.
+      .seed_usage = Portable(
+          "INSERT INTO tenant_usage (tenant, month, spent_usd) "
+          "SELECT $1::text, $2::text, coalesce(sum(cost_usd), 0) FROM jobs "
+          "WHERE tenant = $1::text AND created_at >= $3::bigint AND created_at < $4::bigint "
+          "ON CONFLICT (tenant, month) DO NOTHING"),
+      .add_spend = Portable(
+          "INSERT INTO tenant_usage (tenant, month, spent_usd) "
+          "VALUES ($1::text, $2::text, $3::float8) ON CONFLICT (tenant, month) "
+          "DO UPDATE SET spent_usd = tenant_usage.spent_usd + excluded.spent_usd"),
+      // A range of budget_reservations_tenant.
+      .live_reserved = Portable(
+          "SELECT coalesce(sum(amount_usd), 0) FROM budget_reservations WHERE tenant = $1::text "
+          "AND month = $2::text AND expires_at > $3::bigint"),
+      // Deletes up to $3 expired reservations of the tenant (their calls' nodes died). PostgreSQL
+      // passes over rows a settlement is deleting right now, so a sweep never waits for one
+      // while it holds a month's lock that the settlement needs next.
+      .sweep_reservations = PerDialect(
+          "DELETE FROM budget_reservations WHERE rowid IN (SELECT rowid FROM budget_reservations "
+          "WHERE tenant = ?1 AND expires_at <= ?2 LIMIT ?3)",
+          "DELETE FROM budget_reservations WHERE id IN (SELECT id FROM budget_reservations "
+          "WHERE tenant = $1::text AND expires_at <= $2::bigint LIMIT $3::bigint "
+          "FOR UPDATE SKIP LOCKED)"),
+      .insert_reservation = Portable("INSERT INTO budget_reservations ({reservations}) VALUES (" +
+                                     ReservationColumns().placeholders() + ")"),
+      .delete_reservation = Portable(
+          "DELETE FROM budget_reservations WHERE id = $1::text RETURNING tenant, month"),
+
       // --- retention ---
       .insert_job_blob = Portable(
           "INSERT INTO job_blobs (job_id, tenant, blob_id) VALUES ($1::text, $2::text, $3::text) "

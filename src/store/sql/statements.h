@@ -73,6 +73,33 @@ struct Statements {
   Statement cancel_batch_jobs;  // $1 batch id, $2 now, $3 limit → id, tenant, queue
   Statement batch_jobs;         // $1 batch id, $2 after id, $3 limit → {jobs}, result
 
+  // --- tenants and API keys ---
+  Statement insert_tenant;      // {tenants} as $1..$7; nothing when the id exists
+  Statement lock_tenant;        // $1 id → {tenants}
+  Statement update_tenant;      // {tenants} as $1..$7, by id
+  Statement get_tenant;         // $1 id → {tenants}
+  Statement list_tenants;       // → {tenants}
+  Statement tenant_exists;      // $1 id
+  // $1 tenant, $2 now, $3 the blocked reason → queue of each job made due
+  Statement unblock_jobs;
+  Statement insert_api_key;     // {api_keys} as $1..$6
+  Statement list_api_keys;      // $1 tenant → {api_keys}
+  Statement list_all_api_keys;  // → {api_keys}
+  Statement revoke_api_key;     // $1 id, $2 now → {api_keys}
+  Statement find_api_key;       // $1 hash → {api_keys}
+  Statement any_api_key;
+  Statement live_jobs;          // $1 tenant → count
+
+  // --- budgets: tenant_usage and budget_reservations ---
+  Statement spent;                // $1 tenant, $2 month → spent_usd
+  Statement lock_usage;           // $1 tenant, $2 month → spent_usd
+  Statement seed_usage;           // $1 tenant, $2 month, $3 month start, $4 month end
+  Statement add_spend;            // $1 tenant, $2 month, $3 cost
+  Statement live_reserved;        // $1 tenant, $2 month, $3 now → sum of amount_usd
+  Statement sweep_reservations;   // $1 tenant, $2 now, $3 limit
+  Statement insert_reservation;   // {reservations} as $1..$5
+  Statement delete_reservation;   // $1 id → tenant, month
+
   // --- retention (sql_retention.cc) ---
   // "ids" parameters are one JSON array of strings, so that one statement deletes the rows of
   // any number of jobs or batches on either engine.

@@ -52,7 +52,7 @@ Result<std::unique_ptr<sql::Dialect>> SqliteDialect::Open(const StoreOptions& op
                    Connection::Open(path, ConnectionOptions{.durable = options.durable}));
   RETURN_IF_ERROR(ApplyMigrations(*writer));
   return std::unique_ptr<sql::Dialect>(
-      new SqliteDialect(std::move(path), std::move(lock), std::move(writer)));
+      new SqliteDialect(std::move(path), std::move(lock), std::move(writer), options.dedup_window));
 }
 
 SqliteDialect::~SqliteDialect() {
@@ -148,14 +148,30 @@ Result<std::vector<std::optional<Job>>> SqliteDialect::insert_jobs(sql::Txn& txn
   std::vector<std::optional<Job>> holders;
   holders.reserve(jobs.size());
   ASSIGN_OR_RETURN(Statement insert, writer_->prepare(Text(EngineSql().insert_job)));
-  for (const Job& job : jobs) {
+  Connection& writer = *writer_;  // this thread's under write_mu_, for the lambda below
+  auto inserted = [&](const Job& job) -> Result<bool> {
     StatementBinder binder(insert);
     sql::JobColumns().Write(job, binder);
     binder.integer(job.spec.run_at);  // due_at
     binder.text(batch_id);
     RETURN_IF_ERROR(insert.run());
     insert.reset();
-    if (writer_->changes() != 0) {
+    return writer.changes() != 0;
+  };
+  for (const Job& job : jobs) {
+    ASSIGN_OR_RETURN(bool created, inserted(job));
+    if (!created && dedup_window_ > 0) {
+      // The key's holder ended longer ago than the window: it lets go of the key.
+      ASSIGN_OR_RETURN(Statement stale, writer_->prepare(Text(EngineSql().free_stale_dedup_key)));
+      stale.bind_text(1, job.spec.tenant);
+      stale.bind_text(2, job.spec.dedup_key);
+      stale.bind_int(3, job.created_at - dedup_window_);
+      RETURN_IF_ERROR(stale.run());
+      if (writer_->changes() != 0) {
+        ASSIGN_OR_RETURN(created, inserted(job));
+      }
+    }
+    if (created) {
       RETURN_IF_ERROR(insert_blob_refs(job));
       holders.emplace_back();
       continue;
@@ -248,13 +264,20 @@ Result<std::vector<std::optional<sql::SettledJob>>> SqliteDialect::finish(
     const JobStatus to = store_rules::StatusAfter(item->outcome);
     const std::optional<JobError> error = store_rules::ErrorAfter(*item);
     const bool retry = item->outcome == AttemptOutcome::kRetry;
+    const bool blocked = item->outcome == AttemptOutcome::kBlocked;
     {
-      ASSIGN_OR_RETURN(Statement q,
-                       writer_->prepare(Text(retry ? EngineSql().retry_attempt : EngineSql().settle_attempt)));
+      const sql::Statement& stmt = blocked ? EngineSql().block_attempt
+                                   : retry ? EngineSql().retry_attempt
+                                           : EngineSql().settle_attempt;
+      ASSIGN_OR_RETURN(Statement q, writer_->prepare(Text(stmt)));
       q.bind_text(1, item->job_id);
       q.bind_int(2, item->attempt);
       q.bind_text(3, item->lease_owner);
-      if (retry) {
+      if (blocked) {
+        q.bind_int(4, item->retry_at);
+        q.bind_text(5, item->error.code);
+        q.bind_real(6, item->cost_usd);
+      } else if (retry) {
         q.bind_int(4, item->retry_at);
         BindError(q, 5, error);
         q.bind_real(7, item->cost_usd);
@@ -277,7 +300,8 @@ Result<std::vector<std::optional<sql::SettledJob>>> SqliteDialect::finish(
       settled.push_back(sql::SettledJob{.tenant = q.text_at(0), .queue = q.text_at(1)});
       RETURN_IF_ERROR(q.run());
     }
-    if (!item->attempt_json.empty()) {
+    // A blocked attempt never started: its number is the next claim's, and so is its record.
+    if (!item->attempt_json.empty() && !blocked) {
       ASSIGN_OR_RETURN(Statement q, writer_->prepare(Text(EngineSql().put_attempt)));
       q.bind_text(1, item->job_id);
       q.bind_int(2, item->attempt);

@@ -48,8 +48,12 @@ class SqliteDialect final : public sql::Dialect {
   Result<std::int64_t> visible_event_seq() override;
 
  private:
-  SqliteDialect(std::string db_path, DataDirLock lock, std::unique_ptr<Connection> writer)
-      : db_path_(std::move(db_path)), lock_(std::move(lock)), writer_(std::move(writer)) {}
+  SqliteDialect(std::string db_path, DataDirLock lock, std::unique_ptr<Connection> writer,
+                Millis dedup_window)
+      : db_path_(std::move(db_path)),
+        dedup_window_(dedup_window),
+        lock_(std::move(lock)),
+        writer_(std::move(writer)) {}
 
   // Writes the Txn's events (each with the webhook delivery it queues) and counter changes.
   Status flush(sql::Txn& txn) REQUIRES(write_mu_);
@@ -60,6 +64,7 @@ class SqliteDialect final : public sql::Dialect {
   void give_back(std::unique_ptr<Connection> conn);
 
   const std::string db_path_;
+  const Millis dedup_window_;  // StoreOptions::dedup_window
   // Declared first so it is released last, after every connection has closed.
   DataDirLock lock_;
 

@@ -124,6 +124,19 @@ class SqlitePlanTest : public testing::Test {
     EXPECT_THAT(Plan(shared.list_jobs[sql::kByStatus | sql::kAfterCursor]),
                 uses("jobs_tenant_status"));
     EXPECT_THAT(Plan(shared.list_jobs[sql::kByObjectId]), uses("jobs_tenant_object"));
+    EXPECT_THAT(Plan(own.free_stale_dedup_key), uses("jobs_dedup"));
+    // Tenants, keys and budgets.
+    std::vector<std::string> live = Plan(shared.live_jobs);
+    EXPECT_THAT(live, uses("jobs_tenant_status"));
+    EXPECT_THAT(live,
+                Contains(HasSubstr("COVERING INDEX jobs_tenant_status (tenant=? AND status=?)")))
+        << testing::PrintToString(live);
+    EXPECT_THAT(Plan(shared.unblock_jobs), uses("jobs_tenant_status"));
+    EXPECT_THAT(Plan(shared.find_api_key), Contains(HasSubstr("api_keys_hash")));
+    EXPECT_THAT(Plan(shared.list_api_keys), AllOf(Contains(HasSubstr("api_keys_tenant")),
+                                                  Not(Contains(HasSubstr("TEMP B-TREE")))));
+    EXPECT_THAT(Plan(shared.live_reserved), Contains(HasSubstr("budget_reservations_tenant")));
+    EXPECT_THAT(Plan(shared.sweep_reservations), Contains(HasSubstr("budget_reservations_tenant")));
 
     // Retention: the oldest terminal jobs along jobs_finished (each one's pending delivery
     // looked up by job), a blob's references by (tenant, blob), every delete one seek per id.

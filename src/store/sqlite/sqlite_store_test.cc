@@ -281,6 +281,27 @@ TEST_F(SqliteStoreTest, AStoredValueOfANewerBuildIsAnErrorNotACrash) {
   EXPECT_TRUE(store.ping().ok());  // the store itself goes on
 }
 
+TEST_F(SqliteStoreTest, ADedupWindowOfZeroKeepsKeysForEver) {
+  auto opened = Store::Open(StoreOptions{.data_dir = dir_, .durable = false, .dedup_window = 0});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Store& store = **opened;
+  Job old;
+  old.id = "job_old";
+  old.created_at = 1'800'000'000'000;
+  old.spec.type = "classify";
+  old.spec.queue = "default";
+  old.spec.dedup_key = "the-key";
+  ASSERT_TRUE(store.submit_jobs(std::span(&old, 1)).ok());
+  ASSERT_TRUE(store.cancel_job(kDefaultTenant, "job_old", old.created_at).ok());
+  Job late = old;
+  late.id = "job_late";
+  late.created_at = old.created_at + 365LL * 24 * 3600 * 1000;
+  auto outcome = store.submit_jobs(std::span(&late, 1));
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_TRUE((*outcome)[0].deduplicated);
+  EXPECT_EQ((*outcome)[0].job.id, "job_old");
+}
+
 TEST_F(SqliteStoreTest, RunsInWalMode) {
   auto store = Store::Open(StoreOptions{.data_dir = dir_, .durable = false});
   ASSERT_TRUE(store.ok());

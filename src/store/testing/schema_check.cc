@@ -59,6 +59,9 @@ Result<std::vector<std::string>> SchemaMismatches(Session& session) {
   RETURN_IF_ERROR(Check(session, DeliveryColumns(), out));
   RETURN_IF_ERROR(Check(session, EventColumns(), out));
   RETURN_IF_ERROR(Check(session, LineErrorColumns(), out));
+  RETURN_IF_ERROR(Check(session, TenantColumns(), out));
+  RETURN_IF_ERROR(Check(session, ApiKeyColumns(), out));
+  RETURN_IF_ERROR(Check(session, ReservationColumns(), out));
   return out;
 }
 

@@ -1,0 +1,17 @@
+#include "auth/caller.h"
+
+namespace sluice::auth {
+
+bool IsValidTenantId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!lower_or_digit(id.front())) return false;
+  for (char c : id) {
+    if (!lower_or_digit(c) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+std::string UsageMonth(Millis now) { return FormatRfc3339(now).substr(0, 7); }
+
+}  // namespace sluice::auth

@@ -1,0 +1,31 @@
+// Who a request is from, as authentication found it (auth/authenticator.h).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/job.h"
+#include "core/time.h"
+#include "store/tenant_records.h"
+
+namespace sluice::auth {
+
+struct Caller {
+  std::string tenant = kDefaultTenant;
+  // The admin key: the /v1/admin routes; elsewhere it acts as the default tenant, unlimited.
+  bool admin = false;
+  std::string key_id;   // the API key's id; empty for the admin key and without authentication
+  Tenant limits;        // the tenant's row (Tenant's defaults, no limits, when it has none)
+  // The tenant's usage when it has a budget or max_queued (what submit checks), and when it
+  // was read.
+  std::optional<TenantUsage> usage;
+  Millis looked_up_at = 0;
+};
+
+// [a-z0-9][a-z0-9_-]{0,63}: safe in paths, URLs and metric labels.
+bool IsValidTenantId(std::string_view id);
+
+// The month a spend at `now` counts against: "2026-12" (UTC).
+std::string UsageMonth(Millis now);
+
+}  // namespace sluice::auth
