@@ -4,7 +4,7 @@
 namespace sluice::sql {
 
 namespace {
-Status NotYet() { return Status(StatusCode::kUnimplemented, "not implemented yet"); }
+Status NotYet() { return Status(StatusCode::kInternal, "not implemented yet"); }
 }  // namespace
 
 Result<std::vector<std::string>> SqlStore::due_tenants(const std::string&, Millis, int) {

@@ -4,7 +4,7 @@
 namespace sluice::sql {
 
 namespace {
-Status NotYet() { return Status(StatusCode::kUnimplemented, "not implemented yet"); }
+Status NotYet() { return Status(StatusCode::kInternal, "not implemented yet"); }
 }  // namespace
 
 Result<TenantWrite> SqlStore::put_tenant(const TenantPatch&) { return NotYet(); }
