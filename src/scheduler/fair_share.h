@@ -57,7 +57,7 @@ class FairShare {
   // each with how many, in the order their first slot fell to them. Marks `due` as the tenants
   // that are due now (those joining join at V). Charges nobody: call Charge with what each
   // tenant actually started, so that slots a tenant could not use cost it nothing and can be
-  // split again between the others.
+  // split again between the others. With 0 slots it only marks `due`.
   std::vector<TenantGrant> Split(int slots, const std::vector<DueTenant>& due);
 
   // `tenant` started `started` jobs at `weight` (a tenant not known yet joins at V first).
