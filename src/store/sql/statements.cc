@@ -30,7 +30,7 @@ Statement ListJobs(unsigned filters) {
 
 // Fair share (Store::due_tenants): the tenants of a queue whose queued jobs claim would take
 // now, by id, from jobs_claim_tenant alone. A recursive walk that holds one row at a time, each
-// step one or two index seeks, so that neither a tenant's 100 000 due jobs nor its 100 000
+// step a few index seeks, so that neither a tenant's 100 000 due jobs nor its 100 000
 // not-yet-due ones are ever stepped over one by one. A row (tenant, level, due) is a probe of one
 // priority level of a tenant (due NULL), or that probe answered (due: whether the level holds a
 // job claim would take now). After an answer comes the probe of the tenant's next lower level
