@@ -2,7 +2,7 @@
 // scheduler uses (the real engine, its real statements). The scheduler asks due_tenants before
 // each claim of a queue (scheduler/scheduler.cc), so its cost beside a claim's is the figure.
 //
-//   sluice_due_tenants_cost --dir /tmp/x [--url postgres://...] [--flood 100000] [--iterations 2000]
+//   sluice_due_tenants_cost --dir /tmp/x | --url postgres://... [--flood N] [--iterations N]
 //
 // Fills the queue with --flood due jobs of one tenant ("acme"), then times, per call (median
 // and p99 over --iterations, in microseconds):
@@ -42,7 +42,9 @@ struct Options {
   std::exit(2);
 }
 
-Millis Now() { return SystemClock::Instance().now(); }
+Millis Now() {
+  return SystemClock::Instance().now();
+}
 
 void Submit(Store& store, const std::string& tenant, long count, Millis run_at) {
   const Millis now = Now();
@@ -85,8 +87,8 @@ Figures Time(int iterations, Call call) {
   for (int i = 0; i < iterations; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     call();
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-                     .count());
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(us.begin(), us.end());
   return Figures{us[us.size() / 2], us[us.size() * 99 / 100]};
@@ -105,14 +107,18 @@ void Measure(Store& store, const Options& o, const char* name, std::size_t want_
   });
   Figures claim = Time(o.iterations, [&] {
     const Millis now = Now();
-    auto r = store.claim_jobs(ClaimRequest{.queue = "default", .limit = 1, .owner = "bench-fair",
-                                           .now = now, .lease_until = now + 60'000});
+    auto r = store.claim_jobs(ClaimRequest{.queue = "default",
+                                           .limit = 1,
+                                           .owner = "bench-fair",
+                                           .now = now,
+                                           .lease_until = now + 60'000});
     if (!r.ok() || r->size() != 1) Die("claim failed");
     if (auto released = store.release_leases("bench-fair", now); !released.ok()) Die("release");
   });
-  std::printf("%s\n  \"%s\": {\"due_tenants_us\": {\"median\": %.1f, \"p99\": %.1f}, "
-              "\"claim_1_and_release_us\": {\"median\": %.1f, \"p99\": %.1f}}",
-              first ? "" : ",", name, due.median_us, due.p99_us, claim.median_us, claim.p99_us);
+  std::printf(
+      "%s\n  \"%s\": {\"due_tenants_us\": {\"median\": %.1f, \"p99\": %.1f}, "
+      "\"claim_1_and_release_us\": {\"median\": %.1f, \"p99\": %.1f}}",
+      first ? "" : ",", name, due.median_us, due.p99_us, claim.median_us, claim.p99_us);
   std::fflush(stdout);
 }
 
@@ -144,15 +150,21 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) sluice::Die("missing value after " + a);
       return argv[++i];
     };
-    if (a == "--dir") o.dir = value();
-    else if (a == "--url") o.url = value();
-    else if (a == "--flood") o.flood = std::atol(value().c_str());
-    else if (a == "--iterations") o.iterations = std::atoi(value().c_str());
-    else sluice::Die("unknown argument " + a);
+    if (a == "--dir")
+      o.dir = value();
+    else if (a == "--url")
+      o.url = value();
+    else if (a == "--flood")
+      o.flood = std::atol(value().c_str());
+    else if (a == "--iterations")
+      o.iterations = std::atoi(value().c_str());
+    else
+      sluice::Die("unknown argument " + a);
   }
   if ((o.dir.empty() && o.url.empty()) || o.flood < 1 || o.iterations < 1) {
-    sluice::Die("usage: sluice_due_tenants_cost --dir DIR | --url postgres://... "
-                "[--flood 100000] [--iterations 2000]");
+    sluice::Die(
+        "usage: sluice_due_tenants_cost --dir DIR | --url postgres://... "
+        "[--flood 100000] [--iterations 2000]");
   }
   return sluice::Run(o);
 }

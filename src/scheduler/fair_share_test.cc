@@ -75,8 +75,8 @@ TEST(FairShareTest, WeightsThreeToOneStartThreeToOne) {
   // Any window of the sequence keeps the ratio: no long runs of one tenant.
   std::vector<std::string> starts = OneSlotAtATime(share, 40, due);
   for (std::size_t i = 0; i + 4 <= starts.size(); i += 4) {
-    auto window = Count({starts.begin() + static_cast<long>(i),
-                         starts.begin() + static_cast<long>(i) + 4});
+    auto window =
+        Count({starts.begin() + static_cast<long>(i), starts.begin() + static_cast<long>(i) + 4});
     EXPECT_EQ(window["acme"], 3) << "window at " << i;
   }
 }

@@ -117,8 +117,8 @@ TEST_P(StoreContractTest, DueTenantsSeeEveryTenantBesideAFlood) {
   std::vector<Job> batch;
   for (int i = 0; i < 2'000; ++i) {
     batch.push_back(TenantJob("job_a" + std::to_string(10'000 + i), "acme", i % 10, kT0 + i));
-    batch.push_back(TenantJob("job_f" + std::to_string(10'000 + i), "later", i % 10,
-                              kT0 + 100'000 + i));
+    batch.push_back(
+        TenantJob("job_f" + std::to_string(10'000 + i), "later", i % 10, kT0 + 100'000 + i));
   }
   batch.push_back(TenantJob("job_z1", "zulu", 0));
   ASSERT_TRUE(store_->submit_jobs(batch).ok());
