@@ -7,9 +7,6 @@ namespace {
 Status NotYet() { return Status(StatusCode::kInternal, "not implemented yet"); }
 }  // namespace
 
-Result<std::vector<std::string>> SqlStore::due_tenants(const std::string&, Millis, int) {
-  return NotYet();
-}
 Result<PurgeCounts> SqlStore::purge_finished(Millis, int) { return NotYet(); }
 Result<bool> SqlStore::blob_referenced(const std::string&, const std::string&) {
   return NotYet();
