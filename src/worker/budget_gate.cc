@@ -20,17 +20,30 @@ void BudgetGate::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::optional<double> BudgetGate::budget_of(const std::string& tenant) {
-  const Millis now = clock_.now();
-  std::lock_guard lock(mu_);
+const BudgetGate::Known* BudgetGate::Lookup(const std::string& tenant, Millis now) {
   auto it = known_.find(tenant);
-  if (it == known_.end()) return std::nullopt;
-  if (now - it->second.read_at >= options_.tenant_ttl && !refreshing_[tenant]) {
+  const bool fresh = it != known_.end() && now - it->second.read_at < options_.tenant_ttl;
+  if (!fresh && !refreshing_[tenant]) {
     refreshing_[tenant] = true;
     refreshes_.push_back(tenant);
     cv_.notify_one();
   }
-  return it->second.budget_usd;
+  return it == known_.end() ? nullptr : &it->second;
+}
+
+std::optional<double> BudgetGate::budget_of(const std::string& tenant) {
+  const Millis now = clock_.now();
+  std::lock_guard lock(mu_);
+  const Known* known = Lookup(tenant, now);
+  if (!known) return std::nullopt;
+  return known->budget_usd;
+}
+
+int BudgetGate::weight_of(const std::string& tenant) {
+  const Millis now = clock_.now();
+  std::lock_guard lock(mu_);
+  const Known* known = Lookup(tenant, now);
+  return known ? known->weight : 1;
 }
 
 void BudgetGate::admit(std::string tenant, std::string reservation_id, double amount_usd, Done done) {
@@ -75,7 +88,7 @@ std::optional<double> BudgetGate::Budget(const std::string& tenant, Millis now) 
   if (!t.ok() && t.status().code() != StatusCode::kNotFound) return std::nullopt;
   const double budget = t.ok() ? t->monthly_budget_usd : 0;
   std::lock_guard lock(mu_);
-  known_[tenant] = Known{budget, now};
+  known_[tenant] = Known{budget, t.ok() ? t->weight : 1, now};
   refreshing_[tenant] = false;
   return budget;
 }

@@ -50,6 +50,9 @@ class BudgetGate {
   // The tenant's monthly budget (0: none) when known, even if old (a refresh is then asked
   // for); nullopt when never read. Memory only.
   std::optional<double> budget_of(const std::string& tenant);
+  // The tenant's fair-share weight (scheduler/fair_share.h), from the same records: 1 until
+  // read (a read is then asked for).
+  int weight_of(const std::string& tenant);
   // Decides on the gate's thread; `done` runs there.
   void admit(std::string tenant, std::string reservation_id, double amount_usd, Done done);
 
@@ -64,8 +67,11 @@ class BudgetGate {
   };
   struct Known {
     double budget_usd = 0;
+    int weight = 1;
     Millis read_at = 0;
   };
+  // The known record, asking for a refresh when it is old or missing. Holds mu_.
+  const Known* Lookup(const std::string& tenant, Millis now);
   void Loop();
   void Serve(std::deque<Ask> asks, std::deque<std::string> refreshes);
   std::optional<double> Budget(const std::string& tenant, Millis now);  // gate thread
