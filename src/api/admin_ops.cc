@@ -112,7 +112,7 @@ Result<AdminAnswer> ListTenants(Store& store) {
 
 Result<AdminAnswer> GetTenant(Store& store, const std::string& id, Millis now) {
   ASSIGN_OR_RETURN(Tenant tenant, store.get_tenant(id));
-  ASSIGN_OR_RETURN(TenantUsage usage, store.tenant_usage(id, auth::UsageMonth(now), now));
+  ASSIGN_OR_RETURN(TenantUsage usage, store.tenant_usage(id, MonthOf(now), now));
   json::object body = TenantJson(tenant);
   body["usage"] = json::object{{"month", usage.month},
                                {"spent_usd", usage.spent_usd},

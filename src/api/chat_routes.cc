@@ -197,7 +197,7 @@ void ReserveThenCall(ApiContext& ctx, const auth::Caller& caller, ModelCall call
   const Millis now = ctx.clock.now();
   BudgetReservation reservation{.id = NewId("sync_", now),
                                 .tenant = caller.tenant,
-                                .month = auth::UsageMonth(now),
+                                .month = MonthOf(now),
                                 .amount_usd = ctx.gateway.worst_case_cost(call),
                                 .budget_usd = caller.limits.monthly_budget_usd,
                                 .now = now,

@@ -22,6 +22,8 @@ json::value ParsedOrEmpty(const std::string& text) {
 
 json::value BlockedReason(const Job& job, Millis now, bool queue_full) {
   if (job.status != JobStatus::kQueued) return nullptr;
+  // Held by the store (the tenant's budget): until a claim takes it again.
+  if (!job.blocked_reason.empty()) return json::value(job.blocked_reason);
   if (job.next_attempt_at && *job.next_attempt_at > now) return "retry_backoff";
   if (job.spec.run_at > now) return "scheduled";
   if (queue_full) return "queue_full";

@@ -99,7 +99,7 @@ Result<Caller> Authenticator::WithTenant(Caller caller) {
     return tenant.status();
   }
   if (caller.limits.max_queued > 0 || caller.limits.monthly_budget_usd > 0) {
-    ASSIGN_OR_RETURN(TenantUsage usage, store_.tenant_usage(caller.tenant, UsageMonth(now), now));
+    ASSIGN_OR_RETURN(TenantUsage usage, store_.tenant_usage(caller.tenant, MonthOf(now), now));
     caller.usage = std::move(usage);
   }
   return caller;

@@ -12,6 +12,4 @@ bool IsValidTenantId(std::string_view id) {
   return true;
 }
 
-std::string UsageMonth(Millis now) { return FormatRfc3339(now).substr(0, 7); }
-
 }  // namespace sluice::auth

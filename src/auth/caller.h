@@ -25,7 +25,4 @@ struct Caller {
 // [a-z0-9][a-z0-9_-]{0,63}: safe in paths, URLs and metric labels.
 bool IsValidTenantId(std::string_view id);
 
-// The month a spend at `now` counts against: "2026-12" (UTC).
-std::string UsageMonth(Millis now);
-
 }  // namespace sluice::auth

@@ -99,10 +99,16 @@ int RunServe(const ServeFlags& flags) {
         spdlog::warn("store: finishing {} attempts failed, retrying in {} ms: {}", finishes, pause,
                      error.ToString());
       }});
-  Worker worker(
-      WorkerDeps{config, tasks, blobs, gateway, attempt_writer, loop, watch, clock, config.worker});
+  // Tenants' budgets and weights, read from the store and cached (worker/budget_gate.h).
+  BudgetGate budget_gate(*store, clock, BudgetGateOptions{.tenant_ttl = config.auth.key_cache});
+  Worker worker(WorkerDeps{config, tasks, blobs, gateway, attempt_writer, loop, watch, clock,
+                           config.worker, &budget_gate});
   const std::string owner = LeaseOwner();
-  Scheduler scheduler(*store, clock, SchedulerOptions{config.worker, config.queues, owner}, worker,
+  SchedulerOptions scheduler_options{config.worker, config.queues, owner};
+  scheduler_options.tenant_weight = [&budget_gate](const std::string& tenant) {
+    return budget_gate.weight_of(tenant);
+  };
+  Scheduler scheduler(*store, clock, std::move(scheduler_options), worker,
                       [&watch](const Job& job) { watch.notify(job.id); });
   worker.set_slot_freed([&scheduler](const std::string& queue) { scheduler.slot_freed(queue); });
 
@@ -164,6 +170,7 @@ int RunServe(const ServeFlags& flags) {
     return 2;
   }
   attempt_writer.start();
+  budget_gate.start();
   scheduler.start();
   batch_runner.start();
   event_stream.start();

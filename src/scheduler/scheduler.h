@@ -7,11 +7,16 @@
 //      never prefetching work that would then wait behind a busy worker — and hands each to
 //      the JobRunner. On a shared store (not exclusive()) each claim also carries the queue's
 //      max_concurrency as ClaimRequest::cluster_max: that limit holds across all nodes.
+//      When several tenants have due jobs in the queue, its free slots are split between them
+//      by weighted fair share (fair_share.h) and each tenant's share is claimed on its own
+//      (ClaimRequest::tenant); slots a tenant could not use go to the others in the same turn.
+//      With one tenant due the claim is the plain one; due_tenants is all that fairness costs.
 // A queue whose last claim came back short is not asked again until new work arrives for it
 // or the poll timer fires, so an empty queue costs nothing.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -22,6 +27,7 @@
 #include "config/config.h"
 #include "core/job.h"
 #include "core/time.h"
+#include "scheduler/fair_share.h"
 #include "store/store.h"
 
 namespace sluice {
@@ -39,6 +45,12 @@ struct SchedulerOptions {
   std::vector<QueueConfig> queues;
   std::string owner;             // this process's lease owner id
   Millis expiry_tick = 200;      // how often queued deadlines are swept
+  // A tenant's fair-share weight within a queue (Tenant::weight). Called on the scheduler's
+  // thread for each due tenant of a shared claim, so it must be quick (no store call). Empty,
+  // or an answer below 1: weight 1.
+  std::function<int(const std::string& tenant)> tenant_weight = [](const std::string&) {
+    return 1;
+  };
 };
 
 class Scheduler {
@@ -71,6 +83,13 @@ class Scheduler {
   void Loop();
   void Maintain(Millis now);
   int ClaimDue(Millis now);
+  // Claims request.limit jobs of request.queue, split between its due tenants by fair share.
+  Result<std::vector<Job>> ClaimFairly(const ClaimRequest& request);
+  // The queue's due tenants (Store::due_tenants), from a short-lived cache when there were
+  // several: asking costs in proportion to the tenants, claiming a slot does not.
+  Result<std::vector<std::string>> DueTenants(const std::string& queue, Millis now);
+  void ForgetDueTenant(const std::string& queue, const std::string& tenant);
+  int TenantWeight(const std::string& tenant) const;
 
   Store& store_;
   const Clock& clock_;
@@ -85,10 +104,20 @@ class Scheduler {
   bool wake_pending_ = false;              // GUARDED_BY(mu_)
   bool claiming_ = true;                   // GUARDED_BY(mu_)
   bool stopping_ = false;                  // GUARDED_BY(mu_)
+  std::uint64_t wakes_ = 0;                // GUARDED_BY(mu_): wake() calls so far
 
-  Millis next_heartbeat_ = 0;   // scheduler thread only
+  // Scheduler thread only (or the caller of tick()):
+  Millis next_heartbeat_ = 0;
   Millis next_expiry_ = 0;
   Millis next_poll_ = 0;
+  // Fair share, per queue.
+  std::map<std::string, FairShare> fair_share_;
+  struct CachedDueTenants {
+    std::vector<std::string> tenants;  // two or more
+    Millis fetched_at = 0;
+    std::uint64_t wakes = 0;           // wakes_ when it was asked: any later wake makes it stale
+  };
+  std::map<std::string, CachedDueTenants> due_tenants_;
   std::thread thread_;
 };
 

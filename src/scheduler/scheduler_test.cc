@@ -62,6 +62,44 @@ class SchedulerTest : public ::testing::Test {
     return job.id;
   }
   JobStatus StatusOf(const std::string& id) { return store_->get_job(kDefaultTenant, id)->status; }
+  // `n` due jobs of `tenant` in the default queue, in one commit.
+  void SubmitMany(const std::string& tenant, int n) {
+    std::vector<Job> jobs;
+    for (int i = 0; i < n; ++i) {
+      Job job;
+      job.id = NewId("job_", clock_.now());
+      job.created_at = clock_.now();
+      job.spec.tenant = tenant;
+      job.spec.type = "classify_ticket";
+      job.spec.queue = "default";
+      job.spec.run_at = clock_.now();
+      jobs.push_back(std::move(job));
+    }
+    ASSERT_TRUE(store_->submit_jobs(jobs).ok());
+  }
+  // One turn of a node whose attempts end at once: claims, then finishes what it started and
+  // frees those slots. Returns the jobs it started.
+  std::vector<Job> RunTurn() {
+    scheduler().tick();
+    std::vector<Job> started(runner_.started.begin() + static_cast<long>(finished_),
+                             runner_.started.end());
+    finished_ = runner_.started.size();
+    std::vector<AttemptFinish> done;
+    for (const Job& job : started) {
+      done.push_back(AttemptFinish{.job_id = job.id,
+                                   .attempt = job.attempt,
+                                   .lease_owner = job.lease_owner,
+                                   .now = clock_.now(),
+                                   .result_json = "{}"});
+    }
+    EXPECT_TRUE(store_->finish_attempts(done).ok());
+    for (const Job& job : started) scheduler().slot_freed(job.spec.queue);
+    return started;
+  }
+  static int CountOf(const std::vector<Job>& jobs, const std::string& tenant) {
+    return static_cast<int>(std::count_if(jobs.begin(), jobs.end(),
+                                          [&](const Job& j) { return j.spec.tenant == tenant; }));
+  }
 
   std::string dir_;
   FakeClock clock_;
@@ -69,6 +107,7 @@ class SchedulerTest : public ::testing::Test {
   SchedulerOptions options_;
   RecordingRunner runner_;
   std::vector<std::string> changed_;
+  std::size_t finished_ = 0;  // runner_.started[0, finished_) were finished by RunTurn
   std::unique_ptr<Scheduler> scheduler_;
 };
 
@@ -162,6 +201,79 @@ TEST_F(SchedulerTest, QueuesClaimingInOneTurnShareTheNodeSlots) {
   scheduler().tick();
   EXPECT_EQ(scheduler().running("urgent"), 2);
   EXPECT_EQ(runner_.started.size(), 6u);
+}
+
+// API.md "Fairness": one tenant's flood does not delay another tenant's jobs by more than its
+// own share. acme's 5 000 jobs are older than beta's 10 (claim order alone would run them all
+// first); with fair share beta's start while acme has done a handful.
+TEST_F(SchedulerTest, AFloodOfOneTenantDoesNotHoldBackAnotherTenantsJobs) {
+  SubmitMany("acme", 5'000);
+  clock_.advance(1);
+  SubmitMany("beta", 10);
+  int acme_done = 0;
+  int beta_started = 0;
+  for (int turn = 0; turn < 100 && beta_started < 10; ++turn) {
+    std::vector<Job> started = RunTurn();
+    ASSERT_FALSE(started.empty());
+    beta_started += CountOf(started, "beta");
+    acme_done += CountOf(started, "acme");
+  }
+  EXPECT_EQ(beta_started, 10);
+  EXPECT_LT(acme_done, 5'000 / 4);
+  EXPECT_LE(acme_done, 12);  // 4 slots a turn, 2 each: beta's 10 take 5 turns
+}
+
+TEST_F(SchedulerTest, WeightsShareTheStartsThreeToOne) {
+  options_.tenant_weight = [](const std::string& tenant) { return tenant == "acme" ? 3 : 1; };
+  SubmitMany("acme", 1'000);
+  SubmitMany("beta", 1'000);
+  int acme = 0;
+  int beta = 0;
+  for (int turn = 0; turn < 100; ++turn) {
+    std::vector<Job> started = RunTurn();
+    acme += CountOf(started, "acme");
+    beta += CountOf(started, "beta");
+  }
+  ASSERT_EQ(acme + beta, 400);  // 4 slots a turn
+  EXPECT_NEAR(static_cast<double>(acme) / beta, 3.0, 0.1);
+}
+
+// A tenant that arrives while another has run alone gets its share from its first turn on: its
+// first job is not delayed, and the other's solo run is no credit for the newcomer either.
+TEST_F(SchedulerTest, ATenantArrivingLateGetsItsShareAtOnceButNoBurst) {
+  SubmitMany("acme", 1'000);
+  for (int turn = 0; turn < 50; ++turn) RunTurn();
+  SubmitMany("beta", 100);
+  scheduler().wake("default");
+  std::vector<Job> first = RunTurn();
+  EXPECT_EQ(CountOf(first, "beta"), 2);
+  EXPECT_EQ(CountOf(first, "acme"), 2);
+}
+
+TEST_F(SchedulerTest, SlotsOneTenantCannotUseGoToTheOthersInTheSameTurn) {
+  SubmitMany("acme", 1);
+  SubmitMany("beta", 100);
+  std::vector<Job> started = RunTurn();
+  EXPECT_EQ(started.size(), 4u);  // every free slot is used
+  EXPECT_EQ(CountOf(started, "acme"), 1);
+  EXPECT_EQ(CountOf(started, "beta"), 3);
+}
+
+TEST_F(SchedulerTest, ATenantWhoseJobComesDueLaterJoinsTheSplit) {
+  SubmitMany("acme", 100);
+  SubmitMany("beta", 100);
+  RunTurn();  // both due: the list of due tenants is reused for a little while
+  Job later;
+  later.id = NewId("job_", clock_.now());
+  later.created_at = clock_.now();
+  later.spec.tenant = "cyan";
+  later.spec.type = "classify_ticket";
+  later.spec.queue = "default";
+  later.spec.run_at = clock_.now() + 1'000;  // due by time alone: no wake-up announces it
+  ASSERT_TRUE(store_->submit_jobs(std::span<const Job>(&later, 1)).ok());
+  clock_.advance(1'000);
+  std::vector<Job> started = RunTurn();
+  EXPECT_EQ(CountOf(started, "cyan"), 1);
 }
 
 TEST_F(SchedulerTest, NoClaimsWhileDraining) {

@@ -1,5 +1,9 @@
 #include "worker/worker.h"
 
+#include <algorithm>
+#include <memory>
+#include <tuple>
+
 #include "worker/attempt_outcome.h"
 #include "worker/prepared_call.h"
 
@@ -37,12 +41,37 @@ void Worker::Start(Job job) {
   call.deadline = job.spec.deadline;
   call.allow_fallback = job.spec.allow_fallback;
   if (job.spec.cost_limit_usd) call.budget_usd = *job.spec.cost_limit_usd - job.cost_usd;
+  BudgetGate* gate = d_.budget;
+  std::optional<double> budget = gate ? gate->budget_of(job.spec.tenant) : std::optional<double>(0.0);
+  if (budget && *budget <= 0) return Launch(std::move(job), std::move(prepared).value(), std::move(call), false);
+  // The walk may spend at most what is reserved (and what the job's own cost limit leaves).
+  const double worst = d_.gateway.worst_case_cost(call);
+  call.budget_usd = std::min(worst, call.budget_usd.value_or(worst));
+  auto pending = std::make_shared<std::tuple<Job, PreparedCall, ModelCall>>(
+      std::move(job), std::move(prepared).value(), std::move(call));
+  const Job& j = std::get<0>(*pending);
+  gate->admit(j.spec.tenant, AttemptReservationId(j.id, j.attempt), worst,
+              [this, pending](BudgetGate::Decision decision) {
+                d_.loop.post([this, pending, decision] {
+                  auto& [job, prepared, call] = *pending;
+                  if (decision == BudgetGate::Decision::kNoBudget ||
+                      decision == BudgetGate::Decision::kReserved) {
+                    return Launch(std::move(job), std::move(prepared), std::move(call),
+                                  decision == BudgetGate::Decision::kReserved);
+                  }
+                  Hold(job, decision);
+                });
+              });
+}
+
+void Worker::Launch(Job job, PreparedCall prepared, ModelCall call, bool reserved) {
   // The prepared call outlives this frame: the answer arrives on another thread.
-  auto shared = std::make_shared<PreparedCall>(std::move(prepared).value());
+  auto shared = std::make_shared<PreparedCall>(std::move(prepared));
   auto shared_job = std::make_shared<Job>(std::move(job));
-  std::uint64_t handle = d_.gateway.call(std::move(call), [this, shared, shared_job](GatewayResult r) {
-    OnAnswer(*shared_job, *shared, std::move(r));
-  });
+  std::uint64_t handle =
+      d_.gateway.call(std::move(call), [this, shared, shared_job, reserved](GatewayResult r) {
+        OnAnswer(*shared_job, *shared, std::move(r), reserved);
+      });
   std::lock_guard lock(mu_);
   if (auto it = running_.find(shared_job->id); it != running_.end()) {
     it->second.call = handle;
@@ -50,7 +79,23 @@ void Worker::Start(Job job) {
   }
 }
 
-void Worker::OnAnswer(const Job& job, const PreparedCall& call, GatewayResult result) {
+void Worker::Hold(const Job& job, BudgetGate::Decision why) {
+  const Millis now = d_.clock.now();
+  AttemptFinish f;
+  f.job_id = job.id;
+  f.attempt = job.attempt;
+  f.lease_owner = job.lease_owner;
+  f.now = now;
+  f.outcome = AttemptOutcome::kBlocked;
+  const bool over = why == BudgetGate::Decision::kOverBudget;
+  // A store that could not answer is asked again soon; a spent budget rarely frees itself.
+  f.retry_at = now + (over ? d_.budget->options().blocked_recheck : 2'000);
+  f.error = {kBlockedByBudget, over ? "the tenant's monthly budget cannot take this call's worst case"
+                                    : "the tenant's budget could not be checked"};
+  Commit(std::move(f), job.spec.queue);
+}
+
+void Worker::OnAnswer(const Job& job, const PreparedCall& call, GatewayResult result, bool reserved) {
   bool abandoned;
   {
     std::lock_guard lock(mu_);
@@ -59,6 +104,7 @@ void Worker::OnAnswer(const Job& job, const PreparedCall& call, GatewayResult re
   }
   if (abandoned) return Done(job.id, job.spec.queue);
   AttemptFinish f = DecideAttempt(job, call, result, d_.clock.now(), d_.config, Jitter());
+  f.settles_reservation = reserved;
   Commit(std::move(f), job.spec.queue);
 }
 
@@ -66,10 +112,11 @@ void Worker::Commit(AttemptFinish finish, const std::string& queue) {
   std::string job_id = finish.job_id;
   const double cost = finish.cost_usd;
   const bool settles = finish.outcome != AttemptOutcome::kRetry;
+  const bool called = finish.outcome != AttemptOutcome::kBlocked;  // a held job made no attempt
   bool queued =
-      d_.writer.enqueue(std::move(finish), [this, job_id, queue, cost, settles](Status st) {
+      d_.writer.enqueue(std::move(finish), [this, job_id, queue, cost, settles, called](Status st) {
         // kAborted: the lease was lost (reaped, canceled); the newer owner's write stands.
-        if (st.ok()) {
+        if (st.ok() && called) {
           std::lock_guard lock(mu_);
           QueueSpend& s = spend_[queue];
           ++s.attempts;

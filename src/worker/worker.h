@@ -28,6 +28,7 @@
 #include "store/attempt_writer.h"
 #include "store/store.h"
 #include "tasks/registry.h"
+#include "worker/budget_gate.h"
 #include "worker/prepared_call.h"
 
 namespace sluice {
@@ -42,6 +43,8 @@ struct WorkerDeps {
   JobWatch& watch;
   const Clock& clock;
   WorkerConfig config;
+  // Tenants' monthly budgets (worker/budget_gate.h); null: no budget is ever checked.
+  BudgetGate* budget = nullptr;
 };
 
 class Worker final : public JobRunner {
@@ -84,7 +87,12 @@ class Worker final : public JobRunner {
   };
 
   void Start(Job job);
-  void OnAnswer(const Job& job, const PreparedCall& call, GatewayResult result);
+  // Makes the call; `reserved`: a budget reservation holds its worst case (settled at the finish).
+  void Launch(Job job, PreparedCall prepared, ModelCall call, bool reserved);
+  // The job does not start: the tenant's budget cannot take its worst case (or the store could
+  // not say); back to queued, blocked, attempt not counted.
+  void Hold(const Job& job, BudgetGate::Decision why);
+  void OnAnswer(const Job& job, const PreparedCall& call, GatewayResult result, bool reserved);
   void Commit(AttemptFinish finish, const std::string& queue);
   void Done(const std::string& job_id, const std::string& queue);
   double Jitter();

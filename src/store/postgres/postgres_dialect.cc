@@ -29,6 +29,20 @@ int CountShard(const Connection& conn) {
   return conn.backend_pid() % kCountShards;
 }
 
+// `claim` with " AND tenant = <param>" after each "queue = $1::text" (claim_tenant_jobs).
+std::string OfTenant(std::string claim, const std::string& param) {
+  const std::string queue = "queue = $1::text";
+  const std::string tenant = " AND tenant = " + param;
+  int narrowed = 0;
+  for (std::size_t at = claim.find(queue); at != std::string::npos;
+       at = claim.find(queue, at + queue.size() + tenant.size())) {
+    claim.insert(at + queue.size(), tenant);
+    ++narrowed;
+  }
+  CHECK(narrowed == 3);  // the level walk's two seeks and the pick of each level's jobs
+  return claim;
+}
+
 // The statements only this engine runs: its array forms of the writes sql::Dialect leaves to
 // engines, so that a batch of any size costs one round trip, not one per row. Each takes one
 // array parameter per column and unnests them.
@@ -98,6 +112,12 @@ struct EngineStatements {
       " WHERE id = ANY (ARRAY (SELECT pick_id FROM picked)) AND status = {queued}"
       " RETURNING {jobs}, due_at) "
       "SELECT {jobs} FROM started ORDER BY priority DESC, due_at, id");
+  // claim_jobs for one tenant's jobs (ClaimRequest::tenant: fair share), $6 the tenant: the
+  // same statement with every read of the queue's rows narrowed to the tenant's, which turns
+  // each seek into one of jobs_claim_tenant. Derived from claim_jobs, not written twice, so
+  // that the two cannot drift apart.
+  sql::Statement claim_tenant_jobs =
+      sql::PostgresOnly(OfTenant(claim_jobs.text(sql::Syntax::kPostgres), "$6::text"));
   // A queue with a cluster-wide cap (ClaimRequest::cluster_max): its claims take this
   // transaction-scoped lock first, so they run one after the other across all nodes; each then
   // counts the queue's running jobs, which every earlier claim has committed by the time the
@@ -446,7 +466,10 @@ Result<std::vector<Job>> PostgresDialect::claim(sql::Txn& txn, const ClaimReques
   }
   sql::Params params;
   params.add(request.queue).add(request.now).add(request.owner).add(request.lease_until).add(limit);
-  ASSIGN_OR_RETURN(Rows rows, conn.run(Text(Own().claim_jobs), params));
+  if (!request.tenant.empty()) params.add(request.tenant);
+  ASSIGN_OR_RETURN(Rows rows, conn.run(Text(request.tenant.empty() ? Own().claim_jobs
+                                                                   : Own().claim_tenant_jobs),
+                                       params));
   std::vector<Job> claimed;
   claimed.reserve(static_cast<std::size_t>(rows.size()));
   for (int i = 0; i < rows.size(); ++i) {

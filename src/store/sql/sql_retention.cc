@@ -1,4 +1,4 @@
-// Fair share and retention (store.h "Fair share and retention").
+// Retention (store.h "Fair share and retention": purge_finished, blob_referenced).
 //
 // purge_finished is one transaction per call: it picks up to `limit` terminal jobs (and a few
 // final batches) and deletes them with every row that hangs off them, each kind of row by one
@@ -17,8 +17,6 @@
 namespace sluice::sql {
 
 namespace {
-
-Status NotYet() { return Status(StatusCode::kInternal, "not implemented yet"); }
 
 // A batch carries up to three files of up to hundreds of MiB in chunks: a call takes this many
 // times fewer batches than jobs, so that its transaction stays short.
@@ -108,10 +106,6 @@ Result<std::int64_t> PurgeBatches(Txn& txn, Millis before, int limit, std::int64
 }
 
 }  // namespace
-
-Result<std::vector<std::string>> SqlStore::due_tenants(const std::string&, Millis, int) {
-  return NotYet();
-}
 
 Result<PurgeCounts> SqlStore::purge_finished(Millis before, int limit) {
   if (limit <= 0) return PurgeCounts{};

@@ -53,7 +53,8 @@ class SqlStore final : public Store {
                                              int limit) override;
   Result<std::int64_t> events_head() override { return dialect_->visible_event_seq(); }
 
-  // Tenants, keys, budgets (sql_tenants.cc); fair share and retention (sql_retention.cc).
+  // Tenants, keys, budgets (sql_tenants.cc); fair share (sql_fair_share.cc) and retention
+  // (sql_retention.cc).
   Result<TenantWrite> put_tenant(const TenantPatch& patch) override;
   Result<Tenant> get_tenant(const std::string& id) override;
   Result<std::vector<Tenant>> list_tenants() override;

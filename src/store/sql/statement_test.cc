@@ -60,7 +60,7 @@ TEST(StatementsTest, EveryStatementHasATextForEachDialect) {
   const Statements& s = Sql();
   for (const Statement* stmt : {&s.get_job, &s.cancel_job, &s.claim_webhooks, &s.lease_batch,
                                 &s.cancel_batch_jobs, &s.lock_job_status, &s.list_jobs[31],
-                                &s.lock_tenant, &s.sweep_reservations, &s.lock_usage}) {
+                                &s.lock_tenant, &s.sweep_reservations, &s.lock_usage, &s.due_tenants}) {
     const std::string sqlite = stmt->text(Syntax::kSqlite);
     const std::string postgres = stmt->text(Syntax::kPostgres);
     EXPECT_FALSE(sqlite.empty());

@@ -211,12 +211,19 @@ Result<std::vector<Job>> SqliteDialect::claim(sql::Txn& txn, const ClaimRequest&
   // Pick first, then update: the picking statements read jobs_claim, which the updates change.
   std::vector<std::int64_t> rowids;
   {
-    ASSIGN_OR_RETURN(Statement next_priority, writer_->prepare(Text(EngineSql().next_queued_priority)));
-    ASSIGN_OR_RETURN(Statement candidates, writer_->prepare(Text(EngineSql().claim_candidates)));
+    const bool of_tenant = !request.tenant.empty();
+    const EngineStatements& own = EngineSql();
+    ASSIGN_OR_RETURN(Statement next_priority,
+                     writer_->prepare(Text(of_tenant ? own.next_queued_priority_of_tenant
+                                                     : own.next_queued_priority)));
+    ASSIGN_OR_RETURN(Statement candidates,
+                     writer_->prepare(Text(of_tenant ? own.claim_candidates_of_tenant
+                                                     : own.claim_candidates)));
     std::int64_t below = std::numeric_limits<std::int64_t>::max();
     while (rowids.size() < limit) {
       next_priority.bind_text(1, request.queue);
       next_priority.bind_int(2, below);
+      if (of_tenant) next_priority.bind_text(3, request.tenant);
       ASSIGN_OR_RETURN(bool found, next_priority.step());
       if (!found) break;
       const std::int64_t priority = next_priority.int_at(0);
@@ -226,6 +233,7 @@ Result<std::vector<Job>> SqliteDialect::claim(sql::Txn& txn, const ClaimRequest&
       candidates.bind_int(2, priority);
       candidates.bind_int(3, request.now);
       candidates.bind_int(4, static_cast<std::int64_t>(limit - rowids.size()));
+      if (of_tenant) candidates.bind_text(5, request.tenant);
       for (;;) {
         ASSIGN_OR_RETURN(bool row, candidates.step());
         if (!row) break;

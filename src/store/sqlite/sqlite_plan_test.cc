@@ -111,6 +111,28 @@ class SqlitePlanTest : public testing::Test {
         Contains(HasSubstr("COVERING INDEX jobs_claim (queue=? AND priority=? AND due_at<?)")))
         << testing::PrintToString(claim);
     EXPECT_THAT(Plan(own.next_queued_priority), uses("jobs_claim"));
+    // A tenant's claim (fair share): the same seeks, on (queue, tenant, priority).
+    std::vector<std::string> tenant_claim = Plan(own.claim_candidates_of_tenant);
+    EXPECT_THAT(tenant_claim, uses("jobs_claim_tenant")) << testing::PrintToString(tenant_claim);
+    EXPECT_THAT(tenant_claim,
+                Contains(HasSubstr("COVERING INDEX jobs_claim_tenant (queue=? AND tenant=? AND "
+                                   "priority=? AND due_at<?)")))
+        << testing::PrintToString(tenant_claim);
+    EXPECT_THAT(Plan(own.next_queued_priority_of_tenant), uses("jobs_claim_tenant"));
+    // due_tenants: every step of its walk is a seek into jobs_claim_tenant; the only scans are
+    // of the walk's own rows (one at a time), never of jobs.
+    std::vector<std::string> due = Plan(shared.due_tenants);
+    EXPECT_THAT(due, uses("jobs_claim_tenant")) << testing::PrintToString(due);
+    for (const std::string& line : due) {
+      if (line.rfind("SEARCH", 0) == 0) {
+        EXPECT_THAT(line, HasSubstr("USING COVERING INDEX jobs_claim_tenant (queue=?")) << line;
+      } else if (line.rfind("SCAN", 0) == 0) {
+        EXPECT_THAT(line, testing::AnyOf("SCAN s", "SCAN w", "SCAN walk")) << line;
+      }
+    }
+    EXPECT_THAT(due, Contains(HasSubstr("jobs_claim_tenant (queue=? AND tenant=? AND priority=? "
+                                        "AND due_at<?)")))
+        << testing::PrintToString(due);
     EXPECT_THAT(Plan(own.find_by_dedup_key), uses("jobs_dedup"));
     EXPECT_THAT(Plan(shared.expire_overdue), uses("jobs_deadline"));
     EXPECT_THAT(Plan(shared.reap_expired), uses("jobs_lease"));

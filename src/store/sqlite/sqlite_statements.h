@@ -44,6 +44,16 @@ struct EngineStatements {
   sql::Statement claim_candidates = sql::SqliteOnly(
       "SELECT rowid FROM jobs WHERE status = {queued} AND queue = ?1 AND priority = ?2 "
       "AND due_at <= ?3 AND (deadline IS NULL OR deadline > ?3) ORDER BY due_at, id LIMIT ?4");
+  // The same two for one tenant's jobs (ClaimRequest::tenant: fair share), over
+  // jobs_claim_tenant, whose (queue, tenant) prefix makes them the same seeks: ?3 and ?5 the
+  // tenant.
+  sql::Statement next_queued_priority_of_tenant = sql::SqliteOnly(
+      "SELECT priority FROM jobs WHERE status = {queued} AND queue = ?1 AND tenant = ?3 "
+      "AND priority < ?2 ORDER BY priority DESC LIMIT 1");
+  sql::Statement claim_candidates_of_tenant = sql::SqliteOnly(
+      "SELECT rowid FROM jobs WHERE status = {queued} AND queue = ?1 AND tenant = ?5 "
+      "AND priority = ?2 AND due_at <= ?3 AND (deadline IS NULL OR deadline > ?3) "
+      "ORDER BY due_at, id LIMIT ?4");
   sql::Statement start_attempt = sql::SqliteOnly(
       "UPDATE jobs SET status = {running}, attempt = attempt + 1, lease_owner = ?2, "
       "lease_until = ?3, started_at = coalesce(started_at, ?4), next_attempt_at = NULL, "
