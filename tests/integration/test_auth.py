@@ -325,6 +325,96 @@ class QuotasTest(unittest.TestCase):
                    timeout=10, message="a canceled job frees its slot of max_queued")
 
 
+class BudgetTest(unittest.TestCase):
+    """A tenant's monthly budget under 200 concurrent jobs at a fake price: the sum of what they
+    cost never passes it; the jobs it cannot take stay queued, blocked_reason "budget"."""
+
+    BUDGET = 10.0
+
+    @classmethod
+    def setUpClass(cls):
+        cls.mock = harness.MockLlm(latency="300ms").start()
+        # A dollar a thousand tokens: a classify call costs about $0.2, its worst case ~$0.4.
+        models = [{"alias": "fast", "provider": "mock", "id": "gpt-4o-mini",
+                   "input_usd_per_mtok": 1000.0, "output_usd_per_mtok": 1000.0}]
+        cls.server = harness.Server(mock=cls.mock, models=models, env={"SLUICE_ADMIN_KEY": ADMIN_KEY}).start()
+        cls.admin = Client(cls.server.url, headers=bearer(ADMIN_KEY))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.admin.close()
+        cls.server.cleanup()
+        cls.mock.cleanup()
+
+    def test_two_hundred_concurrent_jobs_never_overshoot_the_budget(self):
+        r = self.admin.post("/v1/admin/tenants", json={"id": "spender", "monthly_budget_usd": self.BUDGET})
+        self.assertEqual(r.status, 201, r)
+        key = self.admin.post("/v1/admin/keys", json={"tenant": "spender"}).body["key"]
+        c = Client(self.server.url, headers=bearer(key), timeout=60)
+        jobs = [classify_job(TICKET + " #%d" % i, model="fast") for i in range(200)]
+        r = c.post("/v1/jobs/bulk", json={"jobs": jobs})
+        self.assertEqual(r.status, 200, r)
+        ids = [j["id"] for j in r.body["jobs"]]
+
+        def settled():
+            page = c.get("/v1/jobs?limit=1000").body["data"]
+            running = [j for j in page if j["status"] == "running"
+                       or (j["status"] == "queued" and j.get("blocked_reason") != "budget")]
+            return None if running else page
+        page = wait_until(settled, timeout=60, message="every job is done or held by the budget")
+        by_id = {j["id"]: j for j in page}
+        done = [by_id[i] for i in ids if by_id[i]["status"] == "done"]
+        held = [by_id[i] for i in ids if by_id[i]["status"] == "queued"]
+        self.assertGreater(len(done), 0)
+        self.assertGreater(len(held), 0, "the budget should not take 200 jobs at this price")
+        self.assertEqual(len(done) + len(held), 200, [j["status"] for j in page])
+        self.assertTrue(all(j["blocked_reason"] == "budget" for j in held))
+        spent = sum(j["cost_usd"] for j in by_id.values())
+        self.assertLessEqual(spent, self.BUDGET)
+        usage = self.admin.get("/v1/admin/tenants/spender").body["usage"]
+        self.assertLessEqual(usage["spent_usd"], self.BUDGET + 1e-9)
+        self.assertAlmostEqual(usage["spent_usd"], spent, places=6)
+        # A spent budget refuses new submits (and the sync path) with 429 budget_exceeded, once
+        # what is left cannot take another worst case... raising it lets the held jobs run.
+        r = self.admin.post("/v1/admin/tenants", json={"id": "spender", "monthly_budget_usd": 1000.0})
+        self.assertEqual(r.status, 200, r)
+        wait_until(lambda: all(c.get("/v1/jobs/" + j["id"]).body["status"] == "done" for j in held[:5]),
+                   timeout=60, message="held jobs run once the budget is raised")
+        c.close()
+
+    def test_a_spent_budget_answers_429_on_submit_and_sync(self):
+        r = self.admin.post("/v1/admin/tenants", json={"id": "broke", "monthly_budget_usd": 0.3})
+        self.assertEqual(r.status, 201, r)
+        key = self.admin.post("/v1/admin/keys", json={"tenant": "broke"}).body["key"]
+        c = Client(self.server.url, headers=bearer(key), timeout=60)
+        chat = {"model": "fast", "messages": [{"role": "user", "content": TICKET}], "max_tokens": 100}
+        statuses = []
+        for _ in range(60):
+            r = c.post("/v1/chat/completions", json=chat)
+            statuses.append(r.status)
+            if r.status == 429:
+                self.assertEqual(r.error_code, "budget_exceeded", r)
+                self.assertTrue(r.header("Retry-After"))
+                break
+        self.assertIn(429, statuses)
+        usage = self.admin.get("/v1/admin/tenants/broke").body["usage"]
+        self.assertLessEqual(usage["spent_usd"], 0.3 + 1e-9)
+        self.assertGreater(usage["spent_usd"], 0)
+
+        # What is left cannot take another call's worst case, but the spend has not reached the
+        # budget: a submit is accepted (its job will wait, held). Lowered below the spend, the
+        # month is spent: submits are refused too, once the key's cached usage is read again.
+        r = self.admin.post("/v1/admin/tenants", json={"id": "broke", "monthly_budget_usd": usage["spent_usd"] / 2})
+        self.assertEqual(r.status, 200, r)
+
+        def refused():
+            r = c.post("/v1/jobs", json=classify_job(TICKET))
+            return r if r.status == 429 else None
+        r = wait_until(refused, timeout=10, message="a submit after the budget is spent is refused")
+        self.assertEqual(r.error_code, "budget_exceeded")
+        c.close()
+
+
 class CliTest(unittest.TestCase):
     def test_offline_bootstrap_then_online_admin(self):
         server = harness.Server(env={"SLUICE_ADMIN_KEY": ADMIN_KEY})

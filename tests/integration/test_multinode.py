@@ -353,5 +353,31 @@ class MigrateCommandTest(MultiNodeTest):
         self.assertIn("store", err)
 
 
+class KeyRevocationTest(MultiNodeTest):
+    """API keys live in the shared store: a key made on one node works on every node, and a key
+    revoked on one node answers 401 on every other within 5 s (API.md)."""
+
+    ADMIN = "admin-" + "k" * 40
+
+    def test_a_key_revoked_on_one_node_stops_working_on_the_other(self):
+        mock = self.start_mock()
+        a, b = self.start_nodes(2, mock, env={"SLUICE_ADMIN_KEY": self.ADMIN})
+        admin = {"Authorization": "Bearer " + self.ADMIN}
+        r = harness.request("POST", a.url + "/v1/admin/tenants", json={"id": "acme"}, headers=admin)
+        self.assertEqual(r.status, 201, r)
+        r = harness.request("POST", a.url + "/v1/admin/keys", json={"tenant": "acme"}, headers=admin)
+        self.assertEqual(r.status, 201, r)
+        key, key_id = r.body["key"], r.body["id"]
+        mine = {"Authorization": "Bearer " + key}
+        job = harness.request("POST", b.url + "/v1/jobs", json=classify_job(TICKET), headers=mine)
+        self.assertEqual(job.status, 202, job)
+        self.assertEqual(harness.request("GET", a.url + "/v1/jobs/" + job.body["id"], headers=mine).status, 200)
+        r = harness.request("DELETE", a.url + "/v1/admin/keys/" + key_id, headers=admin)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(harness.request("GET", a.url + "/v1/jobs", headers=mine).status, 401)
+        wait_until(lambda: harness.request("GET", b.url + "/v1/jobs", headers=mine).status == 401,
+                   timeout=5.0, message="the revoked key answers 401 on the other node")
+
+
 if __name__ == "__main__":
     unittest.main()
