@@ -106,11 +106,11 @@ std::string FileBlobStore::PathFor(std::string_view tenant, std::string_view id)
   return root + "/" + std::string(hex.substr(0, 2)) + "/" + std::string(hex);
 }
 
-std::vector<std::string> FileBlobStore::Tenants() const {
-  auto named = SortedNames(dir_ + "/" + kTenantsDir, [](const std::string& name) {
-    return name != kDefaultTenant && IsTenantName(name);
-  });
-  std::vector<std::string> tenants = named.ok() ? std::move(named).value() : std::vector<std::string>();
+Result<std::vector<std::string>> FileBlobStore::Tenants() const {
+  ASSIGN_OR_RETURN(std::vector<std::string> tenants,
+                   SortedNames(dir_ + "/" + kTenantsDir, [](const std::string& name) {
+                     return name != kDefaultTenant && IsTenantName(name);
+                   }));
   tenants.push_back(kDefaultTenant);
   std::sort(tenants.begin(), tenants.end());
   return tenants;
@@ -194,7 +194,8 @@ Result<std::vector<BlobKey>> FileBlobStore::list_older(Millis before, const Blob
   std::vector<BlobKey> out;
   if (limit <= 0) return out;
   const std::string after_prefix = after.id.size() > 9 ? after.id.substr(7, 2) : "";
-  for (const std::string& tenant : Tenants()) {
+  ASSIGN_OR_RETURN(std::vector<std::string> tenants, Tenants());
+  for (const std::string& tenant : tenants) {
     if (tenant < after.tenant) continue;
     const std::string root = TenantRoot(tenant);
     ASSIGN_OR_RETURN(std::vector<std::string> prefixes, SortedNames(root, [](const std::string& n) {

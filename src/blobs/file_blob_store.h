@@ -42,7 +42,7 @@ class FileBlobStore final : public BlobStore {
   // The file of a valid id of a valid tenant; empty when either is invalid.
   std::string PathFor(std::string_view tenant, std::string_view id) const;
   // The tenants that may have blobs, in order: "default" and each valid name under tenants/.
-  std::vector<std::string> Tenants() const;
+  Result<std::vector<std::string>> Tenants() const;
   std::string dir_;
 };
 
