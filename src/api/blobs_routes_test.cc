@@ -36,15 +36,17 @@ TEST(BlobsRoutesTest, AJobRecordsTheBlobItNamesAndAnotherTenantsBlobIsNone) {
   ApiReply put = api.call("POST", "/v1/blobs", "ticket text", {"Content-Type: text/plain"});
   ASSERT_EQ(put.status, 201) << put.text;
   const std::string ours(put.body.at("id").as_string());
-  ApiReply job = api.post("/v1/jobs", R"({"type": "ticket", "input": {"blob": ")" + ours + R"("}})");
+  ApiReply job =
+      api.post("/v1/jobs", R"({"type": "ticket", "input": {"blob": ")" + ours + R"("}})");
   EXPECT_EQ(job.status, 202) << job.text;
   EXPECT_TRUE(*api.store().blob_referenced(kDefaultTenant, ours));
 
   auto theirs = api.ctx().blobs.put("acme", "acme's own bytes");
   ASSERT_TRUE(theirs.ok()) << theirs.status().ToString();
   ExpectApiError(api.get("/v1/blobs/" + theirs->id), 404, "not_found");
-  ExpectApiError(api.post("/v1/jobs", R"({"type": "ticket", "input": {"blob": ")" + theirs->id + R"("}})"),
-                 400, "invalid_argument", "input.blob");
+  ExpectApiError(
+      api.post("/v1/jobs", R"({"type": "ticket", "input": {"blob": ")" + theirs->id + R"("}})"),
+      400, "invalid_argument", "input.blob");
   EXPECT_FALSE(*api.store().blob_referenced(kDefaultTenant, theirs->id));
 }
 

@@ -40,7 +40,9 @@ bool IsHex(std::string_view s, std::size_t size) {
          });
 }
 
-bool IsMissing(int error) { return error == ENOENT || error == ENOTDIR; }
+bool IsMissing(int error) {
+  return error == ENOENT || error == ENOTDIR;
+}
 
 Status Failed(const std::string& what, const std::string& path) {
   return Unavailable(what + " " + path + ": " + std::string(strerror(errno)));
@@ -198,9 +200,8 @@ Result<std::vector<BlobKey>> FileBlobStore::list_older(Millis before, const Blob
   for (const std::string& tenant : tenants) {
     if (tenant < after.tenant) continue;
     const std::string root = TenantRoot(tenant);
-    ASSIGN_OR_RETURN(std::vector<std::string> prefixes, SortedNames(root, [](const std::string& n) {
-                       return IsHex(n, 2);
-                     }));
+    ASSIGN_OR_RETURN(std::vector<std::string> prefixes,
+                     SortedNames(root, [](const std::string& n) { return IsHex(n, 2); }));
     for (const std::string& prefix : prefixes) {
       if (tenant == after.tenant && prefix < after_prefix) continue;
       const std::string dir = root + "/" + prefix;

@@ -103,8 +103,8 @@ TEST_F(FileBlobStoreTest, TheSameBytesOfTwoTenantsAreTwoBlobs) {
 TEST_F(FileBlobStoreTest, TenantIdsThatAreNoDirectoryNameFindNothing) {
   ASSERT_TRUE(blobs_.put("acme", "secret").ok());
   const std::string id = BlobStore::IdOf("secret");
-  for (std::string tenant : std::vector<std::string>{"", "..", "../tenants/acme", "acme/..", "Acme", "-acme", "a/b",
-                             std::string(65, 'a')}) {
+  for (std::string tenant : std::vector<std::string>{"", "..", "../tenants/acme", "acme/..", "Acme",
+                                                     "-acme", "a/b", std::string(65, 'a')}) {
     EXPECT_EQ(blobs_.put(tenant, "x").status().code(), StatusCode::kInvalidArgument) << tenant;
     EXPECT_EQ(blobs_.get(tenant, id).status().code(), StatusCode::kNotFound) << tenant;
     EXPECT_FALSE(*blobs_.exists(tenant, id)) << tenant;

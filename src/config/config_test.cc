@@ -128,7 +128,10 @@ TEST(ConfigTest, RetentionWindowsAreDurationsOrZero) {
   EXPECT_EQ(off->retention.jobs, 0);
   EXPECT_EQ(off->retention.dedup_window, 0);
 
-  struct Case { const char* toml; const char* field; };
+  struct Case {
+    const char* toml;
+    const char* field;
+  };
   const Case cases[] = {
       {"[retention]\njobs = \"ninety days\"\n", "retention.jobs"},
       {"[retention]\njobs = \"\"\n", "retention.jobs"},

@@ -19,7 +19,9 @@ RetentionRunner::RetentionRunner(Store& store, BlobStore& blobs, const Clock& cl
                                  RetentionOptions options)
     : store_(store), blobs_(blobs), clock_(clock), options_(options) {}
 
-RetentionRunner::~RetentionRunner() { stop(); }
+RetentionRunner::~RetentionRunner() {
+  stop();
+}
 
 void RetentionRunner::start() {
   if (options_.window <= 0 || thread_.joinable()) return;
@@ -66,18 +68,18 @@ RetentionReport RetentionRunner::pass() {
                  report.status.ToString());
   }
   if (report.purged.jobs + report.purged.batches + report.purged.files + report.blobs > 0) {
-    spdlog::info("retention: deleted {} jobs, {} batches and {} files that ended before {}, "
-                 "and {} blobs unused since",
-                 report.purged.jobs, report.purged.batches, report.purged.files,
-                 FormatRfc3339(cut), report.blobs);
+    spdlog::info(
+        "retention: deleted {} jobs, {} batches and {} files that ended before {}, "
+        "and {} blobs unused since",
+        report.purged.jobs, report.purged.batches, report.purged.files, FormatRfc3339(cut),
+        report.blobs);
   }
   return report;
 }
 
 Status RetentionRunner::purge(Millis cut, RetentionReport& report) {
   while (!stop_requested_) {
-    ASSIGN_OR_RETURN(PurgeCounts counts,
-                     store_.purge_finished(cut, options_.jobs_per_transaction));
+    ASSIGN_OR_RETURN(PurgeCounts counts, store_.purge_finished(cut, options_.jobs_per_transaction));
     report.purged.jobs += counts.jobs;
     report.purged.batches += counts.batches;
     report.purged.files += counts.files;

@@ -12,12 +12,14 @@ namespace {
 
 using testing::ElementsAre;
 
-constexpr Millis kEnded = kT0 + 1'000;      // when the old jobs and batches end
-constexpr Millis kCut = kT0 + 100'000;      // what ended before this is purged
-constexpr Millis kRecent = kT0 + 200'000;   // when the recent ones end
+constexpr Millis kEnded = kT0 + 1'000;     // when the old jobs and batches end
+constexpr Millis kCut = kT0 + 100'000;     // what ended before this is purged
+constexpr Millis kRecent = kT0 + 200'000;  // when the recent ones end
 constexpr char kUrl[] = "https://hooks.example.com/sluice";
 
-std::string BlobId(char hex) { return "sha256:" + std::string(64, hex); }
+std::string BlobId(char hex) {
+  return "sha256:" + std::string(64, hex);
+}
 
 Job NewJob(std::string id, std::string queue = "default", std::string tenant = kDefaultTenant) {
   Job job;
@@ -147,8 +149,8 @@ TEST_P(StoreContractTest, PurgeDeletesOldTerminalJobsWithEverythingTheyHeld) {
   EXPECT_THAT(Purge(*store_, kCut), Purged(4));
   EXPECT_THAT(Purge(*store_, kCut), Purged(0));
 
-  for (std::string id : {"job_gone_done", "job_gone_failed", "job_gone_expired",
-                         "job_gone_canceled"}) {
+  for (std::string id :
+       {"job_gone_done", "job_gone_failed", "job_gone_expired", "job_gone_canceled"}) {
     EXPECT_EQ(store_->get_job(kDefaultTenant, id).status().code(), StatusCode::kNotFound) << id;
   }
   EXPECT_EQ(store_->get_result(kDefaultTenant, "job_gone_done").status().code(),
@@ -218,7 +220,8 @@ TEST_P(StoreContractTest, EventSeqsAreNeverReusedAfterAPurge) {
 // --- batches ---
 
 StoredFile FileOf(std::string id) {
-  return StoredFile{.id = std::move(id), .purpose = "batch", .filename = "f.jsonl", .created_at = kT0};
+  return StoredFile{
+      .id = std::move(id), .purpose = "batch", .filename = "f.jsonl", .created_at = kT0};
 }
 
 class BatchMaker {
@@ -274,16 +277,16 @@ class BatchMaker {
     File(id + "_out");
     File(id + "_err");
     ASSERT_TRUE(store_
-                    .transition_batch(BatchTransition{
-                        .id = id,
-                        .from = {BatchStatus::kInProgress},
-                        .to = end,
-                        .now = at,
-                        .outcome = end,
-                        .output_file_id = id + "_out",
-                        .error_file_id = id + "_err",
-                        .final_counts = BatchRequestCounts{.total = 1, .failed = 1},
-                        .event_type = std::string("batch.") + BatchStatusName(end)})
+                    .transition_batch(
+                        BatchTransition{.id = id,
+                                        .from = {BatchStatus::kInProgress},
+                                        .to = end,
+                                        .now = at,
+                                        .outcome = end,
+                                        .output_file_id = id + "_out",
+                                        .error_file_id = id + "_err",
+                                        .final_counts = BatchRequestCounts{.total = 1, .failed = 1},
+                                        .event_type = std::string("batch.") + BatchStatusName(end)})
                     .ok());
   }
 
@@ -320,8 +323,8 @@ TEST_P(StoreContractTest, PurgeDeletesFinalBatchesWithTheirFilesButNotAFileAnoth
   }
   // The live batch still reads the input it shared with a purged one.
   EXPECT_EQ(ValueOf(store_->get_file_chunk("file_in_shared", 1)), "chunk 1");
-  for (std::string id : {"file_in_shared", "file_in_recent", "batch_kept_recent_out",
-                         "batch_kept_recent_err"}) {
+  for (std::string id :
+       {"file_in_shared", "file_in_recent", "batch_kept_recent_out", "batch_kept_recent_err"}) {
     EXPECT_TRUE(store_->get_file(kDefaultTenant, id).ok()) << id;
   }
   EXPECT_EQ(ValueOf(store_->get_batch(kDefaultTenant, "batch_kept_live")).status,

@@ -100,11 +100,9 @@ Result<std::vector<BlobKey>> PostgresBlobStore::list_older(Millis before, const 
   using Keys = std::vector<BlobKey>;
   if (limit <= 0) return Keys();
   return run([&](Connection& conn) -> Result<Keys> {
-    ASSIGN_OR_RETURN(Rows rows, conn.run(kListOlder, sql::Params()
-                                                         .add(before)
-                                                         .add(after.tenant)
-                                                         .add(after.id)
-                                                         .add(limit)));
+    ASSIGN_OR_RETURN(
+        Rows rows,
+        conn.run(kListOlder, sql::Params().add(before).add(after.tenant).add(after.id).add(limit)));
     Keys keys;
     keys.reserve(static_cast<std::size_t>(rows.size()));
     for (int i = 0; i < rows.size(); ++i) keys.push_back({rows.text_at(i, 0), rows.text_at(i, 1)});

@@ -428,9 +428,10 @@ Result<std::vector<std::optional<Job>>> PostgresDialect::insert_jobs(sql::Txn& t
     dedup_keys.add(jobs[i].spec.dedup_key);
   }
   if (!ref_jobs.empty()) {
-    RETURN_IF_ERROR(conn.run(Text(Own().insert_job_blobs),
-                             sql::Params().add(ref_jobs.str()).add(ref_tenants.str()).add(ref_blobs.str()))
-                        .status());
+    RETURN_IF_ERROR(
+        conn.run(Text(Own().insert_job_blobs),
+                 sql::Params().add(ref_jobs.str()).add(ref_tenants.str()).add(ref_blobs.str()))
+            .status());
   }
   if (!want_holders || dedup_tenants.empty()) return holders;
 

@@ -298,12 +298,14 @@ TEST_F(PostgresStoreTest, MigrationSevenRecordsTheBlobsOfJobsStoredBeforeIt) {
   for (const auto& [id, input] :
        {std::pair<std::string, std::string>{"job_blob", R"({"blob":")" + blob + R"("})"},
         {"job_text", R"({"text":"{\"blob\":\"sha256:x\"}"})"}}) {
-    admin.Query("INSERT INTO jobs (id, tenant, type, input, object_id, source, prompt_version, "
-                "response_schema, model, params, queue, priority, run_at, max_attempts, "
-                "dedup_key, webhook_url, metadata, status, attempt, created_at, cost_usd, "
-                "lease_owner, lease_until, due_at) VALUES ('" + id + "', 'acme', 'classify', '" +
-                input + "', '', '', 'v1', 's1', '', '{}', 'default', 5, 0, 3, '', '', '{}', 4, 1, "
-                "0, 0, '', 0, 0)");
+    admin.Query(
+        "INSERT INTO jobs (id, tenant, type, input, object_id, source, prompt_version, "
+        "response_schema, model, params, queue, priority, run_at, max_attempts, "
+        "dedup_key, webhook_url, metadata, status, attempt, created_at, cost_usd, "
+        "lease_owner, lease_until, due_at) VALUES ('" +
+        id + "', 'acme', 'classify', '" + input +
+        "', '', '', 'v1', 's1', '', '{}', 'default', 5, 0, 3, '', '', '{}', 4, 1, "
+        "0, 0, '', 0, 0)");
   }
   admin.Query("INSERT INTO blobs (id, bytes, content, created_at) VALUES ('" + blob +
               "', 1, 'x', 0)");
@@ -937,8 +939,10 @@ TEST_F(PostgresBlobStoreTest, UnknownIsNotFoundAndABadIdIsInvalid) {
   const std::string unknown = "sha256:" + std::string(64, 'a');
   EXPECT_EQ(blobs->get(kDefaultTenant, unknown).status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(*blobs->exists(kDefaultTenant, unknown));
-  EXPECT_EQ(blobs->get(kDefaultTenant, "sha256:../../etc/passwd").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(blobs->get(kDefaultTenant, "sha256:" + std::string(64, 'A')).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(blobs->get(kDefaultTenant, "sha256:../../etc/passwd").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(blobs->get(kDefaultTenant, "sha256:" + std::string(64, 'A')).status().code(),
+            StatusCode::kInvalidArgument);
   EXPECT_FALSE(*blobs->exists(kDefaultTenant, "nope"));
 }
 

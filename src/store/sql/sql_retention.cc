@@ -48,25 +48,26 @@ Result<std::int64_t> PurgeJobs(Txn& txn, Millis before, int limit) {
   };
   std::vector<Picked> picked;
   {
-    ASSIGN_OR_RETURN(std::unique_ptr<Cursor> rows,
-                     txn.session().query(Sql().pick_finished_jobs, Params().add(before).add(limit)));
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<Cursor> rows,
+        txn.session().query(Sql().pick_finished_jobs, Params().add(before).add(limit)));
     // The statement picks only terminal statuses, all of them known to this build.
-    ASSIGN_OR_RETURN(picked, Collect<Picked>(*rows, [](const Row& row) {
-                       return Picked{row.text_at(0), row.text_at(1),
-                                     static_cast<JobStatus>(row.int_at(2))};
-                     }));
+    ASSIGN_OR_RETURN(
+        picked, Collect<Picked>(*rows, [](const Row& row) {
+          return Picked{row.text_at(0), row.text_at(1), static_cast<JobStatus>(row.int_at(2))};
+        }));
   }
   if (picked.empty()) return 0;
   std::vector<std::string> ids;
   ids.reserve(picked.size());
   for (const Picked& job : picked) ids.push_back(job.id);
   const Statements& s = Sql();
-  ASSIGN_OR_RETURN(std::int64_t deleted,
-                   DeleteAll(txn.session(),
-                             {&s.delete_job_results, &s.delete_job_attempts,
-                              &s.delete_subject_events, &s.delete_subject_webhooks,
-                              &s.delete_job_blobs, &s.delete_jobs},
-                             IdsJson(ids)));
+  ASSIGN_OR_RETURN(
+      std::int64_t deleted,
+      DeleteAll(txn.session(),
+                {&s.delete_job_results, &s.delete_job_attempts, &s.delete_subject_events,
+                 &s.delete_subject_webhooks, &s.delete_job_blobs, &s.delete_jobs},
+                IdsJson(ids)));
   for (const Picked& job : picked) txn.removed(job.queue, job.status);
   return deleted;
 }
@@ -75,8 +76,9 @@ Result<std::int64_t> PurgeJobs(Txn& txn, Millis before, int limit) {
 Result<std::int64_t> PurgeBatches(Txn& txn, Millis before, int limit, std::int64_t& files) {
   std::vector<std::string> ids, file_ids;
   {
-    ASSIGN_OR_RETURN(std::unique_ptr<Cursor> rows,
-                     txn.session().query(Sql().pick_final_batches, Params().add(before).add(limit)));
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<Cursor> rows,
+        txn.session().query(Sql().pick_final_batches, Params().add(before).add(limit)));
     for (;;) {
       ASSIGN_OR_RETURN(bool row, rows->next());
       if (!row) break;
@@ -89,11 +91,10 @@ Result<std::int64_t> PurgeBatches(Txn& txn, Millis before, int limit, std::int64
   if (ids.empty()) return 0;
   const Statements& s = Sql();
   // The batch rows first: a file is kept only while a batch that remains reads it.
-  ASSIGN_OR_RETURN(std::int64_t deleted,
-                   DeleteAll(txn.session(),
-                             {&s.delete_line_errors, &s.delete_subject_events,
-                              &s.delete_subject_webhooks, &s.delete_batches},
-                             IdsJson(ids)));
+  ASSIGN_OR_RETURN(std::int64_t deleted, DeleteAll(txn.session(),
+                                                   {&s.delete_line_errors, &s.delete_subject_events,
+                                                    &s.delete_subject_webhooks, &s.delete_batches},
+                                                   IdsJson(ids)));
   if (!file_ids.empty()) {
     std::sort(file_ids.begin(), file_ids.end());
     file_ids.erase(std::unique(file_ids.begin(), file_ids.end()), file_ids.end());

@@ -167,7 +167,8 @@ class SqlitePlanTest : public testing::Test {
     EXPECT_THAT(Plan(shared.blob_referenced), Contains(HasSubstr("job_blobs_blob")));
     EXPECT_THAT(Plan(shared.delete_jobs), Not(Contains(HasSubstr("SCAN jobs"))));
     EXPECT_THAT(Plan(shared.delete_subject_events), Contains(HasSubstr("events_job")));
-    EXPECT_THAT(Plan(shared.delete_subject_webhooks), Contains(HasSubstr("webhook_deliveries_job")));
+    EXPECT_THAT(Plan(shared.delete_subject_webhooks),
+                Contains(HasSubstr("webhook_deliveries_job")));
     EXPECT_THAT(Plan(shared.delete_job_blobs), Not(Contains(HasSubstr("SCAN job_blobs"))));
   }
 

@@ -217,14 +217,17 @@ TEST_F(SqliteStoreTest, MigrationSevenRecordsTheBlobsOfJobsStoredBeforeIt) {
               std::to_string(m.version) + ");";
   }
   const std::string blob = "sha256:" + std::string(64, 'b');
-  for (const auto& [id, input] : {std::pair<std::string, std::string>{"job_blob", R"({"blob":")" + blob + R"("})"},
-                                  {"job_text", R"({"text":"{\"blob\":\"sha256:x\"}"})"}}) {
-    script += "INSERT INTO jobs (id, tenant, type, input, object_id, source, prompt_version, "
-              "response_schema, model, params, queue, priority, run_at, max_attempts, dedup_key, "
-              "webhook_url, metadata, status, attempt, created_at, cost_usd, lease_owner, "
-              "lease_until, due_at) VALUES ('" + id + "', 'acme', 'classify', '" + input +
-              "', '', '', 'v1', 's1', '', '{}', 'default', 5, 0, 3, '', '', '{}', 4, 1, 0, 0, "
-              "'', 0, 0);";
+  for (const auto& [id, input] :
+       {std::pair<std::string, std::string>{"job_blob", R"({"blob":")" + blob + R"("})"},
+        {"job_text", R"({"text":"{\"blob\":\"sha256:x\"}"})"}}) {
+    script +=
+        "INSERT INTO jobs (id, tenant, type, input, object_id, source, prompt_version, "
+        "response_schema, model, params, queue, priority, run_at, max_attempts, dedup_key, "
+        "webhook_url, metadata, status, attempt, created_at, cost_usd, lease_owner, "
+        "lease_until, due_at) VALUES ('" +
+        id + "', 'acme', 'classify', '" + input +
+        "', '', '', 'v1', 's1', '', '{}', 'default', 5, 0, 3, '', '', '{}', 4, 1, 0, 0, "
+        "'', 0, 0);";
   }
   RawExec(script);
 
