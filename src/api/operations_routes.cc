@@ -212,7 +212,12 @@ static json::object Stats(ApiContext& ctx) {
 }
 
 void AddAllRoutes(ApiContext& ctx, Router& router) {
-  router.add("GET", "/v1/stats", [&ctx](http::Request&&, http::Responder responder, const RouteContext&) {
+  router.add("GET", "/v1/stats", [&ctx](http::Request&&, http::Responder responder, const RouteContext& rc) {
+    // These counts and spends are the whole node's, every tenant's together: with tenants they
+    // are the operator's (a tenant's own stats come with the dashboard's windows).
+    if (ctx.auth && ctx.auth->required() && !rc.caller.admin) {
+      return SendError(responder, PermissionDenied("/v1/stats covers every tenant: it needs the admin key"));
+    }
     RunOffLoop(ctx, responder, [&ctx, responder] { SendJson(responder, 200, Stats(ctx)); });
   });
   AddJobRoutes(ctx, router);

@@ -165,6 +165,9 @@ class TenantsTest(unittest.TestCase):
         self.assertEqual(self.acme.post("/v1/admin/keys", json={"tenant": "acme"}).status, 403)
         self.assertEqual(self.acme.get("/metrics").status, 403)
         self.assertEqual(self.admin.get("/metrics").status, 200)
+        # Node-wide stats would show every tenant's counts and spend.
+        self.assertEqual(self.acme.get("/v1/stats").status, 403)
+        self.assertEqual(self.admin.get("/v1/stats").status, 200)
 
     def test_keys_are_shown_once_and_listed_without_secret(self):
         r = self.admin.post("/v1/admin/keys", json={"tenant": "acme", "name": "crm-prod"})
