@@ -211,12 +211,40 @@ static json::object Stats(ApiContext& ctx) {
                       {"queues", std::move(queues)}};
 }
 
+// GET /v1/stats for a tenant's key: its own jobs per queue (counts by status, cost), nothing of
+// other tenants and nothing of the shared providers.
+static Result<json::object> TenantStats(ApiContext& ctx, const std::string& tenant) {
+  ASSIGN_OR_RETURN(std::vector<QueueStats> counts, ctx.store.tenant_stats(tenant));
+  json::array queues;
+  for (const QueueStats& s : counts) {
+    json::object by_status;
+    std::int64_t settled = 0;
+    for (int i = 0; i <= static_cast<int>(JobStatus::kCanceled); ++i) {
+      const auto status = static_cast<JobStatus>(i);
+      by_status[JobStatusName(status)] = s.by_status[i];
+      if (IsSettled(status)) settled += s.by_status[i];
+    }
+    queues.push_back(json::object{{"queue", s.queue},
+                                  {"jobs", std::move(by_status)},
+                                  {"cost_usd", s.cost_usd},
+                                  {"cost_per_job_usd", settled ? s.cost_usd / settled : 0.0}});
+  }
+  return json::object{{"object", "stats"},
+                      {"tenant", tenant},
+                      {"since", "retention"},
+                      {"queues", std::move(queues)}};
+}
+
 void AddAllRoutes(ApiContext& ctx, Router& router) {
   router.add("GET", "/v1/stats", [&ctx](http::Request&&, http::Responder responder, const RouteContext& rc) {
-    // These counts and spends are the whole node's, every tenant's together: with tenants they
-    // are the operator's (a tenant's own stats come with the dashboard's windows).
+    // The node-wide figures (every tenant's jobs, the providers' calls) are the operator's;
+    // a tenant's key sees its own jobs only.
     if (ctx.auth && ctx.auth->required() && !rc.caller.admin) {
-      return SendError(responder, PermissionDenied("/v1/stats covers every tenant: it needs the admin key"));
+      return RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), responder] {
+        auto stats = TenantStats(ctx, tenant);
+        if (!stats.ok()) return SendError(responder, stats.status());
+        SendJson(responder, 200, *stats);
+      });
     }
     RunOffLoop(ctx, responder, [&ctx, responder] { SendJson(responder, 200, Stats(ctx)); });
   });

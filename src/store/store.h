@@ -130,6 +130,7 @@ struct QueueStats {
   std::string queue;
   std::array<std::int64_t, 7> by_status{};  // indexed by JobStatus
   std::optional<Millis> oldest_queued_created_at;
+  double cost_usd = 0;  // tenant_stats only: what the jobs cost
 };
 
 // ---- Webhook outbox and event stream types (see the blocks at the end of Store) ----
@@ -240,6 +241,9 @@ class Store {
   virtual Result<std::vector<JobEvent>> job_events(const std::string& tenant,
                                                    const std::string& id) = 0;
   virtual Result<std::vector<QueueStats>> queue_stats() = 0;
+  // One tenant's jobs by queue and status, with their cost (GET /v1/stats for a tenant): counted
+  // from the tenant's own rows, so it costs in proportion to the tenant's jobs.
+  virtual Result<std::vector<QueueStats>> tenant_stats(const std::string& tenant) = 0;
   // Cheap round trip: the store is reachable and answers.
   virtual Status ping() = 0;
 

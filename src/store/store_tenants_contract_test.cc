@@ -543,6 +543,32 @@ TEST_P(StoreContractTest, LiveJobsAreTheQueuedRunningAndReviewJobsOfTheTenant) {
   EXPECT_EQ(ValueOf(store_->tenant_usage("acme", kMonth, kT0)).live_jobs, 3);
 }
 
+TEST_P(StoreContractTest, TenantStatsCountOnlyTheTenantsJobsByQueueAndStatusWithTheirCost) {
+  for (const char* id : {"job_1", "job_2", "job_3"}) Submit(TenantJob(id, "acme"));
+  Job other_queue = TenantJob("job_4", "acme");
+  other_queue.spec.queue = "batch";
+  Submit(other_queue);
+  Submit(TenantJob("job_x", "beta"));
+  std::vector<Job> running = Claim(1, kT0);  // job_1
+  ASSERT_EQ(running.size(), 1u);
+  AttemptFinish done = FinishOf(running[0], AttemptOutcome::kDone, kT0 + 1);
+  done.cost_usd = 0.25;
+  ASSERT_TRUE(Finish(done).ok());
+
+  std::vector<QueueStats> stats = ValueOf(store_->tenant_stats("acme"));
+  ASSERT_EQ(stats.size(), 2u);
+  EXPECT_EQ(stats[0].queue, "batch");
+  EXPECT_EQ(stats[0].by_status[static_cast<int>(JobStatus::kQueued)], 1);
+  EXPECT_EQ(stats[1].queue, "default");
+  EXPECT_EQ(stats[1].by_status[static_cast<int>(JobStatus::kQueued)], 2);
+  EXPECT_EQ(stats[1].by_status[static_cast<int>(JobStatus::kDone)], 1);
+  EXPECT_DOUBLE_EQ(stats[1].cost_usd, 0.25);
+  std::vector<QueueStats> beta = ValueOf(store_->tenant_stats("beta"));
+  ASSERT_EQ(beta.size(), 1u);
+  EXPECT_EQ(beta[0].by_status[static_cast<int>(JobStatus::kQueued)], 1);
+  EXPECT_TRUE(ValueOf(store_->tenant_stats("nobody")).empty());
+}
+
 // ---- the dedup window (StoreOptions::dedup_window, 30 days by default) ---------------------
 
 // A job with dedup key `key`, created at `created_at`.

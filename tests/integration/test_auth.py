@@ -165,8 +165,6 @@ class TenantsTest(unittest.TestCase):
         self.assertEqual(self.acme.post("/v1/admin/keys", json={"tenant": "acme"}).status, 403)
         self.assertEqual(self.acme.get("/metrics").status, 403)
         self.assertEqual(self.admin.get("/metrics").status, 200)
-        # Node-wide stats would show every tenant's counts and spend.
-        self.assertEqual(self.acme.get("/v1/stats").status, 403)
         self.assertEqual(self.admin.get("/v1/stats").status, 200)
 
     def test_keys_are_shown_once_and_listed_without_secret(self):
@@ -222,6 +220,18 @@ class TenantsTest(unittest.TestCase):
         self.assertNotIn(queued["id"], ids)
         self.assertIn(queued["id"], [j["id"] for j in self.acme.get("/v1/jobs?limit=1000").body["data"]])
         self.assertEqual(self.acme.post("/v1/jobs/%s/cancel" % queued["id"]).status, 200)
+
+    def test_stats_count_only_the_tenants_own_jobs(self):
+        def counted(client):
+            body = client.get("/v1/stats").body
+            self.assertNotIn("models", body)  # the shared providers are the operator's
+            return sum(sum(q["jobs"].values()) for q in body["queues"])
+        before_a, before_b = counted(self.acme), counted(self.beta)
+        for i in range(3):
+            self.assertEqual(self.acme.post("/v1/jobs", json=classify_job(TICKET, run_in="1h")).status, 202)
+        self.assertEqual(counted(self.acme), before_a + 3)
+        self.assertEqual(counted(self.beta), before_b)
+        self.assertIn("models", self.admin.get("/v1/stats").body)
 
     def test_the_same_dedup_key_in_two_tenants_makes_two_jobs(self):
         body = classify_job(TICKET, dedup_key="order-42", run_in="1h")

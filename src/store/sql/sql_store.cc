@@ -136,6 +136,30 @@ Result<std::vector<QueueStats>> SqlStore::queue_stats() {
   });
 }
 
+Result<std::vector<QueueStats>> SqlStore::tenant_stats(const std::string& tenant) {
+  using Stats = std::vector<QueueStats>;
+  return read<Stats>([&](Session& session) -> Result<Stats> {
+    Stats stats;
+    ASSIGN_OR_RETURN(std::unique_ptr<Cursor> rows,
+                     session.query(Sql().tenant_stats, Params().add(tenant)));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, rows->next());
+      if (!row) break;
+      std::string queue = rows->text_at(0);
+      const std::int64_t status = rows->int_at(1);
+      if (stats.empty() || stats.back().queue != queue) {
+        stats.push_back(QueueStats{.queue = std::move(queue)});
+      }
+      QueueStats& s = stats.back();
+      if (status >= 0 && status < static_cast<std::int64_t>(s.by_status.size())) {
+        s.by_status[static_cast<std::size_t>(status)] = rows->int_at(2);
+      }
+      s.cost_usd += rows->real_at(3);
+    }
+    return stats;
+  });
+}
+
 Status SqlStore::ping() {
   return read<bool>([&](Session& session) -> Result<bool> {
            ASSIGN_OR_RETURN(std::unique_ptr<Cursor> rows, session.query(Sql().ping));

@@ -40,6 +40,7 @@ class SqlStore final : public Store {
   Result<std::vector<JobEvent>> job_events(const std::string& tenant,
                                            const std::string& id) override;
   Result<std::vector<QueueStats>> queue_stats() override;
+  Result<std::vector<QueueStats>> tenant_stats(const std::string& tenant) override;
   Status ping() override;
   void set_wake_handler(std::function<void(const std::string& queue)> handler) override {
     dialect_->set_wake_handler(std::move(handler));

@@ -121,6 +121,11 @@ Statements Build() {
           "ORDER BY queue, status"),
       .oldest_queued = Portable(
           "SELECT min(created_at) FROM jobs WHERE status = {queued} AND queue = $1::text"),
+      // The tenant's rows through jobs_tenant_status: proportional to its jobs (retention
+      // bounds them), never to other tenants'.
+      .tenant_stats = Portable(
+          "SELECT queue, status, count(*), coalesce(sum(cost_usd), 0) FROM jobs "
+          "WHERE tenant = $1::text GROUP BY queue, status ORDER BY queue, status"),
       .due_tenants = DueTenants(),
       .ping = Portable("SELECT 1"),
       .list_jobs = {},

@@ -22,6 +22,7 @@ struct Statements {
   Statement job_events;       // $1 job id
   Statement queue_counts;     // per (queue, status): the count
   Statement oldest_queued;    // $1 queue
+  Statement tenant_stats;     // $1 tenant → queue, status, count, cost
   Statement due_tenants;      // $1 queue, $2 now, $3 limit → tenant (fair share)
   Statement ping;
   // list_jobs, one per combination of JobFilter's optional filters (ListFilter bits):

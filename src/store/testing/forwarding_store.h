@@ -50,6 +50,9 @@ class ForwardingStore : public Store {
     return inner_.job_events(t, id);
   }
   Result<std::vector<QueueStats>> queue_stats() override { return inner_.queue_stats(); }
+  Result<std::vector<QueueStats>> tenant_stats(const std::string& t) override {
+    return inner_.tenant_stats(t);
+  }
   Status ping() override { return inner_.ping(); }
   void set_wake_handler(std::function<void(const std::string&)> h) override {
     inner_.set_wake_handler(std::move(h));
