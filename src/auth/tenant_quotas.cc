@@ -76,15 +76,9 @@ Status TenantQuotas::admit_jobs(const Caller& caller, std::int64_t n) {
   if (t.max_queued <= 0) return Status::Ok();
   MutexLock lock(mu_);
   Accepted& a = accepted_[caller.tenant];
-  if (a.since != caller.looked_up_at) {
-    // A newer lookup counted everything accepted before it; an older one (another key's
-    // cache entry) must not reset the count.
-    if (caller.looked_up_at < a.since) {
-      // fall through with the newer baseline
-    } else {
-      a = Accepted{caller.looked_up_at, 0};
-    }
-  }
+  // A newer lookup counted everything accepted before it: start counting again from it. An
+  // older one (another key's cache entry of the same tenant) keeps the newer baseline.
+  if (caller.looked_up_at > a.since) a = Accepted{caller.looked_up_at, 0};
   const std::int64_t live = usage.live_jobs + a.jobs;
   if (live + n > t.max_queued) {
     return Exhausted("quota_exceeded",
