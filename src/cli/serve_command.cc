@@ -195,7 +195,7 @@ int RunServe(const ServeFlags& flags) {
   spdlog::info("signal {}: draining (grace {} ms, {} attempts in flight)", sig, config.worker.grace,
                worker.in_flight());
   // First of all: no claim and no provider call starts after the signal. Attempts not yet at a
-  // provider are handed back to the queue (Worker::drain), due at once for another node.
+  // provider are handed back to the queue by the worker, due at once for another node.
   scheduler.stop_claiming();
   gateway.stop_starting();
 
