@@ -108,6 +108,8 @@ int RunServe(const ServeFlags& flags) {
   scheduler_options.tenant_weight = [&budget_gate](const std::string& tenant) {
     return budget_gate.weight_of(tenant);
   };
+  // Claim no more than the providers can start: a job waiting for a provider slot stays queued.
+  scheduler_options.start_capacity = [&gateway] { return gateway.provider_capacity(); };
   Scheduler scheduler(*store, clock, std::move(scheduler_options), worker,
                       [&watch](const Job& job) { watch.notify(job.id); });
   worker.set_slot_freed([&scheduler](const std::string& queue) { scheduler.slot_freed(queue); });
@@ -192,6 +194,10 @@ int RunServe(const ServeFlags& flags) {
   const int sig = stop_signals.wait();
   spdlog::info("signal {}: draining (grace {} ms, {} attempts in flight)", sig, config.worker.grace,
                worker.in_flight());
+  // First of all: no claim and no provider call starts after the signal. Attempts not yet at a
+  // provider are handed back to the queue by the worker, due at once for another node.
+  scheduler.stop_claiming();
+  gateway.stop_starting();
 
   // Drain: no new connections or claims; running calls get the grace period; the rest are
   // aborted and their leases released, so another process starts them at once.
@@ -200,7 +206,6 @@ int RunServe(const ServeFlags& flags) {
   retention.stop();  // a pass in progress ends after its current transaction
   batch_runner.stop();  // a batch it was working on stays leased until the lease runs out
   event_stream.stop();  // ends the open streams: their clients reconnect to another node
-  scheduler.stop_claiming();
   worker.drain(std::chrono::milliseconds(config.worker.grace));
   // Ends what is still in flight (sync-path calls) while the gateway that gets the answers is
   // alive; nothing calls the client after this.

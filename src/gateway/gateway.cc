@@ -19,6 +19,7 @@ struct ModelGateway::Provider {
   std::string api_key;
   ConcurrencyLimiter slots;
   RateLimiter rate;
+  bool used = false;  // some [[model]] calls it (counts toward provider_capacity); fixed
 };
 
 // One call's progress along its chain.
@@ -44,6 +45,8 @@ struct ModelGateway::Walk {
   Callback done GUARDED_BY(mu);
   bool finished GUARDED_BY(mu) = false;
   bool canceled GUARDED_BY(mu) = false;
+  // stop_starting() came before this walk had a call at a provider: it starts none.
+  bool refused GUARDED_BY(mu) = false;
   std::uint64_t http_handle GUARDED_BY(mu) = 0;       // the provider call in flight
   std::shared_ptr<http::Timer> timer GUARDED_BY(mu);  // a limit wait, or a slot wait's deadline
   // A queued wait for a provider slot, and what to give back if it is abandoned.
@@ -53,9 +56,9 @@ struct ModelGateway::Walk {
   const ModelConfig* slot_model GUARDED_BY(mu) = nullptr;
   std::int64_t slot_tokens GUARDED_BY(mu) = 0;
 
-  // The driver must stop: finished (a cancel won), or canceled (the driver then calls Finish,
-  // which records the cancel; whoever gets there first does).
-  bool over() const REQUIRES(mu) { return finished || canceled; }
+  // The driver must stop: finished (a cancel won), or canceled or refused (the driver then
+  // calls Finish, which records why; whoever gets there first does).
+  bool over() const REQUIRES(mu) { return finished || canceled || refused; }
 
   // Records an alias passed over without a call; false, recording nothing, once over().
   bool skip(const std::string& alias, const char* why) EXCLUDES(mu) {
@@ -106,6 +109,7 @@ ModelGateway::ModelGateway(const Config& config, HttpClient& http, const Clock& 
   }
   for (const auto& m : config_.models) {
     if (m.provider == "local") continue;
+    providers_.at(m.provider)->used = true;
     auto& breaker = breakers_[BreakerKey(m)];
     if (breaker) continue;
     const ProviderConfig& p = *config_.find_provider(m.provider);
@@ -173,6 +177,8 @@ void ModelGateway::Step(const std::shared_ptr<Walk>& walk) {
     double spent = 0;
     {
       MutexLock lock(walk->mu);
+      // After stop_starting() no alias is tried: not the first, not a fallback.
+      if (starting_stopped_ && !walk->over()) walk->refused = true;
       over = walk->over();
       spent = walk->result.cost_usd();
     }
@@ -265,6 +271,8 @@ void ModelGateway::Send(const std::shared_ptr<Walk>& walk, const ModelConfig& mo
       walk->slot_wait = 0;
       walk->slot_granted = true;
       if (walk->timer) walk->timer->cancel();
+      // A slot handed over after stop_starting() (a call ending frees one) is given back unused.
+      if (starting_stopped_ && !walk->over()) walk->refused = true;
       over = walk->over();
       // Sent under the lock so that a cancel() sees either no call (and finishes the walk)
       // or its handle. send() never runs its callback inline (HttpClient's contract).
@@ -343,7 +351,8 @@ void ModelGateway::OnAnswer(const std::shared_ptr<Walk>& walk, const ModelConfig
     if (walk->finished) return;  // cannot happen while a call is out; never append after Finish
     // A cancel() that came after the answer arrived found no call to abort: it is seen here,
     // and Finish records it.
-    next = r.outcome == CallOutcome::kRetryable && !walk->canceled && walk->index + 1 < walk->chain.size();
+    next = r.outcome == CallOutcome::kRetryable && !walk->canceled && !walk->refused &&
+           walk->index + 1 < walk->chain.size();
     walk->result.calls.push_back(std::move(r));
   }
   if (!next) return Finish(walk);
@@ -369,11 +378,20 @@ void ModelGateway::Finish(const std::shared_ptr<Walk>& walk, std::optional<CallR
     if (walk->finished) return;
     walk->finished = true;
     if (walk->timer) walk->timer->cancel();
-    // A reason of the walk's own (no call made: provider empty) gives way to the cancel.
-    if (last && !(walk->canceled && last->provider.empty())) walk->result.calls.push_back(std::move(*last));
+    // A reason of the walk's own (no call made: provider empty) gives way to the cancel or
+    // the refusal.
+    if (last && !((walk->canceled || walk->refused) && last->provider.empty())) {
+      walk->result.calls.push_back(std::move(*last));
+    }
     std::vector<CallResult>& calls = walk->result.calls;
     if (walk->canceled && (calls.empty() || calls.back().outcome != CallOutcome::kCanceled)) {
       calls.push_back(NoCall(walk->call, CallOutcome::kCanceled, "canceled", "canceled", clock_.now()));
+    } else if (walk->refused && calls.empty()) {
+      // Refused before any call: the caller hands the job back (GatewayResult::not_started).
+      // A walk that did call ends with its last call's result, which the caller judges as usual.
+      calls.push_back(NoCall(walk->call, CallOutcome::kRetryable, kNotStarted,
+                             "the node stopped starting provider calls before this one",
+                             clock_.now()));
     }
     result = std::move(walk->result);
     done = std::move(walk->done);
@@ -428,6 +446,58 @@ void ModelGateway::cancel(std::uint64_t handle) {
   }
   if (unsent_model) ReturnUnsent(*unsent_model, *unsent_provider, unsent_tokens);
   if (finish_now) Finish(walk);
+}
+
+void ModelGateway::stop_starting() {
+  // Set before the walks are listed: a walk registered after the listing sees it in Step.
+  starting_stopped_ = true;
+  std::vector<std::shared_ptr<Walk>> walks;
+  {
+    MutexLock lock(mu_);
+    for (const auto& [handle, walk] : walks_) walks.push_back(walk);
+  }
+  for (const auto& walk : walks) Refuse(walk);
+}
+
+void ModelGateway::Refuse(const std::shared_ptr<Walk>& walk) {
+  bool finish_now = false;
+  const ModelConfig* unsent_model = nullptr;
+  Provider* unsent_provider = nullptr;
+  std::int64_t unsent_tokens = 0;
+  {
+    MutexLock lock(walk->mu);
+    // A call at a provider runs to its end; OnAnswer then sees the stop in Step.
+    if (walk->over() || walk->http_handle) return;
+    walk->refused = true;
+    if (walk->timer) walk->timer->cancel();
+    if (walk->slot_wait) {
+      // In a provider's line: leave it, as cancel() does. If the slot came meanwhile, `go` (or
+      // the wait's deadline timer) sees the refusal and finishes.
+      if (walk->slot_provider->slots.cancel_wait(walk->slot_wait)) {
+        walk->slot_wait = 0;
+        finish_now = true;
+        unsent_model = walk->slot_model;
+        unsent_provider = walk->slot_provider;
+        unsent_tokens = walk->slot_tokens;
+      }
+    } else {
+      // On a limit timer (canceled above) or between steps (the driver sees over()).
+      finish_now = true;
+    }
+  }
+  if (unsent_model) ReturnUnsent(*unsent_model, *unsent_provider, unsent_tokens);
+  if (finish_now) Finish(walk);
+}
+
+int ModelGateway::provider_capacity() const {
+  int total = 0;
+  bool any = false;
+  for (const auto& [name, p] : providers_) {
+    if (!p->used) continue;
+    any = true;
+    total += p->slots.limit();
+  }
+  return any ? total : -1;
 }
 
 void ModelGateway::Count(const CallResult& r) {

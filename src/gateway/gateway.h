@@ -8,6 +8,8 @@
 //               (response_too_large)
 //   kFatal      400/401/403/404/422 and other 4xx: the request itself is wrong; retrying wastes money
 //   kCanceled   the caller canceled (job canceled, deadline hit, shutdown)
+// A walk refused by stop_starting() before any provider call ends with one kRetryable
+// CallResult coded kNotStarted (GatewayResult::not_started()).
 #pragma once
 
 #include <atomic>
@@ -53,6 +55,10 @@ struct CallResult {
   Millis retry_after_ms = -1;  // from Retry-After, -1 when absent
 };
 
+// The code of a walk's synthetic result when the gateway stopped starting calls (a node
+// draining) before this walk made any provider call.
+inline constexpr const char* kNotStarted = "not_started";
+
 struct ModelCall {
   std::string alias;
   boost::json::object request;   // OpenAI chat-completions body; "model" is set per alias
@@ -71,6 +77,9 @@ struct GatewayResult {
   // skipped, or over budget) holds one synthetic, uncharged CallResult describing why.
   const CallResult& final() const { return calls.back(); }
   double cost_usd() const;
+  // No provider call was made because the gateway stopped starting calls (stop_starting): the
+  // caller may hand the job back as if it never ran.
+  bool not_started() const { return calls.size() == 1 && calls[0].code == kNotStarted; }
 };
 
 // The alias every install has: the built-in no-network provider.
@@ -119,6 +128,19 @@ class ModelGateway {
   // finished handles are ignored.
   void cancel(std::uint64_t handle) EXCLUDES(mu_);
 
+  // A draining node's end of starting: from now on no provider call starts. Every walk that has
+  // no call at a provider (waiting for a slot, on a limit timer, between aliases) finishes at
+  // once — with kNotStarted when it made no call yet, or with its last call's result — and
+  // later call()s finish inline the same way. Calls already at a provider run to their end
+  // (their walks do not go on to a fallback). Any thread; idempotent; cannot be undone.
+  void stop_starting() EXCLUDES(mu_);
+
+  // How many provider calls this gateway can run at once: the sum over the providers that some
+  // [[model]] uses of their current concurrency limit (AIMD lowers it after 429s). -1 when no
+  // model uses a provider (only "local", which has no limit). What the scheduler claims up to,
+  // so that claimed jobs can start instead of waiting here while they show `running`.
+  int provider_capacity() const;
+
   // Calls finished so far, by provider and outcome code, for /metrics.
   std::map<std::pair<std::string, std::string>, std::int64_t> call_counts() const EXCLUDES(mu_);
   std::vector<AliasStats> alias_stats() const EXCLUDES(mu_);
@@ -144,6 +166,8 @@ class ModelGateway {
   void Finish(const std::shared_ptr<Walk>& walk, std::optional<CallResult> last = std::nullopt)
       EXCLUDES(mu_);
   void Count(const CallResult& result) EXCLUDES(mu_);
+  // stop_starting() for one walk: finishes it unless it is over or has a call at a provider.
+  void Refuse(const std::shared_ptr<Walk>& walk) EXCLUDES(mu_);
 
   const Config& config_;
   HttpClient& http_;
@@ -152,6 +176,8 @@ class ModelGateway {
   ModelConfig local_model_;
   std::map<std::string, std::unique_ptr<Provider>> providers_;  // fixed after construction
   std::map<std::string, std::unique_ptr<CircuitBreaker>> breakers_;  // by "provider/model id"; fixed
+  // stop_starting() was called; never cleared.
+  std::atomic<bool> starting_stopped_{false};
 
   mutable Mutex mu_;
   std::map<std::pair<std::string, std::string>, std::int64_t> counts_ GUARDED_BY(mu_);

@@ -443,3 +443,80 @@ TEST_F(GatewayWalkTest, AnUnknownAliasFailsWithoutACall) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// stop_starting (a node draining): the walk waiting for the provider's only slot finishes at
+// once, not started, and no request reaches the provider; the call already there runs to its
+// answer; a walk begun afterwards starts nothing.
+TEST_F(GatewayWalkTest, StopStartingRefusesWaitingWalksButLetsTheCallInFlightFinish) {
+  ProviderConfig& pa = AddProvider("pa", "ok");
+  pa.max_concurrency = 1;
+  pa.headers.emplace_back("X-Mock-Latency-Ms", "300");
+  AddModel("a", "pa");
+  EXPECT_EQ(gateway().provider_capacity(), 1);
+
+  Outcome in_flight;
+  gateway().call(Call("a"), in_flight.callback());
+  ASSERT_TRUE(WaitFor([&] { return InFlight("pa") == 1; }));
+  Outcome waiting;
+  gateway().call(Call("a"), waiting.callback());
+  EXPECT_EQ(waiting.runs(), 0);  // in line for the slot
+
+  gateway().stop_starting();
+  std::optional<GatewayResult> refused = waiting.wait();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_TRUE(refused->not_started());
+  EXPECT_EQ(refused->final().code, kNotStarted);
+  EXPECT_EQ(refused->final().outcome, CallOutcome::kRetryable);
+  EXPECT_TRUE(refused->final().provider.empty());
+
+  std::optional<GatewayResult> answered = in_flight.wait();
+  ASSERT_TRUE(answered.has_value());
+  EXPECT_FALSE(answered->not_started());
+  ExpectCall(answered->final(), "a", "pa", CallOutcome::kOk, "ok");
+
+  GatewayResult later = Run(Call("a"));  // the slot is free now, but nothing starts
+  EXPECT_TRUE(later.not_started());
+  EXPECT_EQ(Requests("pa"), 1u);
+  EXPECT_EQ(waiting.runs(), 1);
+  EXPECT_EQ(in_flight.runs(), 1);
+}
+
+// A walk waiting out a rate limit is refused too; one whose call fails during the drain does
+// not go on to its fallback, and ends with that call's own failure (it did call).
+TEST_F(GatewayWalkTest, StopStartingEndsLimitWaitsAndFallbacks) {
+  ProviderConfig& pa = AddProvider("pa", "500");
+  pa.headers.emplace_back("X-Mock-Latency-Ms", "300");
+  ProviderConfig& pb = AddProvider("pb", "ok");
+  pb.rpm = 1;
+  AddModel("a", "pa", {"b"});
+  AddModel("b", "pb");
+  EXPECT_EQ(gateway().provider_capacity(), 512);  // both providers' default max_concurrency
+
+  GatewayResult first = Run(Call("b"));  // takes pb's only request of the minute
+  ExpectCall(first.final(), "b", "pb", CallOutcome::kOk, "ok");
+  Outcome limited;
+  gateway().call(Call("b"), limited.callback());
+  Outcome failing;
+  gateway().call(Call("a"), failing.callback());
+  ASSERT_TRUE(WaitFor([&] { return InFlight("pa") == 1; }));
+  EXPECT_EQ(limited.runs(), 0);
+
+  gateway().stop_starting();
+  std::optional<GatewayResult> r = limited.wait();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->not_started());
+  clock_.advance(60'000);  // pb's limit would admit a call now; b is still not tried
+  std::optional<GatewayResult> f = failing.wait();
+  ASSERT_TRUE(f.has_value());
+  ASSERT_EQ(f->calls.size(), 1u);
+  EXPECT_FALSE(f->not_started());
+  ExpectCall(f->final(), "a", "pa", CallOutcome::kRetryable, "provider_error");
+  EXPECT_EQ(Requests("pa"), 1u);
+  EXPECT_EQ(Requests("pb"), 1u);
+}
+
+}  // namespace
+}  // namespace sluice

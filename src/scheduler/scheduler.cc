@@ -79,8 +79,9 @@ int Scheduler::running(const std::string& queue) const {
 }
 
 bool Scheduler::queue_full(const std::string& queue) const {
+  const int capacity = NodeCapacity();
   std::lock_guard lock(mu_);
-  auto plan = PlanFreeSlots(options_.queues, running_, options_.worker.concurrency);
+  auto plan = PlanFreeSlots(options_.queues, running_, capacity);
   auto it = plan.find(queue);
   return it != plan.end() && it->second == 0;
 }
@@ -124,14 +125,17 @@ int Scheduler::ClaimDue(Millis now) {
     }
   }
   int claimed_total = 0;
+  // Once per turn: a slot the providers free meanwhile frees a job's slot too (slot_freed), which
+  // wakes the next turn.
+  const int capacity = NodeCapacity();
   for (const auto& queue : queues) {
     ClaimRequest req;
     {
       // Planned again for each queue: what the queues before it just claimed is taken.
       std::lock_guard lock(mu_);
       if (!claiming_) break;
-      req.limit = std::min(PlanFreeSlots(options_.queues, running_, options_.worker.concurrency)[queue],
-                           kMaxClaimBatch);
+      req.limit =
+          std::min(PlanFreeSlots(options_.queues, running_, capacity)[queue], kMaxClaimBatch);
     }
     if (req.limit <= 0) continue;
     req.queue = queue;
@@ -249,6 +253,12 @@ void Scheduler::ForgetDueTenant(const std::string& queue, const std::string& ten
 
 int Scheduler::TenantWeight(const std::string& tenant) const {
   return options_.tenant_weight ? std::max(1, options_.tenant_weight(tenant)) : 1;
+}
+
+int Scheduler::NodeCapacity() const {
+  const int providers = options_.start_capacity ? options_.start_capacity() : -1;
+  return providers < 0 ? options_.worker.concurrency
+                       : std::min(options_.worker.concurrency, providers);
 }
 
 int Scheduler::tick() {

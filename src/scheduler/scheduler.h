@@ -3,8 +3,9 @@
 // also catches run_at and retry times coming due), then
 //   1. every heartbeat: renews this node's leases and reaps leases of dead workers;
 //   2. every expiry tick: expires queued jobs whose deadline passed (claims skip them anyway);
-//   3. claims, per queue, at most as many jobs as the queue has free slots (PlanFreeSlots) —
-//      never prefetching work that would then wait behind a busy worker — and hands each to
+//   3. claims, per queue, at most as many jobs as the queue has free slots (PlanFreeSlots, with
+//      the node's capacity capped by what its providers can start: start_capacity) — never
+//      prefetching work that would then wait behind a busy worker or provider — and hands each to
 //      the JobRunner. On a shared store (not exclusive()) each claim also carries the queue's
 //      max_concurrency as ClaimRequest::cluster_max: that limit holds across all nodes.
 //      When several tenants have due jobs in the queue, its free slots are split between them
@@ -51,6 +52,13 @@ struct SchedulerOptions {
   std::function<int(const std::string& tenant)> tenant_weight = [](const std::string&) {
     return 1;
   };
+  // How many attempts the node can start at once beyond its own slots: its providers' combined
+  // concurrency limit (ModelGateway::provider_capacity). The node never holds more running jobs
+  // than this, so a job that would only wait for a provider slot stays queued in the store
+  // (blocked_reason queue_full), where another node can take it. Called on the scheduler's
+  // thread each turn and by queue_full(), so it must be quick. Empty, or negative: no cap
+  // beyond worker.concurrency.
+  std::function<int()> start_capacity;
 };
 
 class Scheduler {
@@ -90,6 +98,8 @@ class Scheduler {
   Result<std::vector<std::string>> DueTenants(const std::string& queue, Millis now);
   void ForgetDueTenant(const std::string& queue, const std::string& tenant);
   int TenantWeight(const std::string& tenant) const;
+  // Jobs the node may run at once: worker.concurrency, capped by start_capacity.
+  int NodeCapacity() const;
 
   Store& store_;
   const Clock& clock_;

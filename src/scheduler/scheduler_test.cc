@@ -276,6 +276,30 @@ TEST_F(SchedulerTest, ATenantWhoseJobComesDueLaterJoinsTheSplit) {
   EXPECT_EQ(CountOf(started, "cyan"), 1);
 }
 
+// The providers can start 3 calls (ModelGateway::provider_capacity): the node claims 3 of its
+// 6 slots and the rest stay queued (queue_full), so nothing waits for a provider
+// slot while it shows `running`. A lower provider limit (AIMD after 429s) claims nothing more
+// until running jobs end; no provider limit (-1) leaves the node's own slots.
+TEST_F(SchedulerTest, ClaimsNoMoreThanTheProvidersCanStart) {
+  int providers = 3;
+  options_.queues = {{"default", 100, 0}};
+  options_.start_capacity = [&providers] { return providers; };
+  for (int i = 0; i < 10; ++i) Submit("default");
+  EXPECT_EQ(scheduler().tick(), 3);
+  EXPECT_EQ(scheduler().tick(), 0);
+  EXPECT_TRUE(scheduler().queue_full("default"));
+  providers = 2;
+  scheduler().slot_freed("default");
+  EXPECT_EQ(scheduler().tick(), 0);  // 2 running, the providers' limit
+  scheduler().slot_freed("default");
+  EXPECT_EQ(scheduler().tick(), 1);
+  EXPECT_EQ(scheduler().running("default"), 2);
+  providers = -1;
+  EXPECT_FALSE(scheduler().queue_full("default"));
+  EXPECT_EQ(scheduler().tick(), 4);  // the node's 6 slots
+  EXPECT_EQ(runner_.started.size(), 8u);
+}
+
 TEST_F(SchedulerTest, NoClaimsWhileDraining) {
   Submit("default");
   scheduler().stop_claiming();

@@ -95,6 +95,19 @@ void Worker::Hold(const Job& job, BudgetGate::Decision why) {
   Commit(std::move(f), job.spec.queue);
 }
 
+void Worker::HandBack(const Job& job, bool reserved) {
+  AttemptFinish f;
+  f.job_id = job.id;
+  f.attempt = job.attempt;
+  f.lease_owner = job.lease_owner;
+  f.now = d_.clock.now();
+  f.outcome = AttemptOutcome::kBlocked;
+  f.retry_at = f.now;  // due at once: another node may start it during this one's grace period
+  f.error = {kNodeStopping, "the node stopped before the provider call could start"};
+  f.settles_reservation = reserved;  // nothing was spent
+  Commit(std::move(f), job.spec.queue);
+}
+
 void Worker::OnAnswer(const Job& job, const PreparedCall& call, GatewayResult result, bool reserved) {
   bool abandoned;
   {
@@ -103,6 +116,7 @@ void Worker::OnAnswer(const Job& job, const PreparedCall& call, GatewayResult re
     abandoned = it == running_.end() || it->second.abandoned;
   }
   if (abandoned) return Done(job.id, job.spec.queue);
+  if (result.not_started()) return HandBack(job, reserved);
   AttemptFinish f = DecideAttempt(job, call, result, d_.clock.now(), d_.config, Jitter());
   f.settles_reservation = reserved;
   Commit(std::move(f), job.spec.queue);
@@ -176,6 +190,9 @@ bool Worker::wait_idle(std::chrono::milliseconds limit) const {
 bool Worker::drain(std::chrono::milliseconds grace) {
   // An aborted call ends at once on its client's thread; this only bounds a stuck one.
   constexpr std::chrono::milliseconds kAbortedCallsEnd{5'000};
+  // Attempts waiting for a provider slot or a limit end now and are handed back (HandBack):
+  // the grace period is for the calls already at a provider, and no new one starts in it.
+  d_.gateway.stop_starting();
   const bool idle = wait_idle(grace);
   // Even when idle: the writer's stop() must never wait on a store that does not come back.
   d_.writer.give_up();

@@ -33,6 +33,9 @@
 
 namespace sluice {
 
+// The blocked_reason of a job a stopping node handed back before its call started.
+inline constexpr char kNodeStopping[] = "node_stopping";
+
 struct WorkerDeps {
   const Config& server_config;
   const TaskRegistry& tasks;
@@ -63,7 +66,9 @@ class Worker final : public JobRunner {
   // Waits until no attempt is in flight or `limit` passed; true when none is. Real time, not
   // the injected clock: it bounds how long a stopping process waits.
   bool wait_idle(std::chrono::milliseconds limit) const;
-  // A stopping node's end of its attempts (claims have stopped): the calls in flight get
+  // A stopping node's end of its attempts (claims have stopped): the gateway stops starting
+  // calls (ModelGateway::stop_starting), so attempts not yet at a provider are handed back to
+  // the queue at once; the calls in flight get
   // `grace` to finish and be written; then the outcomes the store would not take are given up
   // (AttemptWriter::give_up: their leases are released or run out), the calls still running
   // are aborted (abort_all) and their ends awaited for a few seconds more. True when no
@@ -92,6 +97,10 @@ class Worker final : public JobRunner {
   // The job does not start: the tenant's budget cannot take its worst case (or the store could
   // not say); back to queued, blocked, attempt not counted.
   void Hold(const Job& job, BudgetGate::Decision why);
+  // The gateway refused the call before it reached a provider (a draining node,
+  // ModelGateway::stop_starting): back to queued, due at once, attempt not counted, blocked
+  // with kNodeStopping until a node claims it again. `reserved`: settled at 0.
+  void HandBack(const Job& job, bool reserved);
   void OnAnswer(const Job& job, const PreparedCall& call, GatewayResult result, bool reserved);
   void Commit(AttemptFinish finish, const std::string& queue);
   void Done(const std::string& job_id, const std::string& queue);

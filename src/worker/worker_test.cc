@@ -485,3 +485,57 @@ TEST_F(WorkerTest, TheResultAndAttemptsRecordTheParamsSent) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// A provider with one slot and two claimed jobs: the second waits in the gateway for the slot.
+// Drain hands it back at once (queued, due now, attempt not counted, blocked node_stopping) with
+// no call made, while the first call, already at the provider, gets the grace period to finish.
+TEST_F(WorkerTest, DrainHandsBackAnAttemptWaitingForAProviderSlot) {
+  auto config = Config::Parse(R"(
+[[provider]]
+name = "p"
+base_url = "http://provider.invalid/v1"
+max_concurrency = 1
+[[model]]
+alias = "fast"
+provider = "p"
+id = "m1"
+)",
+                              dir_.path());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  worker_.reset();
+  gateway_.reset();
+  config_ = std::make_unique<Config>(std::move(config).value());
+  gateway_ = std::make_unique<ModelGateway>(*config_, provider_, clock_, loop_);
+  worker_ = std::make_unique<Worker>(WorkerDeps{*config_, *tasks_, *blobs_, *gateway_, *writer_,
+                                                loop_, watch_, clock_, config_->worker});
+  Job first = Claimed(NewJob());
+  Job second = Claimed(NewJob());
+  worker_->run(first);
+  worker_->run(second);
+  provider_.wait_for_request(1);
+
+  bool drained = false;
+  std::thread drain([&] { drained = worker_->drain(30s); });
+  for (int i = 0; i < 3'000 && Stored(second.id).status != JobStatus::kQueued; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  Job handed_back = Stored(second.id);
+  EXPECT_EQ(handed_back.status, JobStatus::kQueued);
+  EXPECT_EQ(handed_back.attempt, 0);  // not counted: the next claim makes it attempt 1
+  EXPECT_EQ(handed_back.blocked_reason, kNodeStopping);
+  EXPECT_LE(handed_back.next_attempt_at.value_or(0), clock_.now());  // due at once
+  EXPECT_TRUE(Attempts(second.id).empty());
+  EXPECT_EQ(Stored(first.id).status, JobStatus::kRunning);  // its call is still out
+
+  provider_.answer(1, Completion(kConfident));
+  drain.join();
+  EXPECT_TRUE(drained);
+  EXPECT_EQ(Stored(first.id).status, JobStatus::kDone);
+  EXPECT_EQ(provider_.requests(), 1u);  // the freed slot started nothing
+}
+
+}  // namespace
+}  // namespace sluice
