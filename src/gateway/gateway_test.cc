@@ -381,7 +381,11 @@ TEST_F(GatewayWalkTest, CancelWhileWaitingForARateLimitFinishesAtOnce) {
 // ends kCanceled, and its recorded calls are those that really went out, in order.
 TEST_F(GatewayWalkTest, CancelsRacingTheWalkFinishEachWalkExactlyOnce) {
   config_.providers.reserve(2);
-  AddProvider("pa", "500");
+  // a's failures must not open its circuit: every walk is to call a first (this test is about
+  // cancels, and an open circuit would skip a, timing-dependently).
+  ProviderConfig& pa = AddProvider("pa", "500");
+  pa.circuit_failures = 0;
+  pa.circuit_window = 0;
   AddProvider("pb", "ok");
   AddModel("a", "pa", {"b"});
   AddModel("b", "pb");
