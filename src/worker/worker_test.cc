@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -348,18 +350,30 @@ TEST_F(WorkerTest, ARetryThatCouldOnlyStartAfterTheDeadlineExpiresTheJob) {
 
 TEST_F(WorkerTest, ALostLeaseWritesNothingAndFreesTheSlot) {
   Job job = Claimed(NewJob());
+  std::mutex freed_mu;
   std::vector<std::string> freed;
-  worker_->set_slot_freed([&](const std::string& queue) { freed.push_back(queue); });
+  std::atomic<int> freed_count{0};
+  worker_->set_slot_freed([&](const std::string& queue) {
+    std::lock_guard lock(freed_mu);
+    freed.push_back(queue);
+    ++freed_count;
+  });
   worker_->run(job);
   provider_.wait_for_request(1);
   // Meanwhile the lease ran out and the reaper gave the job back to the queue.
   ASSERT_TRUE(store_->reap_expired_leases(clock_.now() + 16'000).ok());
   provider_.answer(1, Completion(kConfident));
   ASSERT_TRUE(worker_->wait_idle(30s));
+  // The slot is freed just after the attempt leaves the worker's books (Worker::Done).
+  const auto freed_by = std::chrono::steady_clock::now() + 30s;
+  while (freed_count.load() == 0 && std::chrono::steady_clock::now() < freed_by) {
+    std::this_thread::sleep_for(1ms);
+  }
 
   Job stored = Stored(job.id);
   EXPECT_EQ(stored.status, JobStatus::kQueued);  // the zombie's result did not land
   EXPECT_EQ(store_->get_result(kDefaultTenant, job.id).status().code(), StatusCode::kNotFound);
+  std::lock_guard lock(freed_mu);
   EXPECT_EQ(freed, std::vector<std::string>{"default"});
   EXPECT_EQ(worker_->spend_by_queue()["default"].attempts, 0);  // not counted: not written
 }
