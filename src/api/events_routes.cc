@@ -69,12 +69,18 @@ void StreamEvents(ApiContext& ctx, http::Request&& request, http::Responder resp
     if (!parsed.ok()) return SendError(responder, parsed.status());
     types = std::move(parsed).value();
   }
-  if (after >= 0) return ctx.event_stream->open(std::move(responder), tenant, after, std::move(types));
+  // Past the hub's stream caps open() leaves the responder to us: 429 too_many_streams.
+  if (after >= 0) {
+    Status opened = ctx.event_stream->open(responder, tenant, after, std::move(types));
+    if (!opened.ok()) SendError(responder, opened);
+    return;
+  }
   // "From now on" asks the store where now is.
   RunOffLoop(ctx, responder, [&ctx, tenant, types = std::move(types), responder]() mutable {
     auto head = ctx.store.events_head();
     if (!head.ok()) return SendError(responder, head.status());
-    ctx.event_stream->open(std::move(responder), tenant, *head, std::move(types));
+    Status opened = ctx.event_stream->open(responder, tenant, *head, std::move(types));
+    if (!opened.ok()) SendError(responder, opened);
   });
 }
 

@@ -140,7 +140,7 @@ int RunServe(const ServeFlags& flags) {
   WebhookDispatcher webhooks(
       *store, *webhook_client, clock, webhook_policy, ApiWebhookRenderers(*store, clock),
       WebhookDispatcherOptionsFor(config, owner, WebhookSecretFromEnv(config.webhooks)));
-  EventStreamHub event_stream(*store, EventStreamOptionsFor(*store));
+  EventStreamHub event_stream(*store, EventStreamOptionsFor(*store, config.events));
 
   SubmitGroupCommit submitter(*store);
   // Batches (src/batches): each line's job is validated and defaulted exactly as POST /v1/jobs

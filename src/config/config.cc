@@ -349,7 +349,7 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   }
   static const std::set<std::string> kTopLevel = {"server", "provider", "model",    "queue",
                                                   "worker", "tasks",    "webhooks", "schedule",
-                                                  "auth",   "retention"};
+                                                  "auth",   "retention", "events"};
   for (auto& [k, v] : root) {
     if (!kTopLevel.count(std::string(k.str()))) {
       return InvalidArgument("unknown config section " + std::string(k.str()), std::string(k.str()));
@@ -392,6 +392,20 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     }
     if (c.webhooks.timeout <= 0) {
       return InvalidArgument("webhooks.timeout must be positive", "webhooks.timeout");
+    }
+  }
+  if (auto* t = root["events"].as_table()) {
+    TableReader r(*t, "events");
+    r.bytes("stream_buffer", c.events.stream_buffer);
+    r.window("stall_timeout", c.events.stall_timeout);
+    r.integer("max_streams_per_tenant", c.events.max_streams_per_tenant, 1, 1'000'000);
+    r.integer("max_streams", c.events.max_streams, 1, 1'000'000);
+    RETURN_IF_ERROR(r.finish());
+    // Below one event's size the bound means little; above 1 GiB it is no bound.
+    constexpr std::int64_t kMinBuffer = 4 << 10, kMaxBuffer = std::int64_t{1} << 30;
+    if (c.events.stream_buffer < kMinBuffer || c.events.stream_buffer > kMaxBuffer) {
+      return InvalidArgument("events.stream_buffer must be between 4KiB and 1GiB",
+                             "events.stream_buffer");
     }
   }
   if (auto* t = root["retention"].as_table()) {

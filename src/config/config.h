@@ -106,6 +106,19 @@ struct WebhooksConfig {
   int per_host_concurrency = 8;
 };
 
+// [events]: the live event stream, GET /v1/events (events/event_stream.h). Together the caps
+// bound what streams may hold: at most max_streams × stream_buffer bytes waiting for clients.
+struct EventsConfig {
+  // Bytes written to one stream and not yet sent to its client, at most: a slower client is
+  // fed only as fast as it reads (its events wait in the store, not in memory).
+  std::int64_t stream_buffer = 1 << 20;
+  // A stream with bytes waiting and nothing sent for this long is closed ("0": never); its
+  // client resumes with Last-Event-ID and loses nothing.
+  Millis stall_timeout = 30'000;
+  int max_streams_per_tenant = 64;  // open streams of one tenant on this node; past it 429
+  int max_streams = 4096;           // open streams on this node; past it 429
+};
+
 // A scheduled batch ([[schedule]]): at each fire of `cron` (5 fields, UTC; schedules/cron.h)
 // every new file of `inbox`, or every new line of `drop_file`, becomes a job of `type`
 // (schedules/schedule_runner.h). Exactly one of inbox / drop_file is set.
@@ -138,6 +151,7 @@ struct Config {
   WorkerConfig worker;
   std::string tasks_dir = "./tasks";
   WebhooksConfig webhooks;
+  EventsConfig events;
   std::vector<ScheduleConfig> schedules;
   AuthConfig auth;
   RetentionConfig retention;

@@ -150,6 +150,44 @@ TEST(ConfigTest, RetentionWindowsAreDurationsOrZero) {
 }
 
 }  // namespace
+TEST(ConfigTest, EventStreamBoundsHaveDefaultsAndAreRead) {
+  auto defaults = Config::Parse("", "/base");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->events.stream_buffer, 1 << 20);
+  EXPECT_EQ(defaults->events.stall_timeout, 30'000);
+  EXPECT_EQ(defaults->events.max_streams_per_tenant, 64);
+  EXPECT_EQ(defaults->events.max_streams, 4096);
+
+  auto c = Config::Parse(
+      "[events]\nstream_buffer = \"256KiB\"\nstall_timeout = \"10s\"\n"
+      "max_streams_per_tenant = 8\nmax_streams = 100\n",
+      "/base");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->events.stream_buffer, 256 << 10);
+  EXPECT_EQ(c->events.stall_timeout, 10'000);
+  EXPECT_EQ(c->events.max_streams_per_tenant, 8);
+  EXPECT_EQ(c->events.max_streams, 100);
+  auto off = Config::Parse("[events]\nstall_timeout = \"0\"\n", "/base");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off->events.stall_timeout, 0);
+
+  const std::pair<const char*, const char*> cases[] = {
+      {"[events]\nstream_buffer = \"lots\"\n", "events.stream_buffer"},
+      {"[events]\nstream_buffer = \"1KiB\"\n", "events.stream_buffer"},
+      {"[events]\nstream_buffer = \"2GiB\"\n", "events.stream_buffer"},
+      {"[events]\nstall_timeout = \"soon\"\n", "events.stall_timeout"},
+      {"[events]\nmax_streams_per_tenant = 0\n", "events.max_streams_per_tenant"},
+      {"[events]\nmax_streams = -1\n", "events.max_streams"},
+      {"[events]\nbuffer = \"1MiB\"\n", "events.buffer"},
+  };
+  for (const auto& [toml, field] : cases) {
+    auto r = Config::Parse(toml, "");
+    ASSERT_FALSE(r.ok()) << toml;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().field(), field) << toml << " → " << r.status().ToString();
+  }
+}
+
 TEST(ConfigTest, ReadsWebhookDeliveryKeys) {
   auto c = Config::Parse(R"(
 [webhooks]

@@ -1,6 +1,7 @@
 #include "events/event_stream.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <utility>
 
@@ -8,10 +9,14 @@
 
 namespace sluice {
 
-EventStreamOptions EventStreamOptionsFor(const Store& store) {
+EventStreamOptions EventStreamOptionsFor(const Store& store, const EventsConfig& config) {
   constexpr Millis kSharedStorePoll = 200;
   EventStreamOptions options;
   if (!store.exclusive()) options.poll = kSharedStorePoll;
+  options.stream_buffer = config.stream_buffer;
+  options.stall_timeout = config.stall_timeout;
+  options.max_streams_per_tenant = config.max_streams_per_tenant;
+  options.max_streams = config.max_streams;
   return options;
 }
 
@@ -26,15 +31,36 @@ Millis SteadyNow() {
 
 // Reads per stream per round, so that one stream with a long backlog cannot hold up the rest.
 constexpr int kBatchesPerRound = 4;
+// A round's output for one stream goes out in chunks of about this size, each with its own
+// `sent` callback: progress (for stall_timeout) is then seen at this granularity, so a client
+// that reads slowly but steadily is not mistaken for one that stopped.
+constexpr std::size_t kChunkBytes = 64 << 10;
+// Retry-After of a refused stream: long enough for a reconnect storm to spread out.
+constexpr int kTooManyStreamsRetryS = 5;
+
+Status TooManyStreams(std::string why) {
+  return Status(StatusCode::kResourceExhausted, std::move(why))
+      .with_error_code("too_many_streams")
+      .with_retry_after(kTooManyStreamsRetryS);
+}
 
 }  // namespace
 
+// The hub thread alone reads and writes the plain fields. `pending` and `last_progress` are
+// also updated by `sent` callbacks on the connection's strand, hence atomics.
 struct EventStreamHub::Stream {
+  explicit Stream(http::Responder r) : responder(std::move(r)) {}
+
   http::Responder responder;
   std::string tenant;
   std::vector<std::string> types;
   std::int64_t cursor = 0;  // the last seq read (sent or filtered out)
   Millis last_write = 0;    // steady ms
+  // Fed in the next short round rather than the next full one: it has more backlog than one
+  // round writes, or it was held back by its buffer.
+  bool wants_feed = false;
+  std::atomic<std::int64_t> pending{0};  // bytes written, their `sent` not yet called
+  std::atomic<Millis> last_progress{0};  // steady ms of the last chunk that went out
 };
 
 std::string StreamEventType(const std::string& stored_type) {
@@ -97,28 +123,48 @@ void EventStreamHub::wake() {
   cv_.notify_one();
 }
 
-void EventStreamHub::open(http::Responder responder, std::string tenant, std::int64_t after_seq,
-                          std::vector<std::string> types) {
-  auto stream = std::make_shared<Stream>(Stream{.responder = std::move(responder),
-                                                .tenant = std::move(tenant),
-                                                .types = std::move(types),
-                                                .cursor = after_seq,
-                                                .last_write = SteadyNow()});
+Status EventStreamHub::open(http::Responder responder, std::string tenant,
+                            std::int64_t after_seq, std::vector<std::string> types) {
+  auto stream = std::make_shared<Stream>(std::move(responder));
+  stream->tenant = std::move(tenant);
+  stream->types = std::move(types);
+  stream->cursor = after_seq;
+  stream->last_write = SteadyNow();
+  std::unique_lock lock(mu_);
+  if (!stopping_) {
+    int total = 0;
+    int of_tenant = 0;
+    for (const auto& s : streams_) {
+      if (s->responder.closed()) continue;  // gone, not yet dropped by the hub thread
+      ++total;
+      if (s->tenant == stream->tenant) ++of_tenant;
+    }
+    if (options_.max_streams_per_tenant > 0 && of_tenant >= options_.max_streams_per_tenant) {
+      return TooManyStreams("this tenant has " + std::to_string(of_tenant) +
+                            " event streams open, the most allowed ([events] "
+                            "max_streams_per_tenant); close one or retry later");
+    }
+    if (options_.max_streams > 0 && total >= options_.max_streams) {
+      return TooManyStreams("this node has " + std::to_string(total) +
+                            " event streams open, the most allowed ([events] max_streams); "
+                            "retry later or on another node");
+    }
+  }
+  // Started under the lock: the hub thread must not write before the response has begun.
   stream->responder.start_stream(200, "text/event-stream",
                                  {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}});
+  if (stopping_) {
+    stream->responder.end();  // the client reconnects, to another node if this one is going
+    return Status::Ok();
+  }
   // How long an EventSource waits before it reconnects, and a first line so that the client
   // sees the stream open at once.
-  stream->responder.write("retry: 2000\n: stream open\n\n");
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) {
-      stream->responder.end();
-      return;
-    }
-    streams_.push_back(std::move(stream));
-    woken_ = true;  // its backlog goes out now, not at the next poll
-  }
+  write(stream, "retry: 2000\n: stream open\n\n");
+  streams_.push_back(std::move(stream));
+  woken_ = true;  // its backlog goes out now, not at the next poll
+  lock.unlock();
   cv_.notify_one();
+  return Status::Ok();
 }
 
 int EventStreamHub::open_streams() const {
@@ -126,17 +172,28 @@ int EventStreamHub::open_streams() const {
   return static_cast<int>(streams_.size());
 }
 
+std::int64_t EventStreamHub::pending_bytes() const {
+  std::lock_guard lock(mu_);
+  std::int64_t sum = 0;
+  for (const auto& s : streams_) sum += s->pending.load();
+  return sum;
+}
+
 void EventStreamHub::run() {
   Millis next_poll = 0;
   Millis last_round = 0;
+  bool backlog = false;  // some stream wants feeding before the next full round
   for (;;) {
     std::vector<std::shared_ptr<Stream>> streams;
+    bool full = false;  // a wake-up or a poll: every stream; else only those that want feeding
     {
       std::unique_lock lock(mu_);
-      const auto poll_at =
-          std::chrono::steady_clock::time_point(std::chrono::milliseconds(next_poll));
-      cv_.wait_until(lock, poll_at, [&] { return woken_ || stopping_; });
+      const Millis wake_at =
+          backlog ? std::min(next_poll, last_round + options_.min_interval) : next_poll;
+      const auto at = std::chrono::steady_clock::time_point(std::chrono::milliseconds(wake_at));
+      cv_.wait_until(lock, at, [&] { return woken_ || stopping_; });
       if (stopping_) return;
+      full = woken_ || SteadyNow() >= next_poll;
       woken_ = false;
       streams = streams_;
     }
@@ -147,14 +204,21 @@ void EventStreamHub::run() {
       cv_.wait_for(lock, std::chrono::milliseconds(options_.min_interval - since),
                    [&] { return stopping_; });
       if (stopping_) return;
+      full = full || woken_;
       woken_ = false;
       streams = streams_;
     }
     last_round = SteadyNow();
-    next_poll = last_round + options_.poll;
+    if (full) next_poll = last_round + options_.poll;
+    backlog = false;
     std::vector<std::shared_ptr<Stream>> gone;
     for (const auto& s : streams) {
-      if (!feed(*s, last_round)) gone.push_back(s);
+      if (!full && !s->wants_feed) continue;
+      if (!feed(s, last_round)) {
+        gone.push_back(s);
+      } else if (s->wants_feed) {
+        backlog = true;
+      }
     }
     if (!gone.empty()) {
       std::lock_guard lock(mu_);
@@ -165,26 +229,74 @@ void EventStreamHub::run() {
   }
 }
 
-bool EventStreamHub::feed(Stream& s, Millis now) {
+void EventStreamHub::write(const std::shared_ptr<Stream>& s, std::string chunk) {
+  const auto size = static_cast<std::int64_t>(chunk.size());
+  // The stall clock starts when bytes start waiting, not at the last progress long ago.
+  if (s->pending.fetch_add(size) == 0) s->last_progress = SteadyNow();
+  // Weak: the connection holds the callback until the chunk is out, the stream holds the
+  // connection (through its responder); a strong pointer would be a cycle until then.
+  std::weak_ptr<Stream> weak = s;
+  s->responder.write(std::move(chunk), [weak, size] {
+    if (auto stream = weak.lock()) {
+      stream->last_progress = SteadyNow();
+      stream->pending.fetch_sub(size);
+    }
+  });
+}
+
+bool EventStreamHub::feed(const std::shared_ptr<Stream>& stream, Millis now) {
+  Stream& s = *stream;
   if (s.responder.closed()) return false;
-  for (int round = 0; round < kBatchesPerRound; ++round) {
+  const std::int64_t pending = s.pending.load();
+  if (pending > 0 && options_.stall_timeout > 0 &&
+      now - s.last_progress.load() >= options_.stall_timeout) {
+    // Its client stopped reading: free what it holds now rather than at the idle timeout.
+    // It resumes with Last-Event-ID and loses nothing (the events are in the store).
+    s.responder.abort();
+    return false;
+  }
+  std::int64_t room = options_.stream_buffer - pending;
+  s.wants_feed = room <= 0;
+  for (int round = 0; round < kBatchesPerRound && room > 0; ++round) {
     auto events = store_.events_after(s.tenant, s.cursor, options_.batch);
     if (!events.ok()) break;  // the store is away: the next round tries again
     std::string out;
+    bool held_back = false;
     for (const JobEvent& e : *events) {
-      s.cursor = e.seq;
       std::string type = StreamEventType(e.type);
-      if (StreamTypeMatches(s.types, type)) out += FormatStreamEvent(e, type);
+      if (StreamTypeMatches(s.types, type)) {
+        std::string message = FormatStreamEvent(e, type);
+        // Past the room left, the event waits for a later round (re-read from the store). An
+        // event larger than the whole buffer goes once nothing else is pending, or the stream
+        // would never move: pending stays under max(stream_buffer, the largest event).
+        const auto size = static_cast<std::int64_t>(message.size());
+        if (size > room && room < options_.stream_buffer) {
+          held_back = true;
+          break;
+        }
+        room -= size;
+        out += message;
+        if (out.size() >= kChunkBytes) {
+          write(stream, std::move(out));
+          out.clear();
+          s.last_write = now;
+        }
+      }
+      s.cursor = e.seq;
     }
     if (!out.empty()) {
-      s.responder.write(std::move(out));
+      write(stream, std::move(out));
       s.last_write = now;
     }
+    if (held_back || room <= 0) {
+      s.wants_feed = true;
+      break;
+    }
     if (static_cast<int>(events->size()) < options_.batch) break;
-    if (round + 1 == kBatchesPerRound) wake();  // more backlog: another round soon
+    if (round + 1 == kBatchesPerRound) s.wants_feed = true;  // more backlog: a round soon
   }
-  if (now - s.last_write >= options_.heartbeat) {
-    s.responder.write(": keep-alive\n\n");
+  if (s.pending.load() == 0 && now - s.last_write >= options_.heartbeat) {
+    write(stream, ": keep-alive\n\n");
     s.last_write = now;
   }
   return true;

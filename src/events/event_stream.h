@@ -17,6 +17,17 @@
 // later event once, in order: the cursor is a seq, and the store never returns an event while
 // an older one may still commit. A comment line goes out every `heartbeat` so that proxies and
 // clients see a live connection.
+//
+// Memory per stream is bounded (backpressure): every write goes through Responder::write with a
+// `sent` callback, and the hub counts a stream's bytes written but not yet out on the socket.
+// A stream is fed only while that count is under `stream_buffer`, and one round writes at most
+// the room left (an event larger than the whole buffer goes alone), so a client that reads slowly
+// simply gets its events later, straight from the store, and never holds more than about
+// `stream_buffer` of this process's memory. A stream with bytes pending that made no progress
+// (no chunk went out) for `stall_timeout` is closed: its client reconnects with Last-Event-ID
+// and loses nothing, since every event is in the store. Streams are also counted, per tenant
+// and in all: open() refuses one past either cap (429 too_many_streams), so the bound on the
+// whole hub is max_streams × stream_buffer.
 #pragma once
 
 #include <condition_variable>
@@ -27,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/config.h"
 #include "core/time.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -37,13 +49,21 @@ struct EventStreamOptions {
   Millis poll = 1'000;        // rounds without a wake-up
   Millis min_interval = 50;   // rounds at most this often: a busy server's commits coalesce
   Millis heartbeat = 15'000;  // a ": keep-alive" comment when nothing else went out
-  int batch = 500;            // events read per query
+  int batch = 500;            // events read per query: the replay batch size
+  // Bytes written to one stream and not yet sent to its socket, at most (or one event, when a
+  // single event is larger).
+  std::int64_t stream_buffer = 1 << 20;
+  // A stream with bytes pending and no chunk sent for this long is closed (0: never).
+  Millis stall_timeout = 30'000;
+  int max_streams_per_tenant = 64;  // open streams of one tenant (0: no cap)
+  int max_streams = 4096;           // open streams on this node (0: no cap)
 };
 
-// The options for streams over `store`: other nodes' events reach a shared store's streams only
-// by polling, and on PostgreSQL events also wait to settle (store.h events_after), so a shared
-// store is polled often; an exclusive one only as the safety net behind wake().
-EventStreamOptions EventStreamOptionsFor(const Store& store);
+// The options for streams over `store` under `[events]`: other nodes' events reach a shared
+// store's streams only by polling, and on PostgreSQL events also wait to settle (store.h
+// events_after), so a shared store is polled often; an exclusive one only as the safety net
+// behind wake().
+EventStreamOptions EventStreamOptionsFor(const Store& store, const EventsConfig& config);
 
 // The SSE type of a stored event type: "done" → "job.done"; a type with a dot stays as it is.
 std::string StreamEventType(const std::string& stored_type);
@@ -68,16 +88,25 @@ class EventStreamHub {
   void wake();
 
   // Takes over a request's responder: starts the SSE response and streams the tenant's events
-  // with seq > after_seq that pass `types`.
-  void open(http::Responder responder, std::string tenant, std::int64_t after_seq,
-            std::vector<std::string> types);
+  // with seq > after_seq that pass `types`. Past max_streams_per_tenant or max_streams it
+  // leaves the responder untouched and returns ResourceExhausted (error code
+  // "too_many_streams", with a Retry-After) for the caller to send; a stream whose client left
+  // counts no more even before the feeding thread dropped it.
+  [[nodiscard]] Status open(http::Responder responder, std::string tenant,
+                            std::int64_t after_seq, std::vector<std::string> types);
   int open_streams() const;
+  // Bytes written to the open streams and not yet sent to their sockets, summed: what slow
+  // clients hold of this process's memory (at most open_streams() × stream_buffer).
+  std::int64_t pending_bytes() const;
 
  private:
   struct Stream;
   void run();
-  // Feeds one stream; false when it should be dropped (its client left).
-  bool feed(Stream& stream, Millis now);
+  // Feeds one stream; false when it should be dropped (its client left, or it stalled and was
+  // closed).
+  bool feed(const std::shared_ptr<Stream>& stream, Millis now);
+  // Writes `chunk` to the stream, counted as pending until its `sent` callback.
+  void write(const std::shared_ptr<Stream>& stream, std::string chunk);
 
   Store& store_;
   const EventStreamOptions options_;
