@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/guarded.h"
+
 namespace sluice {
 
 EventStreamOptions EventStreamOptionsFor(const Store& store) {
@@ -154,7 +156,9 @@ void EventStreamHub::run() {
     next_poll = last_round + options_.poll;
     std::vector<std::shared_ptr<Stream>> gone;
     for (const auto& s : streams) {
-      if (!feed(*s, last_round)) gone.push_back(s);
+      bool open = true;  // a stream whose feed threw stays: the next round tries it again
+      (void)RunGuarded("events: feeding a stream", [&] { open = feed(*s, last_round); });
+      if (!open) gone.push_back(s);
     }
     if (!gone.empty()) {
       std::lock_guard lock(mu_);
