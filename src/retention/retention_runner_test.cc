@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <system_error>
 #include <thread>
 
 #include "blobs/file_blob_store.h"
