@@ -129,10 +129,8 @@ void AttemptWriter::run() {
     // write_due() turns a throwing store call into a failed one and guards each answer; this
     // guard is for the rest (an allocation), with a pause so that a fault that repeats cannot
     // spin.
-    std::optional<Millis> due;
-    if (!RunGuarded("attempt writer: a write", [&] { due = write_due(); }).ok()) {
-      due = clock_.now() + kPauseAfterThrow.count();
-    }
+    std::optional<Millis> due = clock_.now() + kPauseAfterThrow.count();  // kept if it throws
+    (void)RunGuarded("attempt writer: a write", [&] { due = write_due(); });
     std::unique_lock lock(mu_);
     if (!due) {
       if (stopping_ && queue_.empty()) return;
