@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "core/guarded.h"
+
 namespace sluice {
 
 BlockingPool::BlockingPool(BlockingPoolOptions options) : options_(options) {
@@ -62,8 +64,14 @@ void BlockingPool::loop() {
       queue_.pop_front();
       ++running_;
     }
-    work();
-    work = nullptr;  // what the work captured goes before it counts as done
+    // A task that throws is logged and the thread goes on. Whoever waits for the task is
+    // answered by its own wrapper (RunOffLoop sends a 500); failing that, destroying the
+    // closure drops the Responder it holds, which closes the connection: never a hang.
+    (void)RunGuarded("api: a blocking-pool task", [&] {
+      work();
+      work = nullptr;  // what the work captured goes before it counts as done
+    });
+    work = nullptr;  // after a throw (a destructor that throws is terminate, as anywhere)
     std::lock_guard lock(mu_);
     --running_;
   }

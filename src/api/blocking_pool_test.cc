@@ -3,6 +3,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <new>
+#include <stdexcept>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -97,6 +99,25 @@ TEST(BlockingPoolTest, StopDropsQueuedWorkUncalledAndWaitsForRunningWork) {
   opener.join();
   EXPECT_EQ(called.load(), 0);
   EXPECT_FALSE(pool.run([] {}));
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// A task that throws used to be std::terminate (the whole server); now it is logged, and its
+// thread takes the next task.
+TEST(BlockingPoolTest, ATaskThatThrowsLeavesItsThreadServing) {
+  BlockingPool pool(BlockingPoolOptions{.threads = 1, .max_queued = 8});
+  std::atomic<int> ran{0};
+  ASSERT_TRUE(pool.run([] { throw std::runtime_error("a handler's bug"); }));
+  ASSERT_TRUE(pool.run([] { throw std::bad_alloc(); }));
+  ASSERT_TRUE(pool.run([&] { ++ran; }));
+  ASSERT_TRUE(http::testing::WaitFor([&] { return ran.load() == 1; }));
+  EXPECT_EQ(pool.load().running, 0);
+  EXPECT_EQ(pool.load().threads, 1);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "api/off_loop.h"
 
 #include "api/responses.h"
+#include "core/guarded.h"
 
 namespace sluice {
 
@@ -10,7 +11,14 @@ Status PoolBusy() {
 }
 
 void RunOffLoop(ApiContext& ctx, const http::Responder& responder, std::function<void()> work) {
-  if (!ctx.blocking->run(std::move(work))) SendError(responder, PoolBusy());
+  // A handler that throws (std::bad_alloc, a std::filesystem call) answers 500 instead of
+  // leaving its client waiting; the log has what threw, the client only that it failed. When
+  // the work answered before it threw, this second answer is ignored (Responder answers once).
+  auto guarded = [responder, work = std::move(work)] {
+    Status threw = RunGuarded("api: a request's blocking work", work);
+    if (!threw.ok()) SendError(responder, Internal("internal error while answering the request"));
+  };
+  if (!ctx.blocking->run(std::move(guarded))) SendError(responder, PoolBusy());
 }
 
 }  // namespace sluice

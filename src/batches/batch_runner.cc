@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/guarded.h"
 #include "core/ids.h"
 
 namespace sluice {
@@ -13,6 +14,8 @@ namespace {
 constexpr int kLeasesPerPass = 8;
 constexpr int kOpenBatchesPerPass = 1'000;
 constexpr int kCancelsPerCall = 1'000;
+
+void LogError(const std::string& line) { spdlog::error("{}", line); }
 
 }  // namespace
 
@@ -72,15 +75,21 @@ void BatchRunner::blocking_loop() {
       work = std::move(blocking_.front());
       blocking_.pop_front();
     }
-    work();
+    (void)RunGuarded("batches: blocking work", work, LogError);
+    work = nullptr;
   }
 }
 
 void BatchRunner::loop() {
   for (;;) {
-    run_once();
+    const bool threw = !RunGuarded("batches: a pass", [this] { run_once(); }, LogError).ok();
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.poll), [this] { return stopping_ || changed_; });
+    if (threw) {
+      // Whatever threw is likely to throw again at once: not before a pause, wake-ups or not.
+      cv_.wait_for(lock, kPauseAfterThrow, [this] { return stopping_; });
+    } else {
+      cv_.wait_for(lock, std::chrono::milliseconds(options_.poll), [this] { return stopping_ || changed_; });
+    }
     if (stopping_) return;
     changed_ = false;
   }
@@ -99,7 +108,10 @@ void BatchRunner::run_once() {
       break;
     }
     if (!leased->has_value()) break;
-    do_exclusive_work(**leased);
+    // One batch that throws must not hold up the others: its lease runs out and it is taken up
+    // again, by this node or another.
+    (void)RunGuarded("batches: leased work on " + (**leased).id, [&] { do_exclusive_work(**leased); },
+                     LogError);
   }
   auto open = store_.open_batches(kOpenBatchesPerPass);
   if (!open.ok()) {
@@ -108,7 +120,7 @@ void BatchRunner::run_once() {
   }
   for (const Batch& batch : *open) {
     if (stop_requested_) return;
-    check_open_batch(batch);
+    (void)RunGuarded("batches: checking " + batch.id, [&] { check_open_batch(batch); }, LogError);
   }
 }
 

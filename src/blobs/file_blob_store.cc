@@ -87,6 +87,33 @@ Status PutBack(const std::string& removing, const std::string& path) {
 
 }  // namespace
 
+Status FileBlobStore::SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Unavailable("cannot open blob dir " + dir + ": " + strerror(errno));
+  const bool synced = ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!synced) return Unavailable("cannot sync blob dir " + dir + ": " + strerror(err));
+  return Status::Ok();
+}
+
+Status FileBlobStore::CreateDirectories(const std::string& dir) const {
+  std::vector<fs::path> missing;  // deepest first
+  std::error_code ec;
+  for (fs::path p(dir); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    if (ec) break;
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return Unavailable("cannot create blob dir: " + ec.message());
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    const fs::path parent = it->parent_path();
+    RETURN_IF_ERROR(sync_dir_(parent.empty() ? std::string(".") : parent.string()));
+  }
+  return Status::Ok();
+}
+
 Status FileBlobStore::Init() {
   std::error_code ec;
   fs::create_directories(dir_, ec);
@@ -145,9 +172,8 @@ Result<BlobInfo> FileBlobStore::put(std::string_view tenant, std::string_view co
   ASSIGN_OR_RETURN(bool stored, renew(tenant, info.id));
   if (stored) return info;
   const std::string path = PathFor(tenant, info.id);
-  std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  if (ec) return Unavailable("cannot create blob dir: " + ec.message());
+  const std::string parent = fs::path(path).parent_path().string();
+  RETURN_IF_ERROR(CreateDirectories(parent));
   static std::atomic<std::uint64_t> seq{0};
   std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(seq++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -171,6 +197,13 @@ Result<BlobInfo> FileBlobStore::put(std::string_view tenant, std::string_view co
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
     return Unavailable("cannot store blob: " + std::string(strerror(errno)));
+  }
+  // The rename is durable only once the directory is: without this, a power cut can lose a
+  // blob whose id the client already has. Should the sync fail, the blob goes again, so that
+  // a retried put (which would find it and stop there) writes and syncs it afresh.
+  if (Status synced = sync_dir_(parent); !synced.ok()) {
+    ::unlink(path.c_str());
+    return synced;
   }
   info.created = true;
   return info;

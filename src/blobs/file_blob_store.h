@@ -17,6 +17,7 @@
 #pragma once
 
 #include <string>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -26,7 +27,14 @@ namespace sluice {
 
 class FileBlobStore final : public BlobStore {
  public:
-  explicit FileBlobStore(std::string dir) : dir_(std::move(dir)) {}
+  // Makes a directory's entries durable (fsync of the directory itself): after a rename into
+  // it, after a new directory in it. The seam for a test that counts the syncs.
+  using DirSync = std::function<Status(const std::string& dir)>;
+  // fsync(2) of `dir` opened O_DIRECTORY; kUnavailable when it cannot be opened or synced.
+  static Status SyncDirectory(const std::string& dir);
+
+  explicit FileBlobStore(std::string dir, DirSync sync_dir = &FileBlobStore::SyncDirectory)
+      : dir_(std::move(dir)), sync_dir_(std::move(sync_dir)) {}
   Status Init() override;
   Result<BlobInfo> put(std::string_view tenant, std::string_view content) override;
   Result<std::string> get(std::string_view tenant, std::string_view id) const override;
@@ -43,7 +51,11 @@ class FileBlobStore final : public BlobStore {
   std::string PathFor(std::string_view tenant, std::string_view id) const;
   // The tenants that may have blobs, in order: "default" and each valid name under tenants/.
   Result<std::vector<std::string>> Tenants() const;
+  // create_directories, then a sync of the parent of each directory it made, top down: a power
+  // cut must not take away the directory of a blob whose id was already answered.
+  Status CreateDirectories(const std::string& dir) const;
   std::string dir_;
+  DirSync sync_dir_;
 };
 
 }  // namespace sluice

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "core/job.h"
 
@@ -176,6 +178,66 @@ TEST_F(FileBlobStoreTest, ABlobSetAsideByACrashedRemoveComesBack) {
   EXPECT_TRUE(fs::exists(file));
   EXPECT_FALSE(fs::exists(file.string() + ".gc"));
   EXPECT_TRUE(*blobs_.exists("acme", info->id));
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// A power cut cannot be simulated here; what can be checked is that each new directory entry
+// is followed by a sync of the directory that holds it (through the DirSync seam, which
+// counts and then does the real fsync).
+TEST(FileBlobStoreSyncTest, APutSyncsTheBlobsDirectoryAndEachNewDirectorysParent) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("sluice-blobs-sync-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::vector<std::string> synced;
+  FileBlobStore blobs(dir.string(), [&](const std::string& d) {
+    synced.push_back(d);
+    return FileBlobStore::SyncDirectory(d);
+  });
+  ASSERT_TRUE(blobs.Init().ok());
+  synced.clear();
+
+  auto first = blobs.put("acme", "hello");  // makes tenants/, tenants/acme/, tenants/acme/2c/
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const std::string tenants = (dir / "tenants").string();
+  const std::string acme = (dir / "tenants" / "acme").string();
+  const std::string prefix = (dir / "tenants" / "acme" / "2c").string();
+  EXPECT_EQ(synced, (std::vector<std::string>{dir.string(), tenants, acme, prefix}));
+
+  synced.clear();
+  ASSERT_TRUE(blobs.put("acme", "hello").ok());  // stored already: nothing new to sync
+  EXPECT_TRUE(synced.empty());
+
+  synced.clear();
+  ASSERT_TRUE(blobs.put("acme", "hellp").ok());  // another prefix dir of the same tenant
+  ASSERT_FALSE(synced.empty());  // its prefix dir (and acme/, when that prefix is new)
+  EXPECT_LE(synced.size(), 2u);
+
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FileBlobStoreSyncTest, AFailedDirectorySyncFailsThePutAndLeavesNoBlob) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("sluice-blobs-nosync-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  bool fail = false;
+  FileBlobStore blobs(dir.string(), [&](const std::string& d) {
+    return fail ? Unavailable("sync refused") : FileBlobStore::SyncDirectory(d);
+  });
+  ASSERT_TRUE(blobs.Init().ok());
+  ASSERT_TRUE(blobs.put(kDefaultTenant, "warm up the prefix dir").ok());
+  fail = true;
+  auto put = blobs.put(kDefaultTenant, "hello");
+  EXPECT_EQ(put.status().code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(*blobs.exists(kDefaultTenant, kHelloId));
+  fail = false;
+  ASSERT_TRUE(blobs.put(kDefaultTenant, "hello").ok());
+  EXPECT_TRUE(*blobs.exists(kDefaultTenant, kHelloId));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/guarded.h"
+
 namespace sluice {
 
 EventStreamOptions EventStreamOptionsFor(const Store& store, const EventsConfig& config) {
@@ -214,7 +216,9 @@ void EventStreamHub::run() {
     std::vector<std::shared_ptr<Stream>> gone;
     for (const auto& s : streams) {
       if (!full && !s->wants_feed) continue;
-      if (!feed(s, last_round)) {
+      bool open = true;  // a stream whose feed threw stays: the next round tries it again
+      (void)RunGuarded("events: feeding a stream", [&] { open = feed(s, last_round); });
+      if (!open) {
         gone.push_back(s);
       } else if (s->wants_feed) {
         backlog = true;

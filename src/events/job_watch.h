@@ -20,19 +20,20 @@ class JobWatch {
   // Runs `cb` once, at the next notify() for `job_id` (on the notifier's thread).
   // Returns a token for unwatch().
   std::uint64_t watch(const std::string& job_id, Callback cb);
-  // Forgets a waiter that gave up (its wait timed out). Harmless if it already ran.
+  // Forgets a waiter that gave up (its wait timed out). Harmless if it already ran. O(1): a
+  // job with thousands of long-polls does not make each one's timeout scan the others.
   void unwatch(const std::string& job_id, std::uint64_t token);
+  // Runs the job's waiters, outside the lock, and forgets them. Each callback should be quick
+  // (post its store read elsewhere, as api/job_waiter.cc does): they run on this thread.
   void notify(const std::string& job_id);
   std::size_t waiting() const;
 
  private:
-  struct Waiter {
-    std::uint64_t token;
-    Callback cb;
-  };
+  using Waiters = std::unordered_map<std::uint64_t, Callback>;  // by token
   mutable std::mutex mu_;
-  std::uint64_t next_token_ = 0;                                       // GUARDED_BY(mu_)
-  std::unordered_map<std::string, std::vector<Waiter>> waiters_;      // GUARDED_BY(mu_)
+  std::uint64_t next_token_ = 0;                            // GUARDED_BY(mu_)
+  std::size_t waiting_ = 0;                                 // GUARDED_BY(mu_): over every job
+  std::unordered_map<std::string, Waiters> waiters_;        // GUARDED_BY(mu_)
 };
 
 }  // namespace sluice

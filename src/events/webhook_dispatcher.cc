@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include "core/guarded.h"
 #include "events/webhook_signature.h"
 #include "store/job_rules.h"
 
@@ -207,24 +208,34 @@ void WebhookDispatcher::run() {
       claim = !stopping_ && (woken_ || more_due || SteadyNow() >= next_poll);
       woken_ = false;
     }
-    for (const Completed& c : done) {
-      if (!c.receiver.empty() && --receiver_in_flight_[c.receiver] <= 0) {
-        receiver_in_flight_.erase(c.receiver);
+    // A round that throws is logged and the thread goes on after a pause. What the round did
+    // not finish is not lost: a delivery it did not record comes due again when its lease runs
+    // out, and is sent again (at-least-once, as for a crash).
+    const Status round = RunGuarded("webhooks: a dispatch round", [&] {
+      for (const Completed& c : done) {
+        if (!c.receiver.empty() && --receiver_in_flight_[c.receiver] <= 0) {
+          receiver_in_flight_.erase(c.receiver);
+        }
+        // A canceled attempt (this node is stopping) is handed back, not counted.
+        if (c.response.error == TransportError::kCanceled) continue;
+        unrecorded_.push_back(judge(c));
       }
-      // A canceled attempt (this node is stopping) is handed back, not counted.
-      if (c.response.error == TransportError::kCanceled) continue;
-      unrecorded_.push_back(judge(c));
-    }
-    record(unrecorded_);
+      record(unrecorded_);
+      if (exiting) return;
+      // A stopping node sends nothing more; its waiting deliveries' leases are handed back.
+      if (!stopping) send_waiting();
+      if (claim && can_claim()) {
+        more_due = claim_and_send();
+        next_poll = SteadyNow() + options_.poll;
+        record(unrecorded_);  // deliveries that ended before going out (a refused target)
+      } else if (SteadyNow() >= next_poll) {
+        next_poll = SteadyNow() + options_.poll;
+      }
+    });
     if (exiting) return;
-    // A stopping node sends nothing more; its waiting deliveries' leases are handed back.
-    if (!stopping) send_waiting();
-    if (claim && can_claim()) {
-      more_due = claim_and_send();
-      next_poll = SteadyNow() + options_.poll;
-      record(unrecorded_);  // deliveries that ended before going out (a refused target)
-    } else if (SteadyNow() >= next_poll) {
-      next_poll = SteadyNow() + options_.poll;
+    if (!round.ok()) {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, kPauseAfterThrow, [&] { return exiting_; });
     }
   }
 }

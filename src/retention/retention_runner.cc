@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/guarded.h"
+
 namespace sluice {
 
 RetentionOptions RetentionOptions::ForWindow(Millis window) {
@@ -51,7 +53,8 @@ void RetentionRunner::loop() {
       });
       if (stopping_) return;
     }
-    (void)pass();
+    // pass() catches what its work throws; this guard is for the rest (its logging).
+    (void)RunGuarded("retention: a pass", [this] { (void)pass(); });
     wait = options_.every;
   }
 }
@@ -61,8 +64,14 @@ RetentionReport RetentionRunner::pass() {
   if (options_.window <= 0) return report;
   const Millis cut = clock_.now() - options_.window;
   // Jobs first: the blobs they alone referred to go in the same pass.
-  report.status = purge(cut, report);
-  if (report.status.ok()) report.status = collect_blobs(cut, report);
+  // An exception (a std::filesystem call of the blob store, std::bad_alloc) ends the pass like
+  // an error would: it is reported, and the next pass starts afresh.
+  auto log = [](const std::string& line) { spdlog::error("{}", line); };
+  report.status = RunGuarded("retention: purging jobs", [&] { return purge(cut, report); }, log);
+  if (report.status.ok()) {
+    report.status =
+        RunGuarded("retention: collecting blobs", [&] { return collect_blobs(cut, report); }, log);
+  }
   if (!report.status.ok()) {
     spdlog::warn("retention: pass stopped (next one in {} ms): {}", options_.every,
                  report.status.ToString());

@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <system_error>
 #include <thread>
 
 #include "blobs/file_blob_store.h"
+#include "store/testing/forwarding_store.h"
 
 namespace sluice {
 namespace {
@@ -167,6 +170,57 @@ TEST(RetentionOptionsTest, APassEveryTenthOfTheWindowBetweenASecondAndTenMinutes
   EXPECT_EQ(RetentionOptions::ForWindow(1'000).every, 1'000);
   EXPECT_EQ(RetentionOptions::ForWindow(1'000).first_after, 1'000);
   EXPECT_EQ(RetentionOptions::ForWindow(90 * kDay).first_after, 30'000);
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// A store whose first purge_finished throws, as a std::filesystem call or an allocation might.
+class ThrowOncePurgeStore final : public ForwardingStore {
+ public:
+  explicit ThrowOncePurgeStore(Store& inner) : ForwardingStore(inner) {}
+  Result<PurgeCounts> purge_finished(Millis cut, int limit) override {
+    if (!thrown_.exchange(true)) {
+      throw std::filesystem::filesystem_error("purging", std::make_error_code(std::errc::io_error));
+    }
+    return ForwardingStore::purge_finished(cut, limit);
+  }
+  std::atomic<bool> thrown_{false};
+};
+
+TEST_F(RetentionRunnerTest, APassThatThrowsIsReportedAndTheNextOneRuns) {
+  AddJob("job_old", "", now_ - 100 * kDay);
+  ThrowOncePurgeStore store(*store_);
+  RetentionRunner runner(store, *blobs_, clock_, RetentionOptions::ForWindow(kWindow));
+  RetentionReport failed = runner.pass();
+  EXPECT_EQ(failed.status.code(), StatusCode::kInternal);
+  EXPECT_NE(failed.status.message().find("retention: purging jobs threw"), std::string::npos)
+      << failed.status.message();
+  EXPECT_TRUE(JobExists("job_old"));
+  RetentionReport next = runner.pass();
+  ASSERT_TRUE(next.status.ok()) << next.status.ToString();
+  EXPECT_EQ(next.purged.jobs, 1);
+}
+
+// Before the guard the throw ended the process (std::terminate in the runner's thread).
+TEST_F(RetentionRunnerTest, ItsThreadOutlivesAPassThatThrows) {
+  AddJob("job_old", "", now_ - 100 * kDay);
+  ThrowOncePurgeStore store(*store_);
+  RetentionOptions options = RetentionOptions::ForWindow(kWindow);
+  options.first_after = 0;
+  options.every = 20;
+  RetentionRunner runner(store, *blobs_, clock_, options);
+  runner.start();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (JobExists("job_old") && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(store.thrown_.load());
+  EXPECT_FALSE(JobExists("job_old"));
+  runner.stop();
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "core/guarded.h"
 #include "scheduler/slot_plan.h"
 
 namespace sluice {
@@ -281,7 +282,11 @@ void Scheduler::Loop() {
       if (stopping_) return;
       wake_pending_ = false;
     }
-    tick();
+    // A tick that throws is logged; the next one comes after a pause, not at once.
+    if (!RunGuarded("scheduler: a tick", [this] { (void)tick(); }).ok()) {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, kPauseAfterThrow, [this] { return stopping_; });
+    }
   }
 }
 

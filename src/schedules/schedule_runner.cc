@@ -10,6 +10,7 @@
 
 #include "api/job_request.h"
 #include "client/job_line.h"
+#include "core/guarded.h"
 #include "core/utf8.h"
 
 namespace sluice {
@@ -21,6 +22,8 @@ namespace {
 
 constexpr std::size_t kChunkJobs = 500;
 constexpr std::size_t kChunkBytes = 8 << 20;
+
+void LogError(const std::string& line) { spdlog::error("{}", line); }
 
 bool IsUtf8(std::string_view s) {
   while (!s.empty()) {
@@ -233,9 +236,16 @@ FireReport ScheduleRunner::fire(const Entry& e, Millis now) {
   FireReport report;
   report.schedule = e.config->name;
   report.at = now;
-  Submission submission(deps_, *e.config, report);
-  report.status = e.config->inbox.empty() ? FireDropFile(*e.config, submission)
-                                          : FireInbox(deps_, *e.config, submission);
+  // A fire that throws (a std::filesystem error, a blob store's, std::bad_alloc) failed like
+  // one that returned an error: it is tried again kRetryAfterFailure later.
+  report.status = RunGuarded(
+      "schedule " + e.config->name + ": a fire",
+      [&] {
+        Submission submission(deps_, *e.config, report);
+        return e.config->inbox.empty() ? FireDropFile(*e.config, submission)
+                                       : FireInbox(deps_, *e.config, submission);
+      },
+      LogError);
   return report;
 }
 
@@ -270,7 +280,13 @@ void ScheduleRunner::stop() {
 
 void ScheduleRunner::loop() {
   for (;;) {
-    run_due();
+    // fire() catches what a fire throws; this guard is for the rest of a round (the state file,
+    // the logging), with a pause so that a fault that repeats does not spin.
+    if (!RunGuarded("schedules: a round", [this] { (void)run_due(); }, LogError).ok()) {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, kPauseAfterThrow, [this] { return stopping_; });
+      if (stopping_) return;
+    }
     Millis next = std::numeric_limits<Millis>::max();
     for (const Entry& e : entries_) next = std::min(next, e.next);
     Millis wait = std::clamp<Millis>(next - deps_.clock.now(), 0, 1'000);

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -272,6 +273,90 @@ TEST_F(ScheduleRunnerTest, AMissingInboxFailsTheFireWhichIsTriedAgain) {
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_TRUE(reports[0].status.ok());
   EXPECT_EQ(reports[0].created, 1);
+}
+
+// A blob store that makes its folder with std::filesystem's throwing overload before each put
+// (as code that forgets the error_code overload does), over the real one. Replace the folder
+// by a file and put throws std::filesystem_error.
+class FolderBlobStore final : public BlobStore {
+ public:
+  FolderBlobStore(std::unique_ptr<BlobStore> inner, fs::path folder)
+      : inner_(std::move(inner)), folder_(std::move(folder)) {}
+  Status Init() override { return inner_->Init(); }
+  Result<BlobInfo> put(std::string_view tenant, std::string_view content) override {
+    try {
+      fs::create_directories(folder_);  // throws when a file is in the way
+    } catch (...) {
+      ++threw;
+      throw;
+    }
+    return inner_->put(tenant, content);
+  }
+  Result<std::string> get(std::string_view t, std::string_view id) const override { return inner_->get(t, id); }
+  Result<bool> exists(std::string_view t, std::string_view id) const override { return inner_->exists(t, id); }
+  Result<bool> renew(std::string_view t, std::string_view id) override { return inner_->renew(t, id); }
+  Result<std::vector<BlobKey>> list_older(Millis before, const BlobKey& after, int limit) const override {
+    return inner_->list_older(before, after, limit);
+  }
+  Result<bool> remove(std::string_view t, std::string_view id, Millis before) override {
+    return inner_->remove(t, id, before);
+  }
+  std::atomic<int> threw{0};
+
+ private:
+  std::unique_ptr<BlobStore> inner_;
+  fs::path folder_;
+};
+
+// Before the guard, a std::filesystem_error thrown during a fire ended the process
+// (std::terminate on the runner's thread). Now the fire fails, is reported, and is tried again.
+TEST_F(ScheduleRunnerTest, AFireThatThrowsAFilesystemErrorFailsAndIsTriedAgain) {
+  const fs::path folder = dir_ / "blob-folder";
+  Write(folder, "a file where the folder should be");
+  blobs_ = std::make_unique<FolderBlobStore>(std::move(blobs_), folder);
+  Write(dir_ / "inbox" / "big.txt", std::string(ScheduleRunner::kBlobThreshold + 1, 'x'));
+  Start(Inbox());
+  clock_.set(T("2026-03-01T02:00:00Z"));
+  auto reports = runner_->run_due();
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].status.code(), StatusCode::kInternal);
+  EXPECT_NE(reports[0].status.message().find("schedule nightly: a fire threw"), std::string::npos)
+      << reports[0].status.message();
+  EXPECT_EQ(*runner_->next_fire("nightly"), T("2026-03-01T02:00:30Z"));
+  EXPECT_TRUE(Jobs().empty());
+
+  fs::remove(folder);
+  clock_.set(T("2026-03-01T02:00:30Z"));
+  reports = runner_->run_due();
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(reports[0].status.ok()) << reports[0].status.ToString();
+  EXPECT_EQ(reports[0].created, 1);
+}
+
+TEST_F(ScheduleRunnerTest, TheThreadOutlivesAFireThatThrows) {
+  const fs::path folder = dir_ / "blob-folder";
+  Write(folder, "a file where the folder should be");
+  auto owned = std::make_unique<FolderBlobStore>(std::move(blobs_), folder);
+  FolderBlobStore& blobs = *owned;
+  blobs_ = std::move(owned);
+  Write(dir_ / "inbox" / "big.txt", std::string(ScheduleRunner::kBlobThreshold + 1, 'x'));
+  Start(Inbox());
+  runner_->start();
+  clock_.set(T("2026-03-01T02:00:00Z"));
+  runner_->wake();
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (blobs.threw.load() == 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(blobs.threw.load(), 1);
+  fs::remove(folder);
+  clock_.set(T("2026-03-01T02:00:30Z"));
+  runner_->wake();
+  while (Jobs().empty() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  runner_->stop();
+  ASSERT_EQ(Jobs().size(), 1u);
 }
 
 TEST_F(ScheduleRunnerTest, TheThreadFiresWhenTheClockGetsThere) {

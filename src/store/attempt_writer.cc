@@ -4,6 +4,8 @@
 #include <chrono>
 #include <utility>
 
+#include "core/guarded.h"
+
 namespace sluice {
 
 AttemptWriter::AttemptWriter(Store& store, const Clock& clock, AttemptWriterOptions options)
@@ -85,7 +87,9 @@ std::optional<Millis> AttemptWriter::write_due() {
     writing_ = batch.items.size();
   }
 
-  auto outcomes = store_.finish_attempts(batch.items);
+  // A store call that throws counts as one that failed: the batch is held and tried again.
+  Result<std::vector<Status>> outcomes = RunGuarded(
+      "attempt writer: writing finishes", [&] { return store_.finish_attempts(batch.items); });
   if (outcomes.ok()) {
     CHECK(outcomes->size() == batch.items.size());  // the store's contract: one per item
     Answer(batch, *outcomes);
@@ -122,7 +126,11 @@ std::optional<Millis> AttemptWriter::write_due() {
 
 void AttemptWriter::run() {
   for (;;) {
-    std::optional<Millis> due = write_due();
+    // write_due() turns a throwing store call into a failed one and guards each answer; this
+    // guard is for the rest (an allocation), with a pause so that a fault that repeats cannot
+    // spin.
+    std::optional<Millis> due = clock_.now() + kPauseAfterThrow.count();  // kept if it throws
+    (void)RunGuarded("attempt writer: a write", [&] { due = write_due(); });
     std::unique_lock lock(mu_);
     if (!due) {
       if (stopping_ && queue_.empty()) return;
@@ -142,7 +150,10 @@ std::size_t AttemptWriter::backlog() const {
 }
 
 void AttemptWriter::Answer(Batch& batch, const std::vector<Status>& outcomes) {
-  for (std::size_t i = 0; i < batch.dones.size(); ++i) batch.dones[i](outcomes[i]);
+  // One callback that throws must not keep the others of its batch from their answer.
+  for (std::size_t i = 0; i < batch.dones.size(); ++i) {
+    (void)RunGuarded("attempt writer: answering a finish", [&] { batch.dones[i](outcomes[i]); });
+  }
 }
 
 }  // namespace sluice

@@ -11,9 +11,11 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "core/guarded.h"
 #include "core/status.h"
 #include "store/store.h"
 
@@ -23,6 +25,11 @@ namespace sluice {
 // call, then calls each item's `done` with that item's outcome, in enqueue order, on the
 // batcher thread. `done` should be quick (post to the caller's event loop): the next batch
 // waits for it. Thread-safe.
+//
+// A handler that throws does not end the thread: every item of its batch is answered with the
+// Internal status of what threw (Out built from the Status; an Out that cannot hold one gets
+// Out{}), and the next batch goes on. A `done` that throws is logged and skipped; the other
+// items of its batch are still answered.
 template <typename In, typename Out>
 class Batcher {
  public:
@@ -74,6 +81,14 @@ class Batcher {
     Done done;
   };
 
+  static Out FailedOutcome(const Status& status) {
+    if constexpr (std::is_constructible_v<Out, Status>) {
+      return Out(status);
+    } else {
+      return Out{};
+    }
+  }
+
   void run() {
     std::vector<In> items;
     std::vector<Done> dones;
@@ -92,9 +107,17 @@ class Batcher {
           queue_.pop_front();
         }
       }
-      std::vector<Out> outcomes = handler_(items);
+      std::vector<Out> outcomes;
+      Status threw = RunGuarded("group commit: a batch", [&] { outcomes = handler_(items); });
+      if (!threw.ok()) {
+        outcomes.clear();
+        for (std::size_t i = 0; i < dones.size(); ++i) outcomes.push_back(FailedOutcome(threw));
+      }
       CHECK(outcomes.size() == dones.size());  // the handler's contract: one outcome per item
-      for (std::size_t i = 0; i < dones.size(); ++i) dones[i](std::move(outcomes[i]));
+      for (std::size_t i = 0; i < dones.size(); ++i) {
+        (void)RunGuarded("group commit: answering a request",
+                         [&] { dones[i](std::move(outcomes[i])); });
+      }
       items.clear();
       dones.clear();
     }

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -303,6 +304,63 @@ TEST_F(SubmitGroupCommitTest, MergedRequestsShareOneCommit) {
   group.stop();
   EXPECT_THAT(gated.batch_sizes(), ElementsAre(1u, 30u));
   EXPECT_EQ(ok.load(), 31);
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// A store whose next submit_jobs throws (std::bad_alloc, as a huge request might), once.
+class ThrowOnceStore final : public ForwardingStore {
+ public:
+  explicit ThrowOnceStore(Store& inner) : ForwardingStore(inner) {}
+  Result<std::vector<SubmitOutcome>> submit_jobs(std::span<const Job> jobs) override {
+    if (!thrown_.exchange(true)) throw std::bad_alloc();
+    return ForwardingStore::submit_jobs(jobs);
+  }
+
+ private:
+  std::atomic<bool> thrown_{false};
+};
+
+// Before the guard a throwing commit was std::terminate; now its requests get an Internal
+// error, and the next request commits on the same thread.
+TEST_F(SubmitGroupCommitTest, ACommitThatThrowsAnswersItsRequestsAndTheNextOneCommits) {
+  ThrowOnceStore store(*store_);
+  SubmitGroupCommit group(store);
+  auto submit = [&](const std::string& id) {
+    std::promise<SubmitGroupCommit::Outcome> answer;
+    EXPECT_TRUE(group.submit({NewJob(id)}, [&](SubmitGroupCommit::Outcome outcome) {
+      answer.set_value(std::move(outcome));
+    }));
+    return answer.get_future().get();
+  };
+  SubmitGroupCommit::Outcome first = submit("job_throws");
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.status().code(), StatusCode::kInternal);
+  EXPECT_NE(first.status().message().find("group commit"), std::string::npos);
+  SubmitGroupCommit::Outcome second = submit("job_after");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ((*second)[0].job.id, "job_after");
+  group.stop();
+}
+
+TEST(BatcherTest, AThrowingHandlerOrCallbackLeavesTheThreadServing) {
+  int calls = 0;
+  Batcher<int, int> batcher([&](std::vector<int>& items) -> std::vector<int> {
+    if (++calls == 1) throw std::runtime_error("handler bug");
+    return items;
+  });
+  std::promise<int> first;
+  ASSERT_TRUE(batcher.enqueue(1, [&](int v) { first.set_value(v); }));
+  EXPECT_EQ(first.get_future().get(), 0);  // an int cannot hold the error: Out{}
+  ASSERT_TRUE(batcher.enqueue(2, [](int) { throw std::runtime_error("callback bug"); }));
+  std::promise<int> third;
+  ASSERT_TRUE(batcher.enqueue(3, [&](int v) { third.set_value(v); }));
+  EXPECT_EQ(third.get_future().get(), 3);
+  batcher.stop();
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "worker/budget_gate.h"
 
+#include <utility>
 #include <vector>
+
+#include "core/guarded.h"
 
 namespace sluice {
 
@@ -68,7 +71,16 @@ void BudgetGate::Loop() {
     asks_.clear();
     refreshes_.clear();
     lock.unlock();
-    Serve(std::move(asks), std::move(refreshes));
+    // A throw (the store's, an allocation's) must not end the thread nor leave a worker
+    // waiting for its answer: whoever was not answered yet hears kUnavailable, and the tenants
+    // being refreshed may be refreshed again.
+    if (!RunGuarded("budget gate: serving asks", [&] { Serve(asks, refreshes); }).ok()) {
+      for (Ask& a : asks) {
+        if (a.done) std::exchange(a.done, nullptr)(Decision::kUnavailable);
+      }
+      std::lock_guard refresh_lock(mu_);
+      for (const std::string& tenant : refreshes) refreshing_[tenant] = false;
+    }
     lock.lock();
   }
   std::deque<Ask> left = std::move(asks_);
@@ -93,7 +105,7 @@ std::optional<double> BudgetGate::Budget(const std::string& tenant, Millis now) 
   return budget;
 }
 
-void BudgetGate::Serve(std::deque<Ask> asks, std::deque<std::string> refreshes) {
+void BudgetGate::Serve(std::deque<Ask>& asks, const std::deque<std::string>& refreshes) {
   const Millis now = clock_.now();
   for (const std::string& tenant : refreshes) (void)Budget(tenant, now);
   std::vector<BudgetReservation> items;
@@ -101,9 +113,9 @@ void BudgetGate::Serve(std::deque<Ask> asks, std::deque<std::string> refreshes) 
   for (Ask& a : asks) {
     std::optional<double> budget = Budget(a.tenant, now);
     if (!budget) {
-      a.done(Decision::kUnavailable);
+      std::exchange(a.done, nullptr)(Decision::kUnavailable);
     } else if (*budget <= 0) {
-      a.done(Decision::kNoBudget);
+      std::exchange(a.done, nullptr)(Decision::kNoBudget);
     } else {
       items.push_back(BudgetReservation{.id = a.reservation_id,
                                         .tenant = a.tenant,
@@ -118,10 +130,11 @@ void BudgetGate::Serve(std::deque<Ask> asks, std::deque<std::string> refreshes) 
   if (items.empty()) return;
   auto fits = store_.reserve_budget(items);
   for (std::size_t i = 0; i < reserving.size(); ++i) {
+    Done done = std::exchange(reserving[i]->done, nullptr);
     if (!fits.ok()) {
-      reserving[i]->done(Decision::kUnavailable);
+      done(Decision::kUnavailable);
     } else {
-      reserving[i]->done((*fits)[i] ? Decision::kReserved : Decision::kOverBudget);
+      done((*fits)[i] ? Decision::kReserved : Decision::kOverBudget);
     }
   }
 }

@@ -73,7 +73,9 @@ class BudgetGate {
   // The known record, asking for a refresh when it is old or missing. Holds mu_.
   const Known* Lookup(const std::string& tenant, Millis now);
   void Loop();
-  void Serve(std::deque<Ask> asks, std::deque<std::string> refreshes);
+  // Answers each ask (its `done` is moved out as it is called, so that after a throw the
+  // unanswered ones are those whose `done` is still set).
+  void Serve(std::deque<Ask>& asks, const std::deque<std::string>& refreshes);
   std::optional<double> Budget(const std::string& tenant, Millis now);  // gate thread
 
   Store& store_;
