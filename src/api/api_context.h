@@ -6,6 +6,7 @@
 
 #include "api/batch_hooks.h"
 #include "api/blocking_pool.h"
+#include "api/shared_job_reads.h"
 #include "api/store_health.h"
 #include "auth/authenticator.h"
 #include "auth/tenant_quotas.h"
@@ -48,6 +49,9 @@ struct ApiContext {
   // the default tenant, unauthenticated, unlimited (unit tests without a gate).
   std::unique_ptr<auth::Authenticator> auth;
   std::unique_ptr<auth::TenantQuotas> quotas;
+  // The long-polls' reads of a job, one for all its waiters (api/shared_job_reads.h). Before
+  // `blocking`, whose work uses it.
+  std::unique_ptr<SharedJobReads> job_reads = std::make_unique<SharedJobReads>(store);
   std::unique_ptr<StoreHealth> store_health =
       std::make_unique<StoreHealth>([&s = store] { return s.ping(); }, clock);
   // Where the handlers' synchronous store and blob calls run (api/off_loop.h): never on a loop

@@ -33,25 +33,22 @@ void Finish(const std::shared_ptr<WaitState>& st, Result<Job> job) {
   st->done(std::move(job));
 }
 
-void WatchAndCheck(const std::shared_ptr<WaitState>& st);
-
-// The store reads of a wait run on the blocking pool, never on the thread that woke it (a
-// loop thread for the timer, the notifier's for a change). A full pool ends the wait at once
-// with PoolBusy (503): dropping the wake-up instead could leave the client waiting for a
-// change that already happened.
-void CheckOffLoop(const std::shared_ptr<WaitState>& st) {
-  if (!st->ctx.blocking->run([st] { WatchAndCheck(st); })) Finish(st, PoolBusy());
-}
-
-// Registers for the next change first, then reads: a change that lands in between still wakes us.
+// Registers for the next change first, then reads: a change that lands in between still wakes
+// us. The read is shared with the other waiters of the job (api/shared_job_reads.h) and runs on
+// the blocking pool, never on the thread that woke us (a loop thread for the timer, the
+// notifier's for a change). A full pool ends the wait at once with PoolBusy (503): dropping the
+// wake-up instead could leave the client waiting for a change that already happened.
 void WatchAndCheck(const std::shared_ptr<WaitState>& st) {
   {
     std::lock_guard lock(st->mu);
     if (st->finished) return;
-    st->token = st->ctx.watch.watch(st->job_id, [st] { CheckOffLoop(st); });
+    st->token = st->ctx.watch.watch(st->job_id, [st] { WatchAndCheck(st); });
   }
-  auto job = st->ctx.store.get_job(st->tenant, st->job_id);
-  if (!job.ok() || IsSettled(job->status)) Finish(st, std::move(job));
+  const bool queued = st->ctx.job_reads->read(
+      *st->ctx.blocking, st->tenant, st->job_id, [st](const Result<Job>& job) {
+        if (!job.ok() || IsSettled(job->status)) Finish(st, job);
+      });
+  if (!queued) Finish(st, PoolBusy());
 }
 
 }  // namespace
@@ -68,7 +65,7 @@ void WaitForJob(ApiContext& ctx, const std::string& tenant, const std::string& j
       if (!queued) Finish(st, PoolBusy());
     });
   }
-  CheckOffLoop(st);
+  WatchAndCheck(st);
 }
 
 }  // namespace sluice
