@@ -56,6 +56,24 @@ struct ModelGateway::Walk {
   const ModelConfig* slot_model GUARDED_BY(mu) = nullptr;
   std::int64_t slot_tokens GUARDED_BY(mu) = 0;
 
+  // What a walk that left its provider's line gives back: the rate reservation of the call it
+  // never sent.
+  struct Unsent {
+    const ModelConfig* model = nullptr;
+    Provider* provider = nullptr;
+    std::int64_t tokens = 0;
+  };
+  // Takes the walk out of its provider's line (a cancel, a refusal). True when it left before
+  // its slot came: the caller then gives `unsent` back and finishes the walk. False when the
+  // slot came meanwhile: `go` (or the wait's deadline timer, if it left the line first) sees
+  // the stop and finishes.
+  bool leave_line(Unsent& unsent) REQUIRES(mu) {
+    if (!slot_provider->slots.cancel_wait(slot_wait)) return false;
+    slot_wait = 0;
+    unsent = Unsent{slot_model, slot_provider, slot_tokens};
+    return true;
+  }
+
   // The driver must stop: finished (a cancel won), or canceled or refused (the driver then
   // calls Finish, which records why; whoever gets there first does).
   bool over() const REQUIRES(mu) { return finished || canceled || refused; }
@@ -413,9 +431,7 @@ void ModelGateway::cancel(std::uint64_t handle) {
   }
   std::uint64_t http_handle = 0;
   bool finish_now = false;
-  const ModelConfig* unsent_model = nullptr;
-  Provider* unsent_provider = nullptr;
-  std::int64_t unsent_tokens = 0;
+  Walk::Unsent unsent;
   {
     MutexLock lock(walk->mu);
     if (walk->over()) return;
@@ -423,15 +439,7 @@ void ModelGateway::cancel(std::uint64_t handle) {
     http_handle = walk->http_handle;
     if (walk->timer) walk->timer->cancel();
     if (walk->slot_wait) {
-      // Waiting in a provider's line: leave it. If the slot came meanwhile, `go` (or the
-      // wait's deadline timer, if it left the line first) sees the cancel and finishes.
-      if (walk->slot_provider->slots.cancel_wait(walk->slot_wait)) {
-        walk->slot_wait = 0;
-        finish_now = true;
-        unsent_model = walk->slot_model;
-        unsent_provider = walk->slot_provider;
-        unsent_tokens = walk->slot_tokens;
-      }
+      finish_now = walk->leave_line(unsent);
     } else if (!http_handle) {
       // No call out and no place in line: waiting on a limit timer (canceled above, so
       // nothing else would finish it), or the driver is between steps (it will see the cancel
@@ -444,7 +452,7 @@ void ModelGateway::cancel(std::uint64_t handle) {
     http_.cancel(http_handle);
     return;
   }
-  if (unsent_model) ReturnUnsent(*unsent_model, *unsent_provider, unsent_tokens);
+  if (unsent.model) ReturnUnsent(*unsent.model, *unsent.provider, unsent.tokens);
   if (finish_now) Finish(walk);
 }
 
@@ -461,9 +469,7 @@ void ModelGateway::stop_starting() {
 
 void ModelGateway::Refuse(const std::shared_ptr<Walk>& walk) {
   bool finish_now = false;
-  const ModelConfig* unsent_model = nullptr;
-  Provider* unsent_provider = nullptr;
-  std::int64_t unsent_tokens = 0;
+  Walk::Unsent unsent;
   {
     MutexLock lock(walk->mu);
     // A call at a provider runs to its end; OnAnswer then sees the stop in Step.
@@ -471,21 +477,13 @@ void ModelGateway::Refuse(const std::shared_ptr<Walk>& walk) {
     walk->refused = true;
     if (walk->timer) walk->timer->cancel();
     if (walk->slot_wait) {
-      // In a provider's line: leave it, as cancel() does. If the slot came meanwhile, `go` (or
-      // the wait's deadline timer) sees the refusal and finishes.
-      if (walk->slot_provider->slots.cancel_wait(walk->slot_wait)) {
-        walk->slot_wait = 0;
-        finish_now = true;
-        unsent_model = walk->slot_model;
-        unsent_provider = walk->slot_provider;
-        unsent_tokens = walk->slot_tokens;
-      }
+      finish_now = walk->leave_line(unsent);
     } else {
       // On a limit timer (canceled above) or between steps (the driver sees over()).
       finish_now = true;
     }
   }
-  if (unsent_model) ReturnUnsent(*unsent_model, *unsent_provider, unsent_tokens);
+  if (unsent.model) ReturnUnsent(*unsent.model, *unsent.provider, unsent.tokens);
   if (finish_now) Finish(walk);
 }
 
