@@ -17,23 +17,8 @@ namespace {
 using testing::ElementsAre;
 
 
-// A queued job with the fields claim order depends on; everything else defaulted.
 Job NewJob(std::string id, int priority = 5, Millis run_at = kT0, std::string queue = "default") {
-  Job job;
-  job.id = std::move(id);
-  job.created_at = kT0;
-  job.spec.type = "classify";
-  job.spec.input_json = R"({"text":"hello"})";
-  job.spec.queue = std::move(queue);
-  job.spec.priority = priority;
-  job.spec.run_at = run_at;
-  return job;
-}
-
-std::vector<std::string> Ids(const std::vector<Job>& jobs) {
-  std::vector<std::string> ids;
-  for (const Job& job : jobs) ids.push_back(job.id);
-  return ids;
+  return QueuedJob(std::move(id), kDefaultTenant, priority, run_at, std::move(queue));
 }
 
 void ExpectSameSpec(const JobSpec& want, const JobSpec& got) {

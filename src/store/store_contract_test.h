@@ -42,6 +42,28 @@ T ValueOf(Result<T> result) {
   return std::move(result).value();
 }
 
+// A queued job with the fields claim order depends on; everything else defaulted. Shared by
+// the contract test files.
+inline Job QueuedJob(std::string id, std::string tenant = kDefaultTenant, int priority = 5,
+                     Millis run_at = kT0, std::string queue = "default") {
+  Job job;
+  job.id = std::move(id);
+  job.created_at = kT0;
+  job.spec.tenant = std::move(tenant);
+  job.spec.type = "classify";
+  job.spec.input_json = R"({"text":"hello"})";
+  job.spec.queue = std::move(queue);
+  job.spec.priority = priority;
+  job.spec.run_at = run_at;
+  return job;
+}
+
+inline std::vector<std::string> Ids(const std::vector<Job>& jobs) {
+  std::vector<std::string> ids;
+  for (const Job& job : jobs) ids.push_back(job.id);
+  return ids;
+}
+
 inline void PrintTo(const StoreEngine& engine, std::ostream* os) {
   *os << engine.name;
 }

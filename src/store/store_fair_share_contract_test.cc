@@ -13,26 +13,6 @@ namespace {
 using testing::ElementsAre;
 using testing::IsEmpty;
 
-Job TenantJob(std::string id, std::string tenant, int priority = 5, Millis run_at = kT0,
-              std::string queue = "default") {
-  Job job;
-  job.id = std::move(id);
-  job.created_at = kT0;
-  job.spec.tenant = std::move(tenant);
-  job.spec.type = "classify";
-  job.spec.input_json = R"({"text":"hello"})";
-  job.spec.queue = std::move(queue);
-  job.spec.priority = priority;
-  job.spec.run_at = run_at;
-  return job;
-}
-
-std::vector<std::string> Ids(const std::vector<Job>& jobs) {
-  std::vector<std::string> ids;
-  for (const Job& job : jobs) ids.push_back(job.id);
-  return ids;
-}
-
 class FairShare {
  public:
   explicit FairShare(Store& store) : store_(store) {}
@@ -58,22 +38,22 @@ class FairShare {
 // --- due_tenants ---
 
 TEST_P(StoreContractTest, DueTenantsAreTheTenantsWhoseJobsAClaimWouldTakeNow) {
-  Job expired_deadline = TenantJob("job_d1", "delta");
+  Job expired_deadline = QueuedJob("job_d1", "delta");
   expired_deadline.spec.deadline = kT0 + 5;
-  Job open_deadline = TenantJob("job_g1", "golf");
+  Job open_deadline = QueuedJob("job_g1", "golf");
   open_deadline.spec.deadline = kT0 + 50;
   std::vector<Job> batch = {
-      TenantJob("job_a1", "acme"),
-      TenantJob("job_a2", "acme", 9),
+      QueuedJob("job_a1", "acme"),
+      QueuedJob("job_a2", "acme", 9),
       // beta: a not-yet-due job at a higher priority than its due one
-      TenantJob("job_b1", "beta", 9, kT0 + 1'000),
-      TenantJob("job_b2", "beta", 1),
+      QueuedJob("job_b1", "beta", 9, kT0 + 1'000),
+      QueuedJob("job_b2", "beta", 1),
       // cyan: nothing due yet, at any level
-      TenantJob("job_c1", "cyan", 9, kT0 + 1'000),
-      TenantJob("job_c2", "cyan", 2, kT0 + 1'000),
+      QueuedJob("job_c1", "cyan", 9, kT0 + 1'000),
+      QueuedJob("job_c2", "cyan", 2, kT0 + 1'000),
       expired_deadline,
       // echo: due, but in another queue
-      TenantJob("job_e1", "echo", 5, kT0, "batch"),
+      QueuedJob("job_e1", "echo", 5, kT0, "batch"),
       open_deadline,
   };
   ASSERT_TRUE(store_->submit_jobs(batch).ok());
@@ -88,7 +68,7 @@ TEST_P(StoreContractTest, DueTenantsAreTheTenantsWhoseJobsAClaimWouldTakeNow) {
 TEST_P(StoreContractTest, DueTenantsComeByIdUpToTheLimit) {
   std::vector<Job> batch;
   for (const char* tenant : {"t4", "t2", "t5", "t1", "t3"}) {
-    batch.push_back(TenantJob(std::string("job_") + tenant, tenant));
+    batch.push_back(QueuedJob(std::string("job_") + tenant, tenant));
   }
   ASSERT_TRUE(store_->submit_jobs(batch).ok());
   FairShare fair(*store_);
@@ -98,7 +78,7 @@ TEST_P(StoreContractTest, DueTenantsComeByIdUpToTheLimit) {
 }
 
 TEST_P(StoreContractTest, DueTenantsFollowClaimsAndRetries) {
-  std::vector<Job> batch = {TenantJob("job_a1", "acme"), TenantJob("job_b1", "beta")};
+  std::vector<Job> batch = {QueuedJob("job_a1", "acme"), QueuedJob("job_b1", "beta")};
   ASSERT_TRUE(store_->submit_jobs(batch).ok());
   FairShare fair(*store_);
   Job running = fair.ClaimOf("acme", 10, kT0).at(0);
@@ -116,11 +96,11 @@ TEST_P(StoreContractTest, DueTenantsFollowClaimsAndRetries) {
 TEST_P(StoreContractTest, DueTenantsSeeEveryTenantBesideAFlood) {
   std::vector<Job> batch;
   for (int i = 0; i < 2'000; ++i) {
-    batch.push_back(TenantJob("job_a" + std::to_string(10'000 + i), "acme", i % 10, kT0 + i));
+    batch.push_back(QueuedJob("job_a" + std::to_string(10'000 + i), "acme", i % 10, kT0 + i));
     batch.push_back(
-        TenantJob("job_f" + std::to_string(10'000 + i), "later", i % 10, kT0 + 100'000 + i));
+        QueuedJob("job_f" + std::to_string(10'000 + i), "later", i % 10, kT0 + 100'000 + i));
   }
-  batch.push_back(TenantJob("job_z1", "zulu", 0));
+  batch.push_back(QueuedJob("job_z1", "zulu", 0));
   ASSERT_TRUE(store_->submit_jobs(batch).ok());
   FairShare fair(*store_);
   EXPECT_THAT(fair.DueTenants(kT0), ElementsAre("acme", "zulu"));
@@ -130,16 +110,16 @@ TEST_P(StoreContractTest, DueTenantsSeeEveryTenantBesideAFlood) {
 // --- claims of one tenant ---
 
 TEST_P(StoreContractTest, ATenantClaimTakesOnlyThatTenantsDueJobsInClaimOrder) {
-  Job passed = TenantJob("job_b_passed", "beta", 9);
+  Job passed = QueuedJob("job_b_passed", "beta", 9);
   passed.spec.deadline = kT0 + 5;
   std::vector<Job> batch = {
-      TenantJob("job_a1", "acme", 9),
-      TenantJob("job_b_low", "beta", 1),
-      TenantJob("job_b_late", "beta", 5, kT0 + 3),
-      TenantJob("job_b_early", "beta", 5, kT0 + 1),
-      TenantJob("job_b_top", "beta", 7, kT0 + 2),
-      TenantJob("job_b_future", "beta", 9, kT0 + 1'000),
-      TenantJob("job_b_elsewhere", "beta", 9, kT0, "batch"),
+      QueuedJob("job_a1", "acme", 9),
+      QueuedJob("job_b_low", "beta", 1),
+      QueuedJob("job_b_late", "beta", 5, kT0 + 3),
+      QueuedJob("job_b_early", "beta", 5, kT0 + 1),
+      QueuedJob("job_b_top", "beta", 7, kT0 + 2),
+      QueuedJob("job_b_future", "beta", 9, kT0 + 1'000),
+      QueuedJob("job_b_elsewhere", "beta", 9, kT0, "batch"),
       passed,
   };
   ASSERT_TRUE(store_->submit_jobs(batch).ok());
@@ -162,8 +142,8 @@ TEST_P(StoreContractTest, ATenantClaimTakesOnlyThatTenantsDueJobsInClaimOrder) {
 TEST_P(StoreContractTest, ATenantClaimHonoursItsLimitAndAnUnfilteredClaimTakesAnyTenant) {
   std::vector<Job> batch;
   for (int i = 0; i < 4; ++i) {
-    batch.push_back(TenantJob("job_a" + std::to_string(i), "acme", 5, kT0 + i));
-    batch.push_back(TenantJob("job_b" + std::to_string(i), "beta", 5, kT0 + i));
+    batch.push_back(QueuedJob("job_a" + std::to_string(i), "acme", 5, kT0 + i));
+    batch.push_back(QueuedJob("job_b" + std::to_string(i), "beta", 5, kT0 + i));
   }
   ASSERT_TRUE(store_->submit_jobs(batch).ok());
   FairShare fair(*store_);
@@ -185,8 +165,8 @@ TEST_P(StoreContractTest, ATenantClaimOnASharedStoreStaysUnderTheQueuesClusterMa
   if (store_->exclusive()) GTEST_SKIP() << "an exclusive engine may ignore cluster_max";
   std::vector<Job> batch;
   for (int i = 0; i < 4; ++i) {
-    batch.push_back(TenantJob("job_a" + std::to_string(i), "acme"));
-    batch.push_back(TenantJob("job_b" + std::to_string(i), "beta"));
+    batch.push_back(QueuedJob("job_a" + std::to_string(i), "acme"));
+    batch.push_back(QueuedJob("job_b" + std::to_string(i), "beta"));
   }
   ASSERT_TRUE(store_->submit_jobs(batch).ok());
   FairShare fair(*store_);

@@ -22,15 +22,7 @@ std::string BlobId(char hex) {
 }
 
 Job NewJob(std::string id, std::string queue = "default", std::string tenant = kDefaultTenant) {
-  Job job;
-  job.id = std::move(id);
-  job.created_at = kT0;
-  job.spec.tenant = std::move(tenant);
-  job.spec.type = "classify";
-  job.spec.input_json = R"({"text":"hello"})";
-  job.spec.queue = std::move(queue);
-  job.spec.run_at = kT0;
-  return job;
+  return QueuedJob(std::move(id), std::move(tenant), 5, kT0, std::move(queue));
 }
 
 // The rows `sql` counts, read behind the store's back (StoreEngine::count).

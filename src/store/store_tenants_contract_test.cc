@@ -22,14 +22,8 @@ constexpr Millis kDay = 24LL * 3600 * 1000;
 const std::string kMonth = MonthOf(kT0);  // "2027-01"
 
 Job TenantJob(std::string id, std::string tenant, Millis created_at = kT0) {
-  Job job;
-  job.id = std::move(id);
+  Job job = QueuedJob(std::move(id), std::move(tenant), 5, created_at);
   job.created_at = created_at;
-  job.spec.tenant = std::move(tenant);
-  job.spec.type = "classify";
-  job.spec.input_json = R"({"text":"hello"})";
-  job.spec.queue = "default";
-  job.spec.run_at = created_at;
   return job;
 }
 
