@@ -2,14 +2,14 @@
 // (API.md "Files and batches").
 //
 // Memory: the HTTP layer holds an upload's body while it arrives (bounded by server.max_file,
-// the body limit of POST /v1/files only); the multipart parts point into it, and the store gets
-// it one ~1 MiB chunk at a time on the batch runner's blocking thread, never on an event-loop
-// thread. A download holds one chunk at a time: the next is read (on the blocking pool,
-// api/off_loop.h) once the previous one has gone out to the socket (Responder::write's `sent`),
-// so a slow client costs ~1 MiB, not a file.
-#include <memory>
-
+// the body limit of POST /v1/files only, and by server.max_uploads bodies at once: the HTTP
+// server refuses the next head with 503 while that many are held); the multipart parts point
+// into it, and it is parsed and handed to the store one ~1 MiB chunk at a time on the batch
+// runner's blocking thread, never on an event-loop thread. A download holds one chunk at a time:
+// the next is read (on the blocking pool, api/off_loop.h) once the previous one has gone out to the
+// socket (Responder::write's `sent`), so a slow client costs ~1 MiB, not a file.
 #include <boost/json.hpp>
+#include <memory>
 
 #include "api/batch_json.h"
 #include "api/multipart.h"
@@ -34,12 +34,11 @@ void RunBlocking(ApiContext& ctx, const http::Responder& responder, std::functio
   }
 }
 
-void Upload(ApiContext& ctx, http::Request&& req, http::Responder responder, const std::string& tenant) {
-  auto boundary = MultipartBoundary(req.header("content-type"));
-  if (!boundary.ok()) return SendError(responder, boundary.status());
-  // Parts point into the body: it lives on the heap until the store has it.
-  auto body = std::make_shared<std::string>(std::move(req.body));
-  auto parts = ParseMultipart(*body, *boundary);
+// Parses and stores one upload (on the runner's thread): the body and its slot
+// (server.max_uploads) are held until the store has the file.
+void StoreUpload(ApiContext& ctx, const http::Responder& responder, const std::string& body,
+                 std::string_view boundary, const std::string& tenant) {
+  auto parts = ParseMultipart(body, boundary);
   if (!parts.ok()) return SendError(responder, parts.status());
   const MultipartPart* purpose = nullptr;
   const MultipartPart* file = nullptr;
@@ -47,45 +46,62 @@ void Upload(ApiContext& ctx, http::Request&& req, http::Responder responder, con
     if (part.name == "purpose" && !purpose) purpose = &part;
     if (part.name == "file" && !file) file = &part;
   }
-  if (!purpose) return SendError(responder, InvalidArgument("the form field purpose is required", "purpose"));
+  if (!purpose)
+    return SendError(responder, InvalidArgument("the form field purpose is required", "purpose"));
   if (purpose->data != kFilePurposeBatch) {
-    return SendError(responder, InvalidArgument("purpose must be \"batch\": Sluice keeps batch input files only "
-                                                "(got \"" + std::string(purpose->data.substr(0, 64)) + "\")",
-                                                "purpose"));
+    return SendError(
+        responder, InvalidArgument("purpose must be \"batch\": Sluice keeps batch input files only "
+                                   "(got \"" +
+                                       std::string(purpose->data.substr(0, 64)) + "\")",
+                                   "purpose"));
   }
-  if (!file) return SendError(responder, InvalidArgument("the form field file is required", "file"));
+  if (!file)
+    return SendError(responder, InvalidArgument("the form field file is required", "file"));
   if (file->data.empty()) return SendError(responder, InvalidArgument("the file is empty", "file"));
   if (static_cast<std::int64_t>(file->data.size()) > ctx.config.server.max_file) {
-    return SendError(responder, Status(StatusCode::kPayloadTooLarge,
-                                       "the file is larger than " + std::to_string(ctx.config.server.max_file) +
-                                           " bytes (server.max_file)",
-                                       "file"));
+    return SendError(
+        responder, Status(StatusCode::kPayloadTooLarge,
+                          "the file is larger than " + std::to_string(ctx.config.server.max_file) +
+                              " bytes (server.max_file)",
+                          "file"));
   }
   const Millis now = ctx.clock.now();
-  StoredFile stored{.id = NewId("file_", now),
-                    .tenant = tenant,
-                    .purpose = kFilePurposeBatch,
-                    .filename = file->filename.empty() ? "file.jsonl" : file->filename.substr(0, 512),
-                    .created_at = now};
-  std::string_view data = file->data;
-  RunBlocking(ctx, responder, [&ctx, responder, body, data, stored = std::move(stored)]() mutable {
-    FileWriter writer(ctx.store, std::move(stored));
-    Status written = writer.append(data);
-    if (written.ok()) written = writer.finish();
-    if (!written.ok()) {
-      (void)ctx.store.delete_file(writer.file().id);  // best effort: never visible anyway
-      return SendError(responder, written);
-    }
-    body.reset();
-    SendJson(responder, 200, FileToJson(writer.file()));
-  });
+  FileWriter writer(
+      ctx.store,
+      StoredFile{.id = NewId("file_", now),
+                 .tenant = tenant,
+                 .purpose = kFilePurposeBatch,
+                 .filename = file->filename.empty() ? "file.jsonl" : file->filename.substr(0, 512),
+                 .created_at = now});
+  Status written = writer.append(file->data);
+  if (written.ok()) written = writer.finish();
+  if (!written.ok()) {
+    (void)ctx.store.delete_file(writer.file().id);  // best effort: never visible anyway
+    return SendError(responder, written);
+  }
+  SendJson(responder, 200, FileToJson(writer.file()));
+}
+
+void Upload(ApiContext& ctx, http::Request&& req, http::Responder responder,
+            const std::string& tenant) {
+  auto boundary = MultipartBoundary(req.header("content-type"));
+  if (!boundary.ok()) return SendError(responder, boundary.status());
+  // Parsing a 200 MiB body is not event-loop work either.
+  RunBlocking(ctx, responder,
+              [&ctx, responder, body = std::make_shared<std::string>(std::move(req.body)),
+               slot = std::move(req.body_slot), boundary = std::move(*boundary), tenant]() mutable {
+                StoreUpload(ctx, responder, *body, boundary, tenant);
+                body.reset();
+                slot.reset();
+              });
 }
 
 void StreamChunks(ApiContext& ctx, http::Responder responder, std::string file_id, std::int64_t n);
 
 // Reads chunk `n` on the blocking pool. A full pool cannot change the status already sent
 // either, so the stream ends early, as on a store failure.
-void StreamChunksOffLoop(ApiContext& ctx, http::Responder responder, std::string file_id, std::int64_t n) {
+void StreamChunksOffLoop(ApiContext& ctx, http::Responder responder, std::string file_id,
+                         std::int64_t n) {
   const bool queued = ctx.blocking->run([&ctx, responder, file_id, n]() mutable {
     StreamChunks(ctx, std::move(responder), std::move(file_id), n);
   });
@@ -110,26 +126,32 @@ void StreamChunks(ApiContext& ctx, http::Responder responder, std::string file_i
 }  // namespace
 
 void AddFileRoutes(ApiContext& ctx, Router& router) {
-  router.add("POST", "/v1/files", [&ctx](http::Request&& req, http::Responder responder, const RouteContext& rc) {
-    Upload(ctx, std::move(req), std::move(responder), rc.tenant());
-  });
-  router.add("GET", "/v1/files/{id}", [&ctx](http::Request&&, http::Responder responder, const RouteContext& rc) {
-    RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), id = rc.params.at("id"), responder] {
-      auto file = ctx.store.get_file(tenant, id);
-      if (!file.ok()) return SendError(responder, file.status());
-      SendJson(responder, 200, FileToJson(*file));
-    });
-  });
-  router.add("GET", "/v1/files/{id}/content",
-             [&ctx](http::Request&&, http::Responder responder, const RouteContext& rc) {
-               RunOffLoop(ctx, responder, [&ctx, tenant = rc.tenant(), id = rc.params.at("id"), responder] {
-                 auto file = ctx.store.get_file(tenant, id);
-                 if (!file.ok()) return SendError(responder, file.status());
-                 responder.start_stream(200, "application/jsonl",
-                                        {{"Content-Disposition", "attachment; filename=\"" + file->id + ".jsonl\""}});
-                 StreamChunks(ctx, responder, file->id, 0);
-               });
+  router.add("POST", "/v1/files",
+             [&ctx](http::Request&& req, http::Responder responder, const RouteContext& rc) {
+               Upload(ctx, std::move(req), std::move(responder), rc.tenant());
              });
+  router.add("GET", "/v1/files/{id}",
+             [&ctx](http::Request&&, http::Responder responder, const RouteContext& rc) {
+               RunOffLoop(ctx, responder,
+                          [&ctx, tenant = rc.tenant(), id = rc.params.at("id"), responder] {
+                            auto file = ctx.store.get_file(tenant, id);
+                            if (!file.ok()) return SendError(responder, file.status());
+                            SendJson(responder, 200, FileToJson(*file));
+                          });
+             });
+  router.add(
+      "GET", "/v1/files/{id}/content",
+      [&ctx](http::Request&&, http::Responder responder, const RouteContext& rc) {
+        RunOffLoop(
+            ctx, responder, [&ctx, tenant = rc.tenant(), id = rc.params.at("id"), responder] {
+              auto file = ctx.store.get_file(tenant, id);
+              if (!file.ok()) return SendError(responder, file.status());
+              responder.start_stream(
+                  200, "application/jsonl",
+                  {{"Content-Disposition", "attachment; filename=\"" + file->id + ".jsonl\""}});
+              StreamChunks(ctx, responder, file->id, 0);
+            });
+      });
 }
 
 }  // namespace sluice

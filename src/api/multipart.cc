@@ -25,9 +25,11 @@ std::string Param(std::string_view header, std::string_view key) {
   while (at < header.size()) {
     std::size_t semi = header.find(';', at);
     // A quoted value may hold a ';': find the end of the quotes first.
-    std::string_view item = Trim(header.substr(at, semi == std::string_view::npos ? header.size() - at : semi - at));
+    std::string_view item =
+        Trim(header.substr(at, semi == std::string_view::npos ? header.size() - at : semi - at));
     std::size_t eq = item.find('=');
-    if (eq != std::string_view::npos && StartsWithNoCase(item, key) && Trim(item.substr(0, eq)).size() == key.size()) {
+    if (eq != std::string_view::npos && StartsWithNoCase(item, key) &&
+        Trim(item.substr(0, eq)).size() == key.size()) {
       std::string_view value = Trim(header.substr(at)).substr(eq + 1);
       value = Trim(value);
       if (!value.empty() && value.front() == '"') {
@@ -71,7 +73,8 @@ Result<std::string> MultipartBoundary(std::string_view content_type) {
   return boundary;
 }
 
-Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::string_view boundary) {
+Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::string_view boundary,
+                                                  const MultipartLimits& limits) {
   const std::string delimiter = "--" + std::string(boundary);
   std::size_t at = body.find(delimiter);
   if (at == std::string_view::npos) return Malformed("no boundary line");
@@ -84,10 +87,18 @@ Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::st
     while (at < body.size() && (body[at] == ' ' || body[at] == '\t')) ++at;
     if (body.substr(at, 2) != "\r\n") return Malformed("a boundary line does not end in CRLF");
     at += 2;
+    if (parts.size() == limits.max_parts) {
+      return Malformed("more than " + std::to_string(limits.max_parts) + " parts");
+    }
     MultipartPart part;
+    const std::size_t head_start = at;
     for (;;) {
       std::size_t eol = body.find("\r\n", at);
       if (eol == std::string_view::npos) return Malformed("a part's headers do not end");
+      if (eol - head_start > limits.max_part_head) {
+        return Malformed("a part's headers are longer than " +
+                         std::to_string(limits.max_part_head) + " bytes");
+      }
       std::string_view line = body.substr(at, eol - at);
       at = eol + 2;
       if (line.empty()) break;

@@ -58,15 +58,7 @@ void SendJson(const http::Responder& responder, int status, const json::value& b
 }
 
 void SendError(const http::Responder& responder, const Status& status) {
-  http::Response r = http::ErrorResponse(status);
-  // kUnavailable means "retry the call later" (core/status.h): say when.
-  if (status.retry_after_s() > 0) {
-    r.headers.emplace_back("Retry-After", std::to_string(status.retry_after_s()));
-  } else if (status.code() == StatusCode::kUnavailable ||
-             status.code() == StatusCode::kResourceExhausted) {
-    r.headers.emplace_back("Retry-After", "1");
-  }
-  responder.send(std::move(r));
+  responder.send(http::ErrorResponse(status));
 }
 
 Result<Millis> ParseWaitParam(const http::Request& request, Millis max) {

@@ -154,6 +154,7 @@ Status ReadServer(const toml::table& t, ServerConfig& s) {
   r.str("store", s.store);
   r.bytes("max_body", s.max_body);
   r.bytes("max_file", s.max_file);
+  r.integer("max_uploads", s.max_uploads, 1, 1024);
   r.integer("sync_max_input_tokens", s.sync_max_input_tokens, 1);
   r.integer("io_threads", s.io_threads, 1, 64);
   r.integer("bulk_limit", s.bulk_limit, 1, 1'000'000);

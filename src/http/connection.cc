@@ -61,6 +61,21 @@ std::string ChunkSizeLine(std::size_t size) {
 
 // ---- ServerShared ----------------------------------------------------------------------
 
+namespace {
+
+std::vector<std::shared_ptr<std::atomic<int>>> InFlightCounters(const ServerOptions& options) {
+  std::vector<std::shared_ptr<std::atomic<int>>> counters;
+  for (std::size_t i = 0; i < options.body_limits.size(); ++i) {
+    counters.push_back(std::make_shared<std::atomic<int>>(0));
+  }
+  return counters;
+}
+
+}  // namespace
+
+ServerShared::ServerShared(Handler h, ServerOptions o)
+    : handler(std::move(h)), options(std::move(o)), bodies_in_flight(InFlightCounters(options)) {}
+
 void ServerShared::link(Connection* c) {
   std::lock_guard<std::mutex> lock(mu_);
   c->next_ = live_;
@@ -153,6 +168,7 @@ void Connection::close_now(bool reset) {
   if (reset) socket_.set_option(asio::socket_base::linger(true, 0), ec);
   socket_.close(ec);  // pending operations complete with operation_aborted
   parser_.reset();
+  body_slot_.reset();
   pending_.clear();  // inflight_ stays: a cancelled write may still refer to it
   pending_sent_.clear();
   inflight_sent_.clear();
@@ -345,17 +361,17 @@ bool Connection::check_framing() {
     if (field.name() != beast_http::field::transfer_encoding) continue;
     ++encodings;
     std::string_view value(field.value().data(), field.value().size());
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     if (!boost::beast::iequals(value, "chunked")) chunked_only = false;
   }
   if (encodings == 0) return true;
   const bool has_length = request.find(beast_http::field::content_length) != request.end();
   if (encodings == 1 && chunked_only && !has_length) return true;
-  reject_request(InvalidArgument(has_length
-                                     ? "a request may not carry both Content-Length and "
-                                       "Transfer-Encoding"
-                                     : "the only Transfer-Encoding accepted is \"chunked\"")
+  reject_request(InvalidArgument(has_length ? "a request may not carry both Content-Length and "
+                                              "Transfer-Encoding"
+                                            : "the only Transfer-Encoding accepted is \"chunked\"")
                      .with_error_code("bad_request"),
                  400);
   return false;
@@ -397,13 +413,17 @@ bool Connection::apply_body_limit() {
   std::string_view target(request.target().data(), request.target().size());
   const std::string_view path = target.substr(0, target.find('?'));
   std::int64_t limit = server_->options.max_body;
-  for (const BodyLimit& l : server_->options.body_limits) {
-    if (l.path == path &&
-        l.method == std::string_view(request.method_string().data(), request.method_string().size())) {
+  std::optional<std::size_t> route;
+  for (std::size_t i = 0; i < server_->options.body_limits.size(); ++i) {
+    const BodyLimit& l = server_->options.body_limits[i];
+    if (l.path == path && l.method == std::string_view(request.method_string().data(),
+                                                       request.method_string().size())) {
       limit = l.max_body;
+      route = i;
     }
   }
   body_limit_ = limit;
+  if (route && !take_body_slot(*route)) return false;
   header_fields_ = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
   const auto length = parser_->content_length();
   if (limit >= 0 && length && *length > static_cast<std::uint64_t>(limit)) {
@@ -415,6 +435,26 @@ bool Connection::apply_body_limit() {
   parser_->eager(true);
   body_start_ = SteadyClock::now();
   if (auto at = request_deadline()) arm_deadline_by(*at);
+  return true;
+}
+
+// A slot of the route's BodyLimit::max_in_flight, taken before any body byte is read; false
+// (and answered 503) when they are all held.
+bool Connection::take_body_slot(std::size_t route) {
+  const int cap = server_->options.body_limits[route].max_in_flight;
+  if (cap <= 0) return true;
+  std::shared_ptr<std::atomic<int>> held = server_->bodies_in_flight[route];
+  if (held->fetch_add(1) >= cap) {
+    held->fetch_sub(1);
+    reject_request(Unavailable("too many uploads to this route are in progress (" +
+                               std::to_string(cap) + " at once); retry shortly")
+                       .with_error_code("too_many_uploads")
+                       .with_retry_after(1),
+                   503);
+    return false;
+  }
+  body_slot_ =
+      std::shared_ptr<void>(nullptr, [held = std::move(held)](void*) { held->fetch_sub(1); });
   return true;
 }
 
@@ -439,9 +479,9 @@ void Connection::reject_request(const Status& status, int http_status) {
 void Connection::reject_request(const error_code& ec) {
   Response response;
   if (ec == beast_http::error::body_limit) {
-    response = ErrorResponse(Status(
-        StatusCode::kPayloadTooLarge,
-        "the request body is larger than " + std::to_string(body_limit_) + " bytes"));
+    response = ErrorResponse(
+        Status(StatusCode::kPayloadTooLarge,
+               "the request body is larger than " + std::to_string(body_limit_) + " bytes"));
   } else if (ec == beast_http::error::header_limit) {
     response = ErrorResponse(InvalidArgument("the request headers are larger than 64 KiB")
                                  .with_error_code("headers_too_large"));
@@ -456,6 +496,7 @@ void Connection::reject_request(const error_code& ec) {
 void Connection::answer_and_close(Response response) {
   // The framing is lost (or the body is not wanted): answer, then close.
   parser_.reset();
+  body_slot_.reset();
   version_ = 11;
   head_request_ = false;
   keep_alive_ = false;
@@ -483,6 +524,7 @@ void Connection::dispatch_request() {
     request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   request.body = std::move(message.body());
+  request.body_slot = std::move(body_slot_);
   request.remote_address = remote_address_;
   parser_.reset();
   if (buffer_.size() == 0 && buffer_.capacity() > kMaxReadChunk) buffer_.shrink_to_fit();
@@ -626,11 +668,10 @@ void Connection::flush() {
 // that stopped reading, not one that reads slowly (async_write would count from its start).
 void Connection::write_some() {
   // A span, not the vector: the operation copies the sequence it is given.
-  socket_.async_write_some(
-      std::span<const asio::const_buffer>(buffers_).subspan(write_index_),
-      [self = shared_from_this()](const error_code& ec, std::size_t n) {
-        self->on_write_some(ec, n);
-      });
+  socket_.async_write_some(std::span<const asio::const_buffer>(buffers_).subspan(write_index_),
+                           [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                             self->on_write_some(ec, n);
+                           });
 }
 
 void Connection::on_write_some(const error_code& ec, std::size_t n) {

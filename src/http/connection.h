@@ -48,11 +48,14 @@ class Connection;
 // What a server shares with its acceptor and connections. It lives as long as the last of
 // them, which may be after the Server object is gone.
 struct ServerShared {
-  ServerShared(Handler h, ServerOptions o) : handler(std::move(h)), options(std::move(o)) {}
+  ServerShared(Handler h, ServerOptions o);
 
   // Called on the loop threads, concurrently for different connections.
   const Handler handler;
   const ServerOptions options;
+  // Bodies held now per options.body_limits entry (BodyLimit::max_in_flight). Shared with the
+  // slots handed out, which may outlive the server.
+  const std::vector<std::shared_ptr<std::atomic<int>>> bodies_in_flight;
 
   std::atomic<bool> stopping{false};
   std::atomic<int> open_connections{0};
@@ -130,6 +133,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // Once the header is parsed: this route's body limit (ServerOptions::body_limits), applied
   // before any body byte is. False when the request was refused (413).
   bool apply_body_limit();
+  bool take_body_slot(std::size_t route);
   // Once the header is parsed: false when the request was refused for untrustworthy framing.
   bool check_framing();
   // After each parse once the header is done: false when what Beast holds unparsed (a
@@ -161,7 +165,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   std::string remote_address_;
   SteadyClock::duration idle_limit_;
   SteadyClock::duration linger_limit_;
-  SteadyClock::duration header_limit_;  // zero: none
+  SteadyClock::duration header_limit_;     // zero: none
   SteadyClock::duration body_limit_time_;  // zero: none
   std::int64_t body_min_rate_ = 0;
 
@@ -170,7 +174,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   boost::beast::flat_buffer buffer_;  // bytes read and not yet parsed
   std::optional<Parser> parser_;      // the request being read
   SteadyClock::time_point activity_;  // last progress (bytes read or written)
-  bool head_started_ = false;          // the current request's first byte arrived
+  bool head_started_ = false;         // the current request's first byte arrived
   SteadyClock::time_point head_start_;
   SteadyClock::time_point body_start_;  // the current request's head was parsed
   std::size_t write_index_ = 0;         // first buffers_ entry not yet fully written
@@ -180,11 +184,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   bool may_have_unread_ = false;  // the last read filled its buffer: more may be queued
   bool peer_eof_ = false;
   bool writing_ = false;
-  bool continue_checked_ = false;  // Expect: 100-continue looked at for this request
+  bool continue_checked_ = false;    // Expect: 100-continue looked at for this request
   bool body_limit_applied_ = false;  // apply_body_limit() ran for this request
   std::int64_t body_limit_ = 0;      // the current request's body limit (413 message)
   std::size_t header_fields_ = 0;    // fields of the current request's head (trailers follow)
-  bool keep_alive_ = true;         // of the current request
+  std::shared_ptr<void> body_slot_;  // the current request's BodyLimit::max_in_flight slot
+  bool keep_alive_ = true;           // of the current request
   bool head_request_ = false;
   bool chunked_ = false;
   bool counted_ = true;  // still counted in open_connections

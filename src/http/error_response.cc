@@ -57,7 +57,15 @@ Response ErrorResponse(const Status& status) {
   if (!status.field().empty()) error["field"] = status.field();
   boost::json::object body;
   body["error"] = std::move(error);
-  return JsonResponse(HttpStatusFor(status.code()), boost::json::serialize(body));
+  Response response = JsonResponse(HttpStatusFor(status.code()), boost::json::serialize(body));
+  // kUnavailable and kResourceExhausted mean "retry the call later" (core/status.h): say when.
+  if (status.retry_after_s() > 0) {
+    response.headers.emplace_back("Retry-After", std::to_string(status.retry_after_s()));
+  } else if (status.code() == StatusCode::kUnavailable ||
+             status.code() == StatusCode::kResourceExhausted) {
+    response.headers.emplace_back("Retry-After", "1");
+  }
+  return response;
 }
 
 }  // namespace sluice::http

@@ -63,6 +63,21 @@ TEST(ErrorResponseTest, MapsEveryCodeToItsHttpStatus) {
             "rate_limited");
 }
 
+// Retry-After: a status's own seconds, else 1 for the "retry later" codes, else none.
+TEST(ErrorResponseTest, SaysWhenToRetry) {
+  auto retry_after = [](const Response& r) {
+    std::string value;
+    for (const auto& [name, v] : r.headers) {
+      if (name == "Retry-After") value += v + ";";
+    }
+    return value;
+  };
+  EXPECT_EQ(retry_after(ErrorResponse(Unavailable("busy").with_retry_after(7))), "7;");
+  EXPECT_EQ(retry_after(ErrorResponse(Unavailable("busy"))), "1;");
+  EXPECT_EQ(retry_after(ErrorResponse(Status(StatusCode::kResourceExhausted, "slow down"))), "1;");
+  EXPECT_EQ(retry_after(ErrorResponse(InvalidArgument("bad"))), "");
+}
+
 TEST(ErrorResponseTest, JsonResponseKeepsTheBody) {
   Response response = JsonResponse(202, R"({"id":"job_1"})");
   EXPECT_EQ(response.status, 202);

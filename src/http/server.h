@@ -20,13 +20,16 @@ namespace sluice::http {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query as sent
-  std::string path;    // percent-decoded path, no query
+  std::string method;                                      // "GET", "POST", ...
+  std::string target;                                      // path and query as sent
+  std::string path;                                        // percent-decoded path, no query
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   Headers headers;
   std::string body;
   std::string remote_address;
+  // For a route with BodyLimit::max_in_flight: one of its slots, held while this request's
+  // body is in memory. A handler that keeps the body past its return keeps this with it.
+  std::shared_ptr<void> body_slot;
 
   // Case-insensitive header lookup; empty when absent.
   std::string header(std::string_view name) const;
@@ -76,6 +79,10 @@ struct BodyLimit {
   std::string method;  // "POST"
   std::string path;    // exact path, without the query: "/v1/files"
   std::int64_t max_body = 0;
+  // Bodies of this route held at once, each from its head until the handler drops
+  // Request::body_slot (0 = no cap). Past it: 503 with Retry-After before any body byte is
+  // read, then the connection closes. Bounds the memory of concurrent large uploads.
+  int max_in_flight = 0;
 };
 
 struct ServerOptions {
@@ -83,7 +90,7 @@ struct ServerOptions {
   std::int64_t max_body = 32 << 20;    // larger bodies answer 413
   std::vector<BodyLimit> body_limits;  // routes whose limit differs from max_body
   // Timeouts; 0 turns one off. A peer can hold a connection only by making progress.
-  Millis idle_timeout = 120'000;  // silence while waiting for a request, reading or writing one
+  Millis idle_timeout = 120'000;   // silence while waiting for a request, reading or writing one
   Millis header_timeout = 10'000;  // a request head must be complete this long after its first byte
   // A body must be complete body_timeout after its head, plus one second per body_min_rate
   // bytes received: a fast upload of any size passes, a trickle is cut. Rate 0: a fixed deadline.
@@ -106,7 +113,8 @@ class Server {
   virtual int open_connections() const = 0;
 };
 
-// Error body of API.md: {"error": {"code", "message", "field"}} with the matching HTTP status.
+// Error body of API.md: {"error": {"code", "message", "field"}} with the matching HTTP status,
+// and Retry-After for a status that asks for a later retry (its own seconds, else 1).
 Response ErrorResponse(const Status& status);
 int HttpStatusFor(StatusCode code);
 Response JsonResponse(int status, std::string body);

@@ -3,10 +3,10 @@
 // client (Responder::write with a `sent` callback).
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
-
 #include <atomic>
+#include <boost/json.hpp>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "http/server.h"
@@ -54,6 +54,57 @@ TEST(ServerUploadTest, ARouteMayTakeLargerBodiesThanTheRest) {
   ASSERT_EQ(chunked.code, CURLE_OK);
   EXPECT_EQ(chunked.status, 413);
   EXPECT_EQ(calls.load(), 1);
+}
+
+// BodyLimit::max_in_flight: a body whose slot a handler still holds keeps the next upload out
+// (503, Retry-After, before its body is read); dropping the slot, a refused request and a
+// client that leaves mid-body each give the slot back.
+TEST(ServerUploadTest, BodiesInFlightPerRouteAreCapped) {
+  ServerOptions options;
+  options.body_limits.push_back(
+      {.method = "POST", .path = "/upload", .max_body = 64 * 1024, .max_in_flight = 1});
+  std::mutex mu;
+  std::shared_ptr<void> kept;  // the slot of an upload "still being stored"
+  std::atomic<int> calls{0};
+  TestServer server(
+      [&](Request&& request, Responder responder) {
+        ++calls;
+        if (request.path == "/upload" && request.header("x-keep") == "1") {
+          std::lock_guard lock(mu);
+          kept = std::move(request.body_slot);
+        }
+        responder.send(JsonResponse(200, std::to_string(request.body.size())));
+      },
+      options);
+  CurlClient client;
+  ASSERT_EQ(client.post(server.url("/upload"), std::string(1000, 'a'), {"X-Keep: 1"}).status, 200);
+
+  Reply refused = client.post(server.url("/upload"), std::string(1000, 'a'));
+  ASSERT_EQ(refused.code, CURLE_OK);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.header("retry-after"), "1");
+  EXPECT_EQ(std::string(boost::json::parse(refused.body).at("error").at("code").as_string()),
+            "too_many_uploads");
+  // Other routes are not held back.
+  EXPECT_EQ(client.post(server.url("/jobs"), "{}").status, 200);
+  EXPECT_EQ(calls.load(), 2);
+
+  {
+    std::lock_guard lock(mu);
+    kept.reset();
+  }
+  EXPECT_EQ(client.post(server.url("/upload"), std::string(1000, 'a')).status, 200);
+  // Over the body limit (413) and gone mid-body: neither keeps the slot.
+  EXPECT_EQ(client.post(server.url("/upload"), std::string(65 * 1024, 'a')).status, 413);
+  {
+    RawSocket raw(server.port());
+    ASSERT_TRUE(raw.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nabc"));
+    // Held by the half-sent body (retried: the server may not have read its head yet).
+    ASSERT_TRUE(
+        testing::WaitFor([&] { return client.post(server.url("/upload"), "x").status == 503; }));
+  }
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return client.post(server.url("/upload"), "x").status == 200; }));
 }
 
 // A producer that writes chunk i+1 only from chunk i's `sent` callback: the whole stream

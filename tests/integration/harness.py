@@ -267,6 +267,15 @@ def multipart(fields=None, files=None):
     return b"".join(out), "multipart/form-data; boundary=" + boundary
 
 
+def proc_status_kib(pid, field="VmRSS"):
+    """A process's memory figure from /proc/<pid>/status in KiB: VmRSS now, VmHWM its peak."""
+    with open("/proc/%d/status" % pid, encoding="ascii") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError("no %s for pid %d" % (field, pid))
+
+
 def parse_metrics(text):
     """Prometheus text -> {(name, ((label, value), ...sorted)): float}. Use metric_sum to add
     series up."""

@@ -18,14 +18,6 @@ IDLE_STREAMS = 12
 STALL_TIMEOUT_S = 3
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid, encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for pid %d" % pid)
-
-
 def idle_stream(server, path):
     """A raw GET that then reads nothing, behind a small receive window."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -57,7 +49,7 @@ class EventStreamBackpressureTest(harness.IntegrationTest):
             r = submit_bulk(server, [classify_job("ticket %d" % i, run_in="1h")
                                      for i in range(start, start + 5_000)])
             self.assertEqual(r.status, 200, r)
-        baseline = rss_kib(server.pid)
+        baseline = harness.proc_status_kib(server.pid)
 
         idle = [idle_stream(server, "/v1/events?after=0") for _ in range(IDLE_STREAMS)]
         for s in idle:
@@ -69,7 +61,7 @@ class EventStreamBackpressureTest(harness.IntegrationTest):
         got = []
         while len(got) < JOBS:
             got += reader.take(min(1_000, JOBS - len(got)))
-            peak = max(peak, rss_kib(server.pid))
+            peak = max(peak, harness.proc_status_kib(server.pid))
         seqs = [int(m["id"]) for m in got]
         self.assertEqual(seqs, sorted(seqs))
         self.assertEqual(len(set(seqs)), JOBS, "an event went out twice")
@@ -81,7 +73,7 @@ class EventStreamBackpressureTest(harness.IntegrationTest):
         # Last-Event-ID). Meanwhile memory stays near where it was.
         deadline = time.monotonic() + STALL_TIMEOUT_S + 2
         while time.monotonic() < deadline:
-            peak = max(peak, rss_kib(server.pid))
+            peak = max(peak, harness.proc_status_kib(server.pid))
             time.sleep(0.2)
         for s in idle:
             self.assertTrue(closed_by_server(s), "a stream that does not read stays open")
