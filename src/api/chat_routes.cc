@@ -1,17 +1,18 @@
 // The synchronous fast path: POST /v1/chat/completions, OpenAI-compatible, through the same
 // gateway as jobs (routing, fallback, circuit breakers, limits, cost), with no queue. Short
 // interactive calls only: an input over server.sync_max_input_tokens answers 413 `use_async`.
-#include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <span>
 
+#include <boost/json.hpp>
+
 #include "answer/answer_engine.h"
 #include "api/off_loop.h"
 #include "api/responses.h"
-#include "api/routes.h"
 #include "auth/tenant_quotas.h"
+#include "api/routes.h"
 #include "core/ids.h"
 #include "gateway/provider_call.h"
 
@@ -40,8 +41,7 @@ Status ValidateChatBody(const json::value& body, const ModelGateway& gateway) {
     return InvalidArgument("model is required: a model alias (GET /v1/models)", "model");
   }
   if (!gateway.has_alias(std::string(model->as_string()))) {
-    return InvalidArgument("model alias " + std::string(model->as_string()) + " is not configured",
-                           "model");
+    return InvalidArgument("model alias " + std::string(model->as_string()) + " is not configured", "model");
   }
   const json::value* messages = o.if_contains("messages");
   if (!messages || !messages->is_array() || messages->as_array().empty()) {
@@ -50,8 +50,7 @@ Status ValidateChatBody(const json::value& body, const ModelGateway& gateway) {
   for (std::size_t i = 0; i < messages->as_array().size(); ++i) {
     const json::value& m = messages->as_array()[i];
     std::string field = "messages[" + std::to_string(i) + "]";
-    if (!m.is_object() || !m.as_object().contains("role") ||
-        !m.as_object().at("role").is_string()) {
+    if (!m.is_object() || !m.as_object().contains("role") || !m.as_object().at("role").is_string()) {
       return InvalidArgument(field + " must be an object with a string role", field);
     }
   }
@@ -65,8 +64,7 @@ int PromptTokens(const json::object& request) {
   int tokens = 0;
   for (const auto& m : request.at("messages").as_array()) {
     if (const json::value* c = m.as_object().if_contains("content")) {
-      tokens += answer::EstimateTokens(c->is_string() ? std::string(c->as_string())
-                                                      : json::serialize(*c));
+      tokens += answer::EstimateTokens(c->is_string() ? std::string(c->as_string()) : json::serialize(*c));
     }
   }
   return tokens;
@@ -93,8 +91,8 @@ Status FailureStatus(const CallResult& r) {
   return Status(code, r.message.empty() ? r.code : r.message).with_error_code(r.code);
 }
 
-void SendCompletion(const http::Responder& responder, const json::object& request,
-                    const GatewayResult& g, double overhead_ms, Millis now) {
+void SendCompletion(const http::Responder& responder, const json::object& request, const GatewayResult& g,
+                    double overhead_ms, Millis now) {
   const CallResult& r = g.final();
   const std::string id = "chatcmpl-" + NewId("", now);
   const std::int64_t created = now / 1000;
@@ -105,22 +103,20 @@ void SendCompletion(const http::Responder& responder, const json::object& reques
                       {"provider", r.provider},
                       {"cost_usd", g.cost_usd()},
                       {"attempts", CallRecords(g)}};
-  http::Headers headers{{"X-Sluice-Overhead-Ms", FormatMs(overhead_ms)},
-                        {"X-Sluice-Model-Alias", r.alias}};
+  http::Headers headers{{"X-Sluice-Overhead-Ms", FormatMs(overhead_ms)}, {"X-Sluice-Model-Alias", r.alias}};
   const json::value* stream = request.if_contains("stream");
   if (!stream || !stream->as_bool()) {
-    json::object body{
-        {"id", id},
-        {"object", "chat.completion"},
-        {"created", created},
-        {"model", r.model_id},
-        {"choices", json::array{json::object{
-                        {"index", 0},
-                        {"message", json::object{{"role", "assistant"}, {"content", r.text}}},
-                        {"logprobs", nullptr},
-                        {"finish_reason", r.finish_reason}}}},
-        {"usage", std::move(usage)},
-        {"sluice", std::move(sluice)}};
+    json::object body{{"id", id},
+                      {"object", "chat.completion"},
+                      {"created", created},
+                      {"model", r.model_id},
+                      {"choices", json::array{json::object{
+                                      {"index", 0},
+                                      {"message", json::object{{"role", "assistant"}, {"content", r.text}}},
+                                      {"logprobs", nullptr},
+                                      {"finish_reason", r.finish_reason}}}},
+                      {"usage", std::move(usage)},
+                      {"sluice", std::move(sluice)}};
     return SendJson(responder, 200, body, std::move(headers));
   }
   // Server-Sent Events in OpenAI's chunk format. The provider call itself is not streamed:
@@ -128,10 +124,8 @@ void SendCompletion(const http::Responder& responder, const json::object& reques
   auto chunk = [&](json::object delta, json::value finish, json::value usage_value) {
     json::array choices;
     if (usage_value.is_null()) {
-      choices.push_back(json::object{{"index", 0},
-                                     {"delta", std::move(delta)},
-                                     {"logprobs", nullptr},
-                                     {"finish_reason", finish}});
+      choices.push_back(json::object{
+          {"index", 0}, {"delta", std::move(delta)}, {"logprobs", nullptr}, {"finish_reason", finish}});
     }
     json::object c{{"id", id},
                    {"object", "chat.completion.chunk"},
@@ -143,8 +137,7 @@ void SendCompletion(const http::Responder& responder, const json::object& reques
   };
   bool include_usage = false;
   if (auto* opts = request.if_contains("stream_options"); opts && opts->is_object()) {
-    if (auto* u = opts->as_object().if_contains("include_usage"); u && u->is_bool())
-      include_usage = u->as_bool();
+    if (auto* u = opts->as_object().if_contains("include_usage"); u && u->is_bool()) include_usage = u->as_bool();
   }
   responder.start_stream(200, "text/event-stream", std::move(headers));
   responder.write(chunk(json::object{{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
@@ -186,8 +179,7 @@ void CallGateway(ApiContext& ctx, ModelCall call, const http::Responder& respond
     double overhead = std::max(0.0, SteadyMs() - received - provider_ms);
     if (r.outcome != CallOutcome::kOk) {
       Status failure = FailureStatus(r);
-      if (r.retry_after_ms >= 0)
-        failure.with_retry_after(static_cast<int>((r.retry_after_ms + 999) / 1000));
+      if (r.retry_after_ms >= 0) failure.with_retry_after(static_cast<int>((r.retry_after_ms + 999) / 1000));
       http::Response error = http::ErrorResponse(failure);
       error.headers.emplace_back("X-Sluice-Overhead-Ms", FormatMs(overhead));
       return responder.send(std::move(error));
@@ -233,13 +225,12 @@ void ChatCompletions(ApiContext& ctx, http::Request&& req, http::Responder respo
   auto request = std::make_shared<json::object>(std::move(body->as_object()));
   int tokens = PromptTokens(*request);
   if (tokens > ctx.config.server.sync_max_input_tokens) {
-    return SendError(responder, Status(StatusCode::kPayloadTooLarge,
-                                       "the input is about " + std::to_string(tokens) +
-                                           " tokens, over the synchronous limit of " +
-                                           std::to_string(ctx.config.server.sync_max_input_tokens) +
-                                           "; submit it as a job instead: POST /v1/jobs with "
-                                           "{\"type\": \"chat\", \"request\": ...}")
-                                    .with_error_code("use_async"));
+    return SendError(responder,
+                     Status(StatusCode::kPayloadTooLarge,
+                            "the input is about " + std::to_string(tokens) + " tokens, over the synchronous limit of " +
+                                std::to_string(ctx.config.server.sync_max_input_tokens) +
+                                "; submit it as a job instead: POST /v1/jobs with {\"type\": \"chat\", \"request\": ...}")
+                         .with_error_code("use_async"));
   }
   ModelCall call;
   call.alias = std::string(request->at("model").as_string());
@@ -250,8 +241,7 @@ void ChatCompletions(ApiContext& ctx, http::Request&& req, http::Responder respo
   call.deadline = now + ctx.config.server.max_wait;
   if (!caller.admin && caller.limits.monthly_budget_usd > 0) {
     if (ctx.quotas) {
-      if (Status spend = ctx.quotas->admit_spend(caller); !spend.ok())
-        return SendError(responder, spend);
+      if (Status spend = ctx.quotas->admit_spend(caller); !spend.ok()) return SendError(responder, spend);
     }
     return ReserveThenCall(ctx, caller, std::move(call), responder, request, received);
   }
@@ -261,10 +251,9 @@ void ChatCompletions(ApiContext& ctx, http::Request&& req, http::Responder respo
 }  // namespace
 
 void AddChatRoutes(ApiContext& ctx, Router& router) {
-  router.add("POST", "/v1/chat/completions",
-             [&ctx](http::Request&& r, http::Responder s, const RouteContext& rc) {
-               ChatCompletions(ctx, std::move(r), std::move(s), rc.caller);
-             });
+  router.add("POST", "/v1/chat/completions", [&ctx](http::Request&& r, http::Responder s, const RouteContext& rc) {
+    ChatCompletions(ctx, std::move(r), std::move(s), rc.caller);
+  });
 }
 
 }  // namespace sluice

@@ -1,9 +1,9 @@
 #include "cli/serve_config.h"
 
-#include <spdlog/spdlog.h>
-
 #include <cstdlib>
 #include <filesystem>
+
+#include <spdlog/spdlog.h>
 
 #include "api/request_gate.h"
 
@@ -52,8 +52,7 @@ Result<std::unique_ptr<auth::Authenticator>> NewAuthenticator(const Config& conf
   std::string admin_key = admin ? admin : "";
   if (!admin_key.empty() && admin_key.size() < kMinAdminKey) {
     return InvalidArgument("auth: $" + config.auth.admin_key_env + " holds " +
-                           std::to_string(admin_key.size()) +
-                           " characters; an admin key needs at "
+                           std::to_string(admin_key.size()) + " characters; an admin key needs at "
                            "least 16 (e.g. openssl rand -hex 32)");
   }
   auto authenticator = std::make_unique<auth::Authenticator>(
@@ -67,8 +66,7 @@ Result<std::unique_ptr<auth::Authenticator>> NewAuthenticator(const Config& conf
     return InvalidArgument(
         "refusing to listen on " + config.server.listen +
         " without authentication: anyone who reaches it could read every result and spend the "
-        "provider budget. Set an admin key in $" +
-        config.auth.admin_key_env +
+        "provider budget. Set an admin key in $" + config.auth.admin_key_env +
         " (then create tenants and keys: sluice tenants create / sluice keys create), or listen "
         "on a loopback address such as 127.0.0.1:8080");
   }

@@ -15,22 +15,22 @@ namespace sluice {
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./sluice-data";
-  std::string store;                  // "postgres://..." for the shared store; empty = SQLite
-  std::int64_t max_body = 32 << 20;   // bytes
-  std::int64_t max_file = 200 << 20;  // bytes of one POST /v1/files upload (OpenAI's limit)
-  int max_uploads = 4;                // uploads held in memory at once (arriving or being stored)
+  std::string store;                       // "postgres://..." for the shared store; empty = SQLite
+  std::int64_t max_body = 32 << 20;        // bytes
+  std::int64_t max_file = 200 << 20;       // bytes of one POST /v1/files upload (OpenAI's limit)
+  int max_uploads = 4;                     // uploads held in memory at once (arriving or being stored)
   int sync_max_input_tokens = 2000;
-  int io_threads = 2;        // event-loop threads (HTTP, timers)
-  int bulk_limit = 10'000;   // jobs per POST /v1/jobs/bulk
-  Millis max_wait = 60'000;  // longest ?wait= honoured
-  bool durable = true;       // fsync each commit; off only for throwaway stores
+  int io_threads = 2;                      // event-loop threads (HTTP, timers)
+  int bulk_limit = 10'000;                 // jobs per POST /v1/jobs/bulk
+  Millis max_wait = 60'000;                // longest ?wait= honoured
+  bool durable = true;                     // fsync each commit; off only for throwaway stores
   // HTTP connections (http::ServerOptions; "0s" turns a timeout off).
-  Millis idle_timeout = 120'000;   // silence while waiting for, reading or writing a request
-  Millis header_timeout = 10'000;  // a request head, from its first byte
-  Millis body_timeout = 60'000;    // a body, after its head, plus 1 s per body_min_rate bytes
-  std::int64_t body_min_rate = 16 << 10;  // bytes a second; 0 = body_timeout is a fixed deadline
-  int max_connections = 4096;             // open at once; at the cap, accepting pauses
-  bool metrics_public = false;            // /metrics without the admin key (when auth is on)
+  Millis idle_timeout = 120'000;           // silence while waiting for, reading or writing a request
+  Millis header_timeout = 10'000;          // a request head, from its first byte
+  Millis body_timeout = 60'000;            // a body, after its head, plus 1 s per body_min_rate bytes
+  std::int64_t body_min_rate = 16 << 10;   // bytes a second; 0 = body_timeout is a fixed deadline
+  int max_connections = 4096;              // open at once; at the cap, accepting pauses
+  bool metrics_public = false;             // /metrics without the admin key (when auth is on)
 };
 
 // Authentication (auth/authenticator.h; API.md "Tenants, API keys and quotas").
@@ -43,12 +43,12 @@ struct AuthConfig {
 
 struct ProviderConfig {
   std::string name;
-  std::string base_url;     // ".../v1"; calls go to {base_url}/chat/completions
-  std::string api_key_env;  // the key is read from this environment variable
+  std::string base_url;                    // ".../v1"; calls go to {base_url}/chat/completions
+  std::string api_key_env;                 // the key is read from this environment variable
   Millis timeout = 60'000;
   int max_concurrency = 256;
-  int rpm = 0;                                               // requests a minute, 0 = no limit
-  int tpm = 0;                                               // tokens a minute, 0 = no limit
+  int rpm = 0;                             // requests a minute, 0 = no limit
+  int tpm = 0;                             // tokens a minute, 0 = no limit
   std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
   // The largest answer body accepted from it, after decoding (HttpRequest::max_response_bytes).
   // 8 MiB: a chat completion's text is at most its output tokens (128k tokens ≈ 512 KiB), and
@@ -57,37 +57,37 @@ struct ProviderConfig {
   // thousands of calls in flight each call's worst case is what the server must survive.
   std::int64_t max_response = 8 << 20;
   // Circuit breaker of each of its models (gateway/circuit_breaker.h).
-  int circuit_failures = 5;            // open after this many failures in a row
-  double circuit_failure_ratio = 0.5;  // or this share of the last circuit_window calls
+  int circuit_failures = 5;                // open after this many failures in a row
+  double circuit_failure_ratio = 0.5;      // or this share of the last circuit_window calls
   int circuit_window = 20;
-  Millis circuit_cool_down = 10'000;  // then one probe call
+  Millis circuit_cool_down = 10'000;       // then one probe call
 };
 
 struct ModelConfig {
   std::string alias;
-  std::string provider;  // a [[provider]] name, or "local"
-  std::string id;        // the model string sent to the provider
+  std::string provider;                    // a [[provider]] name, or "local"
+  std::string id;                          // the model string sent to the provider
   double input_usd_per_mtok = 0;
   double output_usd_per_mtok = 0;
-  std::vector<std::string> fallback;  // aliases tried in order when this one fails
-  std::string params_json = "{}";     // default params merged under the job's
+  std::vector<std::string> fallback;       // aliases tried in order when this one fails
+  std::string params_json = "{}";          // default params merged under the job's
 };
 
 struct QueueConfig {
   std::string name;
   int max_concurrency = 256;
-  int reserved = 0;   // slots no other queue may take
-  std::string model;  // preferred alias for its jobs (over the task's)
+  int reserved = 0;                        // slots no other queue may take
+  std::string model;                       // preferred alias for its jobs (over the task's)
 };
 
 struct WorkerConfig {
-  int concurrency = 1024;     // jobs in flight on this node, all queues together
-  Millis lease = 15'000;      // a claim holds this long unless renewed
-  Millis heartbeat = 5'000;   // lease renewal period
-  Millis poll = 500;          // safety-net claim poll; new work wakes at once
-  Millis retry_base = 1'000;  // backoff: base * 2^(attempt-1), jittered
+  int concurrency = 1024;                  // jobs in flight on this node, all queues together
+  Millis lease = 15'000;                   // a claim holds this long unless renewed
+  Millis heartbeat = 5'000;                // lease renewal period
+  Millis poll = 500;                       // safety-net claim poll; new work wakes at once
+  Millis retry_base = 1'000;               // backoff: base * 2^(attempt-1), jittered
   Millis retry_max = 300'000;
-  Millis grace = 30'000;  // SIGTERM: running calls may finish within this
+  Millis grace = 30'000;                   // SIGTERM: running calls may finish within this
 };
 
 struct WebhooksConfig {
@@ -98,10 +98,10 @@ struct WebhooksConfig {
   // attempts or once its event is max_age old, whichever comes first.
   Millis retry_base = 1'000;
   Millis retry_max = 3'600'000;
-  int max_attempts = 36;  // with the defaults: about a day of retries
+  int max_attempts = 36;                   // with the defaults: about a day of retries
   Millis max_age = 86'400'000;
-  Millis timeout = 10'000;  // per delivery attempt
-  int concurrency = 256;    // deliveries in flight on this node
+  Millis timeout = 10'000;                 // per delivery attempt
+  int concurrency = 256;                   // deliveries in flight on this node
   // Of those, at most this many to one receiver (host:port), so that one slow receiver cannot
   // hold every slot: its further deliveries wait while other receivers' go out.
   int per_host_concurrency = 8;
@@ -126,12 +126,12 @@ struct EventsConfig {
 struct ScheduleConfig {
   std::string name;
   std::string cron;
-  std::string type;       // a task type
-  std::string inbox;      // a folder: each regular file is one job's input text
-  std::string drop_file;  // a JSONL file: each line is one job (client/job_line.h)
+  std::string type;                        // a task type
+  std::string inbox;                       // a folder: each regular file is one job's input text
+  std::string drop_file;                   // a JSONL file: each line is one job (client/job_line.h)
   std::string queue = "batch";
-  int priority = -1;          // -1: the API's default
-  std::string metadata_json;  // empty: none
+  int priority = -1;                       // -1: the API's default
+  std::string metadata_json;               // empty: none
 };
 
 // [retention]: how long what has ended is kept (retention/retention_runner.h).
@@ -148,7 +148,7 @@ struct Config {
   ServerConfig server;
   std::vector<ProviderConfig> providers;
   std::vector<ModelConfig> models;
-  std::vector<QueueConfig> queues;  // always holds "default" and "batch"
+  std::vector<QueueConfig> queues;         // always holds "default" and "batch"
   WorkerConfig worker;
   std::string tasks_dir = "./tasks";
   WebhooksConfig webhooks;

@@ -79,10 +79,14 @@ struct ModelGateway::Walk {
   bool over() const REQUIRES(mu) { return finished || canceled || refused; }
 
   // Records an alias passed over without a call; false, recording nothing, once over().
-  bool skip(const std::string& alias, const char* why) EXCLUDES(mu) {
+  // `available_at`: when the alias may take a call again (0: not known).
+  bool skip(const std::string& alias, const char* why, Millis available_at) EXCLUDES(mu) {
     MutexLock lock(mu);
     if (over()) return false;
     result.skipped.emplace_back(alias, why);
+    if (available_at > 0 && (result.available_at == 0 || available_at < result.available_at)) {
+      result.available_at = available_at;
+    }
     return true;
   }
 };
@@ -91,6 +95,13 @@ double GatewayResult::cost_usd() const {
   double total = 0;
   for (const auto& c : calls) total += c.cost_usd;
   return total;
+}
+
+std::string GatewayResult::unavailable_reason() const {
+  for (const auto& [alias, why] : skipped) {
+    if (why != "circuit_open") return "rate_limited";
+  }
+  return "circuit_open";
 }
 
 namespace {
@@ -219,7 +230,7 @@ void ModelGateway::Step(const std::shared_ptr<Walk>& walk) {
     }
     CircuitBreaker& breaker = *breakers_.at(BreakerKey(m));
     if (breaker.state(now) == CircuitState::kOpen) {
-      if (!walk->skip(m.alias, "circuit_open")) return Finish(walk);
+      if (!walk->skip(m.alias, "circuit_open", breaker.open_until())) return Finish(walk);
       ++walk->index;
       continue;
     }
@@ -227,9 +238,11 @@ void ModelGateway::Step(const std::shared_ptr<Walk>& walk) {
     const std::int64_t tokens = EstimateRequestTokens(body);
     RateLimiter::Grant grant = provider.rate.try_acquire(tokens, now);
     if (!grant.granted) {
-      if (walk->call.deadline && grant.retry_at >= *walk->call.deadline) {
-        // The limit would hold the call past the deadline: the next alias may have room.
-        if (!walk->skip(m.alias, "rate_limited")) return Finish(walk);
+      const bool past_deadline = walk->call.deadline && grant.retry_at >= *walk->call.deadline;
+      const bool too_long = walk->call.max_limit_wait && grant.retry_at - now > *walk->call.max_limit_wait;
+      if (past_deadline || too_long) {
+        // The limit would hold the call too long: the next alias may have room.
+        if (!walk->skip(m.alias, "rate_limited", grant.retry_at)) return Finish(walk);
         ++walk->index;
         continue;
       }
@@ -249,7 +262,7 @@ void ModelGateway::Step(const std::shared_ptr<Walk>& walk) {
     // allow() last: in half-open it hands out the single probe, which must then really go out.
     if (!breaker.allow(now)) {
       provider.rate.reconcile(grant, 0, now);
-      if (!walk->skip(m.alias, "circuit_open")) return Finish(walk);
+      if (!walk->skip(m.alias, "circuit_open", 0)) return Finish(walk);  // half-open, its probe out
       ++walk->index;
       continue;
     }
@@ -262,7 +275,7 @@ void ModelGateway::Step(const std::shared_ptr<Walk>& walk) {
     MutexLock lock(walk->mu);
     if (walk->result.calls.empty() || walk->result.calls.back().outcome == CallOutcome::kOk) {
       bool deadline = walk->call.deadline && now >= *walk->call.deadline;
-      why = NoCall(walk->call, CallOutcome::kRetryable, deadline ? "deadline_exceeded" : "no_model_available",
+      why = NoCall(walk->call, CallOutcome::kRetryable, deadline ? "deadline_exceeded" : kNoModelAvailable,
                    deadline ? "the deadline passed before a model could be called"
                             : "every model of the chain is unavailable (open circuit or exhausted limits)",
                    now);

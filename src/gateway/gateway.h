@@ -58,6 +58,9 @@ struct CallResult {
 // The code of a walk's synthetic result when the gateway stopped starting calls (a node
 // draining) before this walk made any provider call.
 inline constexpr const char* kNotStarted = "not_started";
+// The code of a walk's synthetic result when every alias of its chain was skipped before any
+// call (open circuits, exhausted rate limits): GatewayResult::unavailable().
+inline constexpr const char* kNoModelAvailable = "no_model_available";
 
 struct ModelCall {
   std::string alias;
@@ -66,6 +69,10 @@ struct ModelCall {
   std::optional<Millis> deadline;  // absolute: no wait or call past it
   bool allow_fallback = true;    // false: only `alias` itself is tried
   std::optional<double> budget_usd;  // what may still be spent; a call that could exceed it is not made
+  // A rate limit that would hold the call longer than this skips the alias, as one that would
+  // hold it past the deadline does: queued work is then handed back (blocked) instead of
+  // waiting here while it shows running. Unset: wait up to the deadline (the synchronous path).
+  std::optional<Millis> max_limit_wait;
 };
 
 // What one gateway call did: every provider call it made, in order (a fallback chain walk
@@ -80,6 +87,15 @@ struct GatewayResult {
   // No provider call was made because the gateway stopped starting calls (stop_starting): the
   // caller may hand the job back as if it never ran.
   bool not_started() const { return calls.size() == 1 && calls[0].code == kNotStarted; }
+  // No provider call was made because every alias was skipped: the caller may hold the job
+  // back (queued, blocked) instead of counting an attempt against a provider it never reached.
+  bool unavailable() const { return calls.size() == 1 && calls[0].code == kNoModelAvailable; }
+  // Why, as a job's blocked_reason: "circuit_open" when every skip was an open circuit, else
+  // "rate_limited".
+  std::string unavailable_reason() const;
+  // When unavailable(): the earliest time a skipped alias may take a call again (the end of its
+  // circuit's cool-down, its rate limit's refill); 0 when none said.
+  Millis available_at = 0;
 };
 
 // The alias every install has: the built-in no-network provider.

@@ -361,17 +361,17 @@ bool Connection::check_framing() {
     if (field.name() != beast_http::field::transfer_encoding) continue;
     ++encodings;
     std::string_view value(field.value().data(), field.value().size());
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-      value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     if (!boost::beast::iequals(value, "chunked")) chunked_only = false;
   }
   if (encodings == 0) return true;
   const bool has_length = request.find(beast_http::field::content_length) != request.end();
   if (encodings == 1 && chunked_only && !has_length) return true;
-  reject_request(InvalidArgument(has_length ? "a request may not carry both Content-Length and "
-                                              "Transfer-Encoding"
-                                            : "the only Transfer-Encoding accepted is \"chunked\"")
+  reject_request(InvalidArgument(has_length
+                                     ? "a request may not carry both Content-Length and "
+                                       "Transfer-Encoding"
+                                     : "the only Transfer-Encoding accepted is \"chunked\"")
                      .with_error_code("bad_request"),
                  400);
   return false;

@@ -39,6 +39,7 @@ void Worker::Start(Job job) {
   call.alias = prepared->alias;
   call.request = prepared->request;
   call.deadline = job.spec.deadline;
+  call.max_limit_wait = kMaxLimitWait;
   call.allow_fallback = job.spec.allow_fallback;
   if (job.spec.cost_limit_usd) call.budget_usd = *job.spec.cost_limit_usd - job.cost_usd;
   BudgetGate* gate = d_.budget;
@@ -95,15 +96,15 @@ void Worker::Hold(const Job& job, BudgetGate::Decision why) {
   Commit(std::move(f), job.spec.queue);
 }
 
-void Worker::HandBack(const Job& job, bool reserved) {
+void Worker::HandBack(const Job& job, bool reserved, JobError why, Millis due_at) {
   AttemptFinish f;
   f.job_id = job.id;
   f.attempt = job.attempt;
   f.lease_owner = job.lease_owner;
   f.now = d_.clock.now();
   f.outcome = AttemptOutcome::kBlocked;
-  f.retry_at = f.now;  // due at once: another node may start it during this one's grace period
-  f.error = {kNodeStopping, "the node stopped before the provider call could start"};
+  f.retry_at = due_at;
+  f.error = std::move(why);
   f.settles_reservation = reserved;  // nothing was spent
   Commit(std::move(f), job.spec.queue);
 }
@@ -116,8 +117,19 @@ void Worker::OnAnswer(const Job& job, const PreparedCall& call, GatewayResult re
     abandoned = it == running_.end() || it->second.abandoned;
   }
   if (abandoned) return Done(job.id, job.spec.queue);
-  if (result.not_started()) return HandBack(job, reserved);
-  AttemptFinish f = DecideAttempt(job, call, result, d_.clock.now(), d_.config, Jitter());
+  const Millis now = d_.clock.now();
+  if (result.not_started()) {
+    // Due at once: another node may start it during this one's grace period.
+    return HandBack(job, reserved, {kNodeStopping, "the node stopped before the provider call could start"}, now);
+  }
+  if (result.unavailable()) {
+    // Not an attempt: no provider was reached. Due again when the first skipped alias said it
+    // may take a call, but not sooner than a second (a half-open circuit's probe is out, and a
+    // whole blocked backlog must not be claimed in a loop) nor later than a minute.
+    const Millis due = std::clamp(result.available_at, now + 1'000, now + 60'000);
+    return HandBack(job, reserved, {result.unavailable_reason(), result.final().message}, due);
+  }
+  AttemptFinish f = DecideAttempt(job, call, result, now, d_.config, Jitter());
   f.settles_reservation = reserved;
   Commit(std::move(f), job.spec.queue);
 }

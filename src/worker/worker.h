@@ -35,6 +35,11 @@ namespace sluice {
 
 // The blocked_reason of a job a stopping node handed back before its call started.
 inline constexpr char kNodeStopping[] = "node_stopping";
+// How long a queued job's call may wait inside the gateway for a rate limit
+// (ModelCall::max_limit_wait). A longer wait hands the job back, queued and blocked
+// "rate_limited", where any node can take it once the limit allows, instead of holding a
+// worker slot while it shows running.
+inline constexpr Millis kMaxLimitWait = 1'000;
 
 struct WorkerDeps {
   const Config& server_config;
@@ -97,10 +102,11 @@ class Worker final : public JobRunner {
   // The job does not start: the tenant's budget cannot take its worst case (or the store could
   // not say); back to queued, blocked, attempt not counted.
   void Hold(const Job& job, BudgetGate::Decision why);
-  // The gateway refused the call before it reached a provider (a draining node,
-  // ModelGateway::stop_starting): back to queued, due at once, attempt not counted, blocked
-  // with kNodeStopping until a node claims it again. `reserved`: settled at 0.
-  void HandBack(const Job& job, bool reserved);
+  // The call never reached a provider (a draining node, ModelGateway::stop_starting; every
+  // alias skipped for an open circuit or a rate limit): back to queued, due at `due_at`,
+  // attempt not counted, blocked with `why.code` until a node claims it again. `reserved`:
+  // settled at 0.
+  void HandBack(const Job& job, bool reserved, JobError why, Millis due_at);
   void OnAnswer(const Job& job, const PreparedCall& call, GatewayResult result, bool reserved);
   void Commit(AttemptFinish finish, const std::string& queue);
   void Done(const std::string& job_id, const std::string& queue);

@@ -497,17 +497,32 @@ TEST_F(WorkerTest, TheResultAndAttemptsRecordTheParamsSent) {
   EXPECT_EQ(json::value(sent), expected);
 }
 
-}  // namespace
-}  // namespace sluice
-
-namespace sluice {
-namespace {
+// Gives the worker a gateway over `config_text` (the fixture's provider_ answers its calls).
+class WorkerHandBackTest : public WorkerTest {
+ protected:
+  void Reconfigure(const std::string& config_text) {
+    auto config = Config::Parse(config_text, dir_.path());
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    worker_.reset();
+    gateway_.reset();
+    config_ = std::make_unique<Config>(std::move(config).value());
+    gateway_ = std::make_unique<ModelGateway>(*config_, provider_, clock_, loop_);
+    worker_ = std::make_unique<Worker>(WorkerDeps{*config_, *tasks_, *blobs_, *gateway_, *writer_,
+                                                  loop_, watch_, clock_, config_->worker});
+  }
+  // Runs a claimed job whose call reaches no provider; returns it as stored.
+  Job RunUnsent(const Job& job) {
+    worker_->run(job);
+    EXPECT_TRUE(worker_->wait_idle(30s));
+    return Stored(job.id);
+  }
+};
 
 // A provider with one slot and two claimed jobs: the second waits in the gateway for the slot.
 // Drain hands it back at once (queued, due now, attempt not counted, blocked node_stopping) with
 // no call made, while the first call, already at the provider, gets the grace period to finish.
-TEST_F(WorkerTest, DrainHandsBackAnAttemptWaitingForAProviderSlot) {
-  auto config = Config::Parse(R"(
+TEST_F(WorkerHandBackTest, DrainHandsBackAnAttemptWaitingForAProviderSlot) {
+  Reconfigure(R"(
 [[provider]]
 name = "p"
 base_url = "http://provider.invalid/v1"
@@ -516,15 +531,7 @@ max_concurrency = 1
 alias = "fast"
 provider = "p"
 id = "m1"
-)",
-                              dir_.path());
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
-  worker_.reset();
-  gateway_.reset();
-  config_ = std::make_unique<Config>(std::move(config).value());
-  gateway_ = std::make_unique<ModelGateway>(*config_, provider_, clock_, loop_);
-  worker_ = std::make_unique<Worker>(WorkerDeps{*config_, *tasks_, *blobs_, *gateway_, *writer_,
-                                                loop_, watch_, clock_, config_->worker});
+)");
   Job first = Claimed(NewJob());
   Job second = Claimed(NewJob());
   worker_->run(first);
@@ -549,6 +556,62 @@ id = "m1"
   EXPECT_TRUE(drained);
   EXPECT_EQ(Stored(first.id).status, JobStatus::kDone);
   EXPECT_EQ(provider_.requests(), 1u);  // the freed slot started nothing
+}
+
+// The circuit opened on the first job's failure: the next job's call reaches no provider, so it
+// is no attempt — queued, blocked circuit_open, due when the cool-down ends.
+TEST_F(WorkerHandBackTest, AJobWhoseEveryAliasHasAnOpenCircuitIsHeldNotAttempted) {
+  Reconfigure(R"(
+[[provider]]
+name = "p"
+base_url = "http://provider.invalid/v1"
+circuit_failures = 1
+circuit_window = 0
+circuit_cool_down = "20s"
+[[model]]
+alias = "fast"
+provider = "p"
+id = "m1"
+)");
+  Job failing = Claimed(NewJob());
+  EXPECT_EQ(RunAnswered(failing, Answer(500, R"({"error":{"message":"down"}})")).status, JobStatus::kQueued);
+
+  const Millis now = clock_.now();
+  Job held = RunUnsent(Claimed(NewJob()));
+  EXPECT_EQ(held.status, JobStatus::kQueued);
+  EXPECT_EQ(held.attempt, 0);  // not counted
+  EXPECT_EQ(held.blocked_reason, "circuit_open");
+  EXPECT_EQ(held.next_attempt_at.value_or(0), now + 20'000);
+  EXPECT_TRUE(Attempts(held.id).empty());
+  EXPECT_EQ(provider_.requests(), 1u);
+  EXPECT_EQ(worker_->spend_by_queue()["default"].attempts, 1);  // the failing job's only
+}
+
+// A rate limit that would hold a queued job's call past kMaxLimitWait hands the job back,
+// blocked rate_limited and due when the limit has room, instead of waiting while it shows running.
+TEST_F(WorkerHandBackTest, AJobARateLimitWouldHoldLongIsHandedBack) {
+  Reconfigure(R"(
+[[provider]]
+name = "p"
+base_url = "http://provider.invalid/v1"
+rpm = 1
+[[model]]
+alias = "fast"
+provider = "p"
+id = "m1"
+)");
+  Job first = Claimed(NewJob());
+  EXPECT_EQ(RunAnswered(first, Completion(kConfident)).status, JobStatus::kDone);
+
+  const Millis now = clock_.now();
+  Job held = RunUnsent(Claimed(NewJob()));
+  EXPECT_EQ(held.status, JobStatus::kQueued);
+  EXPECT_EQ(held.attempt, 0);
+  EXPECT_EQ(held.blocked_reason, "rate_limited");
+  EXPECT_GT(held.next_attempt_at.value_or(0), now + kMaxLimitWait);
+  EXPECT_LE(held.next_attempt_at.value_or(0), now + 60'000);
+  EXPECT_TRUE(Attempts(held.id).empty());
+  EXPECT_EQ(provider_.requests(), 1u);
 }
 
 }  // namespace

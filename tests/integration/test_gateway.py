@@ -7,6 +7,8 @@ fallback...]; a retryable failure moves on to the next alias within the same job
 every provider call of the walk is recorded ("fallback": true on all but the last); a job with
 "fallback": false uses its alias alone; an open circuit is skipped at once (not an attempt, and
 the provider hears nothing) until the cool-down lets one probe through, whose success closes it;
+a job whose every alias is skipped waits queued with blocked_reason circuit_open or rate_limited,
+not running and not an attempt;
 a provider's rpm, tpm and max_concurrency are never exceeded (waiting is not an attempt); the
 provider timeout cuts a slow call; cost is usage times the alias's prices, summed over every
 call; a cost limit stops the retries; the built-in `local` provider is the last resort of a
@@ -240,6 +242,29 @@ class CircuitTest(GatewayTest):
         self.assertEqual(backup.stats()["requests"], 8)
 
 
+    def test_a_job_behind_an_open_circuit_waits_queued_blocked_and_is_no_attempt(self):
+        mock = self.start_mock(latency="10ms")
+        self.assertTrue(mock.configure({"script": "500"})["script"])
+        providers = [provider("mock", mock.base_url, circuit_failures=1, circuit_window=0,
+                              circuit_cool_down="3s")]
+        server = self.start_server(providers=providers, models=[model(FAST, "mock")],
+                                   worker={"retry_base": "10s", "retry_max": "10s"})
+        failing = submit_ok(server, chat_job("Where is my refund?", max_attempts=3))
+        wait_until(lambda: get_job(server, failing["id"])["attempt"] == 1, timeout=15,
+                   message="the first job's failed attempt, which opens the circuit")
+
+        held = submit_ok(server, chat_job("Is my card blocked?", max_attempts=3))
+        job = wait_until(lambda: (lambda j: j if j.get("blocked_reason") == "circuit_open" else None)(
+            get_job(server, held["id"])), timeout=15, message="the second job to show blocked_reason circuit_open")
+        self.assertEqual((job["status"], job["attempt"]), ("queued", 0), job)
+        self.assertEqual(mock.stats()["requests"], 1, "a call went to a provider whose circuit is open")
+
+        # After the cool-down the probe succeeds (the mock's script is used up) and the held job
+        # runs with its first attempt.
+        done = wait_job(server, held["id"], timeout=30)
+        self.assertEqual((done["status"], done["attempt"]), ("done", 1), done)
+        self.assertEqual(len(self.result_of(server, held["id"])["attempts"]), 1)
+
 class LimitsTest(GatewayTest):
     SLACK_MS = 200  # the first call's own way to the mock; the bound itself is exact
 
@@ -269,6 +294,29 @@ class LimitsTest(GatewayTest):
             self.assertGreaterEqual(offsets[k], earliest - self.SLACK_MS,
                                     "call %d of %d arrived %d ms after the first; rpm %d allows it at %d ms"
                                     % (k + 1, jobs, offsets[k], rpm, earliest))
+
+    def test_a_job_a_rate_limit_would_hold_long_waits_queued_not_running(self):
+        # rpm 12: a burst of 12, then one call every 5 s. The 13th and 14th jobs would wait
+        # seconds for a token: they wait queued (blocked rate_limited), not running.
+        rpm, jobs = 12, 14
+        mock = self.start_mock(latency="10ms")
+        server = self.one_provider(mock, rpm=rpm)
+        r = submit_bulk(server, [chat_job("Where is my refund %d?" % i) for i in range(jobs)])
+        self.assertEqual(r.status, 200, r)
+        ids = [j["id"] for j in r.body["jobs"]]
+        wait_until(lambda: mock.stats()["requests"] == rpm, timeout=15, message="the burst's calls")
+
+        def held():
+            found = [get_job(server, i) for i in ids]
+            found = [j for j in found if j.get("blocked_reason") == "rate_limited"]
+            return found or None
+        waiting = wait_until(held, timeout=15, message="a job blocked by the rate limit")
+        for job in waiting:
+            self.assertEqual(job["status"], "queued", job)
+        done = [wait_job(server, i, timeout=40) for i in ids]
+        self.assertEqual([d["status"] for d in done], ["done"] * jobs)
+        self.assertEqual({d["attempt"] for d in done}, {1}, "waiting for the rate limit is not an attempt")
+        self.assertEqual(mock.stats()["requests"], jobs)
 
     def test_tpm_limit_holds_token_use_to_the_budget(self):
         # Each call reserves its estimate (prompt + max_tokens) and settles for the reported usage.
