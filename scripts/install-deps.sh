@@ -3,13 +3,14 @@
 # Idempotent: packages already present are skipped, so a second run is instant.
 set -euo pipefail
 
+# jq: README's tour reads ids out of answers with it (tests/integration/test_readme_tour.py).
 # postgresql: the server of the throwaway test cluster (scripts/pg-test-cluster.sh).
 # nodejs, npm: the official OpenAI Node client drives the batch API's integration test
 # (tests/integration/openai_client, installed there by the test with `npm ci`).
 # clang: only for the -Wthread-safety check of the lock annotations (ctest *.thread_safety);
 # GCC builds everything.
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git curl python3
+  build-essential cmake ninja-build ccache pkg-config git curl jq python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcurl4-openssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libre2-dev

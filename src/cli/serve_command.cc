@@ -55,6 +55,13 @@ int RunServe(const ServeFlags& flags) {
   }
   const Config config = std::move(config_result).value();
   const Clock& clock = SystemClock::Instance();
+  // Task files before the store: a mistake in them must not leave a new data dir behind.
+  auto tasks_result = TaskRegistry::Load(config.tasks_dir);
+  if (!tasks_result.ok()) {
+    spdlog::error("tasks: {}", tasks_result.status().ToString());
+    return 2;
+  }
+  const TaskRegistry tasks = std::move(tasks_result).value();
 
   std::error_code ec;
   std::filesystem::create_directories(config.server.data_dir, ec);
@@ -70,12 +77,6 @@ int RunServe(const ServeFlags& flags) {
     spdlog::error("{}", authenticator.status().message());
     return 2;
   }
-  auto tasks_result = TaskRegistry::Load(config.tasks_dir);
-  if (!tasks_result.ok()) {
-    spdlog::error("tasks: {}", tasks_result.status().ToString());
-    return 2;
-  }
-  const TaskRegistry tasks = std::move(tasks_result).value();
   // Shared mode keeps blobs in the shared database, so every node sees every blob.
   auto blobs_result = OpenBlobStore({config.server.data_dir, config.server.store, config.server.durable}, clock);
   if (!blobs_result.ok()) {

@@ -311,5 +311,17 @@ class CliFailuresTest(harness.IntegrationTest):
         self.assertIn("failed 3", b.stdout + b.stderr)
 
 
+    def test_serve_with_a_missing_tasks_dir_exits_2_and_leaves_no_data_dir(self):
+        # README's tour once pointed at a tasks dir that resolved elsewhere: the refusal must
+        # name the folder and leave nothing behind (no LOCK, no database) for the next try.
+        data = self.tmp_dir / "data"
+        config = self.tmp_dir / "serve.toml"
+        config.write_text('[server]\nlisten = "127.0.0.1:%d"\ndata_dir = "%s"\n[tasks]\ndir = "./no-such-tasks"\n'
+                          % (harness.free_port(), data))
+        p = run_cli(["serve", "--config", config], timeout=30)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn(str(self.tmp_dir / "no-such-tasks"), p.stdout + p.stderr)
+        self.assertFalse(data.exists(), "a failed start left %s behind" % data)
+
 if __name__ == "__main__":
     unittest.main()

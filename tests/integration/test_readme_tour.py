@@ -1,0 +1,95 @@
+"""README.md's "A five-minute tour with curl" runs as written and answers as it says.
+
+The shell block is read out of README.md itself, so the README cannot drift from what works. It
+runs under `bash -euo pipefail` from the repository root, as a reader pastes it, with four
+substitutions only: `make build` is left out (ctest runs after the build), `build/sluice` is the
+binary under test, and the tour's ports (8080, 9001) and folder (/tmp/sluice-tour) become free
+ones of this test, so that it runs beside the others. Then each step's answer is checked.
+"""
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+import unittest
+
+import harness
+
+TOUR_HEADING = "## A five-minute tour with curl"
+
+
+def tour_block():
+    text = (harness.REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index(TOUR_HEADING)
+    begin = text.index("```sh\n", start) + len("```sh\n")
+    return text[begin:text.index("```", begin)]
+
+
+class ReadmeTourTest(unittest.TestCase):
+    def test_the_tour_runs_as_written(self):
+        block = tour_block()
+        for must in ("make build\n", "build/sluice ", "8080", "9001", "/tmp/sluice-tour"):
+            self.assertIn(must, block, "the tour changed: update this test's substitutions")
+        work = tempfile.mkdtemp(prefix="sluice-tour-")
+        api_port, mock_port = harness.free_port(), harness.free_port()
+        script = (block.replace("make build\n", "")
+                  .replace("build/sluice ", harness.SLUICE_BIN + " ")
+                  .replace("8080", str(api_port))
+                  .replace("9001", str(mock_port))
+                  .replace("/tmp/sluice-tour", work))
+        # The reader ends the background processes with `kill %1 %2`; the test does it on exit.
+        prelude = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n"
+        run = subprocess.run(["bash", "-c", prelude + script], cwd=str(harness.REPO), capture_output=True,
+                             text=True, timeout=180, env=dict(os.environ, SLUICE_WEBHOOK_SECRET="tour"))
+        if run.returncode != 0:
+            logs = ""
+            for name in ("serve.log", "mock.log"):
+                path = os.path.join(work, name)
+                if os.path.exists(path):
+                    with open(path, encoding="utf-8", errors="replace") as f:
+                        logs += "--- %s\n%s\n" % (name, f.read()[-4000:])
+            self.fail("the tour failed (exit %d):\n%s\n%s\n%s" % (run.returncode, run.stdout, run.stderr[-4000:], logs))
+        lines = run.stdout.splitlines()
+        self.check_answers(lines)
+
+    def check_answers(self, lines):
+        def take(pattern):
+            """The next stdout line, which must match `pattern`."""
+            self.assertTrue(lines, "the tour printed less than expected (waiting for %r)" % pattern)
+            line = lines.pop(0)
+            self.assertRegex(line, pattern)
+            return line
+
+        def take_json(pattern="^[\\[{]"):
+            return json.loads(take(pattern))
+
+        job_id = take(r"^job_[0-9A-Z]+$")
+        self.assertEqual(take_json(), {"id": job_id, "deduplicated": True})
+        self.assertEqual(take_json(), {"status": "done", "attempt": 1})
+        result = take_json()
+        self.assertEqual(result["output"]["category"], "double_charge", result)
+        self.assertEqual(result["model"], "gpt-4o-mini")
+        self.assertGreater(result["cost_usd"], 0)
+        events = take_json()
+        self.assertEqual((events[0], events[-1]), ("submitted", "done"), events)
+        summary = take_json()
+        self.assertEqual(summary["status"], "done", summary)
+        self.assertTrue(summary["output"]["summary"], summary)
+        bulk = take_json()
+        self.assertEqual(bulk[0]["status"], "queued", bulk)
+        self.assertEqual(bulk[1]["error"]["field"], "type", bulk)
+        chat = take_json()
+        self.assertRegex(chat["id"], "^job_")
+        blob = take_json()
+        self.assertRegex(blob["id"], "^sha256:[0-9a-f]{64}$")
+        self.assertEqual(blob["bytes"], len("This agreement is made between ACME Bank and the customer.\n"))
+        self.assertIn(job_id, take_json())
+        self.assertEqual(take_json(), {"status": "canceled"})
+        metrics = [take(r"^sluice_jobs\{") for _ in list(lines)]
+        self.assertTrue(any('status="canceled"} 1' in m for m in metrics), metrics)
+        self.assertFalse(lines)
+
+
+if __name__ == "__main__":
+    unittest.main()
