@@ -62,8 +62,10 @@ void AddClientCommands(CLI::App& app, ClientCommands& c) {
     cmd->add_option("--text", f.text, "the input text");
     cmd->add_option("--input-file", f.input_file, "read the input text from this file (- for stdin); large files go up as blobs");
     cmd->add_option("--json", f.json, "a full job body (API.md \"Submit\"), or @file.json; other flags override its fields");
-    // `--wait` alone waits 30 s; `--wait=2m` as long as given.
-    cmd->add_flag("--wait{30s}", f.wait, "wait for the job to end (default 30s, or --wait=DURATION)");
+    // `--wait` alone waits 30 s; `--wait 2m` or `--wait=2m` as long as given.
+    cmd->add_option("--wait", f.wait, "wait for the job to end: --wait (30s) or --wait DURATION")
+        ->expected(0, 1)
+        ->default_str("30s");
     c.submit_cmd = cmd;
   }
   {

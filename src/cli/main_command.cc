@@ -2,6 +2,8 @@
 
 #include <sys/resource.h>
 
+#include <iostream>
+
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -32,6 +34,10 @@ int Main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
   CLI::App app{"Sluice: durable queue and gateway for AI work"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
+  std::string help_topic;
+  CLI::App* help_cmd = app.add_subcommand("help", "Show the commands, or one command's options");
+  help_cmd->add_option("command", help_topic, "a command, e.g. serve");
 
   ServeFlags serve;
   CLI::App* serve_cmd = app.add_subcommand("serve", "Run the server (API, scheduler, workers)");
@@ -61,6 +67,22 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // Help asked for: 0. A usage error: 2, the code scripts expect (client_common.h).
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (*help_cmd) {
+    // The formatter, not app.help(): that would describe the help command itself.
+    const std::string overview = app.get_formatter()->make_help(&app, "sluice", CLI::AppFormatMode::Normal);
+    if (help_topic.empty()) {
+      std::cout << overview;
+      return 0;
+    }
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->get_name() == help_topic) {
+        std::cout << sub->help();
+        return 0;
+      }
+    }
+    std::cerr << "unknown command '" << help_topic << "'\n\n" << overview;
+    return 2;
   }
   if (int code = RunClientCommand(client); code >= 0) return code;
   if (int code = RunAdminCommand(admin); code >= 0) return code;

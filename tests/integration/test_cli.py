@@ -137,6 +137,26 @@ class CliTest(harness.SharedProcessesTest):
         p = self.cli("batch", "--help")
         self.assert_exit(p, 0)
         self.assertIn("--out", p.stdout)
+        # `sluice help` lists the commands, `sluice help CMD` is CMD's --help, `--version` says it.
+        overview = self.cli("help")
+        self.assert_exit(overview, 0)
+        for command in ("serve", "submit", "batch", "tenants"):
+            self.assertIn(command, overview.stdout)
+        one = self.cli("help", "serve")
+        self.assert_exit(one, 0)
+        self.assertIn("--config", one.stdout)
+        self.assert_exit(self.cli("help", "nope"), 2)
+        version = self.cli("--version")
+        self.assert_exit(version, 0)
+        self.assertRegex(version.stdout.strip(), r"^sluice \d+\.\d+\.\d+$")
+
+    def test_submit_wait_takes_its_duration_after_a_space(self):
+        p = self.cli("submit", "--type", "classify_ticket", "--text", TICKET + " spaced", "--wait", "30s", "-o", "json")
+        self.assert_exit(p, 0)
+        self.assertEqual(json.loads(p.stdout)["status"], "done")
+        bad = self.cli("submit", "--type", "classify_ticket", "--text", TICKET, "--wait", "soon")
+        self.assert_exit(bad, 2)
+        self.assertIn("wait", bad.stderr)
 
     def test_wait_timeout_exits_4(self):
         job = submit_ok(self.server, classify_job(TICKET, run_in="1h"))
