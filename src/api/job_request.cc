@@ -14,17 +14,13 @@ namespace json = boost::json;
 
 namespace {
 
-const char* const kKnownFields[] = {
-    "type",     "input",       "request",  "object_id",      "source",    "prompt_version",
-    "response_schema", "model", "params",  "queue",          "priority",  "deadline",
-    "deadline_in", "run_at",   "run_in",   "max_attempts",   "cost_limit_usd", "dedup_key",
-    "webhook_url", "metadata", "fallback"};
-
 Status CheckKnownFields(const json::object& body) {
   for (const auto& [key, value] : body) {
-    bool known = false;
-    for (const char* f : kKnownFields) known = known || key == f;
-    if (!known) return InvalidArgument("unknown field " + std::string(key), std::string(key));
+    if (!IsJobBodyField(key)) {
+      // The most common slip: the text beside "type" instead of inside "input".
+      const char* hint = key == "text" ? " (a task's input goes inside \"input\": did you mean input.text?)" : "";
+      return InvalidArgument("unknown field " + std::string(key) + hint, std::string(key));
+    }
   }
   return Status::Ok();
 }

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -63,6 +64,18 @@ class BatchRun {
   explicit BatchRun(const BatchFlags& f) : f_(f), options_(ClientOptionsFor(f.client)), api_(options_) {}
 
   int run() {
+    if (!f_.fields.dedup_key.empty()) {
+      // One key for every line would make one job of the first and "deduplicated" of the rest.
+      return ReportError(InvalidArgument("--dedup-key would give every line the same key, so only the first "
+                                         "would run: leave it out (each line gets a key of its own) or use "
+                                         "--dedup-prefix to run the file again",
+                                         "--dedup-key"));
+    }
+    line_fields_.text_field = f_.text_field;
+    line_fields_.id_field = f_.id_field;
+    line_fields_.extra = f_.extra_fields == "ignore"   ? client::LineFields::Extra::kIgnore
+                         : f_.extra_fields == "refuse" ? client::LineFields::Extra::kRefuse
+                                                       : client::LineFields::Extra::kMetadata;
     std::optional<Millis> deadline;
     if (!f_.timeout.empty()) {
       auto d = ParseDuration(f_.timeout);
@@ -120,7 +133,9 @@ class BatchRun {
     std::int64_t number = 0;
     while (std::getline(*in, text)) {
       ++number;
-      auto body = client::JobBodyFromLine(text, f_.fields.type);
+      line_extras_.clear();
+      auto body = client::JobBodyFromLine(text, f_.fields.type, line_fields_, &line_extras_);
+      for (std::string& name : line_extras_) extras_[std::move(name)]++;
       if (body.ok() && !*body) continue;  // a blank line
       Status st = body.ok() ? ApplyJobFields(f_.fields, **body, /*override_body=*/false) : body.status();
       if (!st.ok() && st.code() != StatusCode::kInvalidArgument) return st;
@@ -337,6 +352,9 @@ class BatchRun {
       for (auto& [status, n] : by_status_) ended[status] = n;
       s["ended"] = std::move(ended);
     }
+    json::object extras;
+    for (auto& [name, n] : extras_) extras[name] = n;
+    if (!extras.empty()) s["extra_fields"] = json::object{{"to", f_.extra_fields}, {"lines", std::move(extras)}};
     if (f_.client.output == "json") {
       std::printf("%s\n", json::serialize(s).c_str());
       return;
@@ -351,10 +369,18 @@ class BatchRun {
       if (by_status_.empty()) line += " none";
       std::printf("%s\n", line.c_str());
     }
+    if (!extras_.empty()) {
+      std::string line = f_.extra_fields == "metadata" ? "extra fields, carried into metadata:" : "extra fields, ignored:";
+      for (auto& [name, n] : extras_) line += " " + name + " (" + std::to_string(n) + " lines)";
+      std::printf("%s\n", line.c_str());
+    }
     if (!f_.out.empty()) std::printf("results in %s\n", f_.out.c_str());
   }
 
   const BatchFlags& f_;
+  client::LineFields line_fields_;
+  std::vector<std::string> line_extras_;           // the current line's extra fields
+  std::map<std::string, std::int64_t> extras_;    // lines that had each extra field
   client::ClientOptions options_;
   client::ApiClient api_;
   std::ofstream out_;

@@ -94,6 +94,12 @@ void AddClientCommands(CLI::App& app, ClientCommands& c) {
     cmd->add_option("--timeout", f.timeout, "with --wait: give up after this long (exit 4)");
     cmd->add_option("--out", f.out, "write one result a line, in input order (JSONL)");
     cmd->add_option("--dedup-prefix", f.dedup_prefix, "prefix of the generated dedup keys; change it to run a file again");
+    cmd->add_option("--text-field", f.text_field, "a line's field that is the input text (default text)");
+    cmd->add_option("--id-field", f.id_field, "a line's field that becomes the job's object_id, e.g. id");
+    cmd->add_option("--extra-fields", f.extra_fields,
+                    "a line's fields that are no job field: metadata (carried into the job's metadata), ignore, "
+                    "or refuse (the line is invalid)")
+        ->check(CLI::IsMember({"metadata", "ignore", "refuse"}));
     cmd->add_option("--chunk", f.chunk, "jobs per bulk request")->check(CLI::Range(1, 1000));
     cmd->add_option("--concurrency", f.concurrency, "long-polls in flight while waiting")->check(CLI::Range(1, 256));
     cmd->add_option("--progress", f.progress, "auto (a bar on a terminal), bar, plain or none")

@@ -61,6 +61,9 @@ struct BatchFlags {
   std::string timeout;  // with --wait; "" = no limit
   std::string out;
   std::string dedup_prefix = "batch";
+  std::string text_field = "text";        // a line's field that is the input text
+  std::string id_field;                   // a line's field that is its object_id
+  std::string extra_fields = "metadata";  // other fields: metadata | ignore | refuse
   int chunk = 1000;
   int concurrency = 32;
   std::string progress = "auto";  // auto | bar | plain | none

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "blobs/blob_store.h"
+#include "core/job.h"
 
 namespace sluice::client {
 
@@ -17,9 +18,48 @@ bool IsBlank(std::string_view s) {
   return true;
 }
 
+// Maps a line of job fields: its text and id fields to input.text and object_id, its extras
+// as `fields.extra` says.
+Status MapJobFields(json::object& body, const LineFields& fields, std::vector<std::string>* extra_fields) {
+  if (!fields.id_field.empty() && fields.id_field != "object_id") {
+    if (json::value* id = body.if_contains(fields.id_field)) {
+      if (body.contains("object_id")) return InvalidArgument("give \"" + fields.id_field + "\" or \"object_id\", not both");
+      json::value moved = id->is_string() ? *id : json::value(json::serialize(*id));  // object ids are text
+      body.erase(fields.id_field);
+      body["object_id"] = std::move(moved);
+    }
+  }
+  if (json::value* text = body.if_contains(fields.text_field)) {
+    if (body.contains("input")) return InvalidArgument("give \"" + fields.text_field + "\" or \"input\", not both", fields.text_field);
+    json::value moved = *text;
+    body.erase(fields.text_field);
+    body["input"] = json::object{{"text", std::move(moved)}};
+  }
+  if (fields.extra == LineFields::Extra::kRefuse) return Status::Ok();
+  json::object extras;
+  for (auto it = body.begin(); it != body.end();) {
+    if (IsJobBodyField(it->key())) {
+      ++it;
+      continue;
+    }
+    if (extra_fields) extra_fields->emplace_back(it->key());
+    if (fields.extra == LineFields::Extra::kMetadata) extras[it->key()] = std::move(it->value());
+    it = body.erase(it);
+  }
+  if (extras.empty()) return Status::Ok();
+  json::value& metadata = body["metadata"];
+  if (metadata.is_null()) metadata = json::object();
+  if (!metadata.is_object()) return InvalidArgument("metadata must be an object to take the line's other fields", "metadata");
+  for (auto& [key, value] : extras) {
+    if (!metadata.as_object().contains(key)) metadata.as_object()[key] = std::move(value);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
-Result<std::optional<json::object>> JobBodyFromLine(std::string_view line, const std::string& default_type) {
+Result<std::optional<json::object>> JobBodyFromLine(std::string_view line, const std::string& default_type,
+                                                    const LineFields& fields, std::vector<std::string>* extra_fields) {
   if (IsBlank(line)) return std::optional<json::object>();
   boost::system::error_code ec;
   json::value v = json::parse(line, ec);
@@ -30,7 +70,9 @@ Result<std::optional<json::object>> JobBodyFromLine(std::string_view line, const
     body["input"] = json::object{{"text", v.as_string()}};
   } else if (v.is_object()) {
     body = std::move(v.as_object());
-    if (const json::value* text = body.if_contains("text")) {
+    if (!body.contains("type")) {
+      RETURN_IF_ERROR(MapJobFields(body, fields, extra_fields));
+    } else if (const json::value* text = body.if_contains("text")) {
       if (body.contains("input")) return InvalidArgument("give \"text\" or \"input\", not both", "text");
       json::value moved = *text;
       body.erase("text");

@@ -6,6 +6,7 @@
 //   {"type": "classify_ticket", "input": {...}, ...}   a full job body (API.md "Submit")
 //   {"text": "...", "object_id": "...", ...}           job fields without a type; `text` is
 //                                                      short for input.text; needs a default type
+//                                                      (LineFields maps other names and extras)
 //   "some text"                                        a JSON string: the input text; needs a
 //                                                      default type
 // A blank line (only whitespace) is no job and no error.
@@ -15,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -22,9 +24,23 @@
 
 namespace sluice::client {
 
+// How a line of job fields (an object without "type") maps onto a job, for files written for
+// something else (`sluice batch --text-field --id-field --extra-fields`). A line that names its
+// own "type" is a full job body and is taken as it is.
+struct LineFields {
+  std::string text_field = "text";  // becomes input.text
+  std::string id_field;             // becomes object_id ("": none)
+  // Fields that are no job field (core/job.h kJobBodyFields): left for the server to refuse,
+  // carried into the job's metadata (beside what the line's own "metadata" holds), or dropped.
+  enum class Extra { kRefuse, kMetadata, kIgnore } extra = Extra::kRefuse;
+};
+
 // The body of one line, or InvalidArgument saying what is wrong with it; nullopt for a blank
-// line. `default_type` fills a missing "type" (empty: every line must name its own).
-Result<std::optional<boost::json::object>> JobBodyFromLine(std::string_view line, const std::string& default_type);
+// line. `default_type` fills a missing "type" (empty: every line must name its own). The names
+// of extra fields carried or dropped are added to `extra_fields` when given.
+Result<std::optional<boost::json::object>> JobBodyFromLine(std::string_view line, const std::string& default_type,
+                                                           const LineFields& fields = {},
+                                                           std::vector<std::string>* extra_fields = nullptr);
 
 // Sets `key` to `value` unless the body already has it: command-line options are defaults, and
 // a line's own fields win.

@@ -32,6 +32,37 @@ TEST(JobLineTest, AFullJobKeepsItsOwnType) {
             json::parse(R"({"type":"summarize","input":{"text":"x"}})"));
 }
 
+// A file written for something else (demo/tickets.jsonl): its id field becomes object_id, its
+// text field the input, and its other fields go to metadata (or away) and are named.
+TEST(JobLineTest, ForeignFieldsMapToTheJob) {
+  const std::string line = R"({"id":"T-1","body":"card blocked","channel":"chat","metadata":{"team":"a"}})";
+  LineFields fields{.text_field = "body", .id_field = "id", .extra = LineFields::Extra::kMetadata};
+  std::vector<std::string> extras;
+  auto body = JobBodyFromLine(line, "classify_ticket", fields, &extras);
+  ASSERT_TRUE(body.ok() && *body) << body.status().ToString();
+  EXPECT_EQ(json::value(**body), json::parse(R"({"type":"classify_ticket","object_id":"T-1",
+      "metadata":{"team":"a","channel":"chat"},"input":{"text":"card blocked"}})"));
+  EXPECT_EQ(extras, std::vector<std::string>{"channel"});
+
+  fields.extra = LineFields::Extra::kIgnore;
+  extras.clear();
+  body = JobBodyFromLine(R"({"id":7,"body":"x","channel":"chat"})", "classify_ticket", fields, &extras);
+  ASSERT_TRUE(body.ok() && *body);
+  EXPECT_EQ(json::value(**body), json::parse(R"({"type":"classify_ticket","object_id":"7","input":{"text":"x"}})"));
+  EXPECT_EQ(extras, std::vector<std::string>{"channel"});
+
+  // By default extras stay, for the server to refuse; a full job body is never remapped.
+  body = JobBodyFromLine(R"({"text":"x","channel":"chat"})", "classify_ticket");
+  ASSERT_TRUE(body.ok() && *body);
+  EXPECT_TRUE((*body)->contains("channel"));
+  body = JobBodyFromLine(R"({"type":"summarize","id":"T-1","input":{"text":"x"}})", "", fields);
+  ASSERT_TRUE(body.ok() && *body);
+  EXPECT_TRUE((*body)->contains("id"));
+  EXPECT_FALSE(JobBodyFromLine(R"({"id":"T-1","object_id":"o","body":"x"})", "t", fields).ok());
+  EXPECT_FALSE(JobBodyFromLine(R"({"body":"x","metadata":"m","channel":"c"})", "t",
+                               {.text_field = "body", .extra = LineFields::Extra::kMetadata}).ok());
+}
+
 TEST(JobLineTest, BlankLinesAreNoJob) {
   auto body = JobBodyFromLine("  \t\r", "t");
   ASSERT_TRUE(body.ok());

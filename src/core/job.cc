@@ -28,4 +28,11 @@ bool IsTerminal(JobStatus s) {
          s == JobStatus::kCanceled;
 }
 
+bool IsJobBodyField(std::string_view name) {
+  for (std::string_view field : kJobBodyFields) {
+    if (field == name) return true;
+  }
+  return false;
+}
+
 }  // namespace sluice

@@ -36,6 +36,15 @@ inline bool IsSettled(JobStatus s) { return IsTerminal(s) || s == JobStatus::kRe
 inline constexpr const char* kDefaultTenant = "default";
 inline constexpr const char* kChatType = "chat";
 
+// The fields of a job body (API.md "Submit"): the API refuses any other, and `sluice batch`
+// tells a file's own extra fields from job fields by this list.
+inline constexpr std::string_view kJobBodyFields[] = {
+    "type",         "input",          "request",   "object_id",   "source",   "prompt_version",
+    "response_schema", "model",       "params",    "queue",       "priority", "deadline",
+    "deadline_in",  "run_at",         "run_in",    "max_attempts", "cost_limit_usd", "dedup_key",
+    "webhook_url",  "metadata",       "fallback"};
+bool IsJobBodyField(std::string_view name);
+
 // Everything a client chose when submitting. Validated by the API before it reaches the store.
 struct JobSpec {
   std::string tenant = kDefaultTenant;

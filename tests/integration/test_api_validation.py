@@ -51,6 +51,7 @@ BAD_JOBS = [
     ("type not a string", ticket(type=7), "type"),
     ("unknown type", ticket(type="no_such_task"), "type"),
     ("unknown field", ticket(colour="blue"), "colour"),
+    ("the text beside the type", ticket(text="charged twice"), "text"),
     ("missing input", without(ticket(), "input"), "input"),
     ("input not an object", ticket(input="charged twice"), "input"),
     ("input.text not a string", ticket(input={"text": 42}), "input.text"),

@@ -205,7 +205,7 @@ class CliTest(harness.SharedProcessesTest):
         (1-based) get an invalid line each. Returns the path and the expected kinds."""
         path = self.tmp_dir / name
         lines, kinds = [], []
-        bad_lines = ['{"text": "unterminated', '{"text": "x", "no_such_field": 1}', '{"text": ""}', "42"]
+        bad_lines = ['{"text": "unterminated', '{"text": "x", "priority": "high"}', '{"text": ""}', "42"]
         for i in range(1, n + 1):
             if i in bad:
                 lines.append(bad_lines[bad.index(i) % len(bad_lines)])
@@ -270,6 +270,30 @@ class CliTest(harness.SharedProcessesTest):
         waited = self.cli("batch", path, "--type", "classify_ticket", "--wait", "-o", "json")
         self.assert_exit(waited, 0)
         self.assertEqual(json.loads(waited.stdout)["ended"], {"done": 30})
+
+    def test_batch_maps_a_foreign_files_fields_and_refuses_one_dedup_key_for_all(self):
+        # demo/tickets.jsonl's shape: an id, the text, and fields of its own.
+        path = self.tmp_dir / "foreign.jsonl"
+        lines = [{"id": "T-%d" % i, "text": "%s %d" % (TICKET, i), "channel": "chat", "urgent": False}
+                 for i in range(5)]
+        path.write_text("".join(json.dumps(l) + "\n" for l in lines))
+        refused = self.cli("batch", path, "--type", "classify_ticket", "--extra-fields", "refuse", "-o", "json")
+        self.assert_exit(refused, 2)
+        self.assertEqual(json.loads(refused.stdout)["invalid"], 5)
+        self.assertIn("unknown field id", refused.stderr)
+
+        out = self.tmp_dir / "foreign-out.jsonl"
+        p = self.cli("batch", path, "--type", "classify_ticket", "--id-field", "id", "--wait", "--out", out)
+        self.assert_exit(p, 0)
+        self.assertIn("extra fields, carried into metadata: channel (5 lines) urgent (5 lines)", p.stdout)
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        self.assertEqual([r["object_id"] for r in records], ["T-%d" % i for i in range(5)])
+        job = self.cli("get", records[0]["job_id"], "-o", "json")
+        self.assertEqual(json.loads(job.stdout)["metadata"], {"channel": "chat", "urgent": False})
+
+        one_key = self.cli("batch", path, "--type", "classify_ticket", "--dedup-key", "X")
+        self.assert_exit(one_key, 2)
+        self.assertIn("--dedup-key", one_key.stderr)
 
     def test_progress_is_plain_lines_when_piped(self):
         path, _ = self.write_batch("piped.jsonl", 40)
