@@ -7,6 +7,7 @@
 #include "answer/schema_filler.h"
 #include "answer/summarize.h"
 #include "answer/text.h"
+#include "json/json_text.h"
 
 namespace sluice::answer {
 namespace {
@@ -67,9 +68,9 @@ Answer AnswerChat(const json::object& request) {
   }
   const json::value* schema = format_type == "json_schema" ? RequestedSchema(*format) : nullptr;
   if (schema != nullptr && (schema->is_object() || schema->is_bool())) {
-    answer.content = json::serialize(FillSchema(*schema, doc));
+    answer.content = JsonText(FillSchema(*schema, doc));
   } else if (format_type == "json_schema" || format_type == "json_object") {
-    answer.content = json::serialize(json::object{{"answer", Summarize(doc, 3, 400)}});
+    answer.content = JsonText(json::object{{"answer", Summarize(doc, 3, 400)}});
   } else {
     answer.content = Summarize(doc, 3, 400);
   }

@@ -86,9 +86,9 @@ TEST(AnswerChat, Deterministic) {
     EXPECT_EQ(again.prompt_tokens, first.prompt_tokens);
   }
   EXPECT_EQ(first.content,
-            R"({"contract_number":"2024-117","date":"2026-11-03","amount":1.25E3,)"
+            R"({"contract_number":"2024-117","date":"2026-11-03","amount":1250,)"
             R"("summary":"Contract No. 2024-117 dated 2026-11-03 for $1,250.00. Who pays the fee?",)"
-            R"("confidence":8.5E-1})");
+            R"("confidence":0.85})");
 }
 
 TEST(AnswerChat, EmptyOrMissingMessages) {

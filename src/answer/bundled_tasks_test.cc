@@ -91,7 +91,7 @@ TEST(BundledTasks, ContractFieldsAreExtracted) {
   EXPECT_EQ(out.at("document_type").as_string(), "invoice");
   EXPECT_EQ(out.at("contract_number").as_string(), "INV-2026-17");
   EXPECT_EQ(out.at("date").as_string(), "2026-11-03");
-  EXPECT_DOUBLE_EQ(out.at("total_amount").as_double(), 1250.0);
+  EXPECT_DOUBLE_EQ(out.at("total_amount").to_number<double>(), 1250.0);
   EXPECT_EQ(out.at("currency").as_string(), "USD");
   EXPECT_EQ(out.at("iban").as_string(), "DE89370400440532013000");
   EXPECT_EQ(out.at("email").as_string(), "billing@acme.example");

@@ -10,6 +10,7 @@
 #include "api/routes.h"
 #include "api/webhook_url_field.h"
 #include "core/ids.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -56,7 +57,7 @@ Result<std::string> ParseMetadata(const json::object& body) {
       return InvalidArgument(field + " is longer than 512 characters", field);
     }
   }
-  return json::serialize(m);
+  return JsonText(m);
 }
 
 Result<Batch> ParseCreate(ApiContext& ctx, const std::string& tenant, const json::value& value) {

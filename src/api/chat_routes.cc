@@ -15,6 +15,7 @@
 #include "api/routes.h"
 #include "core/ids.h"
 #include "gateway/provider_call.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -133,7 +134,7 @@ void SendCompletion(const http::Responder& responder, const json::object& reques
                    {"model", r.model_id},
                    {"choices", std::move(choices)}};
     if (!usage_value.is_null()) c["usage"] = usage_value;
-    return "data: " + json::serialize(c) + "\n\n";
+    return "data: " + JsonText(c) + "\n\n";
   };
   bool include_usage = false;
   if (auto* opts = request.if_contains("stream_options"); opts && opts->is_object()) {

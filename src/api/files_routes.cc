@@ -34,65 +34,58 @@ void RunBlocking(ApiContext& ctx, const http::Responder& responder, std::functio
   }
 }
 
-// Parses and stores one upload (on the runner's thread): the body and its slot
-// (server.max_uploads) are held until the store has the file.
-void StoreUpload(ApiContext& ctx, const http::Responder& responder, const std::string& body,
-                 std::string_view boundary, const std::string& tenant) {
-  auto parts = ParseMultipart(body, boundary);
-  if (!parts.ok()) return SendError(responder, parts.status());
+// Parses and stores one upload (on the runner's thread): the file object, or why not.
+Result<json::object> StoreUpload(ApiContext& ctx, const std::string& body, std::string_view boundary,
+                                 const std::string& tenant) {
+  ASSIGN_OR_RETURN(std::vector<MultipartPart> parts, ParseMultipart(body, boundary));
   const MultipartPart* purpose = nullptr;
   const MultipartPart* file = nullptr;
-  for (const MultipartPart& part : *parts) {
+  for (const MultipartPart& part : parts) {
     if (part.name == "purpose" && !purpose) purpose = &part;
     if (part.name == "file" && !file) file = &part;
   }
-  if (!purpose)
-    return SendError(responder, InvalidArgument("the form field purpose is required", "purpose"));
+  if (!purpose) return InvalidArgument("the form field purpose is required", "purpose");
   if (purpose->data != kFilePurposeBatch) {
-    return SendError(
-        responder, InvalidArgument("purpose must be \"batch\": Sluice keeps batch input files only "
-                                   "(got \"" +
-                                       std::string(purpose->data.substr(0, 64)) + "\")",
-                                   "purpose"));
+    return InvalidArgument("purpose must be \"batch\": Sluice keeps batch input files only (got \"" +
+                               std::string(purpose->data.substr(0, 64)) + "\")",
+                           "purpose");
   }
-  if (!file)
-    return SendError(responder, InvalidArgument("the form field file is required", "file"));
-  if (file->data.empty()) return SendError(responder, InvalidArgument("the file is empty", "file"));
+  if (!file) return InvalidArgument("the form field file is required", "file");
+  if (file->data.empty()) return InvalidArgument("the file is empty", "file");
   if (static_cast<std::int64_t>(file->data.size()) > ctx.config.server.max_file) {
-    return SendError(
-        responder, Status(StatusCode::kPayloadTooLarge,
-                          "the file is larger than " + std::to_string(ctx.config.server.max_file) +
-                              " bytes (server.max_file)",
-                          "file"));
+    return Status(StatusCode::kPayloadTooLarge,
+                  "the file is larger than " + std::to_string(ctx.config.server.max_file) + " bytes (server.max_file)",
+                  "file");
   }
   const Millis now = ctx.clock.now();
-  FileWriter writer(
-      ctx.store,
-      StoredFile{.id = NewId("file_", now),
-                 .tenant = tenant,
-                 .purpose = kFilePurposeBatch,
-                 .filename = file->filename.empty() ? "file.jsonl" : file->filename.substr(0, 512),
-                 .created_at = now});
+  FileWriter writer(ctx.store, StoredFile{.id = NewId("file_", now),
+                                          .tenant = tenant,
+                                          .purpose = kFilePurposeBatch,
+                                          .filename = file->filename.empty() ? "file.jsonl" : file->filename.substr(0, 512),
+                                          .created_at = now});
   Status written = writer.append(file->data);
   if (written.ok()) written = writer.finish();
   if (!written.ok()) {
     (void)ctx.store.delete_file(writer.file().id);  // best effort: never visible anyway
-    return SendError(responder, written);
+    return written;
   }
-  SendJson(responder, 200, FileToJson(writer.file()));
+  return FileToJson(writer.file());
 }
 
-void Upload(ApiContext& ctx, http::Request&& req, http::Responder responder,
-            const std::string& tenant) {
+void Upload(ApiContext& ctx, http::Request&& req, http::Responder responder, const std::string& tenant) {
   auto boundary = MultipartBoundary(req.header("content-type"));
   if (!boundary.ok()) return SendError(responder, boundary.status());
   // Parsing a 200 MiB body is not event-loop work either.
   RunBlocking(ctx, responder,
               [&ctx, responder, body = std::make_shared<std::string>(std::move(req.body)),
                slot = std::move(req.body_slot), boundary = std::move(*boundary), tenant]() mutable {
-                StoreUpload(ctx, responder, *body, boundary, tenant);
+                Result<json::object> stored = StoreUpload(ctx, *body, boundary, tenant);
+                // The body's memory and its slot (server.max_uploads) are free before the client
+                // hears the answer, so its next upload finds the slot.
                 body.reset();
                 slot.reset();
+                if (!stored.ok()) return SendError(responder, stored.status());
+                SendJson(responder, 200, *stored);
               });
 }
 

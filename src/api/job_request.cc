@@ -7,6 +7,7 @@
 #include "api/webhook_url_field.h"
 #include "core/ids.h"
 #include "tasks/prompt.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -119,7 +120,7 @@ Status ParseInput(const json::object& body, const JobRequestContext& ctx, JobSpe
   } else {
     return InvalidArgument("input needs text or blob", "input");
   }
-  spec.input_json = json::serialize(in);
+  spec.input_json = JsonText(in);
   return Status::Ok();
 }
 
@@ -143,7 +144,7 @@ Status ParseChatRequest(const json::object& body, JobSpec& spec) {
   if (auto* stream = req->as_object().if_contains("stream"); stream && stream->is_bool() && stream->as_bool()) {
     return InvalidArgument("a queued chat job cannot stream; use POST /v1/chat/completions", "request.stream");
   }
-  spec.input_json = json::serialize(*req);
+  spec.input_json = JsonText(*req);
   return Status::Ok();
 }
 
@@ -167,7 +168,7 @@ Status ParseObjectField(const json::object& body, const char* field, std::string
   const json::value* v = body.if_contains(field);
   if (!v || v->is_null()) return Status::Ok();
   if (!v->is_object()) return InvalidArgument(std::string(field) + " must be an object", field);
-  out = json::serialize(*v);
+  out = JsonText(*v);
   if (out.size() > max_bytes) {
     return InvalidArgument(std::string(field) + " is larger than " + std::to_string(max_bytes) + " bytes", field);
   }

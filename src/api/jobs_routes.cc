@@ -16,6 +16,7 @@
 #include "api/off_loop.h"
 #include "api/responses.h"
 #include "api/routes.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -243,7 +244,7 @@ std::string HumanResultRecord(const Job& job, const json::value& output, Millis 
   json::object out;
   out["job_id"] = job.id;
   out["output"] = output;
-  out["text"] = output.is_string() ? std::string(output.as_string()) : json::serialize(output);
+  out["text"] = output.is_string() ? std::string(output.as_string()) : JsonText(output);
   out["model"] = nullptr;
   out["model_alias"] = nullptr;
   out["provider"] = "human";
@@ -262,7 +263,7 @@ std::string HumanResultRecord(const Job& job, const json::value& output, Millis 
   out["processing_ms"] = std::max<Millis>(0, now - started);
   out["finish_reason"] = "review";
   out["degraded"] = false;
-  return json::serialize(out);
+  return JsonText(out);
 }
 
 // Reads the decision of a review body for `job`, checking what it names: the output against

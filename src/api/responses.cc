@@ -1,4 +1,5 @@
 #include "api/responses.h"
+#include "json/json_text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -52,7 +53,7 @@ void SendJson(const http::Responder& responder, int status, const json::value& b
               http::Headers headers) {
   http::Response r;
   r.status = status;
-  r.body = json::serialize(body);
+  r.body = JsonText(body);
   r.headers = std::move(headers);
   responder.send(std::move(r));
 }

@@ -1,4 +1,5 @@
 #include "batches/batch_output.h"
+#include "json/json_text.h"
 
 #include <boost/json.hpp>
 
@@ -51,7 +52,7 @@ json::object ErrorBody(const std::string& code, const std::string& message) {
 
 std::string Line(const std::string& id, const std::string& custom_id, json::value response,
                  json::value error) {
-  return json::serialize(json::object{{"id", id},
+  return JsonText(json::object{{"id", id},
                                       {"custom_id", custom_id},
                                       {"response", std::move(response)},
                                       {"error", std::move(error)}});

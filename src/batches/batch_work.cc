@@ -10,6 +10,7 @@
 
 #include "batches/batch_output.h"
 #include "store/file_chunks.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -60,7 +61,7 @@ Status RenewLease(const BatchWorkDeps& deps, const std::string& batch_id) {
 }
 
 std::string EventData(BatchStatus status, const BatchRequestCounts& counts) {
-  return json::serialize(json::object{
+  return JsonText(json::object{
       {"status", BatchStatusName(status)},
       {"request_counts",
        json::object{{"total", counts.total}, {"completed", counts.completed}, {"failed", counts.failed}}}});
@@ -131,7 +132,7 @@ Result<Batch> ValidateBatch(const BatchWorkDeps& deps, const Batch& batch) {
 
   const Millis now = deps.clock.now();
   if (!problems.empty()) {
-    const std::string errors = json::serialize(json::object{{"object", "list"}, {"data", std::move(problems)}});
+    const std::string errors = JsonText(json::object{{"object", "list"}, {"data", std::move(problems)}});
     return deps.store.transition_batch(BatchTransition{
         .id = batch.id,
         .from = {BatchStatus::kValidating, BatchStatus::kCancelling},

@@ -14,6 +14,7 @@
 #include "client/api_client.h"
 #include "config/config.h"
 #include "store/store.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -53,7 +54,7 @@ Result<json::value> RunOnline(const AdminFlags& f, const AdminOp& op) {
   client::ClientOptions options = client::OptionsFromEnvironment(f.server);
   if (const char* admin = std::getenv("SLUICE_ADMIN_KEY"); admin && *admin) options.api_key = admin;
   client::ApiClient api(options);
-  const std::string body = op.body.is_null() ? std::string() : json::serialize(op.body);
+  const std::string body = op.body.is_null() ? std::string() : JsonText(op.body);
   ASSIGN_OR_RETURN(client::ApiResponse r, api.call(op.method, op.path, body));
   return r.body;
 }
@@ -63,7 +64,7 @@ void PrintText(const std::string& title, const json::value& body) {
       data && data->is_array()) {
     return PrintTable(title, data->as_array());
   }
-  if (!body.is_object()) return (void)std::printf("%s\n", json::serialize(body).c_str());
+  if (!body.is_object()) return (void)std::printf("%s\n", JsonText(body).c_str());
   for (const auto& [key, value] : body.as_object()) {
     if (value.is_object()) {
       for (const auto& [inner, v] : value.as_object()) {
@@ -79,7 +80,7 @@ int Run(const AdminFlags& f, const std::string& title, const AdminOp& op) {
   Result<json::value> body = Offline(f) ? RunOffline(f, op) : RunOnline(f, op);
   if (!body.ok()) return ReportError(body.status());
   if (f.output == "json") {
-    std::printf("%s\n", json::serialize(*body).c_str());
+    std::printf("%s\n", JsonText(*body).c_str());
   } else {
     PrintText(title, *body);
   }

@@ -28,6 +28,7 @@
 #include "client/job_line.h"
 #include "client/job_tracker.h"
 #include "client/progress.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -151,7 +152,7 @@ class BatchRun {
         entries_[entry].object_id = oid->as_string();
       }
       client::AssignBatchDedupKey(job, number, f_.dedup_prefix);
-      std::string serialized = json::serialize(job);
+      std::string serialized = JsonText(job);
       if (!chunk.empty() && (chunk.size() >= static_cast<std::size_t>(f_.chunk) ||
                              chunk_bytes + serialized.size() > kMaxChunkBytes)) {
         RETURN_IF_ERROR(send(chunk));
@@ -212,7 +213,7 @@ class BatchRun {
       if (!item || (error && error->is_object())) {
         json::object err = error ? error->as_object() : json::object{{"code", "invalid"}, {"message", "no answer"}};
         report_invalid(e.line, err);
-        e.record = json::serialize(json::object{{"line", e.line}, {"status", "invalid"}, {"error", err}});
+        e.record = JsonText(json::object{{"line", e.line}, {"status", "invalid"}, {"error", err}});
         e.ready = true;
         ++invalid_;
         continue;
@@ -227,7 +228,7 @@ class BatchRun {
         r["job_id"] = e.job_id;
         r["status"] = e.status;
         r["deduplicated"] = dedup;
-        e.record = json::serialize(r);
+        e.record = JsonText(r);
         e.ready = true;
       }
     }
@@ -241,7 +242,7 @@ class BatchRun {
     LineEntry& e = entries_[entry];
     json::object err = ErrorObject(st);
     report_invalid(e.line, err);
-    e.record = json::serialize(json::object{{"line", e.line}, {"status", "invalid"}, {"error", err}});
+    e.record = JsonText(json::object{{"line", e.line}, {"status", "invalid"}, {"error", err}});
     e.ready = true;
     ++invalid_;
   }
@@ -300,7 +301,7 @@ class BatchRun {
     const json::value* error = job.if_contains("error");
     r["error"] = error ? *error : json::value(nullptr);
     if (const json::value* cost = job.if_contains("cost_usd")) r["cost_usd"] = *cost;
-    e.record = json::serialize(r);
+    e.record = JsonText(r);
     e.ready = true;
     write_ready();
   }
@@ -323,7 +324,7 @@ class BatchRun {
       if (!e.object_id.empty()) r["object_id"] = e.object_id;
       r["job_id"] = e.job_id;
       r["status"] = "pending";
-      e.record = json::serialize(r);
+      e.record = JsonText(r);
       e.ready = true;
     }
     write_ready();
@@ -356,7 +357,7 @@ class BatchRun {
     for (auto& [name, n] : extras_) extras[name] = n;
     if (!extras.empty()) s["extra_fields"] = json::object{{"to", f_.extra_fields}, {"lines", std::move(extras)}};
     if (f_.client.output == "json") {
-      std::printf("%s\n", json::serialize(s).c_str());
+      std::printf("%s\n", JsonText(s).c_str());
       return;
     }
     std::printf("%lld lines: %lld jobs (%lld new, %lld deduplicated), %lld invalid\n",

@@ -6,6 +6,7 @@
 
 #include "cli/client_commands.h"
 #include "client/pretty_json.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -14,7 +15,7 @@ int RunGet(const GetFlags& f) {
   std::string path = "/v1/jobs/" + f.id + (f.result ? "/result" : "");
   auto body = api.get_json(path);
   if (!body.ok()) return ReportError(body.status());
-  if (f.client.output == "json") std::printf("%s\n", boost::json::serialize(*body).c_str());
+  if (f.client.output == "json") std::printf("%s\n", JsonText(*body).c_str());
   else std::printf("%s\n", client::PrettyJson(*body).c_str());
   return kExitOk;
 }

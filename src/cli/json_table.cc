@@ -1,4 +1,5 @@
 #include "cli/json_table.h"
+#include "json/json_text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -21,7 +22,7 @@ std::string Cell(const json::value& v) {
     std::snprintf(buf, sizeof buf, d != 0 && (d < 0.01 && d > -0.01) ? "%.6f" : "%.2f", d);
     return buf;
   }
-  return json::serialize(v);
+  return JsonText(v);
 }
 
 namespace {

@@ -11,6 +11,7 @@
 
 #include "cli/client_commands.h"
 #include "cli/json_table.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -21,7 +22,7 @@ int RunStats(const StatsFlags& f) {
   auto stats = api.get_json("/v1/stats" + (f.window.empty() ? std::string() : "?window=" + f.window));
   if (!stats.ok()) return ReportError(stats.status());
   if (f.client.output == "json" || !stats->is_object()) {
-    std::printf("%s\n", json::serialize(*stats).c_str());
+    std::printf("%s\n", JsonText(*stats).c_str());
     return kExitOk;
   }
   const json::object& o = stats->as_object();

@@ -11,6 +11,7 @@
 #include "cli/client_commands.h"
 #include "client/job_tracker.h"
 #include "client/pretty_json.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -75,7 +76,7 @@ Result<json::object> BuildBody(const SubmitFlags& f, client::ApiClient& api) {
 
 void PrintSubmitted(const SubmitFlags& f, const json::object& job) {
   if (f.client.output == "json") {
-    std::printf("%s\n", json::serialize(job).c_str());
+    std::printf("%s\n", JsonText(job).c_str());
   } else if (!f.wait.empty() && client::IsSettledStatus(JobStatusOf(job))) {
     PrintJobText(job);
   } else {
@@ -100,7 +101,7 @@ int RunSubmit(const SubmitFlags& f) {
   const Millis started = SystemClock::Instance().now();
   std::string path = "/v1/jobs";
   if (wait) path += "?wait=" + std::to_string(*wait) + "ms";
-  auto answer = api.call("POST", path, json::serialize(*body),
+  auto answer = api.call("POST", path, JsonText(*body),
                          client::CallOptions{.timeout = wait.value_or(0) + 60'000});
   if (!answer.ok()) return ReportError(answer.status());
   if (!answer->body.is_object()) return ReportError(Internal("the server answered a job that is not JSON"));

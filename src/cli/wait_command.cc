@@ -6,6 +6,7 @@
 
 #include "cli/client_commands.h"
 #include "client/pretty_json.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -26,7 +27,7 @@ int RunWait(const WaitFlags& f) {
     }
     return kExitTimeout;
   }
-  if (f.client.output == "json") std::printf("%s\n", boost::json::serialize(*job).c_str());
+  if (f.client.output == "json") std::printf("%s\n", JsonText(*job).c_str());
   else PrintJobText(*job);
   return ExitCodeForJob(JobStatusOf(*job));
 }

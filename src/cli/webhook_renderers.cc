@@ -4,6 +4,7 @@
 
 #include "api/batch_json.h"
 #include "api/job_view.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -13,12 +14,12 @@ WebhookRenderers ApiWebhookRenderers(Store& store, const Clock& clock) {
                               const std::string& job_id) -> Result<std::string> {
         ASSIGN_OR_RETURN(Job job, store.get_job(tenant, job_id));
         // An ended job is never waiting for a slot: queue_full does not apply.
-        return boost::json::serialize(JobView(store, job, clock.now(), false));
+        return JsonText(JobView(store, job, clock.now(), false));
       },
       .batch = [&store](const std::string& tenant,
                         const std::string& batch_id) -> Result<std::string> {
         ASSIGN_OR_RETURN(Batch batch, store.get_batch(tenant, batch_id));
-        return boost::json::serialize(BatchToJson(batch));
+        return JsonText(BatchToJson(batch));
       }};
 }
 

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "client/curl_request.h"
+#include "json/json_text.h"
 
 namespace sluice::client {
 
@@ -109,7 +110,7 @@ Result<json::value> ApiClient::get_json(std::string_view path, Millis timeout) {
 }
 
 Result<json::value> ApiClient::post_json(std::string_view path, const json::value& body, Millis timeout) {
-  ASSIGN_OR_RETURN(ApiResponse r, call("POST", path, json::serialize(body), CallOptions{.timeout = timeout}));
+  ASSIGN_OR_RETURN(ApiResponse r, call("POST", path, JsonText(body), CallOptions{.timeout = timeout}));
   return std::move(r.body);
 }
 

@@ -100,6 +100,7 @@ void SetDefault(json::object& body, std::string_view key, json::value value) {
 std::string AssignBatchDedupKey(json::object& body, std::int64_t line_number, const std::string& prefix) {
   if (auto* key = body.if_contains("dedup_key"); key && !key->is_null()) return "";
   if (auto* object_id = body.if_contains("object_id"); object_id && !object_id->is_null()) return "";
+  // Boost's writer, not JsonText: the keys of files already submitted must not change with it.
   std::string material = std::to_string(line_number) + "\n" + json::serialize(body);
   std::string key = prefix + ":" + Sha256Hex(material).substr(0, 32);
   body["dedup_key"] = key;

@@ -1,8 +1,8 @@
 #include "client/pretty_json.h"
 
-#include <charconv>
-
 #include <boost/json.hpp>
+
+#include "json/json_text.h"
 
 namespace sluice::client {
 
@@ -19,7 +19,9 @@ void Write(const json::value& v, int depth, std::string& out) {
     for (const auto& [key, item] : v.as_object()) {
       if (!first) out += ",\n";
       first = false;
-      out += pad + json::serialize(json::string(key)) + ": ";
+      out += pad;
+      AppendJsonText(out, json::string(key));
+      out += ": ";
       Write(item, depth + 1, out);
     }
     out += "\n" + close_pad + "}";
@@ -33,13 +35,8 @@ void Write(const json::value& v, int depth, std::string& out) {
       Write(item, depth + 1, out);
     }
     out += "\n" + close_pad + "]";
-  } else if (v.is_double()) {
-    // Shortest round-trip form ("0.93"), not Boost's "9.3E-1".
-    char buf[32];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_double());
-    out += ec == std::errc() ? std::string(buf, end) : json::serialize(v);
   } else {
-    out += json::serialize(v);
+    AppendJsonText(out, v);  // numbers as json/json_text.h writes them ("0.93", not "9.3E-1")
   }
 }
 

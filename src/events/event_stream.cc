@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "core/guarded.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -90,7 +91,7 @@ std::string FormatStreamEvent(const JobEvent& event, const std::string& type) {
                  {"at", FormatRfc3339(event.at)},
                  {"data", ec ? json::value(json::object()) : std::move(data)}};
   // serialize() escapes newlines inside strings, so the data is one line as SSE needs.
-  return "id: " + std::to_string(event.seq) + "\nevent: " + type + "\ndata: " + json::serialize(o) +
+  return "id: " + std::to_string(event.seq) + "\nevent: " + type + "\ndata: " + JsonText(o) +
          "\n\n";
 }
 

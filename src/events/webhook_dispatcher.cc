@@ -12,6 +12,7 @@
 #include "core/guarded.h"
 #include "events/webhook_signature.h"
 #include "store/job_rules.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -96,7 +97,7 @@ std::string BuildPayload(const WebhookDelivery& d, const std::string& job_json) 
   event["created_at"] = FormatRfc3339(d.created_at);
   event["data"] = nullptr;
   // The job's JSON goes in as the renderer wrote it (not reparsed and reserialized).
-  std::string text = json::serialize(event);
+  std::string text = JsonText(event);
   const std::string tail = "\"data\":null}";
   CHECK(text.ends_with(tail));
   text.resize(text.size() - tail.size());
@@ -404,7 +405,7 @@ WebhookAttempt WebhookDispatcher::judge(const Completed& c) {
     }
   }
   event["outcome"] = OutcomeName(a.outcome);
-  a.event_json = json::serialize(event);
+  a.event_json = JsonText(event);
   return a;
 }
 
@@ -419,7 +420,7 @@ WebhookAttempt WebhookDispatcher::ended_early(const WebhookDelivery& d,
                         .attempt = d.attempts + 1,
                         .outcome = outcome,
                         .now = clock_.now(),
-                        .event_json = json::serialize(event)};
+                        .event_json = JsonText(event)};
 }
 
 void WebhookDispatcher::record(std::vector<WebhookAttempt>& pending) {

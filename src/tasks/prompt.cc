@@ -4,7 +4,7 @@
 #include <boost/json.hpp>
 #include <cctype>
 
-#include "tasks/json_text.h"
+#include "json/json_text.h"
 
 namespace sluice {
 

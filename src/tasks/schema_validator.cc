@@ -21,7 +21,7 @@
 #include <valijson/validator.hpp>
 #include <vector>
 
-#include "tasks/json_text.h"
+#include "json/json_text.h"
 
 namespace sluice {
 

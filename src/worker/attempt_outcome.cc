@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "tasks/schema_validator.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -114,7 +115,7 @@ std::string AttemptRecords(const Job& job, const PreparedCall& call, const Gatew
     for (const auto& [alias, why] : g.skipped) skipped.push_back(json::object{{"model_alias", alias}, {"reason", why}});
     records.back().as_object()["skipped"] = std::move(skipped);
   }
-  return json::serialize(records);
+  return JsonText(records);
 }
 
 }  // namespace
@@ -157,7 +158,7 @@ AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const Gate
     if (!attempts_left) {
       if (final_outcome == AttemptOutcome::kReview) {
         // Keep the rejected answer so the reviewer sees what the model said.
-        f.result_json = json::serialize(ResultRecord(job, call, r, g.cost_usd(), nullptr, now));
+        f.result_json = JsonText(ResultRecord(job, call, r, g.cost_usd(), nullptr, now));
       }
       return finish_with(final_outcome, code, message, code);
     }
@@ -191,7 +192,7 @@ AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const Gate
     AttemptOutcome final_outcome = call.schema ? AttemptOutcome::kReview : AttemptOutcome::kFailed;
     return retry_or(final_outcome, "schema_invalid", output.status().message());
   }
-  f.result_json = json::serialize(ResultRecord(job, call, r, g.cost_usd(), *output, now));
+  f.result_json = JsonText(ResultRecord(job, call, r, g.cost_usd(), *output, now));
   std::string why;
   if (BelowReviewThreshold(call.review, *output, why)) {
     return finish_with(AttemptOutcome::kReview, "review_rule", why, "ok");
@@ -211,7 +212,7 @@ AttemptFinish FailUnrunnable(const Job& job, const Status& why, Millis now) {
   f.error = {"invalid_job", why.message()};
   json::object a{{"n", job.attempt}, {"started_at", FormatRfc3339(now)}, {"ms", 0},
                  {"outcome", "invalid_job"}, {"cost_usd", 0.0}, {"error", why.message()}};
-  f.attempt_json = json::serialize(a);
+  f.attempt_json = JsonText(a);
   return f;
 }
 

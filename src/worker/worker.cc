@@ -126,7 +126,9 @@ void Worker::OnAnswer(const Job& job, const PreparedCall& call, GatewayResult re
     // Not an attempt: no provider was reached. Due again when the first skipped alias said it
     // may take a call, but not sooner than a second (a half-open circuit's probe is out, and a
     // whole blocked backlog must not be claimed in a loop) nor later than a minute.
-    const Millis due = std::clamp(result.available_at, now + 1'000, now + 60'000);
+    // Jittered by up to a second: jobs held together do not all come back at once.
+    const Millis due =
+        std::clamp(result.available_at, now + 1'000, now + 60'000) + static_cast<Millis>(Jitter() * 1'000);
     return HandBack(job, reserved, {result.unavailable_reason(), result.final().message}, due);
   }
   AttemptFinish f = DecideAttempt(job, call, result, now, d_.config, Jitter());

@@ -245,13 +245,14 @@ class CircuitTest(GatewayTest):
     def test_a_job_behind_an_open_circuit_waits_queued_blocked_and_is_no_attempt(self):
         mock = self.start_mock(latency="10ms")
         self.assertTrue(mock.configure({"script": "500"})["script"])
+        # A cool-down long enough that a loaded machine still sees the second job held in it.
         providers = [provider("mock", mock.base_url, circuit_failures=1, circuit_window=0,
-                              circuit_cool_down="3s")]
+                              circuit_cool_down="8s")]
         server = self.start_server(providers=providers, models=[model(FAST, "mock")],
-                                   worker={"retry_base": "10s", "retry_max": "10s"})
+                                   worker={"retry_base": "30s", "retry_max": "30s"})
         failing = submit_ok(server, chat_job("Where is my refund?", max_attempts=3))
-        wait_until(lambda: get_job(server, failing["id"])["attempt"] == 1, timeout=15,
-                   message="the first job's failed attempt, which opens the circuit")
+        wait_until(lambda: (lambda j: j["status"] == "queued" and j["attempt"] == 1)(get_job(server, failing["id"])),
+                   timeout=15, message="the first job's failed attempt, which opens the circuit")
 
         held = submit_ok(server, chat_job("Is my card blocked?", max_attempts=3))
         job = wait_until(lambda: (lambda j: j if j.get("blocked_reason") == "circuit_open" else None)(
