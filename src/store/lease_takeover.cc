@@ -7,8 +7,9 @@ namespace sluice {
 Result<LeaseTakeover> TakeOverDeadProcessLeases(Store& store, Millis now) {
   LeaseTakeover taken;
   if (!store.exclusive()) return taken;
-  // As of the end of time: every job lease is over, however long it was granted for.
-  auto jobs = store.reap_expired_leases(std::numeric_limits<Millis>::max());
+  // Every job lease is over, however long it was granted for (as of the end of time); the
+  // change itself happens now (a failed job's finished_at, the events).
+  auto jobs = store.reap_leases(std::numeric_limits<Millis>::max(), now);
   if (jobs.ok()) taken.jobs = static_cast<int>(jobs->size());
   // Tried even when the jobs failed: the deliveries do not depend on them.
   auto webhooks = store.release_webhook_leases("", now);

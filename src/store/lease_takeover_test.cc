@@ -69,6 +69,38 @@ TEST_F(LeaseTakeoverTest, RunningJobsOfADeadProcessAreQueuedAgainAtOnce) {
   EXPECT_EQ(Claim(3).size(), 3u);  // all three can run now
 }
 
+TEST_F(LeaseTakeoverTest, AJobWithNoAttemptLeftFailsAsOfNowNotAsOfTheEndOfTime) {
+  Job job;
+  job.id = "job_last";
+  job.created_at = kT0;
+  job.spec.type = "classify_ticket";
+  job.spec.run_at = kT0;
+  job.spec.max_attempts = 1;
+  ASSERT_TRUE(store_->submit_jobs(std::span<const Job>(&job, 1)).ok());
+  ASSERT_EQ(Claim(1).size(), 1u);  // its one attempt, under the dead process's lease
+
+  auto taken = TakeOverDeadProcessLeases(*store_, kT0 + 5);
+
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  EXPECT_EQ(taken->jobs, 1);
+  Job failed = store_->get_job(kDefaultTenant, "job_last").value();
+  EXPECT_EQ(failed.status, JobStatus::kFailed);
+  ASSERT_TRUE(failed.error.has_value());
+  EXPECT_EQ(failed.error->code, "lease_expired");
+  // The takeover's own time, not the "every lease is over" bound it reaps with.
+  ASSERT_TRUE(failed.finished_at.has_value());
+  EXPECT_EQ(*failed.finished_at, kT0 + 5);
+  auto events = store_->job_events(kDefaultTenant, "job_last");
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  int seen = 0;
+  for (const JobEvent& e : *events) {
+    if (e.type != "lease_expired" && e.type != "failed") continue;
+    ++seen;
+    EXPECT_EQ(e.at, kT0 + 5) << e.type;
+  }
+  EXPECT_EQ(seen, 2);
+}
+
 TEST_F(LeaseTakeoverTest, LeasedWebhookDeliveriesAreDueAgainAtOnce) {
   Submit("job_a", "https://hooks.example.com/a");
   std::vector<Job> running = Claim(1);

@@ -214,9 +214,13 @@ class Store {
   // counted. Returns how many.
   virtual Result<int> release_leases(const std::string& owner, Millis now) = 0;
 
-  // Running jobs whose lease ended before `now` (their worker died): back to queued, or failed
-  // when no attempt is left. Returns the jobs after the change.
-  virtual Result<std::vector<Job>> reap_expired_leases(Millis now) = 0;
+  // Running jobs whose lease ended before `expired_before` (their worker died): back to queued,
+  // or failed when no attempt is left. `now` is the time of the change: a failed job's
+  // finished_at and the events' time (never `expired_before`, which may be the end of time when
+  // a process takes back every lease of a dead predecessor). Returns the jobs after the change.
+  virtual Result<std::vector<Job>> reap_leases(Millis expired_before, Millis now) = 0;
+  // The reaper's case: leases that ended before now.
+  Result<std::vector<Job>> reap_expired_leases(Millis now) { return reap_leases(now, now); }
 
   // Queued jobs whose deadline is <= now become expired. Returns them.
   virtual Result<std::vector<Job>> expire_overdue(Millis now) = 0;

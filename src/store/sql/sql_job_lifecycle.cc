@@ -185,11 +185,11 @@ Result<int> SqlStore::release_leases(const std::string& owner, Millis now) {
   });
 }
 
-Result<std::vector<Job>> SqlStore::reap_expired_leases(Millis now) {
+Result<std::vector<Job>> SqlStore::reap_leases(Millis expired_before, Millis now) {
   using Jobs = std::vector<Job>;
   return write<Jobs>([&](Txn& txn) -> Result<Jobs> {
     ASSIGN_OR_RETURN(Jobs reaped, QueryAll(txn.session(), JobColumns(), Sql().reap_expired,
-                                           Params().add(now)));
+                                           Params().add(now).add(expired_before)));
     SortById(reaped);
     for (const Job& job : reaped) {
       txn.event(job.id, job.spec.tenant, now, "lease_expired",

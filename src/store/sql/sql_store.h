@@ -28,7 +28,7 @@ class SqlStore final : public Store {
   Result<std::vector<Status>> finish_attempts(std::span<const AttemptFinish> items) override;
   Result<int> renew_leases(const std::string& owner, Millis lease_until) override;
   Result<int> release_leases(const std::string& owner, Millis now) override;
-  Result<std::vector<Job>> reap_expired_leases(Millis now) override;
+  Result<std::vector<Job>> reap_leases(Millis expired_before, Millis now) override;
   Result<std::vector<Job>> expire_overdue(Millis now) override;
   Result<Job> cancel_job(const std::string& tenant, const std::string& id, Millis now) override;
   Result<Job> review_job(const ReviewAction& action) override;

@@ -171,7 +171,7 @@ Statements Build() {
           "END, error_message = CASE WHEN attempt < max_attempts THEN error_message "
           "ELSE 'the lease of attempt ' || attempt || ' expired and no attempt is left' END, "
           "lease_owner = '', lease_until = 0 "
-          "WHERE status = {running} AND lease_until < $1::bigint RETURNING {jobs}"),
+          "WHERE status = {running} AND lease_until < $2::bigint RETURNING {jobs}"),
       .expire_overdue = Portable(
           "UPDATE jobs SET status = {expired}, finished_at = $1::bigint, "
           "error_code = 'deadline_exceeded', "

@@ -27,8 +27,8 @@ class ForwardingStore : public Store {
   Result<int> release_leases(const std::string& o, Millis t) override {
     return inner_.release_leases(o, t);
   }
-  Result<std::vector<Job>> reap_expired_leases(Millis t) override {
-    return inner_.reap_expired_leases(t);
+  Result<std::vector<Job>> reap_leases(Millis before, Millis t) override {
+    return inner_.reap_leases(before, t);
   }
   Result<std::vector<Job>> expire_overdue(Millis t) override { return inner_.expire_overdue(t); }
   Result<Job> cancel_job(const std::string& t, const std::string& id, Millis now) override {
