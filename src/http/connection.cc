@@ -161,8 +161,11 @@ void Connection::close_now(bool reset) {
 // ---- Connection: reading ---------------------------------------------------------------
 
 // GCC 12 misreads boost::optional's storage in content_length_remaining() (sanitizer builds).
+// Clang has no such warning (and would warn about the unknown group).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 std::size_t Connection::read_size() const {
   std::size_t want = kReadChunk;
   if (parser_ && parser_->is_header_done()) {
@@ -175,7 +178,9 @@ std::size_t Connection::read_size() const {
   const std::size_t spare = buffer_.capacity() - buffer_.size();
   return std::min(std::max(want, spare), kMaxReadChunk);
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 void Connection::read_more() {
   if (reading_ || peer_eof_ || phase_ == Phase::kClosed) return;
