@@ -7,8 +7,10 @@ set -euo pipefail
 # postgresql: the server of the throwaway test cluster (scripts/pg-test-cluster.sh).
 # nodejs, npm: the official OpenAI Node client drives the batch API's integration test
 # (tests/integration/openai_client, installed there by the test with `npm ci`).
-# clang: only for the -Wthread-safety check of the lock annotations (ctest *.thread_safety);
-# GCC builds everything.
+# clang: only for the -Wthread-safety check of the lock annotations (ctest *.thread_safety)
+# and the fuzz build (`make fuzz`); GCC builds everything else.
+# libclang-rt-14-dev: the fuzz build's libFuzzer and sanitizer runtimes (only recommended by
+# clang, so --no-install-recommends leaves it out).
 packages=(
   build-essential cmake ninja-build ccache pkg-config git curl jq python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
@@ -16,7 +18,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libre2-dev
   libvalijson-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang
+  clang libclang-rt-14-dev
 )
 
 missing=()

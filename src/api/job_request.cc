@@ -124,6 +124,37 @@ Status ParseInput(const json::object& body, const JobRequestContext& ctx, JobSpe
   return Status::Ok();
 }
 
+// Boost.JSON reads a number beyond a double's range (1e400) as infinity, and serializes
+// infinity as `Infinity`, which is not JSON: the text this file stores would not parse again
+// (a re-parse below would throw, or a stored job would fail when run). True when `v` holds
+// one; `path` then gets its place appended (".key", "[i]"), built only on that way back.
+bool FindNonFinite(const json::value& v, std::string& path) {
+  if (v.is_double()) return !std::isfinite(v.get_double());
+  if (v.is_object()) {
+    for (const auto& [key, item] : v.get_object()) {
+      if (FindNonFinite(item, path)) {
+        path.insert(0, "." + std::string(key));
+        return true;
+      }
+    }
+  } else if (v.is_array()) {
+    const json::array& items = v.get_array();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (FindNonFinite(items[i], path)) {
+        path.insert(0, "[" + std::to_string(i) + "]");
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+Status CheckFiniteNumbers(const json::value& v, const std::string& field) {
+  std::string path;
+  if (!FindNonFinite(v, path)) return Status::Ok();
+  return InvalidArgument(field + path + " is a number out of range", field + path);
+}
+
 Status ParseChatRequest(const json::object& body, JobSpec& spec) {
   if (body.contains("input")) return InvalidArgument("a chat job carries `request`, not `input`", "input");
   const json::value* req = body.if_contains("request");
@@ -144,6 +175,7 @@ Status ParseChatRequest(const json::object& body, JobSpec& spec) {
   if (auto* stream = req->as_object().if_contains("stream"); stream && stream->is_bool() && stream->as_bool()) {
     return InvalidArgument("a queued chat job cannot stream; use POST /v1/chat/completions", "request.stream");
   }
+  RETURN_IF_ERROR(CheckFiniteNumbers(*req, "request"));
   spec.input_json = JsonText(*req);
   return Status::Ok();
 }
@@ -168,6 +200,7 @@ Status ParseObjectField(const json::object& body, const char* field, std::string
   const json::value* v = body.if_contains(field);
   if (!v || v->is_null()) return Status::Ok();
   if (!v->is_object()) return InvalidArgument(std::string(field) + " must be an object", field);
+  RETURN_IF_ERROR(CheckFiniteNumbers(*v, field));
   out = JsonText(*v);
   if (out.size() > max_bytes) {
     return InvalidArgument(std::string(field) + " is larger than " + std::to_string(max_bytes) + " bytes", field);

@@ -176,6 +176,27 @@ TEST(JobsRoutesTest, CallSizeParamsMustBeWholeNumbersInRange) {
   EXPECT_EQ(ok.status, 202) << ok.text;
 }
 
+// Found by fuzz/fuzz_job_request: a number beyond a double's range is read as infinity and
+// serialized as `Infinity`, not JSON. In params or a chat request, the re-parse threw out of
+// validation (a 500); in metadata, the job was stored and could not run.
+TEST(JobsRoutesTest, NumbersOutOfRangeAre400NamingTheFieldAndStoreNothing) {
+  ApiTestServer api;
+  ExpectApiError(api.post("/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, )"
+                                      R"("params": {"temperature": 1e400}})"),
+                 400, "invalid_argument", "params.temperature");
+  ExpectApiError(api.post("/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, )"
+                                      R"("metadata": {"a": {"b": [1, -1e999]}}})"),
+                 400, "invalid_argument", "metadata.a.b[1]");
+  ExpectApiError(api.post("/v1/jobs", R"({"type": "chat", "request": {"model": "fast", )"
+                                      R"("messages": [{"role": "user", "content": "hi"}], )"
+                                      R"("max_tokens": 92233720368547758071.5e+300}})"),
+                 400, "invalid_argument", "request.max_tokens");
+  EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
+  ApiReply ok = api.post("/v1/jobs", R"({"type": "ticket", "input": {"text": "x"}, )"
+                                     R"("metadata": {"big": 1e300, "small": -1e-400}})");
+  EXPECT_EQ(ok.status, 202) << ok.text;
+}
+
 // params that would change the call's contract or slip past the cost limit are refused, each
 // naming its field; sampling knobs go through.
 TEST(JobsRoutesTest, ParamsThatChangeTheContractOrTheCostAreRefused) {

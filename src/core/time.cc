@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 namespace sluice {
 
@@ -102,6 +103,12 @@ Result<Millis> ParseRfc3339(std::string_view s) {
   return static_cast<Millis>(secs) * 1000 + frac - offset_ms;
 }
 
+namespace {
+// About 31 700 years: longer is no duration anyone means. Each part is at most this, and so is
+// the sum, which keeps `total` far from overflowing.
+constexpr Millis kMaxDurationMs = 1'000'000'000'000'000;
+}  // namespace
+
 Result<Millis> ParseDuration(std::string_view s) {
   const Status bad = InvalidArgument("not a duration like \"250ms\", \"30s\", \"10m\", \"2h\": '" +
                                      std::string(s) + "'");
@@ -137,8 +144,10 @@ Result<Millis> ParseDuration(std::string_view s) {
     else if (unit == "d") factor = 86'400'000;
     else return bad;
     double add = number * factor;
-    if (add > 1e15) return bad;
+    if (add > kMaxDurationMs) return bad;
     total += static_cast<Millis>(add);
+    // Bounded as a whole, not only per part: thousands of parts would overflow Millis.
+    if (total > kMaxDurationMs) return bad;
   }
   return total;
 }
@@ -153,11 +162,15 @@ Result<std::int64_t> ParseByteSize(std::string_view s) {
   }
   if (pos == 0) return bad;
   std::string_view unit = s.substr(pos);
-  if (unit.empty() || unit == "B") return n;
-  if (unit == "KiB" || unit == "KB" || unit == "K") return n << 10;
-  if (unit == "MiB" || unit == "MB" || unit == "M") return n << 20;
-  if (unit == "GiB" || unit == "GB" || unit == "G") return n << 30;
-  return bad;
+  int shift = -1;
+  if (unit.empty() || unit == "B") shift = 0;
+  if (unit == "KiB" || unit == "KB" || unit == "K") shift = 10;
+  if (unit == "MiB" || unit == "MB" || unit == "M") shift = 20;
+  if (unit == "GiB" || unit == "GB" || unit == "G") shift = 30;
+  if (shift < 0) return bad;
+  // n << shift must fit: a size that wrapped would read as negative (no limit) or as another.
+  if (n > (std::numeric_limits<std::int64_t>::max() >> shift)) return bad;
+  return n << shift;
 }
 
 }  // namespace sluice

@@ -44,6 +44,24 @@ TEST(TimeTest, ByteSizes) {
   EXPECT_FALSE(ParseByteSize("lots").ok());
 }
 
+// Each part of a duration was bounded, their sum was not: a long enough string (a config value,
+// a batch's completion_window) overflowed Millis, undefined behaviour (UBSan under fuzz_config).
+TEST(TimeTest, DurationOfManyPartsIsBoundedNotOverflowed) {
+  std::string parts;
+  for (int i = 0; i < 10'000; ++i) parts += "11574074d";  // each part ~1e15 ms
+  EXPECT_FALSE(ParseDuration(parts).ok());
+  EXPECT_FALSE(ParseDuration("1000000000000000ms1ms").ok());
+  EXPECT_EQ(*ParseDuration("999999999999999ms1ms"), 1'000'000'000'000'000);
+}
+
+// A size whose unit shifts it past int64 wrapped: "8589934592GiB" read as INT64_MIN, which a
+// config's max_body takes as "no limit".
+TEST(TimeTest, ByteSizeThatWouldOverflowIsRefused) {
+  EXPECT_FALSE(ParseByteSize("8589934592GiB").ok());
+  EXPECT_EQ(*ParseByteSize("8589934591GiB"), 8589934591LL << 30);
+  EXPECT_EQ(*ParseByteSize("1125899906842624"), 1LL << 50);
+}
+
 TEST(IdsTest, PrefixedAndSortableWithinOneMillisecond) {
   std::string prev = NewId("job_", 1000);
   EXPECT_EQ(prev.rfind("job_", 0), 0u);

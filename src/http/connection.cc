@@ -11,6 +11,7 @@
 #include <span>
 #include <utility>
 
+#include "http/request_framing.h"
 #include "http/request_target.h"
 #include "http/response_head.h"
 
@@ -26,13 +27,6 @@ constexpr std::size_t kMaxReadChunk = 64 * 1024;
 // Bytes of later (pipelined) requests buffered while one is being handled; beyond this the
 // connection stops reading until the current response is written.
 constexpr std::size_t kPipelineCap = 64 * 1024;
-constexpr std::uint32_t kHeaderLimit = 64 * 1024;
-// Once the head is parsed, Beast consumes body bytes as they come but holds a chunk-size line
-// (with its extensions) or the trailer section until it is complete. These bound what it may
-// hold, so a line that never ends cannot grow the buffer without limit.
-constexpr std::size_t kChunkLineLimit = 4 * 1024;
-constexpr std::size_t kTrailerLimit = 8 * 1024;
-constexpr std::size_t kMaxTrailers = 32;
 // After a final response with Connection: close, how long unread input is drained before the
 // socket closes (closing with unread input sends a reset that can destroy the response).
 constexpr std::chrono::milliseconds kLingerLimit{2000};
@@ -183,8 +177,11 @@ void Connection::close_now(bool reset) {
 // ---- Connection: reading ---------------------------------------------------------------
 
 // GCC 12 misreads boost::optional's storage in content_length_remaining() (sanitizer builds).
+// Clang has no such warning (and would warn about the unknown group).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 std::size_t Connection::read_size() const {
   std::size_t want = kReadChunk;
   if (parser_ && parser_->is_header_done()) {
@@ -197,7 +194,9 @@ std::size_t Connection::read_size() const {
   const std::size_t spare = buffer_.capacity() - buffer_.size();
   return std::min(std::max(want, spare), kMaxReadChunk);
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 void Connection::read_more() {
   if (reading_ || peer_eof_ || phase_ == Phase::kClosed) return;
@@ -302,10 +301,7 @@ void Connection::parse_input() {
     parser_.emplace();
     // The largest limit of any route lets the header through; apply_body_limit() then sets
     // this request's own before the body is parsed (non-eager: put() stops after the header).
-    std::int64_t max_body = server_->options.max_body;
-    for (const BodyLimit& l : server_->options.body_limits) {
-      if (max_body >= 0) max_body = l.max_body < 0 ? -1 : std::max(max_body, l.max_body);
-    }
+    const std::int64_t max_body = HeadBodyLimit(server_->options);
     // Negative means no limit. Beast's own default (8 MiB) must never apply.
     parser_->body_limit(max_body >= 0 ? static_cast<std::uint64_t>(max_body)
                                       : std::numeric_limits<std::uint64_t>::max());
@@ -348,80 +344,44 @@ void Connection::parse_input() {
   read_more();
 }
 
-// RFC 9112 §6.3: a Transfer-Encoding other than exactly `chunked` leaves the body's length
-// unknown, and one next to a Content-Length is a smuggling attempt; either way the framing
-// cannot be trusted, so the request is refused and the connection closed. (Beast itself reads
-// such a request as having no body and would parse the body as the next request.) Differing
-// Content-Length values Beast already refuses.
+// The rules are request_framing.h's. (Beast itself reads a request with a Transfer-Encoding
+// other than chunked as having no body and would parse the body as the next request.)
 bool Connection::check_framing() {
   const auto& request = parser_->get();
-  int encodings = 0;
-  bool chunked_only = true;
+  std::vector<std::string_view> encodings;
   for (const auto& field : request) {
     if (field.name() != beast_http::field::transfer_encoding) continue;
-    ++encodings;
-    std::string_view value(field.value().data(), field.value().size());
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    if (!boost::beast::iequals(value, "chunked")) chunked_only = false;
+    encodings.emplace_back(field.value().data(), field.value().size());
   }
-  if (encodings == 0) return true;
   const bool has_length = request.find(beast_http::field::content_length) != request.end();
-  if (encodings == 1 && chunked_only && !has_length) return true;
-  reject_request(InvalidArgument(has_length
-                                     ? "a request may not carry both Content-Length and "
-                                       "Transfer-Encoding"
-                                     : "the only Transfer-Encoding accepted is \"chunked\"")
-                     .with_error_code("bad_request"),
-                 400);
-  return false;
+  if (auto refusal = CheckTransferEncoding(encodings, has_length)) {
+    reject_request(refusal->status, refusal->http_status);
+    return false;
+  }
+  return true;
 }
 
-// What Beast holds unparsed after the head is a chunk-size line or the trailer section (see
-// kChunkLineLimit). A chunk-size line is complete once a CRLF follows it, so held bytes with
-// a CRLF past the one that may end the previous chunk's data are trailers.
+// What Beast holds unparsed after the head is bounded (request_framing.h, CheckHeldBytes).
 bool Connection::check_held_bytes() {
   const auto& request = parser_->get();
-  if (parser_->is_done()) {
-    const auto fields = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
-    if (fields <= header_fields_ + kMaxTrailers) return true;
-  } else {
-    const std::size_t held = buffer_.size();
-    if (held <= kChunkLineLimit) return true;
-    std::string_view bytes(static_cast<const char*>(buffer_.data().data()), held);
-    if (bytes.starts_with("\r\n")) bytes.remove_prefix(2);
-    const bool in_trailers = bytes.find("\r\n") != std::string_view::npos;
-    if (!in_trailers) {
-      reject_request(InvalidArgument("a chunk-size line is longer than " +
-                                     std::to_string(kChunkLineLimit) + " bytes")
-                         .with_error_code("bad_request"),
-                     400);
-      return false;
-    }
-    if (held <= kTrailerLimit) return true;
+  const bool done = parser_->is_done();
+  const auto fields =
+      done ? static_cast<std::size_t>(std::distance(request.begin(), request.end())) : 0;
+  std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+  if (auto refusal = CheckHeldBytes(done, fields, header_fields_, held)) {
+    reject_request(refusal->status, refusal->http_status);
+    return false;
   }
-  reject_request(InvalidArgument("the trailers are larger than " + std::to_string(kTrailerLimit) +
-                                 " bytes or " + std::to_string(kMaxTrailers) + " fields")
-                     .with_error_code("headers_too_large"),
-                 431);
-  return false;
+  return true;
 }
 
 bool Connection::apply_body_limit() {
   body_limit_applied_ = true;
   const auto& request = parser_->get();
-  std::string_view target(request.target().data(), request.target().size());
-  const std::string_view path = target.substr(0, target.find('?'));
-  std::int64_t limit = server_->options.max_body;
-  std::optional<std::size_t> route;
-  for (std::size_t i = 0; i < server_->options.body_limits.size(); ++i) {
-    const BodyLimit& l = server_->options.body_limits[i];
-    if (l.path == path && l.method == std::string_view(request.method_string().data(),
-                                                       request.method_string().size())) {
-      limit = l.max_body;
-      route = i;
-    }
-  }
+  const std::string_view method(request.method_string().data(), request.method_string().size());
+  const std::string_view target(request.target().data(), request.target().size());
+  const std::optional<std::size_t> route = RouteOfBodyLimit(server_->options, method, target);
+  const std::int64_t limit = route ? server_->options.body_limits[*route].max_body : server_->options.max_body;
   body_limit_ = limit;
   if (route && !take_body_slot(*route)) return false;
   header_fields_ = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
