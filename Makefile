@@ -6,6 +6,7 @@ BENCH_ARGS ?=
 JOBS ?= $(shell nproc)
 
 .PHONY: deps bench-deps build build-release demo test test-unit bench bench-quick format tidy clean
+.PHONY: test-asan test-tsan
 
 deps:
 	@bash scripts/install-deps.sh
@@ -42,6 +43,36 @@ bench: build-release bench-deps
 # The one-minute smoke version (tiny sizes, 1 run), on the ordinary build; also ctest bench.quick.
 bench-quick: build bench-deps
 	python3 bench/run.py --quick --check --bin $(BUILD_DIR)/sluice $(BENCH_ARGS)
+
+# Sanitizer runs (tests/sanitizers/README.md), each in a build dir of its own, -O1: ASan+UBSan
+# over the unit tests and a few integration tests that drive the real server; TSan over the unit
+# tests. Any report fails the run.
+ASAN_BUILD_DIR ?= build-asan
+TSAN_BUILD_DIR ?= build-tsan
+SAN_CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
+# *.thread_safety only parse with clang (no sanitizer involved; `make test` runs them).
+SAN_EXCLUDE = \.thread_safety$$
+ASAN_INTEGRATION = test_api_jobs|test_crash|test_server_limits|test_outbound_limits|test_events_stream|test_auth
+SAN_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp
+
+$(ASAN_BUILD_DIR)/build.ninja: CMakeLists.txt | deps
+	cmake -S . -B $(ASAN_BUILD_DIR) $(SAN_CMAKE_FLAGS) -DSLUICE_SANITIZE=ON
+
+test-asan: deps $(ASAN_BUILD_DIR)/build.ninja
+	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS) --target sluice sluice_unit_tests
+	cd $(ASAN_BUILD_DIR) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS) -L unit -E '$(SAN_EXCLUDE)'
+	cd $(ASAN_BUILD_DIR) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS) \
+	  -R '^integration\.($(ASAN_INTEGRATION))$$'
+
+$(TSAN_BUILD_DIR)/build.ninja: CMakeLists.txt | deps
+	cmake -S . -B $(TSAN_BUILD_DIR) $(SAN_CMAKE_FLAGS) -DSLUICE_TSAN=ON
+
+test-tsan: deps $(TSAN_BUILD_DIR)/build.ninja
+	cmake --build $(TSAN_BUILD_DIR) -j $(JOBS) --target sluice_unit_tests
+	cd $(TSAN_BUILD_DIR) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS) -L unit -E '$(SAN_EXCLUDE)'
 
 format:
 	find src -name '*.h' -o -name '*.cc' | xargs clang-format -i
