@@ -52,7 +52,7 @@ TSAN_BUILD_DIR ?= build-tsan
 SAN_CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 # *.thread_safety only parse with clang (no sanitizer involved; `make test` runs them).
 SAN_EXCLUDE = \.thread_safety$$
-ASAN_INTEGRATION = test_api_jobs|test_crash|test_server_limits|test_outbound_limits|test_events_stream|test_auth
+ASAN_INTEGRATION = test_api_jobs|test_api_validation|test_auth|test_crash|test_events_stream|test_harness|test_outbound_limits|test_server_limits
 SAN_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
