@@ -15,14 +15,14 @@ TEST(MultipartTest, BoundaryFromTheContentType) {
 }
 
 TEST(MultipartTest, FieldsAndFilesPointIntoTheBody) {
-  const std::string content("{\"a\":1}\r\n--notquite\n\0bytes", 28);
-  const std::string body =
-      "preamble\r\n--XyZ\r\n"
-      "Content-Disposition: form-data; name=\"purpose\"\r\n\r\n"
-      "batch\r\n--XyZ\r\n"
-      "content-disposition: form-data; name=\"file\"; filename=\"in put.jsonl\"\r\n"
-      "Content-Type: application/jsonl\r\n\r\n" +
-      content + "\r\n--XyZ--\r\n";
+  using namespace std::string_literals;  // ""s: the NUL inside is part of the file
+  const std::string content = "{\"a\":1}\r\n--notquite\n\0bytes"s;
+  const std::string body = "preamble\r\n--XyZ\r\n"
+                           "Content-Disposition: form-data; name=\"purpose\"\r\n\r\n"
+                           "batch\r\n--XyZ\r\n"
+                           "content-disposition: form-data; name=\"file\"; filename=\"in put.jsonl\"\r\n"
+                           "Content-Type: application/jsonl\r\n\r\n" +
+                           content + "\r\n--XyZ--\r\n";
   auto parts = ParseMultipart(body, "XyZ");
   ASSERT_TRUE(parts.ok()) << parts.status().ToString();
   ASSERT_EQ(parts->size(), 2u);

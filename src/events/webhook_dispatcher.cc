@@ -351,17 +351,17 @@ void WebhookDispatcher::send(WebhookDelivery d, const std::string& receiver) {
   // Held across send(): the callback (on the client's thread, never inside send) finds the
   // handle registered.
   std::lock_guard lock(mu_);
-  std::uint64_t handle = client_.send(
-      std::move(request), [this, d = std::move(d), payload = std::move(payload), started,
-                           receiver](HttpResponse r) mutable {
-        {
-          std::lock_guard lock(mu_);
-          calls_.erase(d.id);
-          completed_.push_back(
-              Completed{std::move(d), std::move(payload), std::move(r), started, std::move(receiver)});
-          // Under mu_, so that stop()'s wait for the last one cannot miss it.
-          in_flight_.fetch_sub(1);
-        }
+  std::uint64_t handle =
+      client_.send(std::move(request), [this, d = std::move(d), payload = std::move(payload),
+                                        started, receiver](HttpResponse r) mutable {
+        // All under mu_, the notifications too: stop()'s wait for the last one cannot miss
+        // it, and once stop() has seen in_flight_ at 0 this callback touches `this` no more
+        // (the owner may destroy the dispatcher while the client and its thread live on).
+        std::lock_guard lock(mu_);
+        calls_.erase(d.id);
+        completed_.push_back(Completed{std::move(d), std::move(payload), std::move(r), started,
+                                       std::move(receiver)});
+        in_flight_.fetch_sub(1);
         cv_.notify_one();
         idle_.notify_all();
       });

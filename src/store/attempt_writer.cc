@@ -16,11 +16,11 @@ AttemptWriter::~AttemptWriter() {
 }
 
 bool AttemptWriter::enqueue(AttemptFinish finish, Done done) {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return false;
-    queue_.emplace_back(std::move(finish), std::move(done));
-  }
+  // Notified under mu_: once the writer's thread can take the finish (and run its `done`, after
+  // which the owner may stop and destroy the writer), this call touches the writer no more.
+  std::lock_guard lock(mu_);
+  if (stopping_) return false;
+  queue_.emplace_back(std::move(finish), std::move(done));
   cv_.notify_one();
   return true;
 }

@@ -161,10 +161,14 @@ void Worker::Done(const std::string& job_id, const std::string& queue) {
   {
     std::lock_guard lock(mu_);
     running_.erase(job_id);
-    if (running_.empty()) idle_.notify_all();
+    ++ending_;
   }
   d_.watch.notify(job_id);
   if (slot_freed_) slot_freed_(queue);
+  // Notified under mu_: a wait_idle() that sees the worker idle finds this call done with it.
+  std::lock_guard lock(mu_);
+  --ending_;
+  if (running_.empty() && ending_ == 0) idle_.notify_all();
 }
 
 void Worker::cancel(const std::string& job_id) {
@@ -198,7 +202,7 @@ int Worker::in_flight() const {
 
 bool Worker::wait_idle(std::chrono::milliseconds limit) const {
   std::unique_lock lock(mu_);
-  return idle_.wait_for(lock, limit, [this] { return running_.empty(); });
+  return idle_.wait_for(lock, limit, [this] { return running_.empty() && ending_ == 0; });
 }
 
 bool Worker::drain(std::chrono::milliseconds grace) {

@@ -116,8 +116,12 @@ class Worker final : public JobRunner {
   std::function<void(const std::string&)> slot_freed_;
 
   mutable std::mutex mu_;
-  mutable std::condition_variable idle_;              // notified when running_ empties
+  mutable std::condition_variable idle_;              // notified when Idle() turns true
   std::unordered_map<std::string, Running> running_;  // GUARDED_BY(mu_)
+  // GUARDED_BY(mu_): Done() calls past running_.erase, still notifying the watch and
+  // slot_freed_. wait_idle() waits for them too: once it is true, no attempt's end touches
+  // this worker or what it calls (the test's Scheduler was destroyed under one, TSan saw).
+  int ending_ = 0;
   std::mt19937_64 rng_{std::random_device{}()};       // GUARDED_BY(mu_)
   std::map<std::string, QueueSpend> spend_;           // GUARDED_BY(mu_)
 };

@@ -35,13 +35,18 @@ using namespace std::chrono_literals;
 class FakeProvider final : public HttpClient {
  public:
   FakeProvider() : thread_([this] { run(); }) {}
-  ~FakeProvider() override {
+  ~FakeProvider() override { stop(); }
+
+  // Runs the answers already posted, then ends the thread: nothing calls into the gateway
+  // after this (what `sluice serve` gets from resetting its HTTP client before it stops the
+  // attempt writer).
+  void stop() {
     {
       std::lock_guard lock(mu_);
       exiting_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
 
   std::uint64_t send(HttpRequest request, Callback done) override {
@@ -190,11 +195,16 @@ retry_max = "1m"
   }
   void TearDown() override {
     if (worker_) worker_->drain(0s);
+    // Every thread that calls into the worker, the gateway and the writer ends before they
+    // go, in the order of `sluice serve`'s shutdown: an answer's thread or the loop may still
+    // be on its way out of them (TSan saw the writer's condition variable and the worker's
+    // map destroyed under them).
+    provider_.stop();
     if (writer_) writer_->stop();
+    loop_.stop();
     worker_.reset();
     writer_.reset();
     gateway_.reset();
-    loop_.stop();
   }
 
   Job NewJob(std::optional<Millis> deadline = std::nullopt) {

@@ -26,6 +26,8 @@ Contracts:
 - stdout/stderr of each process go to files in the test's temp dir; when a test fails or errors,
   their tails are printed and the temp dir is kept (its path is printed).
 - Nothing sleeps for a fixed time: readiness and conditions are polled (wait_until).
+- A sanitizer report (ASan, LSan, UBSan, TSan; `make test-asan`) in a process's stderr fails the
+  test: Process.stop() raises SanitizerReport once the process has exited, with the report.
 
 Standard library only (Python 3.11+).
 """
@@ -35,6 +37,7 @@ import ctypes
 import http.client
 import json as _json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -405,6 +408,25 @@ class StartError(RuntimeError):
     pass
 
 
+class SanitizerReport(AssertionError):
+    """A sanitizer found something in a process started here (its stderr holds the report)."""
+
+
+# The first line of each sanitizer's report: ASan/LSan/TSan write "==pid==ERROR: ..." or
+# "WARNING: ThreadSanitizer: ...", UBSan "file:line:col: runtime error: ...".
+_SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer)|"
+                               r"WARNING: ThreadSanitizer|^\S+:\d+(:\d+)?: runtime error: ", re.M)
+
+
+def sanitizer_report(text, lines=60):
+    """The report in `text` (a process's stderr) from its first line on, or None."""
+    m = _SANITIZER_REPORT.search(text)
+    if m is None:
+        return None
+    start = text.rfind("\n", 0, m.start()) + 1
+    return "\n".join(text[start:].splitlines()[:lines])
+
+
 class Process:
     """A child process with logs in files and readiness by HTTP. Subclasses give argv() and
     ready_path."""
@@ -423,6 +445,7 @@ class Process:
         self.ready_timeout = ready_timeout
         self.proc = None
         self.starts = 0
+        self._stderr_checked = 0   # bytes of stderr already searched for a sanitizer report
         tag = "%s-%s" % (self.name, uuid.uuid4().hex[:6])
         self.stdout_path = self.tmp_dir / (tag + ".stdout.log")
         self.stderr_path = self.tmp_dir / (tag + ".stderr.log")
@@ -529,7 +552,23 @@ class Process:
                 self.proc.wait()
         with _live_lock:
             _live.discard(self)
+        self.check_sanitizer_report()
         return self.proc.returncode
+
+    def check_sanitizer_report(self):
+        """Raises SanitizerReport when stderr gained a sanitizer report since the last check."""
+        try:
+            with open(self.stderr_path, "rb") as f:
+                f.seek(self._stderr_checked)
+                text = f.read().decode("utf-8", "replace")
+                self._stderr_checked = f.tell()
+        except OSError:
+            return
+        report = sanitizer_report(text)
+        if report is not None:
+            raise SanitizerReport("%s (pid %d, exit code %s): sanitizer report in %s\n%s"
+                                  % (self.name, self.proc.pid, self.proc.returncode,
+                                     self.stderr_path, report))
 
     def kill9(self):
         """SIGKILL now (a crash: no drain, no cleanup). Returns the exit code (-9)."""
@@ -929,17 +968,28 @@ class SharedProcessesTest(IntegrationTest):
 
     @classmethod
     def _stop_class_procs(cls):
+        # Every one is stopped even when one's stop raises (a sanitizer report); the first
+        # error is raised after, and the class's temp dir is kept.
+        first = None
         for proc in reversed(cls.class_procs):
-            proc.stop()
+            try:
+                proc.stop()
+            except SanitizerReport as e:
+                cls.class_failed = True
+                first = first or e
+        if first is not None:
+            raise first
 
     @classmethod
     def tearDownClass(cls):
-        cls._stop_class_procs()
-        if cls.class_failed or KEEP_TMP:
-            print("harness: kept %s" % cls.class_tmp)
-        else:
-            shutil.rmtree(cls.class_tmp, ignore_errors=True)
-        super().tearDownClass()
+        try:
+            cls._stop_class_procs()
+        finally:
+            if cls.class_failed or KEEP_TMP:
+                print("harness: kept %s" % cls.class_tmp)
+            else:
+                shutil.rmtree(cls.class_tmp, ignore_errors=True)
+            super().tearDownClass()
 
     def setUp(self):
         super().setUp()
@@ -1058,6 +1108,31 @@ class _HarnessSelfTest(unittest.TestCase):
         self.assertFalse(s.alive())
         with self.assertRaises(StartError):
             Server(bin=Path(tmp) / "missing", tmp_dir=tmp).start()
+
+    def test_a_sanitizer_report_fails_the_stop(self):
+        tmp = tempfile.mkdtemp(prefix="sluice-it-self-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        reports = {
+            "asan": "==41==ERROR: AddressSanitizer: heap-use-after-free on address 0x6020",
+            "lsan": "==41==ERROR: LeakSanitizer: detected memory leaks",
+            "ubsan": "src/core/x.cc:12:7: runtime error: signed integer overflow",
+            "tsan": "WARNING: ThreadSanitizer: data race (pid=41)",
+        }
+        for kind, line in dict(reports, clean="runtime_error: not a report").items():
+            script = Path(tmp) / kind
+            script.write_text("#!/bin/sh\necho 'starting' >&2\necho '%s' >&2\nexit 0\n" % line)
+            script.chmod(0o755)
+            p = MockLlm(bin=script, tmp_dir=tmp)
+            p.start(wait_ready=False)
+            p.proc.wait()
+            if kind == "clean":
+                self.assertEqual(p.stop(), 0)
+                continue
+            with self.assertRaises(SanitizerReport) as cm:
+                p.stop()
+            self.assertIn(line, str(cm.exception))
+            self.assertNotIn("starting", str(cm.exception))
+            self.assertEqual(p.stop(), 0)   # reported once; a later stop has nothing new
 
 
 FAKE = REPO / "demo" / "fake_sluice.py"
