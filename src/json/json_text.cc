@@ -1,5 +1,6 @@
 #include "json/json_text.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -11,15 +12,25 @@ namespace json = boost::json;
 
 namespace {
 
+// Bytes a JSON string cannot hold as they are: control characters, the quote, the backslash.
+// A table, not three comparisons a byte: strings are most of what is written.
+constexpr auto kNeedsEscape = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = true;
+  table['"'] = table['\\'] = true;
+  return table;
+}();
+
 void AppendString(std::string& out, json::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  std::size_t run = 0;  // start of the bytes not yet copied
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
+  const char* run = s.data();  // first byte not yet copied
+  const char* const end = s.data() + s.size();
+  for (const char* p = run; p != end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (!kNeedsEscape[c]) [[likely]] continue;
+    out.append(run, p);
+    run = p + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -34,7 +45,7 @@ void AppendString(std::string& out, json::string_view s) {
         out += kHex[c & 0xf];
     }
   }
-  out.append(s.data() + run, s.size() - run);
+  out.append(run, end);
   out += '"';
 }
 
@@ -117,21 +128,21 @@ void AppendJsonText(std::string& out, const json::value& v) {
 
 std::string JsonText(const json::value& value) {
   std::string out;
-  out.reserve(256);
+  out.reserve(1024);
   AppendJsonText(out, value);
   return out;
 }
 
 std::string JsonText(const json::object& object) {
   std::string out;
-  out.reserve(256);
+  out.reserve(1024);
   AppendObject(out, object);
   return out;
 }
 
 std::string JsonText(const json::array& array) {
   std::string out;
-  out.reserve(256);
+  out.reserve(1024);
   AppendArray(out, array);
   return out;
 }
