@@ -41,9 +41,7 @@ Status ValidateChatBody(const json::value& body, const ModelGateway& gateway) {
   if (!model || !model->is_string() || model->as_string().empty()) {
     return InvalidArgument("model is required: a model alias (GET /v1/models)", "model");
   }
-  if (!gateway.has_alias(std::string(model->as_string()))) {
-    return InvalidArgument("model alias " + std::string(model->as_string()) + " is not configured", "model");
-  }
+  RETURN_IF_ERROR(gateway.check_alias(std::string(model->as_string()), "model"));
   const json::value* messages = o.if_contains("messages");
   if (!messages || !messages->is_array() || messages->as_array().empty()) {
     return InvalidArgument("messages must be a non-empty array", "messages");

@@ -188,11 +188,7 @@ Status CheckChatModel(const std::string& request_json, const ModelGateway& gatew
   if (!model || !model->is_string() || model->as_string().empty()) {
     return InvalidArgument("request.model must name a model alias (or set the job's model)", "request.model");
   }
-  if (!gateway.has_alias(std::string(model->as_string()))) {
-    return InvalidArgument("model alias " + std::string(model->as_string()) + " is not configured",
-                           "request.model");
-  }
-  return Status::Ok();
+  return gateway.check_alias(std::string(model->as_string()), "request.model");
 }
 
 Status ParseObjectField(const json::object& body, const char* field, std::string& out,
@@ -255,7 +251,11 @@ Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& c
     RETURN_IF_ERROR(ParseChatRequest(body, spec));
   } else {
     task = ctx.tasks.find(spec.type);
-    if (!task) return InvalidArgument("unknown task type " + spec.type, "type");
+    if (!task) {
+      std::string known = kChatType;
+      for (const std::string& name : ctx.tasks.names()) known += ", " + name;
+      return InvalidArgument("unknown task type '" + spec.type + "' (the types are " + known + ")", "type");
+    }
     if (task->is_pipeline()) {
       return InvalidArgument("pipeline task types cannot be submitted yet", "type");
     }
@@ -284,9 +284,7 @@ Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& c
     return InvalidArgument("prompt_version and response_schema are for task types, not chat",
                            spec.prompt_version.empty() ? "response_schema" : "prompt_version");
   }
-  if (!spec.model.empty() && !ctx.gateway.has_alias(spec.model)) {
-    return InvalidArgument("model alias " + spec.model + " is not configured", "model");
-  }
+  if (!spec.model.empty()) RETURN_IF_ERROR(ctx.gateway.check_alias(spec.model, "model"));
   if (!task && spec.model.empty()) RETURN_IF_ERROR(CheckChatModel(spec.input_json, ctx.gateway));
   ASSIGN_OR_RETURN(spec.webhook_url, ParseWebhookUrl(body, ctx.config.webhooks.allow_hosts));
 

@@ -151,6 +151,14 @@ ModelGateway::~ModelGateway() = default;
 
 bool ModelGateway::has_alias(const std::string& alias) const { return model(alias) != nullptr; }
 
+Status ModelGateway::check_alias(const std::string& alias, const std::string& field) const {
+  if (has_alias(alias)) return Status::Ok();
+  std::string known;
+  for (const ModelConfig& m : config_.models) known += m.alias + ", ";
+  known += kLocalAlias;
+  return InvalidArgument("model alias '" + alias + "' is not configured (the aliases are " + known + ")", field);
+}
+
 const ModelConfig* ModelGateway::model(const std::string& alias) const {
   if (const ModelConfig* m = config_.find_model(alias)) return m;
   return alias == kLocalAlias ? &local_model_ : nullptr;

@@ -128,6 +128,8 @@ class ModelGateway {
 
   // True when `alias` can be called: a configured [[model]] or "local".
   bool has_alias(const std::string& alias) const;
+  // OK when has_alias(alias); else InvalidArgument on `field` naming the aliases there are.
+  Status check_alias(const std::string& alias, const std::string& field) const;
   const ModelConfig* model(const std::string& alias) const;
   // [alias, its fallbacks...] as configured (just [alias] without fallback).
   std::vector<const ModelConfig*> chain(const std::string& alias, bool allow_fallback) const;

@@ -126,8 +126,13 @@ class CliTest(harness.SharedProcessesTest):
         p = self.cli("submit", "--type", "no_such_task", "--text", "x")
         self.assert_exit(p, 2)
         self.assertIn("400", p.stderr)
-        self.assertIn("unknown task type no_such_task", p.stderr)
+        self.assertIn("unknown task type 'no_such_task' (the types are chat, classify_ticket", p.stderr)
         self.assertIn("field: type", p.stderr)
+        # An unknown alias names the ones there are.
+        p = self.cli("submit", "--type", "classify_ticket", "--text", "x", "--model", "nope")
+        self.assert_exit(p, 2)
+        self.assertIn("model alias 'nope' is not configured (the aliases are ", p.stderr)
+        self.assertIn("local)", p.stderr)
         # An unknown id.
         p = self.cli("get", "job_00000000000000000000000000")
         self.assert_exit(p, 2)
