@@ -11,6 +11,7 @@
 #include "api/off_loop.h"
 #include "api/responses.h"
 #include "api/routes.h"
+#include "events/event_stream.h"
 
 namespace sluice {
 
@@ -35,12 +36,10 @@ Result<std::vector<std::string>> ParseTypes(const std::string& text) {
     std::size_t comma = text.find(',', start);
     if (comma == std::string::npos) comma = text.size();
     std::string type = text.substr(start, comma - start);
-    const bool valid = !type.empty() && type.size() <= 128 &&
-                       type.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.*") ==
-                           std::string::npos;
-    if (!valid) {
-      return InvalidArgument("types must be a comma-separated list of event types such as "
-                             "job.done or job.*",
+    if (!IsStreamTypeFilter(type)) {
+      std::string known = "job.*, batch.*";
+      for (std::string_view t : kStreamEventTypes) known += ", " + std::string(t);
+      return InvalidArgument("unknown event type '" + type.substr(0, 64) + "' in types (the types are " + known + ")",
                              "types");
     }
     types.push_back(std::move(type));

@@ -19,8 +19,10 @@ TEST(EventsRoutesTest, BadCursorsAndTypesAre400NamingTheParameter) {
                  "Last-Event-ID");
   ExpectApiError(api.get("/v1/events?types=job.done,JOB!"), 400, "invalid_argument", "types");
   ExpectApiError(api.get("/v1/events?types=job.done,,job.failed"), 400, "invalid_argument", "types");
-  std::string many = "a";
-  for (int i = 0; i < 64; ++i) many += ",a";
+  ExpectApiError(api.get("/v1/events?types=bogus"), 400, "invalid_argument", "types");
+  ExpectApiError(api.get("/v1/events?types=job.done,job.bogus"), 400, "invalid_argument", "types");
+  std::string many = "job.done";
+  for (int i = 0; i < 64; ++i) many += ",job.done";
   ExpectApiError(api.get("/v1/events?types=" + many), 400, "invalid_argument", "types");
 }
 

@@ -71,6 +71,14 @@ std::string StreamEventType(const std::string& stored_type) {
   return "job." + stored_type;
 }
 
+bool IsStreamTypeFilter(std::string_view filter) {
+  if (filter == "job.*" || filter == "batch.*") return true;
+  for (std::string_view type : kStreamEventTypes) {
+    if (type == filter) return true;
+  }
+  return false;
+}
+
 bool StreamTypeMatches(const std::vector<std::string>& filters, const std::string& type) {
   if (filters.empty()) return true;
   for (const std::string& f : filters) {

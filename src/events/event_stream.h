@@ -35,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -67,6 +68,16 @@ EventStreamOptions EventStreamOptionsFor(const Store& store, const EventsConfig&
 
 // The SSE type of a stored event type: "done" → "job.done"; a type with a dot stays as it is.
 std::string StreamEventType(const std::string& stored_type);
+// Every SSE type a stream can carry (the store's event types through StreamEventType).
+inline constexpr std::string_view kStreamEventTypes[] = {
+    "job.submitted",       "job.started",         "job.done",          "job.retry",
+    "job.failed",          "job.review",          "job.expired",       "job.canceled",
+    "job.blocked",         "job.lease_expired",   "job.released",      "job.review_approved",
+    "job.review_rejected", "job.review_retry",    "job.webhook",       "batch.in_progress",
+    "batch.completed",     "batch.failed",        "batch.expired",     "batch.cancelled",
+    "batch.webhook"};
+// A filter a client may ask for: one of kStreamEventTypes, or "job.*" / "batch.*".
+bool IsStreamTypeFilter(std::string_view filter);
 // Whether `type` (an SSE type) passes `filters`: an empty list passes all; an entry matches
 // itself, and "job.*" matches every type starting with "job.".
 bool StreamTypeMatches(const std::vector<std::string>& filters, const std::string& type);

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "http/test_client.h"
+#include "store/job_rules.h"
+#include "store/webhook_rules.h"
 #include "tasks/test_util.h"
 
 namespace sluice {
@@ -19,6 +21,25 @@ TEST(EventStreamTest, JobEventsGetTheJobPrefixBatchEventsKeepTheirs) {
   EXPECT_EQ(StreamEventType("done"), "job.done");
   EXPECT_EQ(StreamEventType("webhook"), "job.webhook");
   EXPECT_EQ(StreamEventType("batch.completed"), "batch.completed");
+}
+
+// Every type the store writes (store/job_rules.h, the lease and cancel paths, webhook attempts,
+// the batch transitions) is a type a client may filter by, and nothing else is.
+TEST(EventStreamTest, EveryStoredTypeIsAKnownFilter) {
+  std::vector<std::string> stored = {"submitted", "started", "canceled", "lease_expired", "released",
+                                     webhook_rules::kAttemptEventType, webhook_rules::kBatchAttemptEventType, "batch.in_progress",
+                                     "batch.completed", "batch.failed", "batch.expired", "batch.cancelled"};
+  for (AttemptOutcome o : {AttemptOutcome::kDone, AttemptOutcome::kRetry, AttemptOutcome::kFailed,
+                           AttemptOutcome::kReview, AttemptOutcome::kExpired, AttemptOutcome::kBlocked}) {
+    stored.emplace_back(store_rules::EventTypeOf(o));
+  }
+  for (ReviewAction::Kind k : {ReviewAction::kApprove, ReviewAction::kReject, ReviewAction::kRetry}) {
+    stored.emplace_back(store_rules::ReviewEventType(ReviewAction{.kind = k}));
+  }
+  for (const std::string& type : stored) EXPECT_TRUE(IsStreamTypeFilter(StreamEventType(type))) << type;
+  EXPECT_TRUE(IsStreamTypeFilter("job.*"));
+  EXPECT_TRUE(IsStreamTypeFilter("batch.*"));
+  for (const char* bad : {"bogus", "job.bogus", "*", "jobs.*", "job.", ""}) EXPECT_FALSE(IsStreamTypeFilter(bad)) << bad;
 }
 
 TEST(EventStreamTest, TypeFiltersMatchExactlyOrByFamily) {
