@@ -110,7 +110,7 @@ void AddClientCommands(CLI::App& app, ClientCommands& c) {
     StatsFlags& f = c.stats;
     CLI::App* cmd = app.add_subcommand("stats", "Show the server's job and model statistics");
     AddClientOptions(*cmd, f.client);
-    cmd->add_option("--window", f.window, "time window, e.g. 1h (where the server supports it)");
+    cmd->add_option("--window", f.window, "time window, e.g. 1h (refused until the server supports it)");
     c.stats_cmd = cmd;
   }
 }

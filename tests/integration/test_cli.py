@@ -203,6 +203,10 @@ class CliTest(harness.SharedProcessesTest):
         raw = self.cli("stats", "--json-output")
         self.assert_exit(raw, 0)
         self.assertIn("queues", json.loads(raw.stdout))
+        # A window is refused, not ignored, until stats come from the store.
+        windowed = self.cli("stats", "--window", "1h")
+        self.assert_exit(windowed, 2)
+        self.assertIn("window is not supported yet", windowed.stderr)
 
     # -- batch -----------------------------------------------------------------------------
     def write_batch(self, name, n, bad=()):
