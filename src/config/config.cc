@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -345,7 +347,7 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     root = toml::parse(text);
   } catch (const toml::parse_error& e) {
     std::ostringstream os;
-    os << "config: " << e.description() << " at line " << e.source().begin.line;
+    os << "line " << e.source().begin.line << ": not valid TOML: " << e.description();
     return InvalidArgument(os.str());
   }
   static const std::set<std::string> kTopLevel = {"server", "provider", "model",    "queue",
@@ -431,10 +433,15 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
 
 Result<Config> Config::Load(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return InvalidArgument("cannot read config file " + path, "config");
+  if (!in) return InvalidArgument("cannot read config file " + path + ": " + std::strerror(errno), "config");
   std::stringstream buf;
   buf << in.rdbuf();
-  return Parse(buf.str(), fs::absolute(path).parent_path().string());
+  auto config = Parse(buf.str(), fs::absolute(path).parent_path().string());
+  // Every mistake names the file it is in.
+  if (!config.ok()) {
+    return Status(config.status().code(), path + ": " + config.status().message(), config.status().field());
+  }
+  return config;
 }
 
 const QueueConfig* Config::find_queue(const std::string& name) const {

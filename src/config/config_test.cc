@@ -1,6 +1,10 @@
 #include "config/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace sluice {
 namespace {
@@ -239,4 +243,34 @@ max_response = "1MiB"
   EXPECT_EQ(bad.status().field(), "provider.max_response");
 }
 
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// A mistake in a config file names the file (and, for TOML syntax, the line); an unreadable
+// file says why.
+TEST(ConfigLoadTest, ErrorsNameTheFile) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("sluice-config-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string bad = (dir / "bad.toml").string();
+  std::ofstream(bad) << "[server\nlisten = 1\n";
+  auto syntax = Config::Load(bad);
+  ASSERT_FALSE(syntax.ok());
+  EXPECT_EQ(syntax.status().message().rfind(bad + ": line 1: not valid TOML: ", 0), 0u) << syntax.status().message();
+
+  const std::string unknown = (dir / "unknown.toml").string();
+  std::ofstream(unknown) << "[nope]\n";
+  auto section = Config::Load(unknown);
+  ASSERT_FALSE(section.ok());
+  EXPECT_EQ(section.status().message(), unknown + ": unknown config section nope");
+  EXPECT_EQ(section.status().field(), "nope");
+
+  auto missing = Config::Load((dir / "missing.toml").string());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("No such file or directory"), std::string::npos) << missing.status().message();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
 }  // namespace sluice
