@@ -53,25 +53,33 @@ def loadgen(opts, argv):
     return t
 
 
+def measure(opts, s, tmp, headers=()):
+    """Closed-loop and open-loop submit figures of the started server `s`."""
+    body = tmp / "body.json"
+    body.write_text(json.dumps(BODY))
+    headers = list(headers)
+    closed = loadgen(opts, ["--closed", opts.clients, "--duration", opts.seconds, "--warmup", opts.warmup]
+                     + headers + ["--target", "sluice", s.url + "/v1/jobs", body])
+    paced = loadgen(opts, ["--rate", opts.rate, "--duration", opts.seconds, "--warmup", opts.warmup,
+                           "--max-conns", 256] + headers + ["--target", "sluice", s.url + "/v1/jobs", body])
+    return {"rate": closed["achieved_rate"], "p50": closed["latency_us"]["p50"] / 1000,
+            "p99": closed["latency_us"]["p99"] / 1000, "paced_p99": paced["latency_us"]["p99"] / 1000,
+            "paced_rate": paced["achieved_rate"]}
+
+
 def one(opts, tmp, auth):
     s = server(opts.bin, tmp, auth)
     try:
-        body = tmp / "body.json"
-        body.write_text(json.dumps(BODY))
-        headers = ["--header", "Authorization: Bearer " + tenant_key(s)] if auth else []
-        closed = loadgen(opts, ["--closed", opts.clients, "--duration", opts.seconds, "--warmup", opts.warmup]
-                         + headers + ["--target", "sluice", s.url + "/v1/jobs", body])
-        paced = loadgen(opts, ["--rate", opts.rate, "--duration", opts.seconds, "--warmup", opts.warmup,
-                               "--max-conns", 256] + headers + ["--target", "sluice", s.url + "/v1/jobs", body])
-        return {"rate": closed["achieved_rate"], "p50": closed["latency_us"]["p50"] / 1000,
-                "p99": closed["latency_us"]["p99"] / 1000, "paced_p99": paced["latency_us"]["p99"] / 1000,
-                "paced_rate": paced["achieved_rate"]}
+        return measure(opts, s, tmp, ["--header", "Authorization: Bearer " + tenant_key(s)] if auth else [])
     finally:
         s.cleanup()
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(description, extra=None):
+    """The options every submit-path comparison takes; `extra(parser)` adds its own."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if extra:
+        extra(ap)
     ap.add_argument("--bin", default=str(BENCH.parent / "build-release" / "sluice"))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--clients", type=int, default=64)
@@ -84,22 +92,35 @@ def main():
     opts.loadgen = Path(opts.bin).parent / "sluice_loadgen"
     if not opts.loadgen.exists():
         opts.loadgen = sync_overhead.build_loadgen(opts.build_dir)
+    return opts
+
+
+def compare(opts, modes, run_one, what):
+    """Runs run_one(opts, tmp, mode) for each mode in turn, opts.runs times; prints every run,
+    then the medians and the per-run ratio of the second mode to the first."""
     import tempfile
-    root = Path(tempfile.mkdtemp(prefix="sluice-auth-bench-"))
-    runs = {"off": [], "on": []}
+    root = Path(tempfile.mkdtemp(prefix="sluice-bench-"))
+    runs = {m: [] for m in modes}
     for i in range(opts.runs):
-        for mode in ("off", "on"):
-            r = one(opts, root / ("%s-%d" % (mode, i)), mode == "on")
+        for mode in modes:
+            r = run_one(opts, root / ("%s-%d" % (mode, i)), mode)
             runs[mode].append(r)
-            print("run %d auth %-3s: %7.0f submits/s  p50 %.2f ms  p99 %.2f ms | at %d/s: p99 %.2f ms (achieved %.0f/s)"
-                  % (i + 1, mode, r["rate"], r["p50"], r["p99"], opts.rate, r["paced_p99"], r["paced_rate"]),
+            print("run %d %s %-4s: %7.0f submits/s  p50 %.2f ms  p99 %.2f ms | at %d/s: p99 %.2f ms (achieved %.0f/s)"
+                  % (i + 1, what, mode, r["rate"], r["p50"], r["p99"], opts.rate, r["paced_p99"], r["paced_rate"]),
                   flush=True)
+    a, b = modes
     for key, label in (("rate", "closed-loop submits/s"), ("p99", "closed-loop p99 ms"),
                        ("paced_p99", "p99 ms at %d/s" % opts.rate)):
-        off = statistics.median(r[key] for r in runs["off"])
-        on = statistics.median(r[key] for r in runs["on"])
-        ratios = ", ".join("%.3f" % (b[key] / a[key]) for a, b in zip(runs["off"], runs["on"]))
-        print("median %-24s off %9.2f  on %9.2f  on/off %.3f  (per run: %s)" % (label, off, on, on / off, ratios))
+        ma = statistics.median(r[key] for r in runs[a])
+        mb = statistics.median(r[key] for r in runs[b])
+        ratios = ", ".join("%.3f" % (y[key] / x[key]) for x, y in zip(runs[a], runs[b]))
+        print("median %-24s %s %9.2f  %s %9.2f  %s/%s %.3f  (per run: %s)"
+              % (label, a, ma, b, mb, b, a, mb / ma, ratios))
+
+
+def main():
+    opts = arguments(__doc__)
+    compare(opts, ("off", "on"), lambda o, tmp, mode: one(o, tmp, mode == "on"), "auth")
 
 
 if __name__ == "__main__":

@@ -187,6 +187,7 @@ class ApiTestServer {
 
   Store& store() { return *store_; }
   ApiContext& ctx() { return *ctx_; }
+  const Router& router() const { return router_; }
   const Config& config() const { return *config_; }
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(server_->port()) + path;

@@ -4,10 +4,11 @@
 // Threads: a handler parses and validates on the event loop; every store read or write runs
 // off it (api/off_loop.h), and submits go through the group commit, whose callback runs on its
 // own thread. So a stalled store delays only the requests that need it.
-#include <algorithm>
-#include <set>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <set>
 
 #include "api/job_json.h"
 #include "api/job_request.h"
@@ -47,6 +48,12 @@ Result<json::value> ResultJson(ApiContext& ctx, const std::string& tenant, const
 json::object JobWithResult(ApiContext& ctx, const Job& job) {
   return JobView(ctx.store, job, ctx.clock.now(),
                  job.status == JobStatus::kQueued && ctx.scheduler.queue_full(job.spec.queue));
+}
+
+void LogSubmitted(const SubmitOutcome& out) {
+  if (out.deduplicated) return;  // no state changed
+  spdlog::debug("job {} queued: type {}, queue {}, tenant {}", out.job.id, out.job.spec.type,
+                out.job.spec.queue, out.job.spec.tenant);
 }
 
 void AnswerSubmitted(ApiContext& ctx, const http::Responder& responder, const SubmitOutcome& out,
@@ -99,6 +106,7 @@ void SubmitParsed(ApiContext& ctx, const auth::Caller& caller, const json::value
                                                           Result<std::vector<SubmitOutcome>> outcomes) {
     if (!outcomes.ok()) return SendError(responder, outcomes.status());
     const SubmitOutcome& out = outcomes->front();
+    LogSubmitted(out);
     if (!out.deduplicated) ctx.scheduler.wake(out.job.spec.queue);
     AnswerSubmitted(ctx, responder, out, wait);
   });
@@ -161,6 +169,7 @@ void SubmitBulkItems(ApiContext& ctx, const auth::Caller& caller, const json::ar
     std::set<std::string> queues;
     for (std::size_t k = 0; k < outcomes->size(); ++k) {
       const SubmitOutcome& out = (*outcomes)[k];
+      LogSubmitted(out);
       (*answers)[(*valid_index)[k]] = json::object{{"id", out.job.id},
                                                    {"status", JobStatusName(out.job.status)},
                                                    {"deduplicated", out.deduplicated}};
@@ -223,6 +232,7 @@ void Cancel(ApiContext& ctx, http::Request&&, http::Responder responder, const R
     if (!job.ok()) return SendError(responder, job.status());
     ctx.worker.cancel(id);
     ctx.watch.notify(id);
+    spdlog::debug("job {} canceled (tenant {})", id, tenant);
     SendJson(responder, 200, JobJson(ctx, *job));
   });
 }
@@ -318,6 +328,8 @@ void ReviewParsed(ApiContext& ctx, const json::value& body, const std::string& t
   if (!review.ok()) return SendError(responder, review.status());
   auto reviewed = ctx.store.review_job(*review);
   if (!reviewed.ok()) return SendError(responder, reviewed.status());
+  spdlog::debug("job {} {} by review (tenant {})", reviewed->id, JobStatusName(reviewed->status),
+                tenant);
   if (reviewed->status == JobStatus::kQueued) ctx.scheduler.wake(reviewed->spec.queue);
   ctx.watch.notify(reviewed->id);
   SendJson(responder, 200, JobWithResult(ctx, *reviewed));

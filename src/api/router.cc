@@ -33,7 +33,16 @@ bool Match(const std::vector<std::string>& pattern, const std::vector<std::strin
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, RouteHandler handler, Access access) {
-  routes_.push_back({std::move(method), Split(pattern), std::move(handler), access});
+  std::vector<std::string> segments = Split(pattern);
+  routes_.push_back(
+      {std::move(method), std::move(pattern), std::move(segments), std::move(handler), access});
+}
+
+std::vector<RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> out;
+  out.reserve(routes_.size());
+  for (const Route& r : routes_) out.push_back({r.method, r.pattern, r.access});
+  return out;
 }
 
 void Router::dispatch(http::Request&& request, http::Responder responder) const {
@@ -52,6 +61,7 @@ void Router::dispatch(http::Request&& request, http::Responder responder) const 
     gate_(route.access, std::move(request), std::move(responder),
           [&route, params = std::move(params)](http::Request&& req, http::Responder res,
                                                auth::Caller caller) mutable {
+            res.note_caller(caller.tenant);
             route.handler(std::move(req), std::move(res),
                           RouteContext{std::move(params), std::move(caller)});
           });

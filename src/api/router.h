@@ -36,6 +36,13 @@ using RouteHandler = std::function<void(http::Request&&, http::Responder, const 
 using RouteNext = std::function<void(http::Request&&, http::Responder, auth::Caller)>;
 using RouteGate = std::function<void(Access, http::Request&&, http::Responder, RouteNext)>;
 
+// One registered route, as docs/API.md names it: "GET /v1/jobs/{id}".
+struct RouteInfo {
+  std::string method;
+  std::string pattern;
+  Access access;
+};
+
 class Router {
  public:
   // pattern: "/v1/jobs/{id}/cancel"; a {name} segment matches one non-empty path segment.
@@ -45,10 +52,13 @@ class Router {
   void set_gate(RouteGate gate) { gate_ = std::move(gate); }
   // Unknown path → 404; known path, other method → 405.
   void dispatch(http::Request&& request, http::Responder responder) const;
+  // Every route, in the order added (a test holds docs/API.md to this list).
+  std::vector<RouteInfo> routes() const;
 
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;
     RouteHandler handler;
     Access access;

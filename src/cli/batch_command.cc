@@ -16,13 +16,13 @@
 // when --timeout ends is written with "status": "pending".
 #include <unistd.h>
 
+#include <boost/json.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <thread>
-
-#include <boost/json.hpp>
 
 #include "cli/client_commands.h"
 #include "client/job_line.h"
@@ -124,8 +124,9 @@ class BatchRun {
     std::ifstream file;
     std::istream* in = &std::cin;
     if (f_.file != "-") {
+      errno = 0;
       file.open(f_.file, std::ios::binary);
-      if (!file) return InvalidArgument("cannot read " + f_.file);
+      if (!file) return CannotRead(f_.file);
       in = &file;
     }
     std::vector<PendingLine> chunk;
@@ -269,7 +270,9 @@ class BatchRun {
     }
     counts_.total = static_cast<std::int64_t>(entry_of.size());
     std::optional<client::ProgressReporter> reporter;
-    if (progress_mode_ != "none") reporter.emplace(stderr, progress_mode_ == "bar", clock);
+    // No job to follow (every line invalid): no "0/0 100%" bar, the summary says it all.
+    if (progress_mode_ != "none" && !entry_of.empty())
+      reporter.emplace(stderr, progress_mode_ == "bar", clock);
     if (reporter) reporter->update(counts_);
     Status st = tracker.run(
         deadline,

@@ -1,12 +1,14 @@
 #include "cli/client_common.h"
 
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-
-#include <CLI/CLI.hpp>
-#include <boost/json.hpp>
 
 #include "client/job_tracker.h"
 #include "client/pretty_json.h"
@@ -89,17 +91,29 @@ void PrintJobText(const json::object& job) {
   }
 }
 
+Status CannotRead(const std::string& path) {
+  const int error = errno;
+  return InvalidArgument(
+      "cannot read " + path + (error ? std::string(": ") + std::strerror(error) : ""), path);
+}
+
 Result<std::string> ReadWholeFile(const std::string& path) {
   if (path == "-") {
     std::stringstream buf;
     buf << std::cin.rdbuf();
     return buf.str();
   }
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return InvalidArgument("cannot read " + path, path);
+  if (!in) return CannotRead(path);
+  // A directory opens, then reads as nothing.
+  if (std::error_code ec; std::filesystem::is_directory(path, ec)) {
+    errno = EISDIR;
+    return CannotRead(path);
+  }
   std::stringstream buf;
   buf << in.rdbuf();
-  if (in.bad()) return InvalidArgument("cannot read " + path, path);
+  if (in.bad()) return CannotRead(path);
   return buf.str();
 }
 

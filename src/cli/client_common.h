@@ -59,5 +59,7 @@ std::string JobStatusOf(const boost::json::object& job);
 // Reads "@path" as the file's text, anything else as itself. kInvalidArgument naming `flag`.
 Result<std::string> ReadArgOrFile(const std::string& value, const std::string& flag);
 Result<std::string> ReadWholeFile(const std::string& path);
+// "cannot read <path>: <strerror(errno)>", naming `path`: right after the failed open or read.
+Status CannotRead(const std::string& path);
 
 }  // namespace sluice

@@ -46,6 +46,12 @@ int Main(int argc, char** argv) {
   serve_cmd->add_option("--data-dir", serve.data_dir, "embedded store directory (overrides the config)");
   serve_cmd->add_option("--store", serve.store, "shared store URL (overrides the config)");
   serve_cmd->add_option("--tasks", serve.tasks_dir, "task types directory (overrides the config)");
+  serve_cmd
+      ->add_option("--log-level", serve.log_level,
+                   "debug, info (one line per request), warn, error or off")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
+  serve_cmd->add_option("--log-format", serve.log_format, "text or json (one JSON object a line)")
+      ->check(CLI::IsMember({"text", "json"}));
 
   MockLlmFlags mock;
   CLI::App* mock_cmd = app.add_subcommand("mock-llm", "Run the OpenAI-compatible model simulator");

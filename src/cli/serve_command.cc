@@ -1,18 +1,18 @@
 #include "cli/serve_command.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <random>
 
-#include <spdlog/spdlog.h>
-
 #include "api/api_context.h"
 #include "api/job_request.h"
 #include "api/request_gate.h"
 #include "api/routes.h"
 #include "batches/batch_runner.h"
+#include "cli/logging.h"
 #include "cli/serve_config.h"
 #include "cli/stop_signals.h"
 #include "cli/webhook_renderers.h"
@@ -54,6 +54,10 @@ int RunServe(const ServeFlags& flags) {
     return 2;
   }
   const Config config = std::move(config_result).value();
+  StartLogging(config.log);
+  const struct LogsWritten {
+    ~LogsWritten() { StopLogging(); }
+  } logs_written;  // on every return: the lines still queued go out
   const Clock& clock = SystemClock::Instance();
   // Task files before the store: a mistake in them must not leave a new data dir behind.
   auto tasks_result = TaskRegistry::Load(config.tasks_dir);
@@ -163,7 +167,9 @@ int RunServe(const ServeFlags& flags) {
   router.set_gate(MakeRequestGate(ctx));
 
   loop.start();
-  auto server = http::Server::Start(loop, ApiServerOptions(config.server),
+  http::ServerOptions server_options = ApiServerOptions(config.server);
+  server_options.access_log = AccessLog(config.log);
+  auto server = http::Server::Start(loop, std::move(server_options),
                                     [&router](http::Request&& req, http::Responder res) {
                                       router.dispatch(std::move(req), std::move(res));
                                     });

@@ -12,6 +12,8 @@ struct ServeFlags {
   std::string data_dir;     // overrides [server] data_dir
   std::string store;        // overrides [server] store
   std::string tasks_dir;    // overrides [tasks] dir
+  std::string log_level;    // overrides [log] level
+  std::string log_format;   // overrides [log] format
 };
 
 int RunServe(const ServeFlags& flags);

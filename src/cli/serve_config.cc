@@ -18,6 +18,9 @@ Result<Config> LoadServeConfig(const ServeFlags& flags) {
   if (!flags.data_dir.empty()) config->server.data_dir = flags.data_dir;
   if (!flags.store.empty()) config->server.store = flags.store;
   if (!flags.tasks_dir.empty()) config->tasks_dir = flags.tasks_dir;
+  if (!flags.log_level.empty()) config->log.level = flags.log_level;
+  if (!flags.log_format.empty()) config->log.format = flags.log_format;
+  RETURN_IF_ERROR(CheckLogConfig(config->log));
   return config;
 }
 

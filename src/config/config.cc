@@ -172,6 +172,11 @@ Status ReadServer(const toml::table& t, ServerConfig& s) {
   if (s.body_min_rate < 0) {
     return InvalidArgument("server.body_min_rate must not be negative", "server.body_min_rate");
   }
+  // No "unlimited": a limit is what bounds the memory a declared Content-Length reserves.
+  if (s.max_body <= 0)
+    return InvalidArgument("server.max_body must be positive", "server.max_body");
+  if (s.max_file <= 0)
+    return InvalidArgument("server.max_file must be positive", "server.max_file");
   return Status::Ok();
 }
 
@@ -340,6 +345,20 @@ Status Validate(Config& c) {
 
 }  // namespace
 
+Status CheckLogConfig(const LogConfig& log) {
+  static const std::set<std::string> kLevels = {"debug", "info", "warn", "error", "off"};
+  if (!kLevels.count(log.level)) {
+    return InvalidArgument(
+        "log.level must be debug, info, warn, error or off, not \"" + log.level + "\"",
+        "log.level");
+  }
+  if (log.format != "text" && log.format != "json") {
+    return InvalidArgument("log.format must be text or json, not \"" + log.format + "\"",
+                           "log.format");
+  }
+  return Status::Ok();
+}
+
 Result<Config> Config::Parse(const std::string& text, const std::string& base_dir) {
   Config c;
   toml::table root;
@@ -350,9 +369,9 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     os << "line " << e.source().begin.line << ": not valid TOML: " << e.description();
     return InvalidArgument(os.str());
   }
-  static const std::set<std::string> kTopLevel = {"server", "provider", "model",    "queue",
-                                                  "worker", "tasks",    "webhooks", "schedule",
-                                                  "auth",   "retention", "events"};
+  static const std::set<std::string> kTopLevel = {"server", "provider",  "model",    "queue",
+                                                  "worker", "tasks",     "webhooks", "schedule",
+                                                  "auth",   "retention", "events",   "log"};
   for (auto& [k, v] : root) {
     if (!kTopLevel.count(std::string(k.str()))) {
       return InvalidArgument("unknown config section " + std::string(k.str()), std::string(k.str()));
@@ -416,6 +435,13 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     r.window("jobs", c.retention.jobs);
     r.window("dedup_window", c.retention.dedup_window);
     RETURN_IF_ERROR(r.finish());
+  }
+  if (auto* t = root["log"].as_table()) {
+    TableReader r(*t, "log");
+    r.str("level", c.log.level);
+    r.str("format", c.log.format);
+    RETURN_IF_ERROR(r.finish());
+    RETURN_IF_ERROR(CheckLogConfig(c.log));
   }
   RETURN_IF_ERROR(ReadArray(root, "provider", c.providers, ReadProvider));
   RETURN_IF_ERROR(ReadArray(root, "model", c.models, ReadModel));

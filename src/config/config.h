@@ -144,6 +144,15 @@ struct RetentionConfig {
   Millis dedup_window = 30LL * 24 * 3600 * 1000;
 };
 
+// [log]: what `sluice serve` writes to stderr (cli/logging.h). info: one line per request (the
+// access log) and the server's own events; debug adds one line per job state change made here.
+struct LogConfig {
+  std::string level = "info";   // debug | info | warn | error | off
+  std::string format = "text";  // text | json (one JSON object a line)
+};
+// InvalidArgument naming log.level or log.format when either is not one of the above.
+Status CheckLogConfig(const LogConfig& log);
+
 struct Config {
   ServerConfig server;
   std::vector<ProviderConfig> providers;
@@ -156,6 +165,7 @@ struct Config {
   std::vector<ScheduleConfig> schedules;
   AuthConfig auth;
   RetentionConfig retention;
+  LogConfig log;
 
   // Parses TOML text; `base_dir` resolves relative paths (data_dir, tasks dir).
   static Result<Config> Parse(const std::string& toml_text, const std::string& base_dir);

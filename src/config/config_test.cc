@@ -77,6 +77,12 @@ TEST(ConfigTest, RejectsMistakes) {
       {"[[provider]]\nname = \"p\"\nbase_url = \"http://x\"\ncircuit_failure_ratio = 2.0\n",
        "provider.circuit_failure_ratio"},
       {"[[queue]]\nname = \"q\"\nmodel = \"nope\"\n", "queue.model"},
+      {"[server]\nmax_body = -1\n", "server.max_body"},
+      {"[server]\nmax_body = 0\n", "server.max_body"},
+      {"[server]\nmax_file = -5\n", "server.max_file"},
+      {"[log]\nlevel = \"verbose\"\n", "log.level"},
+      {"[log]\nformat = \"xml\"\n", "log.format"},
+      {"[log]\nlevle = \"info\"\n", "log.levle"},
   };
   for (const auto& c : cases) {
     auto r = Config::Parse(c.toml, "");

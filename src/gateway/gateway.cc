@@ -137,6 +137,8 @@ ModelGateway::ModelGateway(const Config& config, HttpClient& http, const Clock& 
     providers_[p.name] = std::make_unique<Provider>(p, std::move(key));
   }
   for (const auto& m : config_.models) {
+    auto [it, first] = by_model_id_.emplace(m.id, &m);
+    if (!first) it->second = nullptr;
     if (m.provider == "local") continue;
     providers_.at(m.provider)->used = true;
     auto& breaker = breakers_[BreakerKey(m)];
@@ -153,6 +155,15 @@ bool ModelGateway::has_alias(const std::string& alias) const { return model(alia
 
 Status ModelGateway::check_alias(const std::string& alias, const std::string& field) const {
   if (has_alias(alias)) return Status::Ok();
+  if (by_model_id_.count(alias)) {
+    std::string callers;
+    for (const ModelConfig& m : config_.models) {
+      if (m.id == alias) callers += (callers.empty() ? "" : ", ") + m.alias;
+    }
+    return InvalidArgument(
+        "model '" + alias + "' is called by several aliases (" + callers + "): name one of them",
+        field);
+  }
   std::string known;
   for (const ModelConfig& m : config_.models) known += m.alias + ", ";
   known += kLocalAlias;
@@ -161,7 +172,9 @@ Status ModelGateway::check_alias(const std::string& alias, const std::string& fi
 
 const ModelConfig* ModelGateway::model(const std::string& alias) const {
   if (const ModelConfig* m = config_.find_model(alias)) return m;
-  return alias == kLocalAlias ? &local_model_ : nullptr;
+  if (alias == kLocalAlias) return &local_model_;
+  auto it = by_model_id_.find(alias);
+  return it == by_model_id_.end() ? nullptr : it->second;
 }
 
 std::vector<const ModelConfig*> ModelGateway::chain(const std::string& alias, bool allow_fallback) const {
@@ -191,6 +204,7 @@ double ModelGateway::worst_case_cost(const ModelCall& call) const {
 
 std::uint64_t ModelGateway::call(ModelCall call, Callback done) {
   std::vector<const ModelConfig*> aliases = chain(call.alias, call.allow_fallback);
+  if (!aliases.empty()) call.alias = aliases.front()->alias;  // a provider model id names its alias
   auto walk = std::make_shared<Walk>(std::move(call), std::move(aliases), std::move(done));
   if (walk->chain.empty()) {
     Finish(walk, NoCall(walk->call, CallOutcome::kFatal, "unknown_model",

@@ -13,15 +13,15 @@
 #pragma once
 
 #include <atomic>
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "config/config.h"
 #include "core/mutex.h"
@@ -126,7 +126,9 @@ class ModelGateway {
   ModelGateway(const Config& config, HttpClient& http, const Clock& clock, http::EventLoop& loop);
   ~ModelGateway();
 
-  // True when `alias` can be called: a configured [[model]] or "local".
+  // True when `alias` can be called: a configured [[model]], "local", or the provider model id
+  // of exactly one [[model]] (OpenAI clients name "gpt-4o-mini"; it answers to the alias that
+  // calls it, so their code runs unchanged). An id several aliases call names none of them.
   bool has_alias(const std::string& alias) const;
   // OK when has_alias(alias); else InvalidArgument on `field` naming the aliases there are.
   Status check_alias(const std::string& alias, const std::string& field) const;
@@ -192,6 +194,8 @@ class ModelGateway {
   const Clock& clock_;
   http::EventLoop& loop_;
   ModelConfig local_model_;
+  // Provider model id → the one [[model]] calling it; nullptr when several do.
+  std::unordered_map<std::string, const ModelConfig*> by_model_id_;
   std::map<std::string, std::unique_ptr<Provider>> providers_;  // fixed after construction
   std::map<std::string, std::unique_ptr<CircuitBreaker>> breakers_;  // by "provider/model id"; fixed
   // stop_starting() was called; never cleared.

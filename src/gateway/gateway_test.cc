@@ -445,6 +445,31 @@ TEST_F(GatewayWalkTest, AnUnknownAliasFailsWithoutACall) {
   EXPECT_EQ(Requests("pa"), 0u);
 }
 
+// OpenAI clients name the provider's model: it answers to the one alias that calls it, and the
+// call is that alias's; an id that several aliases call is refused, naming them.
+TEST_F(GatewayWalkTest, AProviderModelIdAnswersToTheOneAliasCallingIt) {
+  AddProvider("pa", "ok");
+  AddModel("a", "pa");
+  AddModel("b", "pa");
+  AddModel("b-json", "pa");
+  config_.models.back().id = "model-b";  // b and b-json call the same model
+  EXPECT_TRUE(gateway().has_alias("model-a"));
+  EXPECT_EQ(gateway().model("model-a")->alias, "a");
+  EXPECT_TRUE(gateway().check_alias("model-a", "model").ok());
+  GatewayResult r = Run(Call("model-a"));
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.final().outcome, CallOutcome::kOk);
+  EXPECT_EQ(r.final().alias, "a");
+  EXPECT_EQ(Requests("pa"), 1u);
+
+  EXPECT_FALSE(gateway().has_alias("model-b"));
+  Status ambiguous = gateway().check_alias("model-b", "model");
+  EXPECT_EQ(ambiguous.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(ambiguous.message().find("several aliases (b, b-json)"), std::string::npos)
+      << ambiguous.message();
+  EXPECT_EQ(gateway().check_alias("model-z", "model").field(), "model");
+}
+
 }  // namespace
 }  // namespace sluice
 

@@ -155,6 +155,7 @@ void Connection::begin() {
 
 void Connection::close_now(bool reset) {
   if (phase_ == Phase::kClosed) return;
+  if (exchange_) log_exchange(false);
   phase_ = Phase::kClosed;
   closed_.store(true, std::memory_order_release);
   error_code ec;
@@ -301,10 +302,9 @@ void Connection::parse_input() {
     parser_.emplace();
     // The largest limit of any route lets the header through; apply_body_limit() then sets
     // this request's own before the body is parsed (non-eager: put() stops after the header).
+    // Beast's own default (8 MiB) must never apply.
     const std::int64_t max_body = HeadBodyLimit(server_->options);
-    // Negative means no limit. Beast's own default (8 MiB) must never apply.
-    parser_->body_limit(max_body >= 0 ? static_cast<std::uint64_t>(max_body)
-                                      : std::numeric_limits<std::uint64_t>::max());
+    parser_->body_limit(static_cast<std::uint64_t>(max_body));
     body_limit_ = max_body;
     parser_->header_limit(kHeaderLimit);
     parser_->eager(false);
@@ -386,12 +386,12 @@ bool Connection::apply_body_limit() {
   if (route && !take_body_slot(*route)) return false;
   header_fields_ = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
   const auto length = parser_->content_length();
-  if (limit >= 0 && length && *length > static_cast<std::uint64_t>(limit)) {
+  // Refused before Beast reserves the declared length (string_body reserves Content-Length).
+  if (length && *length > static_cast<std::uint64_t>(limit)) {
     reject_request(beast_http::error::body_limit);
     return false;
   }
-  parser_->body_limit(limit >= 0 ? static_cast<std::uint64_t>(limit)
-                                 : std::numeric_limits<std::uint64_t>::max());
+  parser_->body_limit(static_cast<std::uint64_t>(limit));
   parser_->eager(true);
   body_start_ = SteadyClock::now();
   if (auto at = request_deadline()) arm_deadline_by(*at);
@@ -455,6 +455,17 @@ void Connection::reject_request(const error_code& ec) {
 
 void Connection::answer_and_close(Response response) {
   // The framing is lost (or the body is not wanted): answer, then close.
+  if (logs_access() && !exchange_) {
+    // The request line is in the message once parsed, even when a field then failed.
+    if (parser_ && !parser_->get().method_string().empty()) {
+      const auto& head = parser_->get();
+      const std::string_view target(head.target().data(), head.target().size());
+      open_exchange(std::string_view(head.method_string().data(), head.method_string().size()),
+                    target.substr(0, target.find('?')));
+    } else {
+      open_exchange({}, {});
+    }
+  }
   parser_.reset();
   body_slot_.reset();
   version_ = 11;
@@ -474,7 +485,9 @@ void Connection::dispatch_request() {
   Request request;
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
-  if (!DecodeRequestTarget(request.target, request.path, request.query)) {
+  const bool target_ok = DecodeRequestTarget(request.target, request.path, request.query);
+  if (logs_access()) open_exchange(request.method, request.path);
+  if (!target_ok) {
     parser_.reset();
     respond(ErrorResponse(InvalidArgument("malformed request target", "target")));
     return;
@@ -517,6 +530,7 @@ void Connection::dispatch_request() {
 void Connection::respond(Response response) {
   if (phase_ != Phase::kHandling) return;
   if (response.status < 100 || response.status > 999) response.status = 500;
+  if (exchange_) exchange_->status = response.status;
   if (HeadersAskToClose(response.headers) || server_->stopping.load(std::memory_order_relaxed)) {
     keep_alive_ = false;
   }
@@ -541,6 +555,7 @@ void Connection::respond(Response response) {
 void Connection::begin_stream(int status, std::string content_type, Headers headers) {
   if (phase_ != Phase::kHandling) return;
   if (status < 100 || status > 999) status = 500;
+  if (exchange_) exchange_->status = status;
   if (HeadersAskToClose(headers) || server_->stopping.load(std::memory_order_relaxed)) {
     keep_alive_ = false;
   }
@@ -669,6 +684,7 @@ void Connection::on_write(const error_code& ec) {
 }
 
 void Connection::finish_response() {
+  if (exchange_) log_exchange(true);
   phase_ = Phase::kReading;
   if (!keep_alive_ || peer_eof_ || server_->stopping.load(std::memory_order_relaxed)) {
     begin_linger();
@@ -676,6 +692,34 @@ void Connection::finish_response() {
   }
   activity_ = SteadyClock::now();
   parse_input();  // a pipelined request may already be buffered
+}
+
+void Connection::set_caller(std::string caller) {
+  if (exchange_) exchange_->caller = std::move(caller);
+}
+
+void Connection::open_exchange(std::string_view method, std::string_view path) {
+  exchange_.emplace();
+  exchange_->method = method;
+  exchange_->path = path;
+  exchange_->start = SteadyClock::now();
+}
+
+void Connection::log_exchange(bool complete) {
+  const std::chrono::duration<double, std::milli> took = SteadyClock::now() - exchange_->start;
+  AccessRecord record{.method = exchange_->method,
+                      .path = exchange_->path,
+                      .status = exchange_->status,
+                      .ms = took.count(),
+                      .complete = complete,
+                      .caller = exchange_->caller,
+                      .remote = remote_address_};
+  try {
+    server_->options.access_log(record);
+  } catch (...) {
+    // A log line lost is not worth a connection.
+  }
+  exchange_.reset();
 }
 
 void Connection::begin_linger() {

@@ -97,6 +97,8 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   const Strand& strand() const { return strand_; }
   // The peer went away, the connection failed, or it was closed. Any thread.
   bool closed() const { return closed_.load(std::memory_order_acquire); }
+  // ServerOptions::access_log is set. Any thread.
+  bool logs_access() const { return static_cast<bool>(server_->options.access_log); }
 
   // Responder operations. Strand only; each ignores calls that do not fit the phase (the
   // connection closed meanwhile).
@@ -105,6 +107,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // `sent` (optional) runs once the chunk is written; dropped if the connection closes first.
   void stream_chunk(std::string chunk, std::function<void()> sent = {});
   void finish_stream();
+  void set_caller(std::string caller);  // Responder::note_caller
   void abandon();  // the last Responder copy was dropped unanswered: close
   void reset();    // abort(): close without answering, with a TCP reset
 
@@ -146,6 +149,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   void flush();
   void on_write(const boost::system::error_code& ec);
   void finish_response();
+  // The access log: an exchange opens when a request is read (or refused), takes the status
+  // its answer has, and is logged once when the answer is written or the connection closes.
+  void open_exchange(std::string_view method, std::string_view path);
+  void log_exchange(bool complete);
   void begin_linger();
   void close_now(bool reset);
   void arm_deadline(SteadyClock::time_point at);
@@ -193,6 +200,14 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   bool head_request_ = false;
   bool chunked_ = false;
   bool counted_ = true;  // still counted in open_connections
+  struct Exchange {
+    std::string method;
+    std::string path;
+    std::string caller;
+    int status = 0;
+    SteadyClock::time_point start;
+  };
+  std::optional<Exchange> exchange_;  // only with ServerOptions::access_log
   int version_ = 11;
   std::vector<std::string> pending_;   // response bytes queued behind the write in flight
   std::vector<std::string> inflight_;  // bytes of the write in flight

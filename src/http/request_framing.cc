@@ -67,7 +67,7 @@ std::optional<RequestRefusal> CheckHeldBytes(bool message_done, std::size_t fiel
 std::int64_t HeadBodyLimit(const ServerOptions& options) {
   std::int64_t max_body = options.max_body;
   for (const BodyLimit& l : options.body_limits) {
-    if (max_body >= 0) max_body = l.max_body < 0 ? -1 : std::max(max_body, l.max_body);
+    max_body = std::max(max_body, l.max_body);
   }
   return max_body;
 }

@@ -50,7 +50,7 @@ std::optional<RequestRefusal> CheckHeldBytes(bool message_done, std::size_t fiel
                                              std::size_t head_fields, std::string_view held);
 
 // The body limit that lets any head through (the largest of max_body and every route's), to
-// parse with until the route is known. Negative: no limit.
+// parse with until the route is known. Limits are never negative (Server::Start refuses one).
 std::int64_t HeadBodyLimit(const ServerOptions& options);
 
 // The index in options.body_limits of the route `method` `target` (a request target; its query
@@ -58,8 +58,7 @@ std::int64_t HeadBodyLimit(const ServerOptions& options);
 std::optional<std::size_t> RouteOfBodyLimit(const ServerOptions& options, std::string_view method,
                                             std::string_view target);
 
-// The body limit of the route `method` `target`: its BodyLimit's, else max_body. Negative: no
-// limit.
+// The body limit of the route `method` `target`: its BodyLimit's, else max_body.
 std::int64_t RouteBodyLimit(const ServerOptions& options, std::string_view method,
                             std::string_view target);
 

@@ -79,17 +79,14 @@ TEST(RequestFramingTest, DoneMessageMayAddAtMostMaxTrailersFields) {
   EXPECT_EQ(refusal->http_status, 431);
 }
 
-TEST(RequestFramingTest, HeadBodyLimitIsTheLargestOrNone) {
+TEST(RequestFramingTest, HeadBodyLimitIsTheLargest) {
   ServerOptions options;
   options.max_body = 100;
   EXPECT_EQ(HeadBodyLimit(options), 100);
   options.body_limits = {{"POST", "/v1/files", 500}, {"POST", "/v1/small", 10}};
   EXPECT_EQ(HeadBodyLimit(options), 500);
-  options.body_limits.push_back({"PUT", "/v1/any", -1});
-  EXPECT_EQ(HeadBodyLimit(options), -1);
-  options.max_body = -1;
-  options.body_limits = {{"POST", "/v1/files", 500}};
-  EXPECT_EQ(HeadBodyLimit(options), -1);
+  options.max_body = 1000;
+  EXPECT_EQ(HeadBodyLimit(options), 1000);
 }
 
 TEST(RequestFramingTest, RouteBodyLimitMatchesMethodAndPathWithoutQuery) {

@@ -68,6 +68,14 @@ void Responder::end() const {
   asio::post(impl_->conn->strand(), [c = impl_->conn] { c->finish_stream(); });
 }
 
+void Responder::note_caller(std::string caller) const {
+  if (!impl_ || !impl_->conn->logs_access()) return;
+  // Posted before the answer's completion can be: the strand runs it before the log line.
+  asio::post(impl_->conn->strand(), [c = impl_->conn, who = std::move(caller)]() mutable {
+    c->set_caller(std::move(who));
+  });
+}
+
 bool Responder::closed() const {
   return !impl_ || impl_->conn->closed();
 }

@@ -204,6 +204,14 @@ class ServerImpl final : public Server {
 Result<std::unique_ptr<Server>> Server::Start(EventLoop& loop, ServerOptions options,
                                               Handler handler) {
   if (!handler) return InvalidArgument("an HTTP server needs a handler");
+  if (options.max_body < 0)
+    return InvalidArgument("an HTTP server's max_body must not be negative");
+  for (const BodyLimit& l : options.body_limits) {
+    if (l.max_body < 0) {
+      return InvalidArgument("the body limit of " + l.method + " " + l.path +
+                             " must not be negative");
+    }
+  }
   auto& io = *static_cast<asio::io_context*>(loop.native());
   ASSIGN_OR_RETURN(tcp::endpoint endpoint, ResolveListen(options.listen, io));
   auto shared = std::make_shared<ServerShared>(std::move(handler), std::move(options));

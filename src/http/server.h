@@ -67,6 +67,8 @@ class Responder {
   void end() const;
   // True once the client went away; a stream writer should stop.
   bool closed() const;
+  // Names who asked (a tenant) in this request's AccessRecord. Any thread, before the answer.
+  void note_caller(std::string caller) const;
 
  private:
   std::shared_ptr<Impl> impl_;
@@ -78,16 +80,31 @@ using Handler = std::function<void(Request&&, Responder)>;
 struct BodyLimit {
   std::string method;  // "POST"
   std::string path;    // exact path, without the query: "/v1/files"
-  std::int64_t max_body = 0;
+  std::int64_t max_body = 0;  // bytes, >= 0: every body has a limit
   // Bodies of this route held at once, each from its head until the handler drops
   // Request::body_slot (0 = no cap). Past it: 503 with Retry-After before any body byte is
   // read, then the connection closes. Bounds the memory of concurrent large uploads.
   int max_in_flight = 0;
 };
 
+// One request as an access log line tells it. `method` and `path` are empty when the request
+// could not be parsed that far; `status` is 0 when the connection closed before any answer.
+// Never a header, a query or a body: nothing secret.
+struct AccessRecord {
+  std::string_view method;
+  std::string_view path;  // decoded, without the query
+  int status = 0;
+  double ms = 0;  // from the request read in full to its answer written in full (or the close)
+  bool complete = false;    // the answer went out in full
+  std::string_view caller;  // Responder::note_caller's, else empty
+  std::string_view remote;
+};
+
 struct ServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free one
-  std::int64_t max_body = 32 << 20;    // larger bodies answer 413
+  // Larger bodies answer 413. Never unlimited (Start refuses a negative limit): Beast reserves
+  // a declared Content-Length up to the limit, so a limit is what bounds that allocation.
+  std::int64_t max_body = 32 << 20;
   std::vector<BodyLimit> body_limits;  // routes whose limit differs from max_body
   // Timeouts; 0 turns one off. A peer can hold a connection only by making progress.
   Millis idle_timeout = 120'000;   // silence while waiting for a request, reading or writing one
@@ -99,6 +116,9 @@ struct ServerOptions {
   // Open connections at most (0 = no cap). At the cap the server stops accepting until one
   // closes; further clients wait in the kernel's listen backlog.
   int max_connections = 4096;
+  // Called once per request, on a loop thread, once its exchange ended: quick and never
+  // blocking (hand the line to an async logger). None: no record is kept at all.
+  std::function<void(const AccessRecord&)> access_log;
 };
 
 class Server {

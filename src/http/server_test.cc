@@ -214,6 +214,40 @@ TEST(ServerTest, BodyOverTheLimitAnswers413AndSkipsTheHandler) {
   EXPECT_EQ(calls.load(), 1);
 }
 
+// A declared length near 2^64 is refused from the head: nothing is reserved for it (Beast's
+// string_body reserves Content-Length once the parser accepts it).
+TEST(ServerTest, AHugeDeclaredLengthAnswers413WithoutReservingIt) {
+  std::atomic<int> calls{0};
+  ServerOptions options;
+  options.max_body = 1 << 20;
+  options.body_limits = {{.method = "POST", .path = "/v1/files", .max_body = 8 << 20}};
+  TestServer server(
+      [&](Request&&, Responder responder) {
+        ++calls;
+        responder.send(JsonResponse(200, "{}"));
+      },
+      options);
+  for (const char* path : {"/v1/files", "/v1/jobs"}) {
+    RawSocket raw(server.port());
+    ASSERT_TRUE(raw.send(std::string("POST ") + path +
+                         " HTTP/1.1\r\nHost: x\r\nContent-Length: 108853798127648313\r\n\r\nab"));
+    EXPECT_TRUE(raw.read_until_closed()) << path;
+    EXPECT_TRUE(raw.received().starts_with("HTTP/1.1 413 ")) << raw.received();
+  }
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST(ServerTest, StartRefusesANegativeBodyLimit) {
+  EventLoop loop(1);
+  auto handler = [](Request&&, Responder) {};
+  ServerOptions negative;
+  negative.max_body = -1;
+  EXPECT_EQ(Server::Start(loop, negative, handler).status().code(), StatusCode::kInvalidArgument);
+  ServerOptions route;
+  route.body_limits = {{.method = "PUT", .path = "/any", .max_body = -1}};
+  EXPECT_EQ(Server::Start(loop, route, handler).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(ServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
   TestServer server(Echo);
   RawSocket raw(server.port());
@@ -459,6 +493,63 @@ TEST(ServerTest, StopClosesIdleConnectionsAndRefusesNewOnes) {
   busy.close();  // the server lingers until the client has closed its side too
   EXPECT_TRUE(WaitFor([&] { return server.server().open_connections() == 0; }));
   held.reset();  // a Responder must not outlive the EventLoop
+}
+
+// What an access log is told: one record per request once its exchange ended, with the
+// caller a handler named and nothing of the query.
+TEST(ServerTest, AccessLogGetsOneRecordPerRequest) {
+  struct Line {
+    std::string method, path, caller;
+    int status;
+    bool complete;
+  };
+  std::mutex mu;
+  std::vector<Line> lines;
+  ServerOptions options;
+  options.max_body = 16;
+  options.access_log = [&](const AccessRecord& r) {
+    std::lock_guard lock(mu);
+    lines.push_back(
+        {std::string(r.method), std::string(r.path), std::string(r.caller), r.status, r.complete});
+  };
+  TestServer server(
+      [](Request&& request, Responder responder) {
+        if (request.path == "/gone") return;  // dropped unanswered: the connection closes
+        responder.note_caller("acme");
+        if (request.path == "/stream") {
+          responder.start_stream(200, "text/event-stream");
+          responder.write("data: 1\n\n");
+          responder.end();
+          return;
+        }
+        responder.send(JsonResponse(201, "{}"));
+      },
+      options);
+  CurlClient client;
+  EXPECT_EQ(client.get(server.url("/v1/jobs?after=secret")).status, 201);
+  EXPECT_EQ(client.get(server.url("/stream")).status, 200);
+  EXPECT_EQ(client.post(server.url("/big"), std::string(64, 'a')).status, 413);
+  EXPECT_EQ(client.get(server.url("/gone")).code, CURLE_GOT_NOTHING);
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mu);
+    return lines.size() == 4;
+  }));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(lines[0].method, "GET");
+  EXPECT_EQ(lines[0].path, "/v1/jobs");  // never the query
+  EXPECT_EQ(lines[0].status, 201);
+  EXPECT_EQ(lines[0].caller, "acme");
+  EXPECT_TRUE(lines[0].complete);
+  EXPECT_EQ(lines[1].path, "/stream");
+  EXPECT_EQ(lines[1].status, 200);
+  EXPECT_TRUE(lines[1].complete);
+  EXPECT_EQ(lines[2].method, "POST");  // refused from its head, before any handler
+  EXPECT_EQ(lines[2].path, "/big");
+  EXPECT_EQ(lines[2].status, 413);
+  EXPECT_EQ(lines[2].caller, "");
+  EXPECT_EQ(lines[3].path, "/gone");
+  EXPECT_EQ(lines[3].status, 0);
+  EXPECT_FALSE(lines[3].complete);
 }
 
 TEST(ServerTest, StartRejectsBadListenAddresses) {

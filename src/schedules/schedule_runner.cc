@@ -258,6 +258,12 @@ std::optional<Millis> ScheduleRunner::next_fire(const std::string& name) const {
 
 void ScheduleRunner::start() {
   if (entries_.empty() || thread_.joinable()) return;
+  for (const Entry& e : entries_) {
+    const ScheduleConfig& c = *e.config;
+    spdlog::info("schedule {} loaded: cron '{}', type {}, queue {}, from {}; next at {}", c.name,
+                 c.cron, c.type, c.queue, c.inbox.empty() ? c.drop_file : c.inbox,
+                 FormatRfc3339(e.next));
+  }
   thread_ = std::thread([this] { loop(); });
 }
 

@@ -1,5 +1,7 @@
 #include "worker/worker.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <memory>
 #include <tuple>
@@ -8,6 +10,29 @@
 #include "worker/prepared_call.h"
 
 namespace sluice {
+
+namespace {
+
+// The job's state after a committed finish, as its history names it.
+const char* StateAfter(AttemptOutcome outcome) {
+  switch (outcome) {
+    case AttemptOutcome::kDone:
+      return "done";
+    case AttemptOutcome::kRetry:
+      return "queued (retry)";
+    case AttemptOutcome::kFailed:
+      return "failed";
+    case AttemptOutcome::kReview:
+      return "review";
+    case AttemptOutcome::kExpired:
+      return "expired";
+    case AttemptOutcome::kBlocked:
+      return "queued (blocked)";
+  }
+  return "?";
+}
+
+}  // namespace
 
 void Worker::run(Job job) {
   {
@@ -66,6 +91,7 @@ void Worker::Start(Job job) {
 }
 
 void Worker::Launch(Job job, PreparedCall prepared, ModelCall call, bool reserved) {
+  spdlog::debug("job {} running: attempt {}, model {}", job.id, job.attempt, call.alias);
   // The prepared call outlives this frame: the answer arrives on another thread.
   auto shared = std::make_shared<PreparedCall>(std::move(prepared));
   auto shared_job = std::make_shared<Job>(std::move(job));
@@ -141,18 +167,25 @@ void Worker::Commit(AttemptFinish finish, const std::string& queue) {
   const double cost = finish.cost_usd;
   const bool settles = finish.outcome != AttemptOutcome::kRetry;
   const bool called = finish.outcome != AttemptOutcome::kBlocked;  // a held job made no attempt
-  bool queued =
-      d_.writer.enqueue(std::move(finish), [this, job_id, queue, cost, settles, called](Status st) {
-        // kAborted: the lease was lost (reaped, canceled); the newer owner's write stands.
-        if (st.ok() && called) {
-          std::lock_guard lock(mu_);
-          QueueSpend& s = spend_[queue];
-          ++s.attempts;
-          s.cost_usd += cost;
-          if (settles) ++s.settled_jobs;
-        }
-        Done(job_id, queue);
-      });
+  const AttemptOutcome outcome = finish.outcome;
+  const int attempt = finish.attempt;
+  std::string why = finish.error.code;
+  bool queued = d_.writer.enqueue(std::move(finish), [this, job_id, queue, cost, settles, called,
+                                                      outcome, attempt, why](Status st) {
+    if (st.ok()) {
+      spdlog::debug("job {} {}: attempt {}{}{}", job_id, StateAfter(outcome), attempt,
+                    why.empty() ? "" : ", ", why);
+    }
+    // kAborted: the lease was lost (reaped, canceled); the newer owner's write stands.
+    if (st.ok() && called) {
+      std::lock_guard lock(mu_);
+      QueueSpend& s = spend_[queue];
+      ++s.attempts;
+      s.cost_usd += cost;
+      if (settles) ++s.settled_jobs;
+    }
+    Done(job_id, queue);
+  });
   // Stopping: the outcome is not written; the lease is released and the job runs again.
   if (!queued) Done(job_id, queue);
 }

@@ -160,6 +160,17 @@ class BatchLifecycleTest(BatchTestBase):
         self.assertEqual(errors["bad-model"]["response"]["body"]["error"]["field"], "body.model")
         self.assertEqual(errors["no-messages"]["response"]["body"]["error"]["field"], "body.messages")
 
+    def test_lines_may_name_the_provider_model_an_alias_calls(self):
+        # What OpenAI batch files say: the provider's model, not a Sluice alias.
+        lines = [chat_line("mini", model="gpt-4o-mini"), chat_line("big", model="gpt-4o")]
+        done = self.wait(self.create(lines)["id"])
+        self.assertEqual(done["request_counts"], {"total": 2, "completed": 2, "failed": 0}, done)
+        output = self.content(done["output_file_id"])
+        for custom_id, alias in (("mini", "fast"), ("big", "strong")):
+            job = self.server.api.get("/v1/jobs/" + output[custom_id]["response"]["request_id"]).body
+            result = self.server.api.get("/v1/jobs/%s/result" % job["id"]).body
+            self.assertEqual([a["model_alias"] for a in result["attempts"]], [alias], result)
+
     def test_a_file_that_is_no_batch_fails_with_its_errors_and_runs_nothing(self):
         lines = [chat_line("a"), "{this is not json", chat_line("a"),
                  {"custom_id": "e", "method": "POST", "url": "/v1/embeddings", "body": {}}]

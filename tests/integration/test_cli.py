@@ -133,6 +133,12 @@ class CliTest(harness.SharedProcessesTest):
         self.assert_exit(p, 2)
         self.assertIn("model alias 'nope' is not configured (the aliases are ", p.stderr)
         self.assertIn("local)", p.stderr)
+        # A file that cannot be read says why.
+        p = self.cli("batch", self.tmp_dir / "missing.jsonl")
+        self.assertIn("cannot read %s: No such file or directory" % (self.tmp_dir / "missing.jsonl"), p.stderr)
+        p = self.cli("submit", "--type", "summarize", "--input-file", self.tmp_dir)
+        self.assert_exit(p, 2)
+        self.assertIn("cannot read %s: Is a directory" % self.tmp_dir, p.stderr)
         # An unknown id.
         p = self.cli("get", "job_00000000000000000000000000")
         self.assert_exit(p, 2)
@@ -311,6 +317,16 @@ class CliTest(harness.SharedProcessesTest):
         self.assertNotIn("\r", p.stderr)
         self.assertNotIn("\033[", p.stderr)
         self.assertRegex(p.stderr, r"progress: 40/40 \(100%\) [0-9.]+/s  ETA 0:00")
+
+    def test_a_batch_of_only_invalid_lines_draws_no_progress(self):
+        path = self.tmp_dir / "all-invalid.jsonl"
+        path.write_text('{"type": "no_such_task"}\nnot json\n')
+        p = self.cli("batch", path, "--wait", "--progress", "plain")
+        self.assert_exit(p, 2)
+        self.assertIn("line 1:", p.stderr)
+        self.assertIn("line 2:", p.stderr)
+        self.assertNotIn("progress:", p.stderr)
+        self.assertNotIn("0/0", p.stderr)
 
     def test_progress_bar_is_drawn_in_place_on_a_terminal(self):
         path, _ = self.write_batch("tty.jsonl", 40)

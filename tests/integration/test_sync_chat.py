@@ -285,6 +285,14 @@ class RefusalTest(SyncChatTest):
         self.assertEqual(r.body["error"].get("field"), "model", r)
         self.assertEqual(mock.stats()["requests"], 0)
 
+    def test_the_provider_model_id_answers_to_its_alias(self):
+        mock = self.start_mock(latency="10ms")
+        server = self.start_server(mock=mock)
+        r = self.chat(server, {"model": "gpt-4o", "messages": messages()})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["sluice"]["model_alias"], "strong", r.body)
+        self.assertEqual(r.body["model"], "gpt-4o")
+
     def test_malformed_bodies_are_400_never_5xx(self):
         mock = self.start_mock(latency="10ms")
         server = self.start_server(mock=mock)
