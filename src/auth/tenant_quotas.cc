@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "json/json_text.h"
+
 namespace sluice::auth {
 
 namespace {
@@ -32,9 +34,10 @@ int SecondsToNextMonth(Millis now) {
 }  // namespace
 
 Status BudgetExceeded(const std::string& tenant, double budget_usd, Millis now) {
-  return Exhausted("budget_exceeded",
-                   "tenant " + tenant + " has spent its monthly budget of $" + std::to_string(budget_usd),
-                   SecondsToNextMonth(now));
+  return Exhausted(
+      "budget_exceeded",
+      "tenant " + tenant + " has spent its monthly budget of $" + NumberText(budget_usd),
+      SecondsToNextMonth(now));
 }
 
 Status TenantQuotas::admit_request(const Caller& caller) {

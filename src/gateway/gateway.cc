@@ -1,12 +1,12 @@
 #include "gateway/gateway.h"
 
-#include <cstdlib>
-
 #include <boost/json.hpp>
+#include <cstdlib>
 
 #include "gateway/concurrency_limiter.h"
 #include "gateway/provider_call.h"
 #include "gateway/rate_limiter.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -241,7 +241,7 @@ void ModelGateway::Step(const std::shared_ptr<Walk>& walk) {
     if (walk->call.budget_usd && spent + EstimateCallCost(m, body) > *walk->call.budget_usd) {
       return Finish(walk, NoCall(walk->call, CallOutcome::kFatal, "cost_limit_exceeded",
                                  "a call to " + m.alias + " could cost more than the $" +
-                                     std::to_string(*walk->call.budget_usd - spent) +
+                                     NumberText(*walk->call.budget_usd - spent) +
                                      " left of the job's cost limit",
                                  now));
     }

@@ -103,6 +103,12 @@ void AppendObject(std::string& out, const json::object& object) {
 
 }  // namespace
 
+std::string NumberText(double value) {
+  std::string out;
+  AppendDouble(out, value);
+  return out;
+}
+
 void AppendJsonText(std::string& out, const json::value& v) {
   switch (v.kind()) {
     case json::kind::null:

@@ -21,5 +21,7 @@ std::string JsonText(const boost::json::object& object);
 std::string JsonText(const boost::json::array& array);
 // Appends to `out` (no allocation of its own when `out` has room).
 void AppendJsonText(std::string& out, const boost::json::value& value);
+// A double as JsonText writes it, for messages people read: "0.55", "0.0000777", "50".
+std::string NumberText(double value);
 
 }  // namespace sluice

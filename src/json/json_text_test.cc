@@ -31,6 +31,14 @@ TEST(JsonTextTest, WritesDoublesInShortestDecimalForm) {
   EXPECT_EQ(JsonText(json::value(HUGE_VAL)), "null");
 }
 
+TEST(JsonTextTest, NumberTextIsTheShortestDecimal) {
+  EXPECT_EQ(NumberText(0.55), "0.55");
+  EXPECT_EQ(NumberText(0.6), "0.6");
+  EXPECT_EQ(NumberText(0.0000777), "0.0000777");
+  EXPECT_EQ(NumberText(50.0), "50");
+  EXPECT_EQ(NumberText(0.0), "0");
+}
+
 TEST(JsonTextTest, EveryDoubleReadsBackTheSame) {
   for (double d : {0.1, 1.0 / 3, 6.285e-05, 1e-7, 9.999999e20, 123.456, 1e300, 5e-324}) {
     const std::string text = JsonText(json::value(d));

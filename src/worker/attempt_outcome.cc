@@ -1,12 +1,11 @@
 #include "worker/attempt_outcome.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cmath>
 
-#include <boost/json.hpp>
-
-#include "tasks/schema_validator.h"
 #include "json/json_text.h"
+#include "tasks/schema_validator.h"
 
 namespace sluice {
 
@@ -93,7 +92,7 @@ bool BelowReviewThreshold(const ReviewRule* rule, const json::value& output, std
   if (!v || !(v->is_number())) return false;
   double x = v->to_number<double>();
   if (x >= rule->below) return false;
-  why = rule->field + " " + std::to_string(x) + " is below " + std::to_string(rule->below);
+  why = rule->field + " " + NumberText(x) + " is below " + NumberText(rule->below);
   return true;
 }
 
@@ -151,7 +150,7 @@ AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const Gate
     }
     if (over_budget) {
       return finish_with(AttemptOutcome::kFailed, "cost_limit_exceeded",
-                         "spent $" + std::to_string(spent) + " of the job's cost limit; last error " +
+                         "spent $" + NumberText(spent) + " of the job's cost limit; last error " +
                              code + ": " + message,
                          code);
     }

@@ -330,6 +330,8 @@ TEST_F(WorkerTest, AnUnsureAnswerSendsTheJobToReviewWithItsResultKept) {
   Job stored = RunAnswered(job, Completion(kUnsure));
 
   EXPECT_EQ(stored.status, JobStatus::kReview);  // confidence below the task's 0.6
+  ASSERT_TRUE(stored.error.has_value());
+  EXPECT_EQ(stored.error->message, "confidence 0.3 is below 0.6");  // numbers as people write them
   json::value result = json::parse(store_->get_result(kDefaultTenant, job.id).value());
   EXPECT_EQ(result.at("output").at("confidence").to_number<double>(), 0.3);
 }

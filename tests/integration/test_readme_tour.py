@@ -1,8 +1,9 @@
-"""README.md's "A five-minute tour with curl" runs as written and answers as it says.
+"""README.md's "A five-minute tour with curl" runs as written and answers as it says, and so do
+the blocks that continue it in the tour's shell ("Review", "Batches").
 
-The shell block is read out of README.md itself, so the README cannot drift from what works. It
-runs under `bash -euo pipefail` from the repository root, as a reader pastes it, with four
-substitutions only: `make build` is left out (ctest runs after the build), `build/sluice` is the
+The shell blocks are read out of README.md itself, so the README cannot drift from what works.
+They run one after the other in one `bash -euo pipefail` from the repository root, as a reader
+pastes them, with four substitutions only: `make build` is left out (ctest runs after the build), `build/sluice` is the
 binary under test, and the tour's ports (8080, 9001) and folder (/tmp/sluice-tour) become free
 ones of this test, so that it runs beside the others. Then each step's answer is checked.
 """
@@ -17,13 +18,20 @@ import unittest
 import harness
 
 TOUR_HEADING = "## A five-minute tour with curl"
+# Sections whose first shell block runs in the tour's shell, after it, in this order.
+CONTINUED_IN = ("## Review: answers a person has to look at", "## Batches (OpenAI Batch API)")
+
+
+def readme_block(heading):
+    """The first ```sh block after `heading` in README.md."""
+    text = (harness.REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index(heading + "\n")
+    begin = text.index("```sh\n", start) + len("```sh\n")
+    return text[begin:text.index("```", begin)]
 
 
 def tour_block():
-    text = (harness.REPO / "README.md").read_text(encoding="utf-8")
-    start = text.index(TOUR_HEADING)
-    begin = text.index("```sh\n", start) + len("```sh\n")
-    return text[begin:text.index("```", begin)]
+    return "".join(readme_block(h) for h in (TOUR_HEADING,) + CONTINUED_IN)
 
 
 class ReadmeTourTest(unittest.TestCase):
@@ -86,9 +94,25 @@ class ReadmeTourTest(unittest.TestCase):
         self.assertEqual(blob["bytes"], len("This agreement is made between ACME Bank and the customer.\n"))
         self.assertIn(job_id, take_json())
         self.assertEqual(take_json(), {"status": "canceled"})
-        metrics = [take(r"^sluice_jobs\{") for _ in list(lines)]
+        metrics = []
+        while lines and lines[0].startswith("sluice_jobs{"):
+            metrics.append(lines.pop(0))
         self.assertTrue(any('status="canceled"} 1' in m for m in metrics), metrics)
-        self.assertFalse(lines)
+
+        # Review: the doubtful ticket is in the inbox, its answer kept, approved once.
+        inbox = take_json()
+        doubt = [j for j in inbox if j["error"] == "confidence 0.55 is below 0.6"]
+        self.assertEqual(len(doubt), 1, inbox)
+        self.assertEqual(take_json()["confidence"], 0.55)
+        self.assertEqual(take_json(), {"status": "done", "output": "checked"})
+        self.assertEqual(take(r'^"'), '"conflict"')
+
+        # Batches: both lines ran, the provider model id as well as the alias.
+        self.assertEqual(take_json(), {"status": "completed", "request_counts": {"total": 2, "completed": 2,
+                                                                                "failed": 0}})
+        output = sorted((take_json() for _ in range(2)), key=lambda o: o["custom_id"])
+        self.assertEqual(output, [{"custom_id": "bye", "status": 200}, {"custom_id": "hello", "status": 200}])
+        self.assertFalse(lines, "the blocks printed more than the test reads")
 
 
 if __name__ == "__main__":
