@@ -113,6 +113,143 @@ void AddClientCommands(CLI::App& app, ClientCommands& c) {
     cmd->add_option("--window", f.window, "time window, e.g. 1h (refused until the server supports it)");
     c.stats_cmd = cmd;
   }
+  {
+    CancelFlags& f = c.cancel;
+    CLI::App* cmd = app.add_subcommand(
+        "cancel", "Cancel a job that has not ended (queued, running or in review)");
+    AddClientOptions(*cmd, f.client);
+    cmd->add_option("id", f.id, "job id")->required();
+    c.cancel_cmd = cmd;
+  }
+  {
+    ReviewFlags& f = c.review;
+    CLI::App* cmd = app.add_subcommand(
+        "review", "Decide on a job waiting in review: --approve, --reject or --retry");
+    AddClientOptions(*cmd, f.client);
+    cmd->add_option("id", f.id, "job id")->required();
+    CLI::Option_group* action = cmd->add_option_group("action", "exactly one of");
+    CLI::Option* approve = action->add_flag("--approve", f.approve,
+                                            "the job ends done with --job-output as its result");
+    CLI::Option* reject =
+        action->add_flag("--reject", f.reject, "the job ends failed (error code rejected)");
+    CLI::Option* retry =
+        action->add_flag("--retry", f.retry, "the job runs again (one more attempt)");
+    action->require_option(1);
+    cmd->add_option("--job-output", f.job_output,
+                    "with --approve: the output, JSON or @file.json (default: the job's own output "
+                    "as it stands)")
+        ->needs(approve);
+    cmd->add_option("--reason", f.reason,
+                    "with --reject: why (default: \"rejected by a reviewer\")")
+        ->needs(reject);
+    cmd->add_option("--model", f.model, "with --retry: the model alias to run it on")->needs(retry);
+    c.review_cmd = cmd;
+  }
+  {
+    ListFlags& f = c.list;
+    CLI::App* cmd =
+        app.add_subcommand("list", "List jobs, newest first: one line each (-o json: the page)");
+    AddClientOptions(*cmd, f.client);
+    cmd->add_option("--status", f.status,
+                    "queued, running, review, done, failed, expired or canceled");
+    cmd->add_option("--type", f.type, "task type");
+    cmd->add_option("--queue", f.queue, "queue");
+    cmd->add_option("--object-id", f.object_id, "the business object's id");
+    cmd->add_option("--limit", f.limit, "jobs per page, 1..1000 (default: the server's)")
+        ->check(CLI::Range(1, 1000));
+    cmd->add_option("--after", f.after, "start after this cursor (the `next` of an earlier page)");
+    cmd->add_flag("--all", f.all,
+                  "follow the `next` cursors to the last page (at most --max-pages pages)");
+    cmd->add_option("--max-pages", f.max_pages,
+                    "with --all: stop after this many pages (default 1000)")
+        ->check(CLI::Range(1, 1000000));
+    c.list_cmd = cmd;
+  }
+  {
+    EventsFlags& f = c.events;
+    CLI::App* cmd = app.add_subcommand(
+        "events",
+        "Tail the live event stream until Ctrl-C (or, with --job, print one job's history)");
+    AddClientOptions(*cmd, f.client);
+    cmd->add_option("--types", f.types,
+                    "only these types, comma-separated, e.g. job.done,job.failed or batch.*");
+    cmd->add_option("--job", f.job,
+                    "print this job's history (GET /v1/jobs/ID/events) instead, once");
+    cmd->add_option("--after", f.after,
+                    "resume the stream after this event id (the seq of the last one seen)")
+        ->check(CLI::NonNegativeNumber)
+        ->excludes("--job");
+    cmd->add_option("--max-event-bytes", f.max_event_bytes,
+                    "the largest event accepted (default 1 MiB; larger: exit 3)")
+        ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 30));
+    c.events_cmd = cmd;
+  }
+  {
+    FilesFlags& f = c.files;
+    CLI::App* group = app.add_subcommand("files", "Batch input files: upload, get, content");
+    group->require_subcommand(1);
+    CLI::App* upload =
+        group->add_subcommand("upload", "Upload a JSONL file (multipart); prints its file id");
+    AddClientOptions(*upload, f.client);
+    upload->add_option("file", f.path, "the file")->required()->check(CLI::ExistingFile);
+    upload->add_option("--purpose", f.purpose,
+                       "the file's purpose (the server keeps batch files only)");
+    c.files_upload_cmd = upload;
+    CLI::App* get = group->add_subcommand("get", "Print a file's metadata");
+    AddClientOptions(*get, f.client);
+    get->add_option("id", f.id, "file id")->required();
+    c.files_get_cmd = get;
+    CLI::App* content =
+        group->add_subcommand("content", "Write a file's content to stdout (or --out PATH)");
+    AddClientOptions(*content, f.client);
+    content->add_option("id", f.id, "file id")->required();
+    content->add_option("--out", f.out,
+                        "write to this path (replaced only once the whole file arrived)");
+    c.files_content_cmd = content;
+  }
+  {
+    BatchesFlags& f = c.batches;
+    CLI::App* group = app.add_subcommand(
+        "batches", "OpenAI-style batches of an uploaded file: create, get, list, cancel");
+    group->require_subcommand(1);
+    CLI::App* create =
+        group->add_subcommand("create", "Create a batch from an uploaded file; prints it");
+    AddClientOptions(*create, f.client);
+    create->add_option("--input-file-id", f.input_file_id, "the file id of `sluice files upload`")
+        ->required();
+    create->add_option("--endpoint", f.endpoint, "/v1/chat/completions (default) or /v1/jobs");
+    create->add_option("--completion-window", f.completion_window,
+                       "the jobs' deadline, 1s..168h (default 24h)");
+    create->add_option("--metadata", f.metadata, "a JSON object of strings, or @file.json");
+    c.batches_create_cmd = create;
+    CLI::App* get = group->add_subcommand("get", "Print a batch");
+    AddClientOptions(*get, f.client);
+    get->add_option("id", f.id, "batch id")->required();
+    c.batches_get_cmd = get;
+    CLI::App* list = group->add_subcommand("list", "List batches, newest first");
+    AddClientOptions(*list, f.client);
+    list->add_option("--limit", f.limit, "batches per page, 1..100 (default: the server's, 20)")
+        ->check(CLI::Range(1, 100));
+    list->add_option("--after", f.after,
+                     "start after this batch id (the last_id of an earlier page)");
+    c.batches_list_cmd = list;
+    CLI::App* cancel =
+        group->add_subcommand("cancel", "Cancel a batch; its finished lines are kept");
+    AddClientOptions(*cancel, f.client);
+    cancel->add_option("id", f.id, "batch id")->required();
+    c.batches_cancel_cmd = cancel;
+  }
+  {
+    ConfigCheckFlags& f = c.config_check;
+    CLI::App* group = app.add_subcommand("config", "Check a config file offline");
+    group->require_subcommand(1);
+    CLI::App* check = group->add_subcommand("check",
+                                            "Load the config and the task types as `serve` would, "
+                                            "and say what they hold (no server, no store)");
+    check->add_option("--config", f.config_path, "TOML config file (default: none, the defaults)");
+    check->add_option("--tasks", f.tasks_dir, "task types directory (overrides the config)");
+    c.config_check_cmd = check;
+  }
 }
 
 int RunClientCommand(const ClientCommands& c) {
@@ -121,6 +258,18 @@ int RunClientCommand(const ClientCommands& c) {
   if (c.wait_cmd && *c.wait_cmd) return RunWait(c.wait);
   if (c.batch_cmd && *c.batch_cmd) return RunBatch(c.batch);
   if (c.stats_cmd && *c.stats_cmd) return RunStats(c.stats);
+  if (c.cancel_cmd && *c.cancel_cmd) return RunCancel(c.cancel);
+  if (c.review_cmd && *c.review_cmd) return RunReview(c.review);
+  if (c.list_cmd && *c.list_cmd) return RunList(c.list);
+  if (c.events_cmd && *c.events_cmd) return RunEvents(c.events);
+  if (c.files_upload_cmd && *c.files_upload_cmd) return RunFilesUpload(c.files);
+  if (c.files_get_cmd && *c.files_get_cmd) return RunFilesGet(c.files);
+  if (c.files_content_cmd && *c.files_content_cmd) return RunFilesContent(c.files);
+  if (c.batches_create_cmd && *c.batches_create_cmd) return RunBatchesCreate(c.batches);
+  if (c.batches_get_cmd && *c.batches_get_cmd) return RunBatchesGet(c.batches);
+  if (c.batches_list_cmd && *c.batches_list_cmd) return RunBatchesList(c.batches);
+  if (c.batches_cancel_cmd && *c.batches_cancel_cmd) return RunBatchesCancel(c.batches);
+  if (c.config_check_cmd && *c.config_check_cmd) return RunConfigCheck(c.config_check);
   return -1;
 }
 

@@ -1,7 +1,10 @@
-// The client commands of the binary: `sluice submit`, `get`, `wait`, `batch`, `stats`, each
-// talking to a running server over HTTP (API.md "Command line"; exit codes in client_common.h).
-// One file per command: submit_command.cc, get_command.cc, wait_command.cc, batch_command.cc,
-// stats_command.cc.
+// The client commands of the binary: `sluice submit`, `get`, `wait`, `batch`, `stats`, `cancel`,
+// `review`, `list`, `events`, `files …`, `batches …`, each talking to a running server over
+// HTTP (API.md "Command line"; exit codes in client_common.h), and `config check`, which reads
+// the files a server would start from and talks to nothing. One file per command (or group):
+// submit_command.cc, get_command.cc, wait_command.cc, batch_command.cc, stats_command.cc,
+// cancel_command.cc, review_command.cc, list_command.cc, events_command.cc, files_command.cc,
+// batches_command.cc, config_command.cc.
 #pragma once
 
 #include <string>
@@ -74,17 +77,99 @@ struct StatsFlags {
   std::string window;
 };
 
+struct CancelFlags {
+  ClientFlags client;
+  std::string id;
+};
+
+// Exactly one of approve, reject, retry (an option group makes it so).
+struct ReviewFlags {
+  ClientFlags client;
+  std::string id;
+  bool approve = false;
+  bool reject = false;
+  bool retry = false;
+  std::string job_output;  // approve: a JSON value or @file; "": the job's own output as it stands
+  std::string reason;      // reject
+  std::string model;       // retry: an alias to pin
+};
+
+struct ListFlags {
+  ClientFlags client;
+  std::string status;
+  std::string type;
+  std::string queue;
+  std::string object_id;
+  std::string after;  // a `next` cursor of an earlier page
+  int limit = 0;      // 0: the server's default
+  bool all = false;   // follow `next` until the last page
+  int max_pages = 1000;
+};
+
+struct EventsFlags {
+  ClientFlags client;
+  std::string types;        // "job.done,batch.*"
+  std::string job;          // one job's history instead of the live stream
+  std::int64_t after = -1;  // resume the stream after this event id
+  std::int64_t max_event_bytes = 1 << 20;
+};
+
+// `sluice files upload|get|content`.
+struct FilesFlags {
+  ClientFlags client;
+  std::string path;  // upload
+  std::string purpose = "batch";
+  std::string id;   // get, content
+  std::string out;  // content: write here instead of stdout
+};
+
+// `sluice batches create|get|list|cancel`.
+struct BatchesFlags {
+  ClientFlags client;
+  std::string id;
+  std::string input_file_id;
+  std::string endpoint = "/v1/chat/completions";
+  std::string completion_window = "24h";
+  std::string metadata;  // a JSON object of strings, or @file
+  int limit = 0;         // list; 0: the server's default
+  std::string after;     // list: a batch id
+};
+
+struct ConfigCheckFlags {
+  std::string config_path;  // empty: the defaults, as `serve` without --config
+  std::string tasks_dir;    // overrides [tasks] dir
+};
+
 struct ClientCommands {
   SubmitFlags submit;
   GetFlags get;
   WaitFlags wait;
   BatchFlags batch;
   StatsFlags stats;
+  CancelFlags cancel;
+  ReviewFlags review;
+  ListFlags list;
+  EventsFlags events;
+  FilesFlags files;
+  BatchesFlags batches;
+  ConfigCheckFlags config_check;
   CLI::App* submit_cmd = nullptr;
   CLI::App* get_cmd = nullptr;
   CLI::App* wait_cmd = nullptr;
   CLI::App* batch_cmd = nullptr;
   CLI::App* stats_cmd = nullptr;
+  CLI::App* cancel_cmd = nullptr;
+  CLI::App* review_cmd = nullptr;
+  CLI::App* list_cmd = nullptr;
+  CLI::App* events_cmd = nullptr;
+  CLI::App* files_upload_cmd = nullptr;
+  CLI::App* files_get_cmd = nullptr;
+  CLI::App* files_content_cmd = nullptr;
+  CLI::App* batches_create_cmd = nullptr;
+  CLI::App* batches_get_cmd = nullptr;
+  CLI::App* batches_list_cmd = nullptr;
+  CLI::App* batches_cancel_cmd = nullptr;
+  CLI::App* config_check_cmd = nullptr;
 };
 
 void AddClientCommands(CLI::App& app, ClientCommands& commands);
@@ -96,6 +181,18 @@ int RunGet(const GetFlags& flags);
 int RunWait(const WaitFlags& flags);
 int RunBatch(const BatchFlags& flags);
 int RunStats(const StatsFlags& flags);
+int RunCancel(const CancelFlags& flags);
+int RunReview(const ReviewFlags& flags);
+int RunList(const ListFlags& flags);
+int RunEvents(const EventsFlags& flags);
+int RunFilesUpload(const FilesFlags& flags);
+int RunFilesGet(const FilesFlags& flags);
+int RunFilesContent(const FilesFlags& flags);
+int RunBatchesCreate(const BatchesFlags& flags);
+int RunBatchesGet(const BatchesFlags& flags);
+int RunBatchesList(const BatchesFlags& flags);
+int RunBatchesCancel(const BatchesFlags& flags);
+int RunConfigCheck(const ConfigCheckFlags& flags);
 
 void AddJobFieldOptions(CLI::App& cmd, JobFieldFlags& fields);
 // Sets the given fields on `body`: overriding (submit) or only where absent (batch lines).

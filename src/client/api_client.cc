@@ -1,5 +1,6 @@
 #include "client/api_client.h"
 
+#include <cctype>
 #include <cstdlib>
 
 #include <boost/json.hpp>
@@ -21,6 +22,33 @@ ClientOptions OptionsFromEnvironment(const std::string& server_flag) {
   while (!options.server.empty() && options.server.back() == '/') options.server.pop_back();
   if (const char* key = std::getenv("SLUICE_API_KEY"); key && *key) options.api_key = key;
   return options;
+}
+
+std::string UrlEscape(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string QueryString(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string out;
+  for (const auto& [key, value] : params) {
+    if (value.empty()) continue;
+    out += out.empty() ? '?' : '&';
+    out += UrlEscape(key) + "=" + UrlEscape(value);
+  }
+  return out;
 }
 
 json::value ParseBody(std::string_view raw) {
@@ -112,6 +140,28 @@ Result<json::value> ApiClient::get_json(std::string_view path, Millis timeout) {
 Result<json::value> ApiClient::post_json(std::string_view path, const json::value& body, Millis timeout) {
   ASSIGN_OR_RETURN(ApiResponse r, call("POST", path, JsonText(body), CallOptions{.timeout = timeout}));
   return std::move(r.body);
+}
+
+Result<ApiResponse> ApiClient::post_form(std::string_view path, const std::vector<FormPart>& parts,
+                                         const CallOptions& call) {
+  CallOptions form_call = call;
+  form_call.content_type.clear();  // libcurl writes multipart/form-data with its boundary
+  handle_->request.prepare(handle_->easy, options_, "POST", url(path), {}, form_call);
+  RETURN_IF_ERROR(handle_->request.attach_form(handle_->easy, parts));
+  CURLcode code = curl_easy_perform(handle_->easy);
+  ASSIGN_OR_RETURN(ApiResponse r, handle_->request.finish(handle_->easy, code, options_.server));
+  if (r.status < 200 || r.status >= 300) return StatusFromResponse(r);
+  return r;
+}
+
+Result<ApiResponse> ApiClient::stream(std::string_view method, std::string_view path,
+                                      const BodySink& sink, const CallOptions& call) {
+  handle_->request.prepare(handle_->easy, options_, method, url(path), {}, call);
+  handle_->request.attach_sink(&sink);
+  CURLcode code = curl_easy_perform(handle_->easy);
+  ASSIGN_OR_RETURN(ApiResponse r, handle_->request.finish(handle_->easy, code, options_.server));
+  if (r.status < 200 || r.status >= 300) return StatusFromResponse(r);
+  return r;
 }
 
 }  // namespace sluice::client

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "client/api_client.h"
 
@@ -26,15 +27,26 @@ class CurlRequest {
   // Sets `easy` up for one call; the previous setup of this object is dropped.
   void prepare(CURL* easy, const ClientOptions& options, std::string_view method, const std::string& url,
                std::string_view body, const CallOptions& call);
+  // After prepare(): the body is this multipart form instead (call.content_type was empty).
+  // kInvalidArgument when a file part cannot be read.
+  Status attach_form(CURL* easy, const std::vector<FormPart>& parts);
+  // After prepare(): a 2xx answer's body goes to `sink` (which must outlive the transfer).
+  void attach_sink(const BodySink* sink) { sink_ = sink; }
   // The answer once the transfer ended with `code`; the status names `server` when unreachable.
   Result<ApiResponse> finish(CURL* easy, CURLcode code, const std::string& server);
 
  private:
   static size_t OnBody(char* data, size_t size, size_t n, void* self);
   static size_t OnHeader(char* data, size_t size, size_t n, void* self);
+  static int OnProgress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t);
 
   std::string body_;
   curl_slist* headers_ = nullptr;
+  curl_mime* form_ = nullptr;
+  CURL* easy_ = nullptr;  // the handle of the transfer being set up or run
+  const BodySink* sink_ = nullptr;
+  Status sink_status_;  // what the sink stopped the transfer with
+  const std::atomic<bool>* cancel_ = nullptr;
   char error_[CURL_ERROR_SIZE] = {};
   ApiResponse response_;
 };

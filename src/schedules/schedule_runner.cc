@@ -182,21 +182,29 @@ ScheduleRunner::ScheduleRunner(ScheduleDeps deps) : deps_(std::move(deps)), stat
 
 ScheduleRunner::~ScheduleRunner() { stop(); }
 
-Result<std::unique_ptr<ScheduleRunner>> ScheduleRunner::Create(ScheduleDeps deps) {
-  std::unique_ptr<ScheduleRunner> runner(new ScheduleRunner(std::move(deps)));
-  for (const ScheduleConfig& s : runner->deps_.config.schedules) {
+Status ScheduleRunner::Check(const Config& config, const TaskRegistry& tasks) {
+  for (const ScheduleConfig& s : config.schedules) {
     auto cron = CronExpr::Parse(s.cron);
     if (!cron.ok()) {
       return InvalidArgument("schedule " + s.name + ": cron: " + cron.status().message(), "schedule.cron");
     }
-    const TaskType* task = runner->deps_.tasks.find(s.type);
+    const TaskType* task = tasks.find(s.type);
     if (!task) {
       return InvalidArgument("schedule " + s.name + ": unknown task type " + s.type, "schedule.type");
     }
     if (task->is_pipeline()) {
       return InvalidArgument("schedule " + s.name + ": pipeline task types cannot be submitted yet", "schedule.type");
     }
-    runner->entries_.push_back(Entry{&s, std::move(cron).value(), 0});
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<ScheduleRunner>> ScheduleRunner::Create(ScheduleDeps deps) {
+  RETURN_IF_ERROR(Check(deps.config, deps.tasks));
+  std::unique_ptr<ScheduleRunner> runner(new ScheduleRunner(std::move(deps)));
+  for (const ScheduleConfig& s : runner->deps_.config.schedules) {
+    // Check() parsed every expression already.
+    runner->entries_.push_back(Entry{&s, CronExpr::Parse(s.cron).value(), 0});
   }
   if (!runner->entries_.empty()) RETURN_IF_ERROR(runner->state_.Load());
   const Millis now = runner->deps_.clock.now();

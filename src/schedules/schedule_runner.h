@@ -75,6 +75,8 @@ class ScheduleRunner {
   // Checks every schedule (cron expression, task type) and reads the state file:
   // InvalidArgument naming the schedule and what is wrong.
   static Result<std::unique_ptr<ScheduleRunner>> Create(ScheduleDeps deps);
+  // Create's checks of the schedules alone, with nothing opened (`sluice config check`).
+  static Status Check(const Config& config, const TaskRegistry& tasks);
   ~ScheduleRunner();
 
   // Fires every schedule that is due at clock.now(); returns a report per fire.
