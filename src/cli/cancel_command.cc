@@ -1,12 +1,10 @@
 // `sluice cancel ID`: POST /v1/jobs/{id}/cancel. Prints the canceled job ("<id> canceled", -o
 // json: the job). A job that already ended cannot be canceled: the server's 409 and its message,
 // exit 2 (so does an unknown id, 404). A running job's call is stopped too (API.md "Cancel").
-#include <cstdio>
 
 #include <boost/json.hpp>
 
 #include "cli/client_commands.h"
-#include "json/json_text.h"
 
 namespace sluice {
 
@@ -15,11 +13,7 @@ int RunCancel(const CancelFlags& f) {
   auto job =
       api.post_json("/v1/jobs/" + client::UrlEscape(f.id) + "/cancel", boost::json::object{});
   if (!job.ok()) return ReportError(job.status());
-  if (f.client.output == "json" || !job->is_object()) {
-    std::printf("%s\n", JsonText(*job).c_str());
-  } else {
-    PrintJobText(job->as_object());
-  }
+  PrintJob(f.client, *job);
   return kExitOk;
 }
 

@@ -12,6 +12,7 @@
 
 #include "client/job_tracker.h"
 #include "client/pretty_json.h"
+#include "json/json_text.h"
 
 namespace sluice {
 
@@ -88,6 +89,14 @@ void PrintJobText(const json::object& job) {
     } else if (const json::value* text = result->as_object().if_contains("text"); text && text->is_string()) {
       std::printf("%s\n", text->as_string().c_str());
     }
+  }
+}
+
+void PrintJob(const ClientFlags& flags, const boost::json::value& job) {
+  if (flags.output == "json" || !job.is_object()) {
+    std::printf("%s\n", JsonText(job).c_str());
+  } else {
+    PrintJobText(job.as_object());
   }
 }
 

@@ -54,6 +54,8 @@ Result<boost::json::object> WaitForSettled(client::ApiClient& api, const std::st
 
 // A settled job for people: "<id> <status>", then its output (done, review) or its error.
 void PrintJobText(const boost::json::object& job);
+// A job the server answered with, as -o asks: compact JSON, or PrintJobText.
+void PrintJob(const ClientFlags& flags, const boost::json::value& job);
 std::string JobStatusOf(const boost::json::object& job);
 
 // Reads "@path" as the file's text, anything else as itself. kInvalidArgument naming `flag`.

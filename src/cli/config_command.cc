@@ -43,8 +43,12 @@ int RunConfigCheck(const ConfigCheckFlags& f) {
           name.c_str(), task->model.c_str());
     }
   }
-  std::printf("config OK: %zu queues, %zu models, %zu task types\n", config->queues.size(),
-              config->models.size(), tasks->names().size());
+  auto count = [](std::size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  std::printf("config OK: %s, %s, %s\n", count(config->queues.size(), "queue", "queues").c_str(),
+              count(config->models.size(), "model", "models").c_str(),
+              count(tasks->names().size(), "task type", "task types").c_str());
   return kExitOk;
 }
 

@@ -7,12 +7,10 @@
 // by its task's confidence rule has one): the server needs the output in the body, so it is
 // read from the job first. A job with no usable output (its answer did not fit the schema) needs
 // --job-output. (Not `--output`: that is -o, the output format, on every client command.)
+#include <boost/json.hpp>
 #include <cstdio>
 
-#include <boost/json.hpp>
-
 #include "cli/client_commands.h"
-#include "json/json_text.h"
 
 namespace sluice {
 
@@ -75,11 +73,7 @@ int RunReview(const ReviewFlags& f) {
   if (!body.ok()) return ReportError(body.status());
   auto job = api.post_json("/v1/jobs/" + client::UrlEscape(f.id) + "/review", *body);
   if (!job.ok()) return ReportError(job.status());
-  if (f.client.output == "json" || !job->is_object()) {
-    std::printf("%s\n", JsonText(*job).c_str());
-  } else {
-    PrintJobText(job->as_object());
-  }
+  PrintJob(f.client, *job);
   return kExitOk;
 }
 

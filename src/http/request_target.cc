@@ -15,6 +15,13 @@ bool DecodeRequestTarget(std::string_view target, std::string& path,
     if (!parsed) return false;
   }
   const boost::urls::url_view& url = *parsed;
+  // Routes match decoded segments: an encoded '/' would turn one segment into two
+  // (/v1/jobs/x%2Fcancel is no job id, and must not reach the cancel route).
+  const std::string_view encoded = url.encoded_path();
+  for (std::size_t at = encoded.find('%'); at != std::string_view::npos;
+       at = encoded.find('%', at + 1)) {
+    if (encoded.substr(at + 1, 2) == "2F" || encoded.substr(at + 1, 2) == "2f") return false;
+  }
   path = url.path();
   if (path.empty()) path.push_back('/');  // not `= "/"`: GCC 12 -Wrestrict false positive
   query.clear();

@@ -34,6 +34,10 @@ TEST(RequestTargetTest, RejectsMalformedTargets) {
   EXPECT_FALSE(DecodeRequestTarget("/bad%zzescape", path, query));
   EXPECT_FALSE(DecodeRequestTarget("/a b", path, query));
   EXPECT_FALSE(DecodeRequestTarget("", path, query));
+  // An encoded slash would split a decoded segment in two.
+  EXPECT_FALSE(DecodeRequestTarget("/v1/jobs/job_1%2Fcancel", path, query));
+  EXPECT_FALSE(DecodeRequestTarget("/v1/jobs/job_1%2fcancel", path, query));
+  EXPECT_TRUE(DecodeRequestTarget("/v1/jobs?q=a%2Fb", path, query));  // in the query it is data
   EXPECT_FALSE(DecodeRequestTarget("not a target", path, query));
 }
 

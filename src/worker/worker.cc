@@ -6,33 +6,11 @@
 #include <memory>
 #include <tuple>
 
+#include "store/job_rules.h"
 #include "worker/attempt_outcome.h"
 #include "worker/prepared_call.h"
 
 namespace sluice {
-
-namespace {
-
-// The job's state after a committed finish, as its history names it.
-const char* StateAfter(AttemptOutcome outcome) {
-  switch (outcome) {
-    case AttemptOutcome::kDone:
-      return "done";
-    case AttemptOutcome::kRetry:
-      return "queued (retry)";
-    case AttemptOutcome::kFailed:
-      return "failed";
-    case AttemptOutcome::kReview:
-      return "review";
-    case AttemptOutcome::kExpired:
-      return "expired";
-    case AttemptOutcome::kBlocked:
-      return "queued (blocked)";
-  }
-  return "?";
-}
-
-}  // namespace
 
 void Worker::run(Job job) {
   {
@@ -173,7 +151,7 @@ void Worker::Commit(AttemptFinish finish, const std::string& queue) {
   bool queued = d_.writer.enqueue(std::move(finish), [this, job_id, queue, cost, settles, called,
                                                       outcome, attempt, why](Status st) {
     if (st.ok()) {
-      spdlog::debug("job {} {}: attempt {}{}{}", job_id, StateAfter(outcome), attempt,
+      spdlog::debug("job {} {}: attempt {}{}{}", job_id, store_rules::EventTypeOf(outcome), attempt,
                     why.empty() ? "" : ", ", why);
     }
     // kAborted: the lease was lost (reaped, canceled); the newer owner's write stands.

@@ -19,13 +19,14 @@ import harness
 
 TOUR_HEADING = "## A five-minute tour with curl"
 # Sections whose first shell block runs in the tour's shell, after it, in this order.
-CONTINUED_IN = ("## Review: answers a person has to look at", "## Batches (OpenAI Batch API)")
+CONTINUED_IN = ("## Review: answers a person has to look at", "## Batches (OpenAI Batch API)",
+                "## Command line", "The rest of the API, one command per route:")
 
 
 def readme_block(heading):
-    """The first ```sh block after `heading` in README.md."""
+    """The first ```sh block after the line `heading` in README.md."""
     text = (harness.REPO / "README.md").read_text(encoding="utf-8")
-    start = text.index(heading + "\n")
+    start = text.index("\n" + heading + "\n")
     begin = text.index("```sh\n", start) + len("```sh\n")
     return text[begin:text.index("```", begin)]
 
@@ -112,7 +113,20 @@ class ReadmeTourTest(unittest.TestCase):
                                                                                 "failed": 0}})
         output = sorted((take_json() for _ in range(2)), key=lambda o: o["custom_id"])
         self.assertEqual(output, [{"custom_id": "bye", "status": 200}, {"custom_id": "hello", "status": 200}])
-        self.assertFalse(lines, "the blocks printed more than the test reads")
+
+        # Command line: the script stops at the first command that fails, so each ran; some answers.
+        rest = "\n".join(lines)
+        self.assertRegex(rest, r"(?m)^job_[0-9A-Z]+ done$")
+        self.assertRegex(rest, r'(?m)^\{"id":"job_[0-9A-Z]+","status":"done"\}$')
+        self.assertIn('"sentiment": "neutral"', rest)   # the summary of call.txt
+        self.assertIn("20 lines: 20 jobs (20 new, 0 deduplicated), 0 invalid", rest)
+        self.assertRegex(rest, r"(?m)^job_[0-9A-Z]+ canceled$")
+        self.assertIn("error: review_rule: confidence 0.55 is below 0.6\n", rest)
+        self.assertIn("\nexit 1\n", rest)
+        self.assertRegex(rest, r"(?m)^job_[0-9A-Z]+ done classify_ticket default ")
+        self.assertRegex(rest, r"(?m)^[0-9T:.Z-]+ done \{\"attempt\":1\}$")   # the job's history
+        self.assertRegex(rest, r"(?m)^batch_[0-9A-Z]+ \w+ /v1/chat/completions [0-9]/2 ")
+        self.assertTrue(lines[-1] == "config OK: 3 queues, 1 model, 3 task types", lines[-1])
 
 
 if __name__ == "__main__":
