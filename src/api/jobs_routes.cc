@@ -4,11 +4,11 @@
 // Threads: a handler parses and validates on the event loop; every store read or write runs
 // off it (api/off_loop.h), and submits go through the group commit, whose callback runs on its
 // own thread. So a stalled store delays only the requests that need it.
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
-#include <boost/json.hpp>
 #include <set>
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "api/job_json.h"
 #include "api/job_request.h"

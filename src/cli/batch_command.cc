@@ -16,13 +16,14 @@
 // when --timeout ends is written with "status": "pending".
 #include <unistd.h>
 
-#include <boost/json.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <thread>
+
+#include <boost/json.hpp>
 
 #include "cli/client_commands.h"
 #include "client/job_line.h"

@@ -1,7 +1,5 @@
 #include "cli/client_common.h"
 
-#include <CLI/CLI.hpp>
-#include <boost/json.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +7,9 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 
 #include "client/job_tracker.h"
 #include "client/pretty_json.h"

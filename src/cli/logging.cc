@@ -1,16 +1,17 @@
 #include "cli/logging.h"
 
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <boost/json/string.hpp>
+#include <boost/json/value.hpp>
 #include <spdlog/async.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-
-#include <boost/json/string.hpp>
-#include <boost/json/value.hpp>
-#include <cmath>
-#include <memory>
-#include <string>
 
 #include "json/json_text.h"
 

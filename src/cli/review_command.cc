@@ -7,8 +7,9 @@
 // by its task's confidence rule has one): the server needs the output in the body, so it is
 // read from the job first. A job with no usable output (its answer did not fit the schema) needs
 // --job-output. (Not `--output`: that is -o, the output format, on every client command.)
-#include <boost/json.hpp>
 #include <cstdio>
+
+#include <boost/json.hpp>
 
 #include "cli/client_commands.h"
 

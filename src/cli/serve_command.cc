@@ -1,11 +1,12 @@
 #include "cli/serve_command.h"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <random>
+
+#include <spdlog/spdlog.h>
 
 #include "api/api_context.h"
 #include "api/job_request.h"

@@ -1,7 +1,8 @@
 #include "gateway/gateway.h"
 
-#include <boost/json.hpp>
 #include <cstdlib>
+
+#include <boost/json.hpp>
 
 #include "gateway/concurrency_limiter.h"
 #include "gateway/provider_call.h"

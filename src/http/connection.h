@@ -82,6 +82,17 @@ struct ServerShared {
   Connection* live_ = nullptr;  // intrusive list through Connection::prev_/next_, guarded by mu_
 };
 
+// One request's access-log record while its exchange runs (Connection::open_exchange). Outside
+// Connection: clang will not default-construct a nested struct with member initializers while
+// the enclosing class is incomplete.
+struct AccessExchange {
+  std::string method;
+  std::string path;
+  std::string caller;
+  int status = 0;
+  SteadyClock::time_point start;
+};
+
 class Connection final : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Socket socket, std::shared_ptr<ServerShared> server);
@@ -200,14 +211,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   bool head_request_ = false;
   bool chunked_ = false;
   bool counted_ = true;  // still counted in open_connections
-  struct Exchange {
-    std::string method;
-    std::string path;
-    std::string caller;
-    int status = 0;
-    SteadyClock::time_point start;
-  };
-  std::optional<Exchange> exchange_;  // only with ServerOptions::access_log
+  std::optional<AccessExchange> exchange_;  // only with ServerOptions::access_log
   int version_ = 11;
   std::vector<std::string> pending_;   // response bytes queued behind the write in flight
   std::vector<std::string> inflight_;  // bytes of the write in flight

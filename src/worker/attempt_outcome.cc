@@ -1,8 +1,9 @@
 #include "worker/attempt_outcome.h"
 
 #include <algorithm>
-#include <boost/json.hpp>
 #include <cmath>
+
+#include <boost/json.hpp>
 
 #include "json/json_text.h"
 #include "tasks/schema_validator.h"

@@ -1,10 +1,10 @@
 #include "worker/worker.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <memory>
 #include <tuple>
+
+#include <spdlog/spdlog.h>
 
 #include "store/job_rules.h"
 #include "worker/attempt_outcome.h"
