@@ -130,8 +130,17 @@ int RunFilesContent(const FilesFlags& f) {
 
   ContentOut out(f.out);
   if (Status opened = out.open(); !opened.ok()) return ReportError(opened);
+  // The file's own size bounds what is written: a server that sends more is cut off.
+  const std::int64_t expected = bytes->as_int64();
   auto streamed = api.stream(
-      "GET", path + "/content", [&out](std::string_view piece) { return out.write(piece); },
+      "GET", path + "/content",
+      [&out, expected, &f](std::string_view piece) {
+        if (out.written() + static_cast<std::int64_t>(piece.size()) > expected) {
+          return Unavailable("the server sent more of " + f.id + " than its " + std::to_string(expected) +
+                             " bytes");
+        }
+        return out.write(piece);
+      },
       client::CallOptions{.timeout = client::kNoTimeout, .idle_timeout = kDownloadSilence});
   if (!streamed.ok()) return ReportError(streamed.status());
   if (out.written() != bytes->as_int64()) {

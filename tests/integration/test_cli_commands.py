@@ -17,6 +17,7 @@ import os
 import queue
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -487,6 +488,43 @@ class CliEventsStreamTest(unittest.TestCase):
         p = run_cli(["events", "--server", small.url, "--max-event-bytes", "4096"], timeout=30)
         self.assertEqual(p.returncode, 3, p.stderr)
         self.assertIn("larger than 4096 bytes", p.stderr)
+
+
+class CliFileContentTest(unittest.TestCase):
+    """`files content` writes at most the file's own `bytes`: a server that sends more is cut off
+    and PATH is left as it was."""
+
+    def test_more_than_the_files_size_is_refused(self):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                body = (b'{"id":"file_x","object":"file","bytes":5}' if not self.path.endswith("/content")
+                        else b"x" * (1 << 20))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        httpd.daemon_threads = True
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        self.addCleanup(httpd.server_close)
+        self.addCleanup(httpd.shutdown)
+        out = Path(tempfile.mkdtemp(prefix="sluice-content-")) / "out.jsonl"
+        p = run_cli(["files", "content", "file_x", "--out", out,
+                     "--server", "http://127.0.0.1:%d" % httpd.server_address[1]], timeout=30)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("sent more of file_x than its 5 bytes", p.stderr)
+        self.assertFalse(out.exists())
+        self.assertEqual(list(out.parent.iterdir()), [])  # no temp file left behind
 
 
 class ConfigCheckTest(unittest.TestCase):
