@@ -7,6 +7,7 @@ a schedule says it was loaded; a bad level or format stops the start (exit 2) na
 """
 
 import json
+import subprocess
 import time
 import unittest
 
@@ -81,6 +82,22 @@ class LoggingTest(harness.IntegrationTest):
         submit_ok(quiet, classify_job("My card was blocked abroad"))
         quiet.stop()
         self.assertFalse(any(" /v1/jobs " in line for line in stderr_lines(quiet)), stderr_lines(quiet))
+
+    def test_a_stderr_nobody_reads_never_stalls_requests(self):
+        # The pipe fills after a few hundred lines; the logging thread then waits, its queue
+        # (8192 lines) drops the oldest, and the loop threads go on answering.
+        server = harness.Server(tmp_dir=self.tmp_dir)
+        server.data_dir.mkdir(parents=True, exist_ok=True)
+        server.write_config()
+        proc = subprocess.Popen([str(a) for a in server.argv()], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.addCleanup(lambda: (proc.kill(), proc.wait(), proc.stderr.close()))
+        wait_until(lambda: harness.request("GET", server.url + "/readyz").status == 200, timeout=20,
+                   message="the server is up")
+        client = harness.Client(server.url)
+        for i in range(20000):   # far past what the pipe and the queue hold
+            self.assertEqual(client.get("/healthz").status, 200, "request %d" % i)
+        self.assertIsNone(proc.poll())
 
     def test_a_bad_level_or_format_stops_the_start(self):
         for table, says in (({"level": "loud"}, "log.level must be debug, info, warn, error or off"),
