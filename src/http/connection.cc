@@ -112,7 +112,6 @@ Connection::Connection(Socket socket, std::shared_ptr<ServerShared> server)
       socket_(std::move(socket)),
       deadline_(strand_) {
   server_->open_connections.fetch_add(1, std::memory_order_relaxed);
-  server_->link(this);
   error_code ec;
   auto peer = socket_.remote_endpoint(ec);
   if (!ec) remote_address_ = peer.address().to_string();
@@ -131,6 +130,9 @@ Connection::~Connection() {
 }
 
 void Connection::start() {
+  // Listed only now that make_shared has set weak_from_this(): stop_connections() reads it
+  // from another thread. One linked after that pass sees `stopping` in begin() instead.
+  server_->link(this);
   asio::dispatch(strand_, [self = shared_from_this()] { self->begin(); });
 }
 

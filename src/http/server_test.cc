@@ -495,6 +495,27 @@ TEST(ServerTest, StopClosesIdleConnectionsAndRefusesNewOnes) {
   held.reset();  // a Responder must not outlive the EventLoop
 }
 
+// A stop while connections are being accepted on the loop's threads: under ThreadSanitizer
+// this caught stop() reading a new connection's weak_from_this() while make_shared was still
+// setting it. Every connection, accepted before or during the stop, ends closed.
+TEST(ServerTest, StopRacingAcceptsClosesEveryConnection) {
+  for (int round = 0; round < 20; ++round) {
+    TestServer server([](Request&&, Responder responder) { responder.send(JsonResponse(200, "{}")); });
+    std::atomic<bool> done{false};
+    std::thread dialer([&] {
+      std::vector<std::unique_ptr<RawSocket>> sockets;
+      while (!done.load() && sockets.size() < 200) {
+        sockets.push_back(std::make_unique<RawSocket>(server.port()));
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(round % 5));
+    server.server().stop();
+    done.store(true);
+    dialer.join();
+    EXPECT_TRUE(WaitFor([&] { return server.server().open_connections() == 0; }));
+  }
+}
+
 // What an access log is told: one record per request once its exchange ended, with the
 // caller a handler named and nothing of the query.
 TEST(ServerTest, AccessLogGetsOneRecordPerRequest) {
