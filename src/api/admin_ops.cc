@@ -30,6 +30,7 @@ json::object TenantJson(const Tenant& t) {
                       {"rpm", t.rpm},
                       {"max_queued", t.max_queued},
                       {"monthly_budget_usd", t.monthly_budget_usd},
+                      {"mask_pii", t.mask_pii},
                       {"created_at", FormatRfc3339(t.created_at)},
                       {"updated_at", FormatRfc3339(t.updated_at)}};
 }
@@ -69,7 +70,7 @@ Result<TenantPatch> ParseTenant(const json::value& body, Millis now) {
   const json::object& o = body.as_object();
   for (const auto& [key, v] : o) {
     if (key != "id" && key != "weight" && key != "rpm" && key != "max_queued" &&
-        key != "monthly_budget_usd") {
+        key != "monthly_budget_usd" && key != "mask_pii") {
       return InvalidArgument("unknown field " + std::string(key), std::string(key));
     }
   }
@@ -91,6 +92,10 @@ Result<TenantPatch> ParseTenant(const json::value& body, Millis now) {
                              "monthly_budget_usd");
     }
     patch.monthly_budget_usd = b->to_number<double>();
+  }
+  if (const json::value* m = o.if_contains("mask_pii"); m && !m->is_null()) {
+    if (!m->is_bool()) return InvalidArgument("mask_pii must be true or false", "mask_pii");
+    patch.mask_pii = m->as_bool();
   }
   return patch;
 }

@@ -17,6 +17,7 @@
 #include "events/job_watch.h"
 #include "gateway/gateway.h"
 #include "http/event_loop.h"
+#include "privacy/pii_masker.h"
 #include "scheduler/scheduler.h"
 #include "store/group_commit.h"
 #include "store/store.h"
@@ -42,6 +43,8 @@ struct ApiContext {
   const Clock& clock;
   // Files and batches (files_routes.cc, batches_routes.cc); null: blocking work runs inline.
   BatchHooks* batches = nullptr;
+  // The PII rules of [privacy] (privacy/pii_masker.h); null: the built-in rules.
+  const privacy::PiiMasker* pii_masker = nullptr;
   // The live event stream (GET /v1/events); null: the route answers 503.
   EventStreamHub* event_stream = nullptr;
   // The store's last known health, for /healthz and /readyz (its pings run on `blocking`).

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "answer/answer_engine.h"
+#include "api/mask_pii_request.h"
 #include "api/off_loop.h"
 #include "api/responses.h"
 #include "auth/tenant_quotas.h"
@@ -16,6 +17,7 @@
 #include "core/ids.h"
 #include "gateway/provider_call.h"
 #include "json/json_text.h"
+#include "privacy/chat_masking.h"
 
 namespace sluice {
 
@@ -91,8 +93,10 @@ Status FailureStatus(const CallResult& r) {
 }
 
 void SendCompletion(const http::Responder& responder, const json::object& request, const GatewayResult& g,
-                    double overhead_ms, Millis now) {
+                    double overhead_ms, Millis now, const privacy::PiiMapping* pii) {
   const CallResult& r = g.final();
+  // The provider answered about placeholders; the client gets its own values back.
+  const std::string text = pii ? pii->unmask(r.text) : r.text;
   const std::string id = "chatcmpl-" + NewId("", now);
   const std::int64_t created = now / 1000;
   json::object usage{{"prompt_tokens", r.prompt_tokens},
@@ -102,6 +106,7 @@ void SendCompletion(const http::Responder& responder, const json::object& reques
                       {"provider", r.provider},
                       {"cost_usd", g.cost_usd()},
                       {"attempts", CallRecords(g)}};
+  if (pii) sluice["pii"] = json::object{{"masked", pii->counts_json()}};
   http::Headers headers{{"X-Sluice-Overhead-Ms", FormatMs(overhead_ms)}, {"X-Sluice-Model-Alias", r.alias}};
   const json::value* stream = request.if_contains("stream");
   if (!stream || !stream->as_bool()) {
@@ -111,7 +116,7 @@ void SendCompletion(const http::Responder& responder, const json::object& reques
                       {"model", r.model_id},
                       {"choices", json::array{json::object{
                                       {"index", 0},
-                                      {"message", json::object{{"role", "assistant"}, {"content", r.text}}},
+                                      {"message", json::object{{"role", "assistant"}, {"content", text}}},
                                       {"logprobs", nullptr},
                                       {"finish_reason", r.finish_reason}}}},
                       {"usage", std::move(usage)},
@@ -140,7 +145,7 @@ void SendCompletion(const http::Responder& responder, const json::object& reques
   }
   responder.start_stream(200, "text/event-stream", std::move(headers));
   responder.write(chunk(json::object{{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
-  responder.write(chunk(json::object{{"content", r.text}}, nullptr, nullptr));
+  responder.write(chunk(json::object{{"content", text}}, nullptr, nullptr));
   responder.write(chunk(json::object{}, json::value(r.finish_reason), nullptr));
   if (include_usage) responder.write(chunk(json::object{}, nullptr, usage));
   responder.write("data: [DONE]\n\n");
@@ -167,9 +172,11 @@ void SettleReservation(ApiContext& ctx, std::string reservation, double cost_usd
   }
 }
 
+// `pii`: the placeholders the request was masked with (null: not masked).
 void CallGateway(ApiContext& ctx, ModelCall call, const http::Responder& responder,
-                 std::shared_ptr<json::object> request, double received, std::string reservation) {
-  ctx.gateway.call(std::move(call), [&ctx, responder, request, received,
+                 std::shared_ptr<json::object> request, double received, std::string reservation,
+                 std::shared_ptr<const privacy::PiiMapping> pii) {
+  ctx.gateway.call(std::move(call), [&ctx, responder, request, received, pii,
                                      reservation = std::move(reservation)](GatewayResult g) {
     SettleReservation(ctx, reservation, g.cost_usd(), 30);
     const CallResult& r = g.final();
@@ -183,7 +190,7 @@ void CallGateway(ApiContext& ctx, ModelCall call, const http::Responder& respond
       error.headers.emplace_back("X-Sluice-Overhead-Ms", FormatMs(overhead));
       return responder.send(std::move(error));
     }
-    SendCompletion(responder, *request, g, overhead, ctx.clock.now());
+    SendCompletion(responder, *request, g, overhead, ctx.clock.now(), pii.get());
   });
 }
 
@@ -191,7 +198,7 @@ void CallGateway(ApiContext& ctx, ModelCall call, const http::Responder& respond
 // (off the loop: a store write), and the walk may not spend more than it reserved.
 void ReserveThenCall(ApiContext& ctx, const auth::Caller& caller, ModelCall call,
                      const http::Responder& responder, std::shared_ptr<json::object> request,
-                     double received) {
+                     double received, std::shared_ptr<const privacy::PiiMapping> pii) {
   const Millis now = ctx.clock.now();
   BudgetReservation reservation{.id = NewId("sync_", now),
                                 .tenant = caller.tenant,
@@ -202,15 +209,15 @@ void ReserveThenCall(ApiContext& ctx, const auth::Caller& caller, ModelCall call
                                 .expires_at = now + ctx.config.server.max_wait + 60'000};
   call.budget_usd = reservation.amount_usd;
   auto shared_call = std::make_shared<ModelCall>(std::move(call));
-  RunOffLoop(ctx, responder, [&ctx, reservation, shared_call, responder, request, received] {
+  RunOffLoop(ctx, responder, [&ctx, reservation, shared_call, responder, request, received, pii] {
     auto fits = ctx.store.reserve_budget(std::span(&reservation, 1));
     if (!fits.ok()) return SendError(responder, fits.status());
     if (!fits->front()) {
       return SendError(responder, auth::BudgetExceeded(reservation.tenant, reservation.budget_usd,
                                                        reservation.now));
     }
-    ctx.loop.post([&ctx, reservation, shared_call, responder, request, received] {
-      CallGateway(ctx, std::move(*shared_call), responder, request, received, reservation.id);
+    ctx.loop.post([&ctx, reservation, shared_call, responder, request, received, pii] {
+      CallGateway(ctx, std::move(*shared_call), responder, request, received, reservation.id, pii);
     });
   });
 }
@@ -236,15 +243,22 @@ void ChatCompletions(ApiContext& ctx, http::Request&& req, http::Responder respo
   call.request = *request;
   call.request.erase("stream");
   call.request.erase("stream_options");
+  auto mask = MaskPiiAsked(req, caller);
+  if (!mask.ok()) return SendError(responder, mask.status());
+  std::shared_ptr<privacy::PiiMapping> pii;
+  if (*mask) {
+    pii = std::make_shared<privacy::PiiMapping>();
+    privacy::MaskChatRequest(PiiMaskerOf(ctx), call.request, *pii);
+  }
   const Millis now = ctx.clock.now();
   call.deadline = now + ctx.config.server.max_wait;
   if (!caller.admin && caller.limits.monthly_budget_usd > 0) {
     if (ctx.quotas) {
       if (Status spend = ctx.quotas->admit_spend(caller); !spend.ok()) return SendError(responder, spend);
     }
-    return ReserveThenCall(ctx, caller, std::move(call), responder, request, received);
+    return ReserveThenCall(ctx, caller, std::move(call), responder, request, received, pii);
   }
-  CallGateway(ctx, std::move(call), responder, request, received, "");
+  CallGateway(ctx, std::move(call), responder, request, received, "", pii);
 }
 
 }  // namespace

@@ -47,6 +47,7 @@ json::object JobToJson(const Job& job, Millis now, bool queue_full) {
   o["response_schema"] = StringOrNull(s.response_schema);
   o["model"] = StringOrNull(s.model);
   o["fallback"] = s.allow_fallback;
+  o["mask_pii"] = s.mask_pii;
   o["dedup_key"] = StringOrNull(s.dedup_key);
   o["attempt"] = job.attempt;
   o["max_attempts"] = s.max_attempts;

@@ -288,6 +288,13 @@ Result<Job> ParseJobRequest(const json::value& value, const JobRequestContext& c
   if (!task && spec.model.empty()) RETURN_IF_ERROR(CheckChatModel(spec.input_json, ctx.gateway));
   ASSIGN_OR_RETURN(spec.webhook_url, ParseWebhookUrl(body, ctx.config.webhooks.allow_hosts));
 
+  spec.mask_pii = ctx.mask_pii;
+  if (const json::value* mask = body.if_contains("mask_pii"); mask && !mask->is_null()) {
+    if (!mask->is_bool()) return InvalidArgument("mask_pii must be true or false", "mask_pii");
+    spec.mask_pii = spec.mask_pii || mask->as_bool();
+  }
+  // The pinned version's own flag, on the job too: its record says whether it is masked.
+  if (task && task->find_version(spec.prompt_version)->mask_pii) spec.mask_pii = true;
   if (const json::value* fallback = body.if_contains("fallback"); fallback && !fallback->is_null()) {
     if (!fallback->is_bool()) return InvalidArgument("fallback must be true or false", "fallback");
     spec.allow_fallback = fallback->as_bool();

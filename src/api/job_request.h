@@ -21,6 +21,9 @@ struct JobRequestContext {
   const ModelGateway& gateway;
   Millis now;
   std::string tenant = kDefaultTenant;
+  // Masking asked for outside the body: the tenant's mask_pii, or the Sluice-Mask-PII header.
+  // A job may turn masking on, never off.
+  bool mask_pii = false;
 };
 
 inline constexpr std::size_t kMaxMetadataBytes = 16 * 1024;

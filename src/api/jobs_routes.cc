@@ -13,6 +13,7 @@
 #include "api/job_json.h"
 #include "api/job_request.h"
 #include "api/job_view.h"
+#include "api/mask_pii_request.h"
 #include "api/job_waiter.h"
 #include "api/off_loop.h"
 #include "api/responses.h"
@@ -25,8 +26,8 @@ namespace json = boost::json;
 
 namespace {
 
-JobRequestContext RequestContext(ApiContext& ctx, const std::string& tenant) {
-  return JobRequestContext{ctx.config, ctx.tasks, ctx.blobs, ctx.gateway, ctx.clock.now(), tenant};
+JobRequestContext RequestContext(ApiContext& ctx, const std::string& tenant, bool mask_pii) {
+  return JobRequestContext{ctx.config, ctx.tasks, ctx.blobs, ctx.gateway, ctx.clock.now(), tenant, mask_pii};
 }
 
 // The tenant's live-job and budget quotas for `n` new jobs (auth/tenant_quotas.h).
@@ -79,25 +80,26 @@ bool ReferencesBlob(const json::value& body) {
   return input && input->is_object() && input->as_object().contains("blob");
 }
 
-void SubmitParsed(ApiContext& ctx, const auth::Caller& caller, const json::value& body, Millis wait,
-                  const http::Responder& responder);
+void SubmitParsed(ApiContext& ctx, const auth::Caller& caller, bool mask_pii, const json::value& body,
+                  Millis wait, const http::Responder& responder);
 
 void Submit(ApiContext& ctx, http::Request&& req, http::Responder responder, const RouteContext& rc) {
   auto wait = ParseWaitParam(req, ctx.config.server.max_wait);
   if (!wait.ok()) return SendError(responder, wait.status());
   auto body = ParseJsonBody(req);
   if (!body.ok()) return SendError(responder, body.status());
+  auto mask = MaskPiiAsked(req, rc.caller);
+  if (!mask.ok()) return SendError(responder, mask.status());
   // Text inputs, the hot path, are validated right here; a blob's existence is a store read.
-  if (!ReferencesBlob(*body)) return SubmitParsed(ctx, rc.caller, *body, *wait, responder);
+  if (!ReferencesBlob(*body)) return SubmitParsed(ctx, rc.caller, *mask, *body, *wait, responder);
   RunOffLoop(ctx, responder,
-             [&ctx, caller = rc.caller, body = std::move(body).value(), wait = *wait, responder] {
-               SubmitParsed(ctx, caller, body, wait, responder);
-             });
+             [&ctx, caller = rc.caller, mask = *mask, body = std::move(body).value(), wait = *wait,
+              responder] { SubmitParsed(ctx, caller, mask, body, wait, responder); });
 }
 
-void SubmitParsed(ApiContext& ctx, const auth::Caller& caller, const json::value& body, Millis wait,
-                  const http::Responder& responder) {
-  auto job = ParseJobRequest(body, RequestContext(ctx, caller.tenant));
+void SubmitParsed(ApiContext& ctx, const auth::Caller& caller, bool mask_pii, const json::value& body,
+                  Millis wait, const http::Responder& responder) {
+  auto job = ParseJobRequest(body, RequestContext(ctx, caller.tenant, mask_pii));
   if (!job.ok()) return SendError(responder, job.status());
   if (Status quota = AdmitJobs(ctx, caller, 1); !quota.ok()) return SendError(responder, quota);
   std::vector<Job> batch;
@@ -113,7 +115,7 @@ void SubmitParsed(ApiContext& ctx, const auth::Caller& caller, const json::value
   if (!queued) SendError(responder, Unavailable("the server is stopping"));
 }
 
-void SubmitBulkItems(ApiContext& ctx, const auth::Caller& caller, const json::array& items,
+void SubmitBulkItems(ApiContext& ctx, const auth::Caller& caller, bool mask_pii, const json::array& items,
                      const http::Responder& responder);
 
 void SubmitBulk(ApiContext& ctx, http::Request&& req, http::Responder responder, const RouteContext& rc) {
@@ -129,21 +131,23 @@ void SubmitBulk(ApiContext& ctx, http::Request&& req, http::Responder responder,
                                                     " jobs per bulk request",
                                                 "jobs"));
   }
+  auto mask = MaskPiiAsked(req, rc.caller);
+  if (!mask.ok()) return SendError(responder, mask.status());
   if (std::none_of(items.begin(), items.end(), ReferencesBlob)) {
-    return SubmitBulkItems(ctx, rc.caller, items, responder);
+    return SubmitBulkItems(ctx, rc.caller, *mask, items, responder);
   }
-  RunOffLoop(ctx, responder, [&ctx, caller = rc.caller, body = std::move(body).value(), responder] {
-    SubmitBulkItems(ctx, caller, body.as_object().at("jobs").as_array(), responder);
+  RunOffLoop(ctx, responder, [&ctx, caller = rc.caller, mask = *mask, body = std::move(body).value(), responder] {
+    SubmitBulkItems(ctx, caller, mask, body.as_object().at("jobs").as_array(), responder);
   });
 }
 
-void SubmitBulkItems(ApiContext& ctx, const auth::Caller& caller, const json::array& items,
+void SubmitBulkItems(ApiContext& ctx, const auth::Caller& caller, bool mask_pii, const json::array& items,
                      const http::Responder& responder) {
   // Each item's answer slot: an error now, or an index into the valid jobs.
   auto answers = std::make_shared<json::array>(items.size());
   auto valid_index = std::make_shared<std::vector<std::size_t>>();
   std::vector<Job> valid;
-  JobRequestContext rctx = RequestContext(ctx, caller.tenant);
+  JobRequestContext rctx = RequestContext(ctx, caller.tenant, mask_pii);
   for (std::size_t i = 0; i < items.size(); ++i) {
     auto job = ParseJobRequest(items[i], rctx);
     if (!job.ok()) {

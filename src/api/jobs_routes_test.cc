@@ -106,6 +106,32 @@ TEST(JobsRoutesTest, BadSubmitBodiesAre400Or415AndStoreNothing) {
   EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
 }
 
+// Masking is asked for by the body's mask_pii or the Sluice-Mask-PII header (and the task
+// version, the tenant); the job records the answer. A value that is not a clear yes or no is
+// refused rather than read as "no".
+TEST(JobsRoutesTest, MaskPiiComesFromTheBodyOrTheHeaderAndIsRecordedOnTheJob) {
+  ApiTestServer api;
+  const std::string job = R"({"type": "ticket", "input": {"text": "mail a@x.io"})";
+  ExpectApiError(api.post("/v1/jobs", job + R"(, "mask_pii": "yes"})"), 400, "invalid_argument", "mask_pii");
+  for (const char* path : {"/v1/jobs", "/v1/jobs/bulk"}) {
+    const std::string body = std::string(path) == "/v1/jobs" ? job + "}" : R"({"jobs": [)" + job + "}]}";
+    ExpectApiError(api.call("POST", path, body, {"Content-Type: application/json", "Sluice-Mask-PII: 1"}),
+                   400, "invalid_argument", "Sluice-Mask-PII");
+  }
+  EXPECT_TRUE(api.store().list_jobs(JobFilter{})->jobs.empty());
+
+  EXPECT_FALSE(api.post("/v1/jobs", job + "}").body.at("mask_pii").as_bool());
+  EXPECT_TRUE(api.post("/v1/jobs", job + R"(, "mask_pii": true})").body.at("mask_pii").as_bool());
+  ApiReply by_header =
+      api.call("POST", "/v1/jobs", job + "}", {"Content-Type: application/json", "Sluice-Mask-PII: true"});
+  ASSERT_EQ(by_header.status, 202) << by_header.text;
+  EXPECT_TRUE(by_header.body.at("mask_pii").as_bool());
+  // A job cannot turn off what the header asked for.
+  ApiReply both = api.call("POST", "/v1/jobs", job + R"(, "mask_pii": false})",
+                           {"Content-Type: application/json", "Sluice-Mask-PII: true"});
+  EXPECT_TRUE(both.body.at("mask_pii").as_bool()) << both.text;
+}
+
 // Every duration and time field of a job body: what cannot be parsed is a 400 naming the field,
 // never "unset" (an empty string used to create a job with no deadline). Single jobs and bulk
 // items go through the same parser, so both are checked.

@@ -93,6 +93,7 @@ AdminOp TenantsCreate(const AdminFlags& f) {
   if (f.rpm >= 0) body["rpm"] = f.rpm;
   if (f.max_queued >= 0) body["max_queued"] = f.max_queued;
   if (f.budget >= 0) body["monthly_budget_usd"] = f.budget;
+  if (!f.mask_pii.empty()) body["mask_pii"] = f.mask_pii == "on";
   return {"POST", "/v1/admin/tenants", body, [body](Store& s, Millis now) {
             return PutTenant(s, body, now);
           }};
@@ -126,6 +127,8 @@ void AddAdminCommands(CLI::App& app, AdminCommands& c) {
   c.tenants_create->add_option("--rpm", f.rpm, "API requests a minute (0: no limit)");
   c.tenants_create->add_option("--max-queued", f.max_queued, "live jobs (0: no limit)");
   c.tenants_create->add_option("--budget", f.budget, "monthly budget in USD (0: no limit)");
+  c.tenants_create->add_option("--mask-pii", f.mask_pii, "mask PII in every job and sync call: on or off")
+      ->check(CLI::IsMember({"on", "off"}));
   AddWhere(*c.tenants_create, f);
   c.tenants_list = tenants->add_subcommand("list", "List tenants");
   AddWhere(*c.tenants_list, f);

@@ -28,6 +28,7 @@ struct AdminFlags {
   std::int64_t rpm = -1;    // -1: not given
   std::int64_t max_queued = -1;
   double budget = -1;
+  std::string mask_pii;     // "on" | "off"; empty: unchanged
   std::string tenant;       // keys create / list
   std::string name;         // keys create
 };

@@ -22,6 +22,7 @@ void AddJobFieldOptions(CLI::App& cmd, JobFieldFlags& f) {
   cmd.add_option("--prompt-version", f.prompt_version, "prompt version of the task type");
   cmd.add_option("--max-attempts", f.max_attempts, "attempts before the job fails")->check(CLI::Range(1, 100));
   cmd.add_option("--metadata", f.metadata, "a JSON object stored with the job, or @file.json");
+  cmd.add_flag("--mask-pii", f.mask_pii, "mask PII before any provider sees the text");
 }
 
 Status ApplyJobFields(const JobFieldFlags& f, json::object& body, bool override_body) {
@@ -43,6 +44,7 @@ Status ApplyJobFields(const JobFieldFlags& f, json::object& body, bool override_
   str("prompt_version", f.prompt_version);
   if (f.priority >= 0) set("priority", f.priority);
   if (f.max_attempts > 0) set("max_attempts", f.max_attempts);
+  if (f.mask_pii) set("mask_pii", true);
   if (!f.metadata.empty()) {
     ASSIGN_OR_RETURN(std::string text, ReadArgOrFile(f.metadata, "--metadata"));
     boost::system::error_code ec;

@@ -32,6 +32,7 @@ struct JobFieldFlags {
   std::string prompt_version;
   int max_attempts = 0;  // 0: not given
   std::string metadata;  // a JSON object, or @file
+  bool mask_pii = false;  // true: "mask_pii": true
 };
 
 struct SubmitFlags {

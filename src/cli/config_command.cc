@@ -12,6 +12,7 @@
 #include "cli/client_commands.h"
 #include "cli/serve_config.h"
 #include "gateway/gateway.h"
+#include "privacy/pii_masker.h"
 #include "schedules/schedule_runner.h"
 #include "tasks/registry.h"
 
@@ -30,6 +31,10 @@ int RunConfigCheck(const ConfigCheckFlags& f) {
   }
   if (Status schedules = ScheduleRunner::Check(*config, *tasks); !schedules.ok()) {
     std::fprintf(stderr, "config: %s\n", schedules.message().c_str());
+    return kExitUsage;
+  }
+  if (auto masker = privacy::PiiMasker::FromConfig(config->privacy); !masker.ok()) {
+    std::fprintf(stderr, "config: %s\n", masker.status().message().c_str());
     return kExitUsage;
   }
   // serve_config.h WarnAboutUnconfiguredModels, without building a gateway.

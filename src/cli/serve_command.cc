@@ -10,6 +10,7 @@
 
 #include "api/api_context.h"
 #include "api/job_request.h"
+#include "api/mask_pii_request.h"
 #include "api/request_gate.h"
 #include "api/routes.h"
 #include "batches/batch_runner.h"
@@ -22,6 +23,7 @@
 #include "events/webhook_target.h"
 #include "gateway/http_client.h"
 #include "http/server.h"
+#include "privacy/pii_masker.h"
 #include "retention/retention_runner.h"
 #include "scheduler/scheduler.h"
 #include "schedules/schedule_runner.h"
@@ -92,6 +94,13 @@ int RunServe(const ServeFlags& flags) {
   // [retention] jobs: its own thread deletes what ended longer ago (nothing when 0).
   RetentionRunner retention(*store, blobs, clock, RetentionOptions::ForWindow(config.retention.jobs));
 
+  // [privacy]: a pattern RE2 rejects stops the start, naming its rule.
+  auto pii_masker = privacy::PiiMasker::FromConfig(config.privacy);
+  if (!pii_masker.ok()) {
+    spdlog::error("config: {}", pii_masker.status().message());
+    return 2;
+  }
+
   http::EventLoop loop(config.server.io_threads);
   // Plain http:// providers go through the Asio client on the event loop (O(1) per call);
   // https:// (and http:// behind a proxy) through libcurl, for TLS verification and proxies.
@@ -108,7 +117,7 @@ int RunServe(const ServeFlags& flags) {
   // Tenants' budgets and weights, read from the store and cached (worker/budget_gate.h).
   BudgetGate budget_gate(*store, clock, BudgetGateOptions{.tenant_ttl = config.auth.key_cache});
   Worker worker(WorkerDeps{config, tasks, blobs, gateway, attempt_writer, loop, watch, clock,
-                           config.worker, &budget_gate});
+                           config.worker, &budget_gate, pii_masker->get()});
   const std::string owner = LeaseOwner();
   SchedulerOptions scheduler_options{config.worker, config.queues, owner};
   scheduler_options.tenant_weight = [&budget_gate](const std::string& tenant) {
@@ -154,13 +163,15 @@ int RunServe(const ServeFlags& flags) {
   BatchRunner batch_runner(
       *store, clock,
       [&](const boost::json::value& body, const std::string& tenant, Millis now) {
-        return ParseJobRequest(body, JobRequestContext{config, tasks, blobs, gateway, now, tenant});
+        return ParseJobRequest(body, JobRequestContext{config, tasks, blobs, gateway, now, tenant,
+                                                       TenantMasksPii(*store, tenant)});
       },
       owner, [&scheduler](const std::string& queue) { scheduler.wake(queue); },
       BatchRunnerOptions{.take_over_leases_at_start = store->exclusive()});
   ApiContext ctx{config, *store, submitter, tasks, blobs, gateway, scheduler, worker, watch, loop, clock};
   ctx.batches = &batch_runner;
   ctx.event_stream = &event_stream;
+  ctx.pii_masker = pii_masker->get();
   ctx.auth = std::move(authenticator).value();
   ctx.quotas = std::make_unique<auth::TenantQuotas>(clock);
   Router router;

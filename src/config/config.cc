@@ -118,6 +118,9 @@ class TableReader {
     }
   }
 
+  // A key read by other code (a nested array of tables), so finish() does not call it unknown.
+  void read_elsewhere(const char* key) { seen_.insert(key); }
+
   Status finish() {
     if (!error_.ok()) return error_;
     for (auto& [k, v] : table_) {
@@ -261,6 +264,14 @@ Status ReadWorker(const toml::table& t, WorkerConfig& w) {
 
 // Structure only: the cron expression and the task type are checked when the server starts
 // (schedules/schedule_runner.h), where the cron parser and the task registry are.
+Status ReadPrivacyRule(const toml::table& t, size_t i, PrivacyRuleConfig& rule) {
+  TableReader r(t, "privacy.rule[" + std::to_string(i) + "]");
+  r.str("name", rule.name);
+  r.str("pattern", rule.pattern);
+  r.str("check", rule.check);
+  return r.finish();
+}
+
 Status ReadSchedule(const toml::table& t, size_t i, ScheduleConfig& s) {
   TableReader r(t, "schedule[" + std::to_string(i) + "]");
   r.str("name", s.name);
@@ -371,7 +382,8 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   }
   static const std::set<std::string> kTopLevel = {"server", "provider",  "model",    "queue",
                                                   "worker", "tasks",     "webhooks", "schedule",
-                                                  "auth",   "retention", "events",   "log"};
+                                                  "auth",   "retention", "events",   "log",
+                                                  "privacy"};
   for (auto& [k, v] : root) {
     if (!kTopLevel.count(std::string(k.str()))) {
       return InvalidArgument("unknown config section " + std::string(k.str()), std::string(k.str()));
@@ -442,6 +454,13 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     r.str("format", c.log.format);
     RETURN_IF_ERROR(r.finish());
     RETURN_IF_ERROR(CheckLogConfig(c.log));
+  }
+  if (auto* t = root["privacy"].as_table()) {
+    TableReader r(*t, "privacy");
+    r.boolean("builtin_rules", c.privacy.builtin_rules);
+    r.read_elsewhere("rule");
+    RETURN_IF_ERROR(r.finish());
+    RETURN_IF_ERROR(ReadArray(*t, "rule", c.privacy.rules, ReadPrivacyRule));
   }
   RETURN_IF_ERROR(ReadArray(root, "provider", c.providers, ReadProvider));
   RETURN_IF_ERROR(ReadArray(root, "model", c.models, ReadModel));

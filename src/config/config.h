@@ -153,6 +153,18 @@ struct LogConfig {
 // InvalidArgument naming log.level or log.format when either is not one of the above.
 Status CheckLogConfig(const LogConfig& log);
 
+// [privacy]: PII masking (privacy/pii_rules.h). Only the rules' shape is read here; their
+// patterns are compiled (and a bad one refused) where masking is set up.
+struct PrivacyRuleConfig {
+  std::string name;     // the placeholder's type: PASSPORT → [PASSPORT_1]
+  std::string pattern;  // RE2
+  std::string check = "none";  // luhn | iban | kz_iin | phone | none
+};
+struct PrivacyConfig {
+  bool builtin_rules = true;              // EMAIL, PHONE, CARD, IBAN, IIN
+  std::vector<PrivacyRuleConfig> rules;   // [[privacy.rule]]; a built-in's name replaces it
+};
+
 struct Config {
   ServerConfig server;
   std::vector<ProviderConfig> providers;
@@ -166,6 +178,7 @@ struct Config {
   AuthConfig auth;
   RetentionConfig retention;
   LogConfig log;
+  PrivacyConfig privacy;
 
   // Parses TOML text; `base_dir` resolves relative paths (data_dir, tasks dir).
   static Result<Config> Parse(const std::string& toml_text, const std::string& base_dir);

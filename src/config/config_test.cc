@@ -83,6 +83,8 @@ TEST(ConfigTest, RejectsMistakes) {
       {"[log]\nlevel = \"verbose\"\n", "log.level"},
       {"[log]\nformat = \"xml\"\n", "log.format"},
       {"[log]\nlevle = \"info\"\n", "log.levle"},
+      {"[privacy]\nbuiltins = false\n", "privacy.builtins"},
+      {"[[privacy.rule]]\nname = \"TAX\"\npatern = \"x\"\n", "privacy.rule[0].patern"},
   };
   for (const auto& c : cases) {
     auto r = Config::Parse(c.toml, "");
@@ -90,6 +92,33 @@ TEST(ConfigTest, RejectsMistakes) {
     EXPECT_EQ(r.status().field(), c.field) << c.toml << " → " << r.status().ToString();
   }
   EXPECT_FALSE(Config::Parse("[server\n", "").ok());
+}
+
+TEST(ConfigTest, PrivacyRulesAreReadInOrderWithTheBuiltInsOnByDefault) {
+  auto defaults = Config::Parse("", "");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->privacy.builtin_rules);
+  EXPECT_TRUE(defaults->privacy.rules.empty());
+  auto c = Config::Parse(R"([privacy]
+builtin_rules = false
+
+[[privacy.rule]]
+name = "PASSPORT"
+pattern = "N\\d{8}"
+
+[[privacy.rule]]
+name = "CARD"
+pattern = "\\d{16}"
+check = "luhn"
+)",
+                         "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->privacy.builtin_rules);
+  ASSERT_EQ(c->privacy.rules.size(), 2u);
+  EXPECT_EQ(c->privacy.rules[0].name, "PASSPORT");
+  EXPECT_EQ(c->privacy.rules[0].pattern, "N\\d{8}");
+  EXPECT_EQ(c->privacy.rules[0].check, "none");
+  EXPECT_EQ(c->privacy.rules[1].check, "luhn");
 }
 
 TEST(ConfigTest, ServerConnectionLimits) {

@@ -42,7 +42,7 @@ inline constexpr std::string_view kJobBodyFields[] = {
     "type",         "input",          "request",   "object_id",   "source",   "prompt_version",
     "response_schema", "model",       "params",    "queue",       "priority", "deadline",
     "deadline_in",  "run_at",         "run_in",    "max_attempts", "cost_limit_usd", "dedup_key",
-    "webhook_url",  "metadata",       "fallback"};
+    "webhook_url",  "metadata",       "fallback",  "mask_pii"};
 bool IsJobBodyField(std::string_view name);
 
 // Everything a client chose when submitting. Validated by the API before it reaches the store.
@@ -56,6 +56,9 @@ struct JobSpec {
   std::string response_schema;  // resolved at submit
   std::string model;            // pinned alias, empty = the task's route
   bool allow_fallback = true;   // false: a pinned model never falls back to its alias's chain
+  // PII is masked before any provider sees the job (privacy/): set at submit from the body's
+  // mask_pii, the Sluice-Mask-PII header, the prompt version and the tenant.
+  bool mask_pii = false;
   std::string params_json = "{}";
   std::string queue = "default";
   int priority = 5;             // 0..9, higher first

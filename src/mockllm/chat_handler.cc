@@ -179,6 +179,7 @@ std::string Invalid(const json::value& body, bool parsed) {
 void HandleChatCompletions(const std::shared_ptr<MockLlm::State>& state, http::Request&& request,
                            http::Responder responder) {
   state->stats.arrived(SystemClock::Instance().now());
+  state->requests.add(request.body);
   auto reject = [&](const std::string& message) {
     state->stats.outcome("bad_request");
     state->stats.finished();

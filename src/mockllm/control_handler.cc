@@ -22,8 +22,19 @@ void HandleMockControl(MockLlm::State& state, const http::Request& request, cons
   if (path == "/mock/stats" && get) {
     return responder.send(http::JsonResponse(200, state.stats.snapshot().ToJson()));
   }
+  if (path == "/mock/requests" && get) {
+    boost::json::array data;
+    for (const std::string& body : state.requests.snapshot()) {
+      boost::system::error_code ec;
+      boost::json::value parsed = boost::json::parse(body, ec);
+      data.push_back(ec ? boost::json::value(body) : std::move(parsed));  // not JSON: as text
+    }
+    return responder.send(
+        http::JsonResponse(200, boost::json::serialize(boost::json::object{{"data", std::move(data)}})));
+  }
   if (path == "/mock/reset" && post) {
     state.stats.reset();
+    state.requests.clear();
     return responder.send(http::JsonResponse(200, R"({"status":"ok"})"));
   }
   if (path == "/mock/config" && get) {

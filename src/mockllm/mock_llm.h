@@ -14,7 +14,10 @@
 //   GET  /v1/models            the configured model ids, OpenAI-shaped
 //   GET  /mock/stats           MockStats as JSON (requests, in_flight, peak_in_flight,
 //                              outcomes, arrivals)
-//   POST /mock/reset           zeroes the stats (the script and settings stay)
+//   GET  /mock/requests        {"data": [...]}: the last 1024 chat request bodies received,
+//                              oldest first (what a provider was sent: masked text, params)
+//   POST /mock/reset           zeroes the stats and forgets the requests (the script and
+//                              settings stay)
 //   GET  /mock/config          the current options as JSON
 //   POST /mock/config          a JSON object of options (ParseMockConfigJson) applied on top of
 //                              the current ones; the script restarts, the generator is reseeded.

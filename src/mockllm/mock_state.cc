@@ -1,6 +1,22 @@
 #include "mockllm/mock_state.h"
 
 namespace sluice::mockllm {
+
+void RequestLog::add(std::string body) {
+  std::lock_guard lock(mu_);
+  if (bodies_.size() == kKept) bodies_.pop_front();
+  bodies_.push_back(std::move(body));
+}
+
+std::vector<std::string> RequestLog::snapshot() const {
+  std::lock_guard lock(mu_);
+  return {bodies_.begin(), bodies_.end()};
+}
+
+void RequestLog::clear() {
+  std::lock_guard lock(mu_);
+  bodies_.clear();
+}
 namespace {
 
 // How often parked requests are checked for a departed client.

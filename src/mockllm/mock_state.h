@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "http/event_loop.h"
@@ -16,6 +18,20 @@
 #include "mockllm/mock_stats.h"
 
 namespace sluice::mockllm {
+
+// The last kKept chat request bodies as received (GET /mock/requests), for tests that check
+// what a provider was sent: masked text, params. Oldest dropped first.
+class RequestLog {
+ public:
+  static constexpr std::size_t kKept = 1024;
+  void add(std::string body);
+  std::vector<std::string> snapshot() const;
+  void clear();
+
+ private:
+  mutable std::mutex mu_;
+  std::deque<std::string> bodies_;  // guarded by mu_
+};
 
 struct MockLlm::State : std::enable_shared_from_this<MockLlm::State> {
   State(http::EventLoop& l, MockOptions o) : loop(l), plan(o), options_(std::move(o)) {}
@@ -32,6 +48,7 @@ struct MockLlm::State : std::enable_shared_from_this<MockLlm::State> {
   http::EventLoop& loop;
   FaultPlan plan;
   StatsRecorder stats;
+  RequestLog requests;
   std::atomic<std::uint64_t> next_id{1};
 
  private:

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/job_request.h"
+#include "api/mask_pii_request.h"
 #include "client/job_line.h"
 #include "core/guarded.h"
 #include "core/utf8.h"
@@ -38,12 +39,14 @@ bool IsUtf8(std::string_view s) {
 class Submission {
  public:
   Submission(const ScheduleDeps& deps, const ScheduleConfig& schedule, FireReport& report)
-      : deps_(deps), schedule_(schedule), report_(report) {}
+      : deps_(deps), schedule_(schedule), report_(report),
+        mask_pii_(TenantMasksPii(deps.store, kDefaultTenant)) {}
 
   // `label` names the file or line in warnings.
   Status add(const std::string& label, const json::object& body) {
     ++report_.items;
-    JobRequestContext ctx{deps_.config, deps_.tasks, deps_.blobs, deps_.gateway, deps_.clock.now(), kDefaultTenant};
+    JobRequestContext ctx{deps_.config, deps_.tasks, deps_.blobs, deps_.gateway, deps_.clock.now(),
+                          kDefaultTenant, mask_pii_};
     auto job = ParseJobRequest(body, ctx);
     if (!job.ok()) {
       if (job.status().code() != StatusCode::kInvalidArgument) return job.status();  // blobs unreachable
@@ -88,6 +91,7 @@ class Submission {
   const ScheduleDeps& deps_;
   const ScheduleConfig& schedule_;
   FireReport& report_;
+  const bool mask_pii_;  // the default tenant's flag, read once a fire
   std::vector<Job> jobs_;
   std::size_t bytes_ = 0;
 };

@@ -31,6 +31,7 @@ void ExpectSameSpec(const JobSpec& want, const JobSpec& got) {
   EXPECT_EQ(got.response_schema, want.response_schema);
   EXPECT_EQ(got.model, want.model);
   EXPECT_EQ(got.allow_fallback, want.allow_fallback);
+  EXPECT_EQ(got.mask_pii, want.mask_pii);
   EXPECT_EQ(got.params_json, want.params_json);
   EXPECT_EQ(got.queue, want.queue);
   EXPECT_EQ(got.priority, want.priority);
@@ -142,6 +143,7 @@ TEST_P(StoreContractTest, SubmitThenGetRoundTripsEveryField) {
   s.response_schema = "ticket_class_v1";
   s.model = "fast";
   s.allow_fallback = false;  // not the default, so a dropped field shows
+  s.mask_pii = true;
   s.params_json = R"({"temperature":0})";
   s.queue = "urgent";
   s.priority = 7;

@@ -69,6 +69,7 @@ TEST_P(StoreContractTest, PutTenantCreatesWithDefaultsThenChangesOnlyTheGivenFie
   EXPECT_EQ(created.tenant.rpm, 600);
   EXPECT_EQ(created.tenant.max_queued, 0);
   EXPECT_EQ(created.tenant.monthly_budget_usd, 0);
+  EXPECT_FALSE(created.tenant.mask_pii);
   EXPECT_EQ(created.tenant.created_at, kT0);
   EXPECT_EQ(created.tenant.updated_at, kT0);
 
@@ -92,8 +93,12 @@ TEST_P(StoreContractTest, PutTenantCreatesWithDefaultsThenChangesOnlyTheGivenFie
   EXPECT_EQ(stored.monthly_budget_usd, 50.5);
   EXPECT_EQ(stored.created_at, kT0);
   EXPECT_EQ(stored.updated_at, kT0 + 20);
+  EXPECT_FALSE(stored.mask_pii);
+  ValueOf(store_->put_tenant(TenantPatch{.id = "acme", .mask_pii = true, .now = kT0 + 30}));
   Reopen();
   EXPECT_EQ(ValueOf(store_->get_tenant("acme")).max_queued, 100'000);
+  EXPECT_TRUE(ValueOf(store_->get_tenant("acme")).mask_pii);
+  EXPECT_EQ(ValueOf(store_->get_tenant("acme")).monthly_budget_usd, 50.5);
 }
 
 TEST_P(StoreContractTest, PutTenantRefusesBadFieldsNamingThem) {

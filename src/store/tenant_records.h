@@ -32,6 +32,7 @@ struct Tenant {
   std::int64_t rpm = 0;             // API requests a minute
   std::int64_t max_queued = 0;      // live jobs (queued, running, review)
   double monthly_budget_usd = 0;    // spend of a calendar month (UTC)
+  bool mask_pii = false;            // every job and sync call of the tenant masks PII
   Millis created_at = 0;
   Millis updated_at = 0;
 };
@@ -43,6 +44,7 @@ struct TenantPatch {
   std::optional<std::int64_t> rpm;
   std::optional<std::int64_t> max_queued;
   std::optional<double> monthly_budget_usd;
+  std::optional<bool> mask_pii;
   Millis now = 0;
 };
 

@@ -48,8 +48,11 @@ json::object ResultRecord(const Job& job, const PreparedCall& call, const CallRe
                           double walk_cost, const json::value& output, Millis now) {
   json::object out;
   out["job_id"] = job.id;
-  out["output"] = output;
-  out["text"] = r.text;
+  // The provider answered about placeholders: the stored result holds the real values.
+  json::value shown = output;
+  if (call.pii) call.pii->unmask(shown);
+  out["output"] = std::move(shown);
+  out["text"] = call.pii ? call.pii->unmask(r.text) : r.text;
   out["model"] = r.model_id;
   out["model_alias"] = r.alias;
   out["provider"] = r.provider;
@@ -71,6 +74,8 @@ json::object ResultRecord(const Job& job, const PreparedCall& call, const CallRe
   // The built-in local model answered for an alias that was meant to reach a real one: a
   // marked, lower-quality answer (every provider of the chain was down or skipped).
   out["degraded"] = r.provider == "local" && call.alias != kLocalAlias;
+  // What was masked, never the values.
+  if (call.pii) out["pii"] = json::object{{"masked", call.pii->counts_json()}};
   return out;
 }
 

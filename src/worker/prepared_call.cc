@@ -4,6 +4,7 @@
 
 #include "gateway/gateway.h"
 #include "gateway/provider_call.h"
+#include "privacy/chat_masking.h"
 #include "tasks/prompt.h"
 
 namespace sluice {
@@ -58,6 +59,14 @@ void RecordSentParams(PreparedCall& call, const ModelGateway& gateway, bool allo
   }
 }
 
+// Masks what the provider will read; the params were recorded before and hold no text.
+void MaskIfAsked(PreparedCall& call, bool mask, const privacy::PiiMasker& masker) {
+  if (!mask) return;
+  auto mapping = std::make_shared<privacy::PiiMapping>();
+  privacy::MaskChatRequest(masker, call.request, *mapping);
+  call.pii = std::move(mapping);
+}
+
 }  // namespace
 
 json::object PreparedCall::params_sent_to(const std::string& alias_called) const {
@@ -67,7 +76,8 @@ json::object PreparedCall::params_sent_to(const std::string& alias_called) const
 }
 
 Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, const BlobStore& blobs,
-                                 const ModelGateway& gateway, const QueueConfig* queue) {
+                                 const ModelGateway& gateway, const QueueConfig* queue,
+                                 const privacy::PiiMasker& masker) {
   PreparedCall call;
   if (job.spec.type == kChatType) {
     ASSIGN_OR_RETURN(call.request, ParseObject(job.spec.input_json, "request"));
@@ -82,6 +92,7 @@ Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, cons
       return InvalidArgument("model alias " + call.alias + " is no longer configured", "request.model");
     }
     RecordSentParams(call, gateway, job.spec.allow_fallback, /*task_job=*/false);
+    MaskIfAsked(call, job.spec.mask_pii, masker);
     return call;
   }
   const TaskType* task = tasks.find(job.spec.type);
@@ -109,6 +120,7 @@ Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, cons
   call.schema = render.schema ? render.schema : version->schema.get();
   call.review = version->review ? &*version->review : nullptr;
   RecordSentParams(call, gateway, job.spec.allow_fallback, /*task_job=*/true);
+  MaskIfAsked(call, job.spec.mask_pii || version->mask_pii, masker);
   return call;
 }
 

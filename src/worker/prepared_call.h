@@ -5,12 +5,14 @@
 
 #include <boost/json/object.hpp>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "blobs/blob_store.h"
 #include "config/config.h"
 #include "core/job.h"
 #include "core/status.h"
+#include "privacy/pii_masker.h"
 #include "tasks/registry.h"
 
 namespace sluice {
@@ -27,6 +29,9 @@ struct PreparedCall {
   // them — without the parts Sluice builds (model, messages, a task's response_format).
   std::map<std::string, boost::json::object> sent_params;
   boost::json::object request_params;  // the same before any alias's defaults
+  // Set when the job masks PII: `request` holds placeholders, and this maps them back. Never
+  // stored: the next attempt masks the same input to the same placeholders.
+  std::shared_ptr<const privacy::PiiMapping> pii;
 
   // The params sent to `alias`; the request's own when the chain did not hold it (a walk that
   // made no call reports the job's first alias).
@@ -37,7 +42,8 @@ struct PreparedCall {
 // from the tasks dir, its blob is gone, its template names a variable it lacks): such a job
 // fails for good, no retry can fix it.
 Result<PreparedCall> PrepareCall(const Job& job, const TaskRegistry& tasks, const BlobStore& blobs,
-                                 const ModelGateway& gateway, const QueueConfig* queue);
+                                 const ModelGateway& gateway, const QueueConfig* queue,
+                                 const privacy::PiiMasker& masker);
 
 // The alias a job runs on when it pins none: its queue's preferred alias, else the task
 // type's, else "local". So a queue can route its work to a cheaper or faster model.

@@ -35,7 +35,8 @@ void Worker::Start(Job job) {
     f.error = {"deadline_exceeded", "the deadline passed before the attempt could start"};
     return Commit(std::move(f), job.spec.queue);
   }
-  auto prepared = PrepareCall(job, d_.tasks, d_.blobs, d_.gateway, d_.server_config.find_queue(job.spec.queue));
+  auto prepared = PrepareCall(job, d_.tasks, d_.blobs, d_.gateway, d_.server_config.find_queue(job.spec.queue),
+                              d_.pii_masker ? *d_.pii_masker : privacy::PiiMasker::Builtin());
   if (!prepared.ok()) return Commit(FailUnrunnable(job, prepared.status(), now), job.spec.queue);
 
   ModelCall call;

@@ -53,6 +53,8 @@ struct WorkerDeps {
   WorkerConfig config;
   // Tenants' monthly budgets (worker/budget_gate.h); null: no budget is ever checked.
   BudgetGate* budget = nullptr;
+  // The PII rules of [privacy]; null: the built-in rules.
+  const privacy::PiiMasker* pii_masker = nullptr;
 };
 
 class Worker final : public JobRunner {

@@ -509,6 +509,50 @@ TEST_F(WorkerTest, TheResultAndAttemptsRecordTheParamsSent) {
   EXPECT_EQ(json::value(sent), expected);
 }
 
+// classify_ticket's current version masks PII: the provider reads placeholders, the stored
+// result has the values back, and the record counts what was masked.
+TEST_F(WorkerTest, AMaskingJobSendsPlaceholdersAndStoresTheRealValues) {
+  Job job = NewJob();
+  job.spec.input_json = R"({"text":"Charged twice on 4111 1111 1111 1111, mail anna@bank.kz"})";
+  job = Claimed(job);
+  Job stored = RunAnswered(
+      job, Completion(R"({"category":"double_charge","urgent":false,"confidence":0.9,)"
+                      R"("summary":"[EMAIL_1] was charged twice on [CARD_1]"})"));
+  ASSERT_EQ(stored.status, JobStatus::kDone) << (stored.error ? stored.error->message : "");
+  const std::string sent = provider_.wait_for_request(1).body;
+  EXPECT_EQ(sent.find("anna@bank.kz"), std::string::npos) << sent;
+  EXPECT_EQ(sent.find("4111 1111 1111 1111"), std::string::npos) << sent;
+  EXPECT_NE(sent.find("[CARD_1], mail [EMAIL_1]"), std::string::npos) << sent;
+  json::value result = json::parse(store_->get_result(kDefaultTenant, job.id).value());
+  EXPECT_EQ(result.at("output").at("summary"), "anna@bank.kz was charged twice on 4111 1111 1111 1111");
+  EXPECT_NE(json::value_to<std::string>(result.at("text")).find("anna@bank.kz"), std::string::npos);
+  EXPECT_EQ(result.at("pii"), json::parse(R"({"masked":{"CARD":1,"EMAIL":1}})"));
+}
+
+// A chat job masks only when it asks to (or its tenant does: decided at submit).
+TEST_F(WorkerTest, AChatJobMasksOnlyWhenItsSpecSaysSo) {
+  std::size_t calls = 0;
+  for (bool mask : {false, true}) {
+    Job job = NewJob();
+    job.spec.type = kChatType;
+    job.spec.prompt_version.clear();
+    job.spec.response_schema.clear();
+    job.spec.input_json = R"({"model":"fast","messages":[{"role":"user","content":"call +7 701 234 56 78"}]})";
+    job.spec.mask_pii = mask;
+    job = Claimed(job);
+    worker_->run(job);
+    const std::string sent = provider_.wait_for_request(++calls).body;
+    provider_.answer(calls, Completion("Calling [PHONE_1] now"));
+    ASSERT_TRUE(worker_->wait_idle(30s));
+    ASSERT_EQ(Stored(job.id).status, JobStatus::kDone);
+    EXPECT_EQ(sent.find("+7 701 234 56 78") == std::string::npos, mask) << sent;
+    json::value result = json::parse(store_->get_result(kDefaultTenant, job.id).value());
+    // Not masked: the model's text is stored as it came, placeholder-looking words included.
+    EXPECT_EQ(result.at("text"), mask ? "Calling +7 701 234 56 78 now" : "Calling [PHONE_1] now");
+    EXPECT_EQ(result.as_object().contains("pii"), mask);
+  }
+}
+
 // Gives the worker a gateway over `config_text` (the fixture's provider_ answers its calls).
 class WorkerHandBackTest : public WorkerTest {
  protected:

@@ -642,6 +642,13 @@ class MockLlm(Process):
             raise AssertionError("GET /mock/stats answered %r" % (r,))
         return r.body
 
+    def received(self):
+        """The chat request bodies this mock was sent (its last 1024), oldest first."""
+        r = request("GET", self.url + "/mock/requests")
+        if r.status != 200:
+            raise AssertionError("GET /mock/requests answered %r" % (r,))
+        return r.body["data"]
+
     def configure(self, settings):
         r = request("POST", self.url + "/mock/config", json=settings)
         if r.status != 200:

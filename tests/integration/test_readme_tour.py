@@ -19,7 +19,8 @@ import harness
 
 TOUR_HEADING = "## A five-minute tour with curl"
 # Sections whose first shell block runs in the tour's shell, after it, in this order.
-CONTINUED_IN = ("## Review: answers a person has to look at", "## Batches (OpenAI Batch API)",
+CONTINUED_IN = ("## Review: answers a person has to look at", "## Privacy: PII masking",
+                "## Batches (OpenAI Batch API)",
                 "## Command line", "The rest of the API, one command per route:")
 
 
@@ -107,6 +108,16 @@ class ReadmeTourTest(unittest.TestCase):
         self.assertEqual(take_json()["confidence"], 0.55)
         self.assertEqual(take_json(), {"status": "done", "output": "checked"})
         self.assertEqual(take(r'^"'), '"conflict"')
+
+        # Privacy: the provider read placeholders, the result has the values back.
+        sent = json.loads(take(r'^"'))
+        self.assertIn("[CARD_1]", sent)
+        self.assertIn("[EMAIL_1]", sent)
+        self.assertNotIn("4111", sent)
+        masked = take_json()
+        self.assertEqual(masked["pii"], {"masked": {"CARD": 1, "EMAIL": 1}}, masked)
+        self.assertIn("4111 1111 1111 1111", masked["summary"])
+        self.assertEqual(take_json(), {"masked": {"PHONE": 1}})
 
         # Batches: both lines ran, the provider model id as well as the alias.
         self.assertEqual(take_json(), {"status": "completed", "request_counts": {"total": 2, "completed": 2,

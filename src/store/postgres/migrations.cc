@@ -285,6 +285,11 @@ INSERT INTO job_blobs (job_id, tenant, blob_id)
   WHERE input LIKE '{"blob":"sha256:%' AND length(input) = 82;
 CREATE INDEX webhook_deliveries_job ON webhook_deliveries (job_id);
 )sql"},
+    // PII masking, as the embedded engine's migration 8.
+    sql::Migration{8, R"sql(
+ALTER TABLE jobs ADD COLUMN mask_pii SMALLINT NOT NULL DEFAULT 0;
+ALTER TABLE tenants ADD COLUMN mask_pii SMALLINT NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

@@ -110,6 +110,7 @@ Table<Job> MakeJobColumns() {
           JobField<&JobSpec::response_schema>("response_schema"),
           JobField<&JobSpec::model>("model"),
           JobField<&JobSpec::allow_fallback>("allow_fallback"),
+          JobField<&JobSpec::mask_pii>("mask_pii"),
           JobField<&JobSpec::params_json>("params"),
           JobField<&JobSpec::queue>("queue"),
           JobField<&JobSpec::priority>("priority"),
@@ -234,6 +235,7 @@ Table<Tenant> MakeTenantColumns() {
                   {Field<T, &T::id>("id"), Field<T, &T::weight>("weight"), Field<T, &T::rpm>("rpm"),
                    Field<T, &T::max_queued>("max_queued"),
                    Field<T, &T::monthly_budget_usd>("monthly_budget_usd"),
+                   Field<T, &T::mask_pii>("mask_pii"),
                    Field<T, &T::created_at>("created_at"), Field<T, &T::updated_at>("updated_at")});
 }
 

@@ -71,6 +71,7 @@ void ApplyPatch(const TenantPatch& p, Tenant& t) {
   if (p.rpm) t.rpm = *p.rpm;
   if (p.max_queued) t.max_queued = *p.max_queued;
   if (p.monthly_budget_usd) t.monthly_budget_usd = *p.monthly_budget_usd;
+  if (p.mask_pii) t.mask_pii = *p.mask_pii;
 }
 
 Params TenantParams(const Tenant& tenant) {

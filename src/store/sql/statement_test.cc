@@ -40,10 +40,10 @@ TEST(SpliceTest, StatusNumbersComeFromJobStatus) {
 TEST(SpliceTest, ColumnListsComeFromTheColumnTables) {
   EXPECT_EQ(Splice("SELECT {events}"), "SELECT seq, job_id, at, type, data");
   EXPECT_EQ(Splice("SELECT {jobs}"), "SELECT " + JobColumns().list());
-  EXPECT_EQ(JobColumns().size(), 32);
+  EXPECT_EQ(JobColumns().size(), 33);
   EXPECT_EQ(BatchColumns().size(), 29);
   EXPECT_EQ(Splice("SELECT {tenants}"),
-            "SELECT id, weight, rpm, max_queued, monthly_budget_usd, created_at, updated_at");
+            "SELECT id, weight, rpm, max_queued, monthly_budget_usd, mask_pii, created_at, updated_at");
   EXPECT_EQ(Splice("SELECT {api_keys}"), "SELECT id, tenant, name, hash, created_at, revoked_at");
   EXPECT_EQ(Splice("SELECT {reservations}"), "SELECT id, tenant, month, amount_usd, expires_at");
 }

@@ -283,6 +283,12 @@ INSERT INTO job_blobs (job_id, tenant, blob_id)
   WHERE input LIKE '{"blob":"sha256:%' AND length(input) = 82;
 CREATE INDEX webhook_deliveries_job ON webhook_deliveries (job_id);
 )sql"},
+    // PII masking (privacy/): a job's own flag (resolved at submit from the body, the
+    // Sluice-Mask-PII header, its prompt version and its tenant) and a tenant's default.
+    sql::Migration{8, R"sql(
+ALTER TABLE jobs ADD COLUMN mask_pii INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tenants ADD COLUMN mask_pii INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace
