@@ -15,13 +15,12 @@ namespace json = boost::json;
 
 // ---- PiiMapping ---------------------------------------------------------------------------
 
-const std::string& PiiMapping::placeholder_for(const std::string& type, const std::string& key,
-                                               std::string_view original) {
-  auto [it, added] = by_key_.try_emplace({type, key});
+const std::string& PiiMapping::placeholder_for(const std::string& type, std::string_view value) {
+  auto [it, added] = by_value_.try_emplace({type, std::string(value)});
   if (added) {
     const int n = ++counts_[type];
     it->second = "[" + type + "_" + std::to_string(n) + "]";
-    originals_.emplace(it->second, std::string(original));
+    originals_.emplace(it->second, std::string(value));
   }
   return it->second;
 }
@@ -103,17 +102,6 @@ bool Passes(PiiCheck check, std::string_view value) {
     case PiiCheck::kPhone: return PhoneDigitsValid(value);
   }
   return false;
-}
-
-std::string KeyOf(PiiKey key, std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (key == PiiKey::kCompact && (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')')) continue;
-    if (key != PiiKey::kExact && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    out.push_back(c);
-  }
-  return out;
 }
 
 struct Match {
@@ -223,7 +211,7 @@ std::string PiiMasker::mask(std::string_view text, PiiMapping& mapping) const {
     const PiiRule& rule = rules_[m.rule].rule;
     const std::string_view value = text.substr(m.begin, m.end - m.begin);
     out.append(text.substr(pos, m.begin - pos));
-    out.append(mapping.placeholder_for(rule.name, KeyOf(rule.key, value), value));
+    out.append(mapping.placeholder_for(rule.name, value));
     pos = m.end;
   }
   out.append(text.substr(pos));

@@ -23,10 +23,10 @@ namespace sluice::privacy {
 // One job's (or one synchronous call's) placeholders: the same value, the same placeholder.
 class PiiMapping {
  public:
-  // The placeholder standing for `original` (a match of rule `type`), numbered per type in the
-  // order values first appear. `key` is the value as the rule compares values.
-  const std::string& placeholder_for(const std::string& type, const std::string& key,
-                                     std::string_view original);
+  // The placeholder standing for `value` (a match of rule `type`), numbered per type in the
+  // order values first appear. Values are compared byte for byte: "A@x.io" and "a@x.io" are
+  // two placeholders, so that unmasking gives back exactly what was written.
+  const std::string& placeholder_for(const std::string& type, std::string_view value);
 
   // `text` with every placeholder of this mapping replaced by its value; anything that only
   // looks like one ([EMAIL_9] never handed out) is left as it is.
@@ -40,7 +40,7 @@ class PiiMapping {
   boost::json::object counts_json() const;
 
  private:
-  std::map<std::pair<std::string, std::string>, std::string> by_key_;  // (type, key) → placeholder
+  std::map<std::pair<std::string, std::string>, std::string> by_value_;  // (type, value) → placeholder
   std::unordered_map<std::string, std::string> originals_;            // placeholder → value
   std::map<std::string, int> counts_;
 };

@@ -64,12 +64,16 @@ TEST(PiiMaskerTest, NumbersThatFailTheirChecksumAreLeftAlone) {
 TEST(PiiMaskerTest, TheSameValueGetsTheSamePlaceholderWithinAMapping) {
   PiiMapping mapping;
   const std::string masked =
-      Mask("From a@x.io to b@x.io, cc A@X.IO; card 4111111111111111 = 4111-1111-1111-1111", mapping);
-  EXPECT_EQ(masked, "From [EMAIL_1] to [EMAIL_2], cc [EMAIL_1]; card [CARD_1] = [CARD_1]");
+      Mask("From a@x.io to b@x.io, cc a@x.io; card 4111111111111111, again 4111111111111111", mapping);
+  EXPECT_EQ(masked, "From [EMAIL_1] to [EMAIL_2], cc [EMAIL_1]; card [CARD_1], again [CARD_1]");
   EXPECT_EQ(mapping.counts().at("EMAIL"), 2);
   EXPECT_EQ(mapping.counts().at("CARD"), 1);
-  // A second message of the same job goes on with the same mapping.
-  EXPECT_EQ(Mask("again b@x.io and c@x.io", mapping), "again [EMAIL_2] and [EMAIL_3]");
+  // Written differently is another placeholder: unmasking gives back each as it was written
+  // (a fuzz finding: "No@bank.kz" and "no@bank.kz" shared one and came back alike).
+  const std::string variants = "No@x.io, no@x.io, 4111-1111-1111-1111";
+  EXPECT_EQ(mapping.unmask(Mask(variants, mapping)), variants);
+  // A later message of the same job goes on with the same mapping (No@ and no@ took 3 and 4).
+  EXPECT_EQ(Mask("again b@x.io and c@x.io", mapping), "again [EMAIL_2] and [EMAIL_5]");
 }
 
 TEST(PiiMaskerTest, MaskingIsDeterministicFromTheInput) {

@@ -20,18 +20,18 @@ const std::vector<PiiRule>& BuiltinPiiRules() {
   // people write the value: grouped by spaces or hyphens, local and international phones.
   static const std::vector<PiiRule> rules = {
       {"EMAIL", R"([A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24})",
-       PiiCheck::kNone, PiiKey::kCaseless},
+       PiiCheck::kNone},
       // International (+ country code, 10 to 15 digits in groups) and the local Kazakh and
       // Russian trunk form 8 (7xx) xxx-xx-xx.
       {"PHONE",
        R"((?:\+\d{1,3}[ -]?\(?\d{2,4}\)?(?:[ -]?\d{2,4}){2,4}|\b8[ -]?\(?\d{3}\)?[ -]?\d{3}[ -]?\d{2}[ -]?\d{2})\b)",
-       PiiCheck::kPhone, PiiKey::kCompact},
+       PiiCheck::kPhone},
       // 13 to 19 digits, together or in groups of four (Amex: 4-6-5).
       {"CARD", R"(\b(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?|\d{4}[ -]\d{6}[ -]\d{5})\b)",
-       PiiCheck::kLuhn, PiiKey::kCompact},
+       PiiCheck::kLuhn},
       // Two letters, two check digits, 11 to 30 more, often in groups of four.
-      {"IBAN", R"(\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b)", PiiCheck::kIban, PiiKey::kCompact},
-      {"IIN", R"(\b\d{12}\b)", PiiCheck::kKzIin, PiiKey::kCompact},
+      {"IBAN", R"(\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b)", PiiCheck::kIban},
+      {"IIN", R"(\b\d{12}\b)", PiiCheck::kKzIin},
   };
   return rules;
 }
@@ -68,7 +68,7 @@ Result<std::vector<PiiRule>> PiiRulesOf(const PrivacyConfig& config) {
       return InvalidArgument(where + ".check must be luhn, iban, kz_iin, phone or none, not " + c.check,
                              where + ".check");
     }
-    PiiRule rule{c.name, c.pattern, *check, PiiKey::kExact};
+    PiiRule rule{c.name, c.pattern, *check};
     auto same = std::find_if(rules.begin(), rules.end(), [&](const PiiRule& r) { return r.name == c.name; });
     if (same != rules.end()) {
       *same = std::move(rule);

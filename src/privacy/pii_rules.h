@@ -19,18 +19,10 @@ enum class PiiCheck { kNone, kLuhn, kIban, kKzIin, kPhone };
 // "none" | "luhn" | "iban" | "kz_iin" | "phone"; nullopt for anything else.
 std::optional<PiiCheck> ParsePiiCheck(std::string_view name);
 
-// When two matches stand for the same value (and so get the same placeholder in a job).
-enum class PiiKey {
-  kExact,     // byte for byte
-  kCaseless,  // ASCII case ignored: emails
-  kCompact,   // spaces, hyphens, dots and parentheses ignored, then caseless: numbers as written
-};
-
 struct PiiRule {
   std::string name;     // the placeholder's type, [A-Z][A-Z0-9_]*: [NAME_1], [NAME_2], ...
   std::string pattern;  // RE2; a match is a candidate, masked when `check` passes
   PiiCheck check = PiiCheck::kNone;
-  PiiKey key = PiiKey::kExact;
 };
 
 // EMAIL, PHONE, CARD, IBAN, IIN, in the order they win an overlap of equal length.
