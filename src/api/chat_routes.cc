@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <memory>
 #include <span>
+#include <string>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -147,31 +149,54 @@ void SendCompletion(const http::Responder& responder, const json::object& reques
   responder.end();
 }
 
-// Answers a finished call. A budget reservation (`reservation`, empty for none) is settled with
-// what the call cost, off the loop; retried while the pool is full, since an unsettled
-// reservation would drop the spend when it expires.
-void SettleReservation(ApiContext& ctx, std::string reservation, double cost_usd, int tries_left) {
-  if (reservation.empty()) return;
-  const bool queued = ctx.blocking->run([&ctx, reservation, cost_usd, tries_left] {
-    Status settled = ctx.store.settle_budget(reservation, cost_usd);
-    if (!settled.ok() && tries_left > 0) {
-      ctx.loop.post_after(1'000, [&ctx, reservation, cost_usd, tries_left] {
-        SettleReservation(ctx, reservation, cost_usd, tries_left - 1);
-      });
-    }
-  });
-  if (!queued && tries_left > 0) {
-    ctx.loop.post_after(100, [&ctx, reservation, cost_usd, tries_left] {
-      SettleReservation(ctx, reservation, cost_usd, tries_left - 1);
-    });
+// The calls of a sync walk that reached a provider, as cost ledger rows (task type "sync").
+std::vector<CallCharge> SyncCharges(const std::string& tenant, const GatewayResult& g) {
+  std::vector<CallCharge> charges;
+  for (const CallResult& c : g.calls) {
+    if (!c.reached_provider()) continue;
+    charges.push_back(CallCharge{.tenant = tenant,
+                                 .task_type = kSyncTaskType,
+                                 .provider = c.provider,
+                                 .model_alias = c.alias,
+                                 .model_id = c.model_id,
+                                 .at = c.started_at,
+                                 .prompt_tokens = c.prompt_tokens,
+                                 .completion_tokens = c.completion_tokens,
+                                 .cached_tokens = c.cached_tokens,
+                                 .reasoning_tokens = c.reasoning_tokens,
+                                 .cost_nano_usd = NanoUsd(c.cost_usd),
+                                 .unpriced = c.unpriced()});
   }
+  return charges;
+}
+
+// Settles a finished call, off the loop: its budget reservation (`reservation`, empty for none)
+// with what the call cost, and its cost ledger rows, in one transaction (Store::
+// settle_sync_call). Retried while the pool is full or the store fails, since an unsettled
+// reservation would drop the spend when it expires and a lost row would under-count the report.
+void SettleSyncCall(ApiContext& ctx, std::string reservation, double cost_usd,
+                    std::shared_ptr<const std::vector<CallCharge>> charges, int tries_left) {
+  if (reservation.empty() && charges->empty()) return;
+  auto again = [&ctx, reservation, cost_usd, charges, tries_left](Millis after) {
+    ctx.loop.post_after(after, [&ctx, reservation, cost_usd, charges, tries_left] {
+      SettleSyncCall(ctx, reservation, cost_usd, charges, tries_left - 1);
+    });
+  };
+  const bool queued = ctx.blocking->run([&ctx, reservation, cost_usd, charges, tries_left, again] {
+    Status settled = ctx.store.settle_sync_call(reservation, cost_usd, *charges);
+    if (!settled.ok() && tries_left > 0) again(1'000);
+  });
+  if (!queued && tries_left > 0) again(100);
 }
 
 void CallGateway(ApiContext& ctx, ModelCall call, const http::Responder& responder,
-                 std::shared_ptr<json::object> request, double received, std::string reservation) {
+                 std::shared_ptr<json::object> request, double received, std::string reservation,
+                 std::string tenant) {
   ctx.gateway.call(std::move(call), [&ctx, responder, request, received,
-                                     reservation = std::move(reservation)](GatewayResult g) {
-    SettleReservation(ctx, reservation, g.cost_usd(), 30);
+                                     reservation = std::move(reservation),
+                                     tenant = std::move(tenant)](GatewayResult g) {
+    SettleSyncCall(ctx, reservation, g.cost_usd(),
+                   std::make_shared<const std::vector<CallCharge>>(SyncCharges(tenant, g)), 30);
     const CallResult& r = g.final();
     double provider_ms = 0;
     for (const auto& c : g.calls) provider_ms += c.provider_ms;
@@ -210,7 +235,8 @@ void ReserveThenCall(ApiContext& ctx, const auth::Caller& caller, ModelCall call
                                                        reservation.now));
     }
     ctx.loop.post([&ctx, reservation, shared_call, responder, request, received] {
-      CallGateway(ctx, std::move(*shared_call), responder, request, received, reservation.id);
+      CallGateway(ctx, std::move(*shared_call), responder, request, received, reservation.id,
+                  reservation.tenant);
     });
   });
 }
@@ -244,7 +270,7 @@ void ChatCompletions(ApiContext& ctx, http::Request&& req, http::Responder respo
     }
     return ReserveThenCall(ctx, caller, std::move(call), responder, request, received);
   }
-  CallGateway(ctx, std::move(call), responder, request, received, "");
+  CallGateway(ctx, std::move(call), responder, request, received, "", caller.tenant);
 }
 
 }  // namespace
