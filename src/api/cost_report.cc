@@ -48,7 +48,8 @@ struct Sums {
 
 struct TenantSums {
   Sums total;
-  std::map<std::tuple<std::string, std::string, std::string>, Sums> by_model;  // alias, provider, id
+  std::map<std::tuple<std::string, std::string, std::string>, Sums>
+      by_model;  // alias, provider, id
   std::map<std::string, Sums> by_task_type;
 };
 

@@ -12,22 +12,21 @@
 namespace sluice {
 
 void AddReportRoutes(ApiContext& ctx, Router& router) {
-  router.add("GET", "/v1/reports/costs",
-             [&ctx](http::Request&& req, http::Responder responder, const RouteContext& rc) {
-               auto currency =
-                   FindCurrency(ctx.config.billing, req.query_param("currency").value_or(""));
-               if (!currency.ok()) return SendError(responder, currency.status());
-               const std::string month =
-                   req.query_param("month").value_or(MonthOf(ctx.clock.now()));
-               const bool own_only = ctx.auth && ctx.auth->required() && !rc.caller.admin;
-               const std::string tenant = own_only ? rc.tenant() : "";
-               RunOffLoop(ctx, responder, [&ctx, responder, month, tenant, c = *currency] {
-                 // The store checks the month (YYYY-MM) and answers 400 naming it.
-                 auto ledger = ctx.store.cost_report(month, tenant);
-                 if (!ledger.ok()) return SendError(responder, ledger.status());
-                 SendJson(responder, 200, CostReportJson(month, c, *ledger));
-               });
-             });
+  router.add(
+      "GET", "/v1/reports/costs",
+      [&ctx](http::Request&& req, http::Responder responder, const RouteContext& rc) {
+        auto currency = FindCurrency(ctx.config.billing, req.query_param("currency").value_or(""));
+        if (!currency.ok()) return SendError(responder, currency.status());
+        const std::string month = req.query_param("month").value_or(MonthOf(ctx.clock.now()));
+        const bool own_only = ctx.auth && ctx.auth->required() && !rc.caller.admin;
+        const std::string tenant = own_only ? rc.tenant() : "";
+        RunOffLoop(ctx, responder, [&ctx, responder, month, tenant, c = *currency] {
+          // The store checks the month (YYYY-MM) and answers 400 naming it.
+          auto ledger = ctx.store.cost_report(month, tenant);
+          if (!ledger.ok()) return SendError(responder, ledger.status());
+          SendJson(responder, 200, CostReportJson(month, c, *ledger));
+        });
+      });
 }
 
 }  // namespace sluice

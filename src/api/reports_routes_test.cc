@@ -129,8 +129,7 @@ TEST(ReportsRoutesTest, ASyncCallIsInTheReportAsTaskTypeSync) {
   const boost::json::value& t = r.body.at("tenants").at(0);
   EXPECT_EQ(t.at("jobs").as_int64(), 0);
   EXPECT_EQ(t.at("calls").as_int64(), 1);
-  EXPECT_EQ(t.at("prompt_tokens").as_int64(),
-            chat.body.at("usage").at("prompt_tokens").as_int64());
+  EXPECT_EQ(t.at("prompt_tokens").as_int64(), chat.body.at("usage").at("prompt_tokens").as_int64());
   EXPECT_EQ(t.at("by_task_type").at(0).at("task_type").as_string(), "sync");
   EXPECT_EQ(t.at("by_model").at(0).at("provider").as_string(), "local");
   EXPECT_EQ(t.at("unpriced_calls").as_int64(), 0);  // the local model is free, not unpriced
@@ -140,7 +139,7 @@ TEST(ReportsRoutesTest, AnUnknownCurrencyIs400NamingTheField) {
   ApiTestServer api(WithRates());
   ApiReply r = api.get("/v1/reports/costs?month=2026-11&currency=GBP");
   ExpectApiError(r, 400, "invalid_argument", "currency");
-  EXPECT_NE(r.text.find("KZT"), std::string::npos) << r.text;  // says which ones exist
+  EXPECT_NE(r.text.find("KZT"), std::string::npos) << r.text;     // says which ones exist
   EXPECT_EQ(api.get("/v1/reports/costs?currency=").status, 200);  // empty: the default, USD
 }
 

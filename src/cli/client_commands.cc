@@ -244,7 +244,8 @@ void AddClientCommands(CLI::App& app, ClientCommands& c) {
     CLI::App* group = app.add_subcommand("report", "Reports from a running server: costs");
     group->require_subcommand(1);
     CLI::App* costs = group->add_subcommand(
-        "costs", "A month's costs per tenant, model and task type (the admin key sees every tenant)");
+        "costs",
+        "A month's costs per tenant, model and task type (the admin key sees every tenant)");
     costs->add_option("--server", f.client.server,
                       "server base URL (default: $SLUICE_SERVER, else http://127.0.0.1:8080)");
     costs->add_option("-o,--output", f.client.output, "output format: text (a table), csv or json")

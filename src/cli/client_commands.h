@@ -1,10 +1,10 @@
 // The client commands of the binary: `sluice submit`, `get`, `wait`, `batch`, `stats`, `cancel`,
-// `review`, `list`, `events`, `files …`, `batches …`, `report costs`, each talking to a running server over
-// HTTP (API.md "Command line"; exit codes in client_common.h), and `config check`, which reads
-// the files a server would start from and talks to nothing. One file per command (or group):
-// submit_command.cc, get_command.cc, wait_command.cc, batch_command.cc, stats_command.cc,
-// cancel_command.cc, review_command.cc, list_command.cc, events_command.cc, files_command.cc,
-// batches_command.cc, report_command.cc, config_command.cc.
+// `review`, `list`, `events`, `files …`, `batches …`, `report costs`, each talking to a running
+// server over HTTP (API.md "Command line"; exit codes in client_common.h), and `config check`,
+// which reads the files a server would start from and talks to nothing. One file per command
+// (or group): submit_command.cc, get_command.cc, wait_command.cc, batch_command.cc,
+// stats_command.cc, cancel_command.cc, review_command.cc, list_command.cc, events_command.cc,
+// files_command.cc, batches_command.cc, report_command.cc, config_command.cc.
 #pragma once
 
 #include <string>

@@ -88,16 +88,16 @@ std::vector<Row> RowsOf(const json::object& report) {
         for (const json::value& m : models->as_array()) {
           if (!m.is_object()) continue;
           const json::object& mo = m.as_object();
-          const std::string name = TextAt(mo, "model_alias") + "/" + TextAt(mo, "provider") + "/" +
-                                   TextAt(mo, "model");
+          const std::string name =
+              TextAt(mo, "model_alias") + "/" + TextAt(mo, "provider") + "/" + TextAt(mo, "model");
           rows.push_back(RowOf(tenant, "model", name, mo, false));
         }
       }
       if (const json::value* types = to.if_contains("by_task_type"); types && types->is_array()) {
         for (const json::value& ty : types->as_array()) {
           if (!ty.is_object()) continue;
-          rows.push_back(
-              RowOf(tenant, "task_type", TextAt(ty.as_object(), "task_type"), ty.as_object(), false));
+          rows.push_back(RowOf(tenant, "task_type", TextAt(ty.as_object(), "task_type"),
+                               ty.as_object(), false));
         }
       }
     }
@@ -121,7 +121,8 @@ std::string CsvField(const std::string& text) {
 void PrintCsv(const json::object& report, const std::vector<Row>& rows) {
   const std::string month = TextAt(report, "month");
   const std::string currency = TextAt(report, "currency");
-  const std::string rate = JsonText(report.contains("usd_rate") ? report.at("usd_rate") : json::value(1));
+  const std::string rate =
+      JsonText(report.contains("usd_rate") ? report.at("usd_rate") : json::value(1));
   std::printf(
       "month,currency,usd_rate,tenant,kind,name,jobs,calls,prompt_tokens,completion_tokens,"
       "cached_tokens,reasoning_tokens,unpriced_calls,cost_usd,cost\n");
@@ -135,11 +136,11 @@ void PrintCsv(const json::object& report, const std::vector<Row>& rows) {
 
 void PrintText(const json::object& report, const std::vector<Row>& rows) {
   const std::string currency = TextAt(report, "currency");
-  std::printf("Costs of %s in %s (%s per USD)\n", TextAt(report, "month").c_str(),
-              currency.c_str(), Fixed(NumberAt(report, "usd_rate"), 4).c_str());
-  std::vector<std::string> header = {"tenant",   "model / task type", "jobs",     "calls",
-                                     "prompt",   "completion",        "cached",   "reasoning",
-                                     "unpriced", "cost_usd",          "cost_" + currency};
+  std::printf("Costs of %s in %s (%s per USD)\n", TextAt(report, "month").c_str(), currency.c_str(),
+              Fixed(NumberAt(report, "usd_rate"), 4).c_str());
+  std::vector<std::string> header = {
+      "tenant", "model / task type", "jobs",     "calls",    "prompt",          "completion",
+      "cached", "reasoning",         "unpriced", "cost_usd", "cost_" + currency};
   std::vector<std::vector<std::string>> table = {header};
   for (const Row& r : rows) {
     std::vector<std::string> cells = {r.tenant == "*" ? "TOTAL" : r.tenant,
@@ -182,7 +183,8 @@ int RunReportCosts(const ReportCostsFlags& f) {
     std::printf("%s\n", JsonText(*body).c_str());
     return kExitOk;
   }
-  if (!body->is_object()) return ReportError(Internal("the server answered a report that is no object"));
+  if (!body->is_object())
+    return ReportError(Internal("the server answered a report that is no object"));
   const std::vector<Row> rows = RowsOf(body->as_object());
   if (f.client.output == "csv") {
     PrintCsv(body->as_object(), rows);

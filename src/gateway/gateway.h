@@ -45,8 +45,10 @@ struct CallResult {
   std::string finish_reason;
   int prompt_tokens = 0;
   int completion_tokens = 0;
-  int cached_tokens = 0;     // of prompt_tokens: usage.prompt_tokens_details.cached_tokens
-  int reasoning_tokens = 0;  // of completion_tokens: usage.completion_tokens_details.reasoning_tokens
+  // Parts of the two counts above, from usage.prompt_tokens_details.cached_tokens and
+  // usage.completion_tokens_details.reasoning_tokens (0 when the provider does not say).
+  int cached_tokens = 0;
+  int reasoning_tokens = 0;
   double cost_usd = 0;       // a whole number of nano-USD (CallCost)
   std::string model_id;  // the exact model the provider says it ran
   std::string alias;

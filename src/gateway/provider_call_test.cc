@@ -49,12 +49,12 @@ TEST(ProviderCallTest, PricesCachedAndReasoningTokensAtTheAliasPrices) {
   ModelConfig m = Priced();
   m.cached_input_usd_per_mtok = 0.5;
   m.reasoning_usd_per_mtok = 12.0;
-  CallResult r = ClassifyResponse(
-      m,
-      Answer(R"({"prompt_tokens":1000,"completion_tokens":300,)"
-             R"("prompt_tokens_details":{"cached_tokens":600},)"
-             R"("completion_tokens_details":{"reasoning_tokens":200}})"),
-      0);
+  CallResult r =
+      ClassifyResponse(m,
+                       Answer(R"({"prompt_tokens":1000,"completion_tokens":300,)"
+                              R"("prompt_tokens_details":{"cached_tokens":600},)"
+                              R"("completion_tokens_details":{"reasoning_tokens":200}})"),
+                       0);
   ASSERT_EQ(r.outcome, CallOutcome::kOk) << r.message;
   // 400 × 2 + 600 × 0.5 + 100 × 8 + 200 × 12 = 800 + 300 + 800 + 2 400 = 4 300 µUSD.
   EXPECT_EQ(r.cost_usd, 0.0043);
@@ -63,12 +63,11 @@ TEST(ProviderCallTest, PricesCachedAndReasoningTokensAtTheAliasPrices) {
 TEST(ProviderCallTest, DetailsNeverExceedTheCountsTheyArePartOf) {
   ModelConfig m = Priced();
   m.cached_input_usd_per_mtok = 0;
-  CallResult r = ClassifyResponse(
-      m,
-      Answer(R"({"prompt_tokens":10,"completion_tokens":5,)"
-             R"("prompt_tokens_details":{"cached_tokens":50},)"
-             R"("completion_tokens_details":{"reasoning_tokens":-3}})"),
-      0);
+  CallResult r = ClassifyResponse(m,
+                                  Answer(R"({"prompt_tokens":10,"completion_tokens":5,)"
+                                         R"("prompt_tokens_details":{"cached_tokens":50},)"
+                                         R"("completion_tokens_details":{"reasoning_tokens":-3}})"),
+                                  0);
   EXPECT_EQ(r.cached_tokens, 10);
   EXPECT_EQ(r.reasoning_tokens, 0);
   EXPECT_EQ(r.cost_usd, CallCost(m, 10, 5, 10, 0));
@@ -94,7 +93,8 @@ TEST(ProviderCallTest, UnpricedMeansTokensWithoutACost) {
   CallResult priced =
       ClassifyResponse(Priced(), Answer(R"({"prompt_tokens":10,"completion_tokens":5})"), 0);
   EXPECT_FALSE(priced.unpriced());
-  CallResult none = ClassifyResponse(free, Answer(R"({"prompt_tokens":0,"completion_tokens":0})"), 0);
+  CallResult none =
+      ClassifyResponse(free, Answer(R"({"prompt_tokens":0,"completion_tokens":0})"), 0);
   EXPECT_FALSE(none.unpriced());
 }
 

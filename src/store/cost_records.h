@@ -31,26 +31,30 @@ namespace sluice {
 // no difference to a report anyway.
 inline constexpr char kSyncTaskType[] = "sync";
 
-inline std::int64_t NanoUsd(double usd) { return std::llround(usd * 1e9); }
-inline double UsdOfNanos(std::int64_t nanos) { return static_cast<double>(nanos) / 1e9; }
+inline std::int64_t NanoUsd(double usd) {
+  return std::llround(usd * 1e9);
+}
+inline double UsdOfNanos(std::int64_t nanos) {
+  return static_cast<double>(nanos) / 1e9;
+}
 
 // One model call: a request that reached a provider (the built-in `local` one included), for a
 // job's attempt or a synchronous call. A walk along a fallback chain makes one per alias called.
 struct CallCharge {
   std::string tenant;
-  std::string job_id;       // "" for a synchronous call
-  int attempt = 0;          // the job's attempt; 0 for a synchronous call
-  std::string task_type;    // the job's type; kSyncTaskType for a synchronous call
+  std::string job_id;     // "" for a synchronous call
+  int attempt = 0;        // the job's attempt; 0 for a synchronous call
+  std::string task_type;  // the job's type; kSyncTaskType for a synchronous call
   std::string provider;
   std::string model_alias;
-  std::string model_id;     // the exact model the provider ran
-  Millis at = 0;            // when the call started; its UTC month is the report's month
+  std::string model_id;  // the exact model the provider ran
+  Millis at = 0;         // when the call started; its UTC month is the report's month
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;
   std::int64_t cached_tokens = 0;     // of prompt_tokens, at the cached-input price
   std::int64_t reasoning_tokens = 0;  // of completion_tokens, at the reasoning price
   std::int64_t cost_nano_usd = 0;
-  bool unpriced = false;    // tokens used but nothing charged: the alias lacks a price
+  bool unpriced = false;  // tokens used but nothing charged: the alias lacks a price
 };
 
 // The ledger rows of one month with the same (tenant, task_type, provider, model_alias,

@@ -49,8 +49,7 @@ CallCharge SyncCharge(std::string tenant, std::string alias, std::int64_t nanos,
 
 // Submits, claims and finishes one job of `tenant` and `type` at `at`, its one attempt making
 // the given calls (alias, nano-USD).
-void RunJob(Store& store, const std::string& id, const std::string& tenant,
-            const std::string& type,
+void RunJob(Store& store, const std::string& id, const std::string& tenant, const std::string& type,
             const std::vector<std::pair<std::string, std::int64_t>>& calls, Millis at = kT0) {
   Job job = QueuedJob(id, tenant, 5, at);
   job.created_at = at;
@@ -205,8 +204,8 @@ TEST_P(StoreContractTest, CostLedgerCountsUnpricedCalls) {
 }
 
 TEST_P(StoreContractTest, SettleSyncCallSettlesTheReservationWithItsCharges) {
-  ASSERT_TRUE(store_->put_tenant(TenantPatch{.id = "acme", .monthly_budget_usd = 10.0, .now = kT0})
-                  .ok());
+  ASSERT_TRUE(
+      store_->put_tenant(TenantPatch{.id = "acme", .monthly_budget_usd = 10.0, .now = kT0}).ok());
   BudgetReservation r{.id = "sync_1",
                       .tenant = "acme",
                       .month = kMonth,
@@ -228,8 +227,8 @@ TEST_P(StoreContractTest, SettleSyncCallSettlesTheReservationWithItsCharges) {
 }
 
 TEST_P(StoreContractTest, CostReportRefusesAMalformedMonth) {
-  for (const char* month : {"", "2026", "2026-13", "2026-00", "2026-1", "26-11", "2026/11",
-                            "2026-11-01"}) {
+  for (const char* month :
+       {"", "2026", "2026-13", "2026-00", "2026-1", "26-11", "2026/11", "2026-11-01"}) {
     auto report = store_->cost_report(month, "");
     EXPECT_EQ(report.status().code(), StatusCode::kInvalidArgument) << month;
     EXPECT_EQ(report.status().field(), "month") << month;

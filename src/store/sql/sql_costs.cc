@@ -76,8 +76,7 @@ Status SqlStore::settle_sync_call(const std::string& reservation_id, double cost
       .status();
 }
 
-Result<CostLedgerMonth> SqlStore::cost_report(const std::string& month,
-                                              const std::string& tenant) {
+Result<CostLedgerMonth> SqlStore::cost_report(const std::string& month, const std::string& tenant) {
   if (!IsMonth(month)) {
     return InvalidArgument("month must be YYYY-MM, like 2026-11, not \"" + month + "\"", "month");
   }
