@@ -104,6 +104,7 @@ inline std::pair<std::string, std::string> Multipart(const std::vector<std::pair
 
 struct ApiTestOptions {
   std::string extra_server_toml;  // more [server] keys
+  std::string extra_toml;         // more sections, after the models ("[billing]\n...")
   BlockingPoolOptions pool{};
 };
 
@@ -120,7 +121,8 @@ class ApiTestServer {
                              "\"\ndurable = false\n" + options.extra_server_toml + "\n[tasks]\ndir = \"" +
                              (dir_ / "tasks").string() +
                              "\"\n\n[[model]]\nalias = \"fast\"\nprovider = \"local\"\nid = \"local\"\n"
-                             "\n[[model]]\nalias = \"strong\"\nprovider = \"local\"\nid = \"local\"\n";
+                             "\n[[model]]\nalias = \"strong\"\nprovider = \"local\"\nid = \"local\"\n" +
+                             options.extra_toml;
     auto config = Config::Parse(toml, dir_.string());
     CHECK(config.ok());
     config_ = std::make_unique<Config>(std::move(config).value());

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <memory>
 #include <span>
+#include <string>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -18,6 +20,7 @@
 #include "gateway/provider_call.h"
 #include "json/json_text.h"
 #include "privacy/chat_masking.h"
+#include "worker/attempt_outcome.h"
 
 namespace sluice {
 
@@ -152,33 +155,36 @@ void SendCompletion(const http::Responder& responder, const json::object& reques
   responder.end();
 }
 
-// Answers a finished call. A budget reservation (`reservation`, empty for none) is settled with
-// what the call cost, off the loop; retried while the pool is full, since an unsettled
-// reservation would drop the spend when it expires.
-void SettleReservation(ApiContext& ctx, std::string reservation, double cost_usd, int tries_left) {
-  if (reservation.empty()) return;
-  const bool queued = ctx.blocking->run([&ctx, reservation, cost_usd, tries_left] {
-    Status settled = ctx.store.settle_budget(reservation, cost_usd);
-    if (!settled.ok() && tries_left > 0) {
-      ctx.loop.post_after(1'000, [&ctx, reservation, cost_usd, tries_left] {
-        SettleReservation(ctx, reservation, cost_usd, tries_left - 1);
-      });
-    }
-  });
-  if (!queued && tries_left > 0) {
-    ctx.loop.post_after(100, [&ctx, reservation, cost_usd, tries_left] {
-      SettleReservation(ctx, reservation, cost_usd, tries_left - 1);
+// Settles a finished call, off the loop: its budget reservation (`reservation`, empty for none)
+// with what the call cost, and its cost ledger rows, in one transaction (Store::
+// settle_sync_call). Retried while the pool is full or the store fails, since an unsettled
+// reservation would drop the spend when it expires and a lost row would under-count the report.
+void SettleSyncCall(ApiContext& ctx, std::string reservation, double cost_usd,
+                    std::shared_ptr<const std::vector<CallCharge>> charges, int tries_left) {
+  if (reservation.empty() && charges->empty()) return;
+  auto again = [&ctx, reservation, cost_usd, charges, tries_left](Millis after) {
+    ctx.loop.post_after(after, [&ctx, reservation, cost_usd, charges, tries_left] {
+      SettleSyncCall(ctx, reservation, cost_usd, charges, tries_left - 1);
     });
-  }
+  };
+  const bool queued = ctx.blocking->run([&ctx, reservation, cost_usd, charges, tries_left, again] {
+    Status settled = ctx.store.settle_sync_call(reservation, cost_usd, *charges);
+    if (!settled.ok() && tries_left > 0) again(1'000);
+  });
+  if (!queued && tries_left > 0) again(100);
 }
 
 // `pii`: the placeholders the request was masked with (null: not masked).
 void CallGateway(ApiContext& ctx, ModelCall call, const http::Responder& responder,
                  std::shared_ptr<json::object> request, double received, std::string reservation,
-                 std::shared_ptr<const privacy::PiiMapping> pii) {
+                 std::string tenant, std::shared_ptr<const privacy::PiiMapping> pii) {
   ctx.gateway.call(std::move(call), [&ctx, responder, request, received, pii,
-                                     reservation = std::move(reservation)](GatewayResult g) {
-    SettleReservation(ctx, reservation, g.cost_usd(), 30);
+                                     reservation = std::move(reservation),
+                                     tenant = std::move(tenant)](GatewayResult g) {
+    SettleSyncCall(ctx, reservation, g.cost_usd(),
+                   std::make_shared<const std::vector<CallCharge>>(
+                       CallCharges(CallCharge{.tenant = tenant, .task_type = kSyncTaskType}, g)),
+                   30);
     const CallResult& r = g.final();
     double provider_ms = 0;
     for (const auto& c : g.calls) provider_ms += c.provider_ms;
@@ -217,7 +223,8 @@ void ReserveThenCall(ApiContext& ctx, const auth::Caller& caller, ModelCall call
                                                        reservation.now));
     }
     ctx.loop.post([&ctx, reservation, shared_call, responder, request, received, pii] {
-      CallGateway(ctx, std::move(*shared_call), responder, request, received, reservation.id, pii);
+      CallGateway(ctx, std::move(*shared_call), responder, request, received, reservation.id,
+                  reservation.tenant, pii);
     });
   });
 }
@@ -258,7 +265,7 @@ void ChatCompletions(ApiContext& ctx, http::Request&& req, http::Responder respo
     }
     return ReserveThenCall(ctx, caller, std::move(call), responder, request, received, pii);
   }
-  CallGateway(ctx, std::move(call), responder, request, received, "", pii);
+  CallGateway(ctx, std::move(call), responder, request, received, "", caller.tenant, pii);
 }
 
 }  // namespace

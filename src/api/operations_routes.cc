@@ -263,6 +263,7 @@ void AddAllRoutes(ApiContext& ctx, Router& router) {
   AddFileRoutes(ctx, router);
   AddBatchRoutes(ctx, router);
   AddEventRoutes(ctx, router);
+  AddReportRoutes(ctx, router);
   if (ctx.auth) AddAdminRoutes(ctx, router);
 }
 

@@ -14,6 +14,8 @@ void AddOperationsRoutes(ApiContext& ctx, Router& router);
 void AddFileRoutes(ApiContext& ctx, Router& router);
 void AddBatchRoutes(ApiContext& ctx, Router& router);
 void AddEventRoutes(ApiContext& ctx, Router& router);
+// GET /v1/reports/costs (api/reports_routes.cc).
+void AddReportRoutes(ApiContext& ctx, Router& router);
 // /v1/admin/...: tenants and keys. Needs ctx.auth.
 void AddAdminRoutes(ApiContext& ctx, Router& router);
 

@@ -242,6 +242,21 @@ void AddClientCommands(CLI::App& app, ClientCommands& c) {
     c.batches_cancel_cmd = cancel;
   }
   {
+    ReportCostsFlags& f = c.report_costs;
+    CLI::App* group = app.add_subcommand("report", "Reports from a running server: costs");
+    group->require_subcommand(1);
+    CLI::App* costs = group->add_subcommand(
+        "costs",
+        "A month's costs per tenant, model and task type (the admin key sees every tenant)");
+    costs->add_option("--server", f.client.server,
+                      "server base URL (default: $SLUICE_SERVER, else http://127.0.0.1:8080)");
+    costs->add_option("-o,--output", f.client.output, "output format: text (a table), csv or json")
+        ->check(CLI::IsMember({"text", "csv", "json"}));
+    costs->add_option("--month", f.month, "YYYY-MM (default: this month, UTC)");
+    costs->add_option("--currency", f.currency, "USD (default) or a code of [billing] rates");
+    c.report_costs_cmd = costs;
+  }
+  {
     ConfigCheckFlags& f = c.config_check;
     CLI::App* group = app.add_subcommand("config", "Check a config file offline");
     group->require_subcommand(1);
@@ -271,6 +286,7 @@ int RunClientCommand(const ClientCommands& c) {
   if (c.batches_get_cmd && *c.batches_get_cmd) return RunBatchesGet(c.batches);
   if (c.batches_list_cmd && *c.batches_list_cmd) return RunBatchesList(c.batches);
   if (c.batches_cancel_cmd && *c.batches_cancel_cmd) return RunBatchesCancel(c.batches);
+  if (c.report_costs_cmd && *c.report_costs_cmd) return RunReportCosts(c.report_costs);
   if (c.config_check_cmd && *c.config_check_cmd) return RunConfigCheck(c.config_check);
   return -1;
 }

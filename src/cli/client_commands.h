@@ -1,10 +1,10 @@
 // The client commands of the binary: `sluice submit`, `get`, `wait`, `batch`, `stats`, `cancel`,
-// `review`, `list`, `events`, `files …`, `batches …`, each talking to a running server over
-// HTTP (API.md "Command line"; exit codes in client_common.h), and `config check`, which reads
-// the files a server would start from and talks to nothing. One file per command (or group):
-// submit_command.cc, get_command.cc, wait_command.cc, batch_command.cc, stats_command.cc,
-// cancel_command.cc, review_command.cc, list_command.cc, events_command.cc, files_command.cc,
-// batches_command.cc, config_command.cc.
+// `review`, `list`, `events`, `files …`, `batches …`, `report costs`, each talking to a running
+// server over HTTP (API.md "Command line"; exit codes in client_common.h), and `config check`,
+// which reads the files a server would start from and talks to nothing. One file per command
+// (or group): submit_command.cc, get_command.cc, wait_command.cc, batch_command.cc,
+// stats_command.cc, cancel_command.cc, review_command.cc, list_command.cc, events_command.cc,
+// files_command.cc, batches_command.cc, report_command.cc, config_command.cc.
 #pragma once
 
 #include <string>
@@ -136,6 +136,13 @@ struct BatchesFlags {
   std::string after;     // list: a batch id
 };
 
+// `sluice report costs --month 2026-11 --currency KZT [-o text|csv|json]`.
+struct ReportCostsFlags {
+  ClientFlags client;  // output: text (a table), csv or json
+  std::string month;     // "": the server's current month
+  std::string currency;  // "": USD
+};
+
 struct ConfigCheckFlags {
   std::string config_path;  // empty: the defaults, as `serve` without --config
   std::string tasks_dir;    // overrides [tasks] dir
@@ -153,6 +160,7 @@ struct ClientCommands {
   EventsFlags events;
   FilesFlags files;
   BatchesFlags batches;
+  ReportCostsFlags report_costs;
   ConfigCheckFlags config_check;
   CLI::App* submit_cmd = nullptr;
   CLI::App* get_cmd = nullptr;
@@ -170,6 +178,7 @@ struct ClientCommands {
   CLI::App* batches_get_cmd = nullptr;
   CLI::App* batches_list_cmd = nullptr;
   CLI::App* batches_cancel_cmd = nullptr;
+  CLI::App* report_costs_cmd = nullptr;
   CLI::App* config_check_cmd = nullptr;
 };
 
@@ -193,6 +202,7 @@ int RunBatchesCreate(const BatchesFlags& flags);
 int RunBatchesGet(const BatchesFlags& flags);
 int RunBatchesList(const BatchesFlags& flags);
 int RunBatchesCancel(const BatchesFlags& flags);
+int RunReportCosts(const ReportCostsFlags& flags);
 int RunConfigCheck(const ConfigCheckFlags& flags);
 
 void AddJobFieldOptions(CLI::App& cmd, JobFieldFlags& fields);

@@ -26,6 +26,10 @@ void AddMockLlmOptions(CLI::App& app, MockLlmFlags& f) {
   app.add_option("--garbage-rate", f.garbage_rate, "share of requests answered with garbage");
   app.add_option("--reset-rate", f.reset_rate, "share of requests whose connection is reset");
   app.add_option("--script", f.script, "exact outcomes of the first requests, e.g. 500,garbage,ok");
+  app.add_option("--cached-share", f.cached_share,
+                 "share of prompt tokens reported as cached (usage details)");
+  app.add_option("--reasoning-share", f.reasoning_share,
+                 "share of completion tokens reported as reasoning (usage details)");
   app.add_option("--seed", f.seed, "random seed");
   app.add_option("--threads", f.threads, "event-loop threads");
 }
@@ -48,6 +52,8 @@ Result<mockllm::MockOptions> ToOptions(const MockLlmFlags& f) {
   o.garbage_rate = f.garbage_rate;
   o.reset_rate = f.reset_rate;
   ASSIGN_OR_RETURN(o.script, mockllm::ParseFaultScript(f.script));
+  o.cached_share = f.cached_share;
+  o.reasoning_share = f.reasoning_share;
   o.seed = f.seed;
   o.threads = f.threads;
   // The JSON round trip applies the same range checks as POST /mock/config.

@@ -23,6 +23,8 @@ struct MockLlmFlags {
   double garbage_rate = 0;
   double reset_rate = 0;
   std::string script;
+  double cached_share = 0;
+  double reasoning_share = 0;
   std::uint64_t seed = 42;
   int threads = 2;
 };

@@ -1,6 +1,8 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -39,6 +41,13 @@ class TableReader {
     if (auto* node = get(key)) {
       if (auto v = node->value<double>(); v && *v >= 0) out = *v;
       else fail(key, "must be a non-negative number");
+    }
+  }
+  void optional_number(const char* key, std::optional<double>& out) {
+    if (get(key)) {
+      double value = 0;
+      number(key, value);
+      out = value;
     }
   }
   void boolean(const char* key, bool& out) {
@@ -132,6 +141,9 @@ class TableReader {
     return Status::Ok();
   }
 
+  // Marks a key read by hand (a value of a shape the readers above do not know).
+  void seen(const char* key) { seen_.insert(key); }
+
  private:
   const toml::node* get(const char* key) {
     seen_.insert(key);
@@ -223,12 +235,52 @@ Status ReadModel(const toml::table& t, size_t i, ModelConfig& m) {
   r.str("id", m.id);
   r.number("input_usd_per_mtok", m.input_usd_per_mtok);
   r.number("output_usd_per_mtok", m.output_usd_per_mtok);
+  r.optional_number("cached_input_usd_per_mtok", m.cached_input_usd_per_mtok);
+  r.optional_number("reasoning_usd_per_mtok", m.reasoning_usd_per_mtok);
   r.strings("fallback", m.fallback);
   r.json_object("params", m.params_json);
   RETURN_IF_ERROR(r.finish());
   if (m.alias.empty()) return InvalidArgument("model needs an alias", "model.alias");
   if (m.provider.empty()) return InvalidArgument("model " + m.alias + " needs a provider", "model.provider");
   if (m.id.empty()) m.id = m.alias;
+  return Status::Ok();
+}
+
+bool IsCurrencyCode(std::string_view code) {
+  return code.size() == 3 && std::all_of(code.begin(), code.end(),
+                                         [](char ch) { return ch >= 'A' && ch <= 'Z'; });
+}
+
+// [billing] rates = {KZT = 520.0, EUR = 0.92}: units per USD, each positive and finite (a rate
+// of 0 would report every cost as free).
+Status ReadBilling(const toml::table& t, BillingConfig& b) {
+  TableReader r(t, "billing");
+  const toml::table* rates = nullptr;
+  if (const toml::node* node = t.get("rates")) {
+    rates = node->as_table();
+    if (!rates) {
+      return InvalidArgument("billing.rates must be a table of currency = units per USD",
+                             "billing.rates");
+    }
+  }
+  r.seen("rates");
+  RETURN_IF_ERROR(r.finish());
+  if (!rates) return Status::Ok();
+  for (const auto& [key, value] : *rates) {
+    const std::string code(key.str());
+    const std::string field = "billing.rates." + code;
+    if (!IsCurrencyCode(code)) {
+      return InvalidArgument(field + ": a currency code is 3 uppercase letters, like KZT", field);
+    }
+    std::optional<double> rate = value.value<double>();
+    if (!rate || !std::isfinite(*rate) || *rate <= 0) {
+      return InvalidArgument(field + " must be a positive number of " + code + " per USD", field);
+    }
+    if (code == "USD" && *rate != 1) {
+      return InvalidArgument(field + " must be 1 (or left out)", field);
+    }
+    b.rates[code] = *rate;
+  }
   return Status::Ok();
 }
 
@@ -383,7 +435,7 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   static const std::set<std::string> kTopLevel = {"server", "provider",  "model",    "queue",
                                                   "worker", "tasks",     "webhooks", "schedule",
                                                   "auth",   "retention", "events",   "log",
-                                                  "privacy"};
+                                                  "privacy", "billing"};
   for (auto& [k, v] : root) {
     if (!kTopLevel.count(std::string(k.str()))) {
       return InvalidArgument("unknown config section " + std::string(k.str()), std::string(k.str()));
@@ -448,6 +500,7 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     r.window("dedup_window", c.retention.dedup_window);
     RETURN_IF_ERROR(r.finish());
   }
+  if (auto* t = root["billing"].as_table()) RETURN_IF_ERROR(ReadBilling(*t, c.billing));
   if (auto* t = root["log"].as_table()) {
     TableReader r(*t, "log");
     r.str("level", c.log.level);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +71,12 @@ struct ModelConfig {
   std::string id;                          // the model string sent to the provider
   double input_usd_per_mtok = 0;
   double output_usd_per_mtok = 0;
+  // Prompt tokens the provider served from its cache (usage.prompt_tokens_details
+  // .cached_tokens) at this price instead of the input price; unset: the input price.
+  std::optional<double> cached_input_usd_per_mtok;
+  // Reasoning tokens (usage.completion_tokens_details.reasoning_tokens, counted inside
+  // completion_tokens) at this price instead of the output price; unset: the output price.
+  std::optional<double> reasoning_usd_per_mtok;
   std::vector<std::string> fallback;       // aliases tried in order when this one fails
   std::string params_json = "{}";          // default params merged under the job's
 };
@@ -165,6 +173,13 @@ struct PrivacyConfig {
   std::vector<PrivacyRuleConfig> rules;   // [[privacy.rule]]; a built-in's name replaces it
 };
 
+// [billing]: what the costs report converts USD into (API.md "Costs report").
+struct BillingConfig {
+  // Units of each currency per USD, by ISO-style code of 3 uppercase letters ("KZT" = 520.0).
+  // USD itself is always 1 and needs no entry.
+  std::map<std::string, double> rates;
+};
+
 struct Config {
   ServerConfig server;
   std::vector<ProviderConfig> providers;
@@ -179,6 +194,7 @@ struct Config {
   RetentionConfig retention;
   LogConfig log;
   PrivacyConfig privacy;
+  BillingConfig billing;
 
   // Parses TOML text; `base_dir` resolves relative paths (data_dir, tasks dir).
   static Result<Config> Parse(const std::string& toml_text, const std::string& base_dir);

@@ -307,5 +307,58 @@ TEST(ConfigLoadTest, ErrorsNameTheFile) {
   std::filesystem::remove_all(dir);
 }
 
+
+TEST(ConfigTest, BillingRatesAreUnitsPerUsdByCurrencyCode) {
+  auto c = Config::Parse("[billing]\nrates = {KZT = 520.0, EUR = 0.92, JPY = 150}\n", "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->billing.rates.size(), 3u);
+  EXPECT_DOUBLE_EQ(c->billing.rates.at("KZT"), 520.0);
+  EXPECT_DOUBLE_EQ(c->billing.rates.at("EUR"), 0.92);
+  EXPECT_DOUBLE_EQ(c->billing.rates.at("JPY"), 150.0);  // an integer is a number too
+  auto none = Config::Parse("", "");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->billing.rates.empty());
+}
+
+TEST(ConfigTest, BillingRejectsBadRatesAndCodes) {
+  struct Case { const char* toml; const char* field; };
+  const Case cases[] = {
+      {"[billing]\nrates = {KZT = 0}\n", "billing.rates.KZT"},
+      {"[billing]\nrates = {KZT = -520.0}\n", "billing.rates.KZT"},
+      {"[billing]\nrates = {KZT = \"520\"}\n", "billing.rates.KZT"},
+      {"[billing]\nrates = {KZT = inf}\n", "billing.rates.KZT"},
+      {"[billing]\nrates = {KZT = nan}\n", "billing.rates.KZT"},
+      {"[billing]\nrates = {kzt = 520.0}\n", "billing.rates.kzt"},
+      {"[billing]\nrates = {KZTT = 520.0}\n", "billing.rates.KZTT"},
+      {"[billing]\nrates = {K1T = 520.0}\n", "billing.rates.K1T"},
+      {"[billing]\nrates = {USD = 2.0}\n", "billing.rates.USD"},
+      {"[billing]\nrates = 520.0\n", "billing.rates"},
+      {"[billing]\nrate = {KZT = 520.0}\n", "billing.rate"},
+  };
+  for (const auto& c : cases) {
+    auto r = Config::Parse(c.toml, "");
+    ASSERT_FALSE(r.ok()) << c.toml;
+    EXPECT_EQ(r.status().field(), c.field) << c.toml << " → " << r.status().ToString();
+  }
+}
+
+TEST(ConfigTest, ModelCachedAndReasoningPricesDefaultToTheNormalOnes) {
+  auto c = Config::Parse(
+      "[[model]]\nalias = \"a\"\nprovider = \"local\"\ninput_usd_per_mtok = 1.0\n"
+      "output_usd_per_mtok = 4.0\ncached_input_usd_per_mtok = 0.25\n"
+      "reasoning_usd_per_mtok = 8.0\n"
+      "[[model]]\nalias = \"b\"\nprovider = \"local\"\ninput_usd_per_mtok = 1.0\n",
+      "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->find_model("a")->cached_input_usd_per_mtok, 0.25);
+  EXPECT_EQ(c->find_model("a")->reasoning_usd_per_mtok, 8.0);
+  EXPECT_FALSE(c->find_model("b")->cached_input_usd_per_mtok.has_value());
+  EXPECT_FALSE(c->find_model("b")->reasoning_usd_per_mtok.has_value());
+  auto bad = Config::Parse(
+      "[[model]]\nalias = \"a\"\nprovider = \"local\"\ncached_input_usd_per_mtok = -1\n", "");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "model[0].cached_input_usd_per_mtok");
+}
+
 }  // namespace
 }  // namespace sluice

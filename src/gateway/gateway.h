@@ -45,7 +45,11 @@ struct CallResult {
   std::string finish_reason;
   int prompt_tokens = 0;
   int completion_tokens = 0;
-  double cost_usd = 0;
+  // Parts of the two counts above, from usage.prompt_tokens_details.cached_tokens and
+  // usage.completion_tokens_details.reasoning_tokens (0 when the provider does not say).
+  int cached_tokens = 0;
+  int reasoning_tokens = 0;
+  double cost_usd = 0;       // a whole number of nano-USD (CallCost)
   std::string model_id;  // the exact model the provider says it ran
   std::string alias;
   std::string provider;
@@ -53,6 +57,15 @@ struct CallResult {
   Millis ms = 0;
   double provider_ms = 0;      // the HTTP exchange alone, µs-precise (for overhead accounting)
   Millis retry_after_ms = -1;  // from Retry-After, -1 when absent
+
+  // The call reached a provider (the built-in `local` one too), so it may have cost money and
+  // is a model call of the cost ledger; false for a walk's synthetic, uncharged result.
+  bool reached_provider() const { return !provider.empty(); }
+  // Tokens were used but nothing was charged: the alias has no price for them, so cost reports
+  // under-count. The built-in `local` provider is free by design, never unpriced.
+  bool unpriced() const {
+    return cost_usd == 0 && prompt_tokens + completion_tokens > 0 && provider != "local";
+  }
 };
 
 // The code of a walk's synthetic result when the gateway stopped starting calls (a node

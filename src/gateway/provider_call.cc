@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cmath>
 #include <cstdlib>
 
 #include "answer/answer_engine.h"
@@ -50,8 +51,18 @@ std::string ProviderErrorMessage(const std::string& body) {
 
 }  // namespace
 
-double CallCost(const ModelConfig& m, int prompt_tokens, int completion_tokens) {
-  return prompt_tokens * m.input_usd_per_mtok / 1e6 + completion_tokens * m.output_usd_per_mtok / 1e6;
+double CallCost(const ModelConfig& m, int prompt_tokens, int completion_tokens, int cached_tokens,
+                int reasoning_tokens) {
+  const double cached = std::clamp(cached_tokens, 0, std::max(prompt_tokens, 0));
+  const double reasoning = std::clamp(reasoning_tokens, 0, std::max(completion_tokens, 0));
+  // USD per Mtok is nano-USD per thousandth of a token: sum in nano-USD, round once.
+  const double nanos =
+      ((prompt_tokens - cached) * m.input_usd_per_mtok +
+       cached * m.cached_input_usd_per_mtok.value_or(m.input_usd_per_mtok) +
+       (completion_tokens - reasoning) * m.output_usd_per_mtok +
+       reasoning * m.reasoning_usd_per_mtok.value_or(m.output_usd_per_mtok)) *
+      1e3;
+  return static_cast<double>(std::llround(nanos)) / 1e9;
 }
 
 void PrepareRequestBody(const ModelConfig& model, json::object& request) {
@@ -105,8 +116,11 @@ std::int64_t EstimateRequestTokens(const json::object& request) {
 
 double EstimateCallCost(const ModelConfig& m, const json::object& request) {
   std::int64_t total = EstimateRequestTokens(request);
-  // The whole estimate priced at the dearer of the two rates: an upper bound, never an under-run.
-  return total * std::max(m.input_usd_per_mtok, m.output_usd_per_mtok) / 1e6;
+  // The whole estimate priced at the dearest rate: an upper bound, never an under-run.
+  const double dearest = std::max({m.input_usd_per_mtok, m.output_usd_per_mtok,
+                                   m.cached_input_usd_per_mtok.value_or(0),
+                                   m.reasoning_usd_per_mtok.value_or(0)});
+  return total * dearest / 1e6;
 }
 
 CallResult ClassifyResponse(const ModelConfig& model, const HttpResponse& r, Millis started) {
@@ -164,10 +178,22 @@ CallResult ClassifyResponse(const ModelConfig& model, const HttpResponse& r, Mil
       auto* n = usage->as_object().if_contains(key);
       return n && n->is_int64() ? static_cast<int>(n->as_int64()) : 0;
     };
+    // OpenAI's details: parts of the two counts above, priced apart where the alias says.
+    auto detail = [&](const char* details, const char* key) {
+      auto* d = usage->as_object().if_contains(details);
+      if (!d || !d->is_object()) return 0;
+      auto* n = d->as_object().if_contains(key);
+      return n && n->is_int64() && n->as_int64() > 0 ? static_cast<int>(n->as_int64()) : 0;
+    };
     out.prompt_tokens = tokens("prompt_tokens");
     out.completion_tokens = tokens("completion_tokens");
+    out.cached_tokens =
+        std::min(detail("prompt_tokens_details", "cached_tokens"), std::max(out.prompt_tokens, 0));
+    out.reasoning_tokens = std::min(detail("completion_tokens_details", "reasoning_tokens"),
+                                    std::max(out.completion_tokens, 0));
   }
-  out.cost_usd = CallCost(model, out.prompt_tokens, out.completion_tokens);
+  out.cost_usd = CallCost(model, out.prompt_tokens, out.completion_tokens, out.cached_tokens,
+                          out.reasoning_tokens);
   if (auto* m = body.if_contains("model"); m && m->is_string() && !m->as_string().empty()) {
     out.model_id = std::string(m->as_string());
   }

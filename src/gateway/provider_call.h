@@ -27,7 +27,13 @@ CallResult ClassifyResponse(const ModelConfig& model, const HttpResponse& respon
 CallResult AnswerLocally(const ModelConfig& model, const boost::json::object& request, Millis started,
                          const Clock& clock);
 
-double CallCost(const ModelConfig& model, int prompt_tokens, int completion_tokens);
+// What a call's usage costs at the alias's prices, rounded to a whole nano-USD (the cost
+// ledger's unit, store/cost_records.h), so that an attempt's cost_usd and its ledger row agree
+// exactly. cached_tokens (of the prompt) are priced at cached_input_usd_per_mtok and
+// reasoning_tokens (of the completion) at reasoning_usd_per_mtok where the alias sets them,
+// else at the input and output prices; each is capped by the count it is part of.
+double CallCost(const ModelConfig& model, int prompt_tokens, int completion_tokens,
+                int cached_tokens = 0, int reasoning_tokens = 0);
 
 // Tokens a request may use: its prompt (estimated) plus n × its max_tokens (or a default).
 std::int64_t EstimateRequestTokens(const boost::json::object& request);

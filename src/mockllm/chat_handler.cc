@@ -54,8 +54,10 @@ Delivery Build(MockLlm::State& state, const json::object& body, const Decision& 
   const bool stream = BoolAt(body, "stream");
   Delivery d;
   auto completion = [&] {
-    return MakeCompletion(body, "chatcmpl-mock-" + std::to_string(state.next_id.fetch_add(1)),
-                          SystemClock::Instance().now() / 1000);
+    Completion c = MakeCompletion(body, "chatcmpl-mock-" + std::to_string(state.next_id.fetch_add(1)),
+                                  SystemClock::Instance().now() / 1000);
+    SetUsageDetails(c, decision.cached_share, decision.reasoning_share);
+    return c;
   };
   auto respond = [&](const Completion& c) {
     d.response = http::JsonResponse(200, CompletionJson(c));

@@ -1,5 +1,7 @@
 #include "mockllm/completion.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "answer/answer_engine.h"
@@ -11,9 +13,16 @@ namespace {
 namespace json = boost::json;
 
 json::object Usage(const Completion& c) {
-  return {{"prompt_tokens", c.prompt_tokens},
-          {"completion_tokens", c.completion_tokens},
-          {"total_tokens", c.prompt_tokens + c.completion_tokens}};
+  json::object usage{{"prompt_tokens", c.prompt_tokens},
+                     {"completion_tokens", c.completion_tokens},
+                     {"total_tokens", c.prompt_tokens + c.completion_tokens}};
+  if (c.cached_tokens > 0) {
+    usage["prompt_tokens_details"] = json::object{{"cached_tokens", c.cached_tokens}};
+  }
+  if (c.reasoning_tokens > 0) {
+    usage["completion_tokens_details"] = json::object{{"reasoning_tokens", c.reasoning_tokens}};
+  }
+  return usage;
 }
 
 std::string Event(const json::object& chunk) { return "data: " + json::serialize(chunk) + "\n\n"; }
@@ -67,9 +76,15 @@ Completion MakeCompletion(const json::object& request, std::string id, std::int6
   return c;
 }
 
+void SetUsageDetails(Completion& c, double cached_share, double reasoning_share) {
+  c.cached_tokens = static_cast<int>(c.prompt_tokens * cached_share);
+  c.reasoning_tokens = static_cast<int>(c.completion_tokens * reasoning_share);
+}
+
 Completion Truncate(Completion c) {
   c.content = HalfOf(c.content);
   c.completion_tokens = answer::EstimateTokens(c.content);
+  c.reasoning_tokens = std::min(c.reasoning_tokens, c.completion_tokens);
   c.finish_reason = "length";
   return c;
 }

@@ -21,7 +21,12 @@ struct Completion {
   std::string finish_reason = "stop";
   int prompt_tokens = 0;
   int completion_tokens = 0;
+  int cached_tokens = 0;     // of prompt_tokens; reported in usage details when > 0
+  int reasoning_tokens = 0;  // of completion_tokens; likewise
 };
+
+// Sets the usage details of `c` from its counts (MockOptions::cached_share, reasoning_share).
+void SetUsageDetails(Completion& c, double cached_share, double reasoning_share);
 
 // The answer engine's answer to `request`. A max_tokens (or max_completion_tokens) below the
 // answer's size cuts the content to fit and sets finish_reason "length", as a real model does.

@@ -58,6 +58,8 @@ Decision FaultPlan::next(std::optional<Fault> forced, std::optional<Millis> forc
   d.latency_ms = forced_latency ? std::max<Millis>(0, *forced_latency) : sample_latency();
   d.retry_after_s = options_.retry_after_s;
   d.draw = rng_();
+  d.cached_share = options_.cached_share;
+  d.reasoning_share = options_.reasoning_share;
   return d;
 }
 

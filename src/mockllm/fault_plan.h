@@ -17,6 +17,8 @@ struct Decision {
   Millis latency_ms = 0;
   int retry_after_s = 1;   // for a 429
   std::uint64_t draw = 0;  // a random number for choices within the fault (garbage variant)
+  double cached_share = 0;     // MockOptions::cached_share
+  double reasoning_share = 0;  // MockOptions::reasoning_share
 };
 
 class FaultPlan {

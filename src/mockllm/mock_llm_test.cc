@@ -312,6 +312,28 @@ TEST_F(MockLlmTest, ConfigEndpointChangesBehaviourAtRunTime) {
   EXPECT_EQ(Post(port(), "/mock/config", R"({"nope": 1})").status, 400);
 }
 
+TEST_F(MockLlmTest, ReportsCachedAndReasoningTokensInTheUsageDetails) {
+  Start();
+  json::object plain = json::parse(Chat(ChatBody(kText)).body).as_object();
+  EXPECT_FALSE(plain.at("usage").as_object().contains("prompt_tokens_details"));
+  EXPECT_FALSE(plain.at("usage").as_object().contains("completion_tokens_details"));
+
+  ASSERT_EQ(Post(port(), "/mock/config", R"({"cached_share": 0.5, "reasoning_share": 0.25})").status,
+            200);
+  HttpResult r = Chat(ChatBody(kText));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value body = json::parse(r.body);
+  const json::object& usage = body.at("usage").as_object();
+  const std::int64_t prompt = usage.at("prompt_tokens").as_int64();
+  const std::int64_t completion = usage.at("completion_tokens").as_int64();
+  ASSERT_GT(prompt, 1);
+  ASSERT_GT(completion, 3);
+  EXPECT_EQ(usage.at("prompt_tokens_details").at("cached_tokens").as_int64(), prompt / 2);
+  EXPECT_EQ(usage.at("completion_tokens_details").at("reasoning_tokens").as_int64(),
+            completion / 4);
+  EXPECT_EQ(Post(port(), "/mock/config", R"({"cached_share": 1.5})").status, 400);
+}
+
 TEST_F(MockLlmTest, StatsEndpointAndReset) {
   Start();
   for (int i = 0; i < 3; ++i) ASSERT_EQ(Chat(ChatBody(kText)).status, 200);

@@ -97,6 +97,10 @@ Status Apply(MockOptions& o, const std::string& key, const json::value& v) {
     ASSIGN_OR_RETURN(o.garbage_rate, Rate(v, key));
   } else if (key == "reset_rate") {
     ASSIGN_OR_RETURN(o.reset_rate, Rate(v, key));
+  } else if (key == "cached_share") {
+    ASSIGN_OR_RETURN(o.cached_share, Rate(v, key));
+  } else if (key == "reasoning_share") {
+    ASSIGN_OR_RETURN(o.reasoning_share, Rate(v, key));
   } else if (key == "script") {
     ASSIGN_OR_RETURN(o.script, ScriptFrom(v));
   } else if (key == "timeout_hold_ms") {
@@ -218,6 +222,8 @@ std::string MockOptionsToJson(const MockOptions& o) {
       {"timeout_rate", o.timeout_rate},
       {"garbage_rate", o.garbage_rate},
       {"reset_rate", o.reset_rate},
+      {"cached_share", o.cached_share},
+      {"reasoning_share", o.reasoning_share},
       {"script", std::move(script)},
       {"timeout_hold_ms", o.timeout_hold_ms},
       {"models", std::move(models)},

@@ -77,6 +77,13 @@ struct MockOptions {
   // The longest a kTimeout request is held before its connection is reset.
   Millis timeout_hold_ms = 600'000;
 
+  // Usage details, as OpenAI reports them: this share of each answer's prompt tokens is
+  // reported as served from the provider's cache (usage.prompt_tokens_details.cached_tokens),
+  // and this share of its completion tokens as reasoning (usage.completion_tokens_details
+  // .reasoning_tokens, counted inside completion_tokens). Each rounded down; 0: no details.
+  double cached_share = 0;
+  double reasoning_share = 0;
+
   // The ids GET /v1/models lists. Any model name is accepted and echoed in answers.
   std::vector<std::string> models = {"mock-fast", "mock-smart"};
 

@@ -84,6 +84,15 @@ Status CheckFinishable(const AttemptFinish& item) {
     return InvalidArgument("a blocked attempt of job " + item.job_id + " needs its reason",
                            "error.code");
   }
+  // A blocked attempt made no call; a charge names the attempt it was made for.
+  for (const CallCharge& c : item.charges) {
+    if (item.outcome == AttemptOutcome::kBlocked || c.job_id != item.job_id ||
+        c.attempt != item.attempt) {
+      return InvalidArgument("a charge of job " + item.job_id + " attempt " +
+                                 std::to_string(item.attempt) + " names another call",
+                             "charges");
+    }
+  }
   return Status::Ok();
 }
 

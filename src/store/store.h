@@ -28,6 +28,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "store/batch_records.h"
+#include "store/cost_records.h"
 #include "store/tenant_records.h"
 
 namespace sluice {
@@ -90,6 +91,11 @@ struct AttemptFinish {
   // transaction settles it with cost_usd, even when the finish itself is kAborted (the call
   // was made and cost what it cost).
   bool settles_reservation = false;
+  // The attempt's model calls (one per alias its walk called): written to the cost ledger in
+  // this transaction when the finish matches, so the ledger holds exactly the calls the
+  // attempt records show. A finish that is kAborted writes none (its zombie attempt is in no
+  // record either), though its reservation settles.
+  std::vector<CallCharge> charges;
 };
 
 // A person's decision on a job waiting in review (POST /v1/jobs/{id}/review).
@@ -382,6 +388,14 @@ class Store {
   // reservation that is already gone (settled, expired and swept) adds nothing. Attempts
   // settle through finish_attempts (AttemptFinish::settles_reservation) instead.
   virtual Status settle_budget(const std::string& reservation_id, double cost_usd) = 0;
+  // A synchronous call's end, in one transaction: settles its reservation with cost_usd (as
+  // settle_budget; an empty reservation_id: none) and writes its charges to the cost ledger.
+  virtual Status settle_sync_call(const std::string& reservation_id, double cost_usd,
+                                  std::span<const CallCharge> charges) = 0;
+  // The cost ledger of `month` ("2026-11"), of one tenant or (empty) of every tenant
+  // (store/cost_records.h). kInvalidArgument for a month that is not YYYY-MM.
+  virtual Result<CostLedgerMonth> cost_report(const std::string& month,
+                                              const std::string& tenant) = 0;
   // Live jobs (queued, running, review) of the tenant: what max_queued limits.
   virtual Result<std::int64_t> live_jobs(const std::string& tenant) = 0;
 

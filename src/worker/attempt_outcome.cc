@@ -20,6 +20,16 @@ Millis BackoffDelay(int attempt, Millis base, Millis max, double jitter01) {
 
 namespace {
 
+// Usage as OpenAI reports it, the details only where the provider gave them.
+json::object UsageRecord(const CallResult& r) {
+  json::object usage{{"prompt_tokens", r.prompt_tokens},
+                     {"completion_tokens", r.completion_tokens},
+                     {"total_tokens", r.prompt_tokens + r.completion_tokens}};
+  if (r.cached_tokens > 0) usage["cached_tokens"] = r.cached_tokens;
+  if (r.reasoning_tokens > 0) usage["reasoning_tokens"] = r.reasoning_tokens;
+  return usage;
+}
+
 json::object AttemptRecord(const Job& job, const PreparedCall& call, const CallResult& r,
                            const std::string& outcome, const std::string& error) {
   json::object a;
@@ -31,15 +41,10 @@ json::object AttemptRecord(const Job& job, const PreparedCall& call, const CallR
   a["ms"] = r.ms;
   a["outcome"] = outcome;
   if (r.http_status) a["http_status"] = r.http_status;
-  a["usage"] = {{"prompt_tokens", r.prompt_tokens},
-                {"completion_tokens", r.completion_tokens},
-                {"total_tokens", r.prompt_tokens + r.completion_tokens}};
+  a["usage"] = UsageRecord(r);
   a["cost_usd"] = r.cost_usd;
   a["params"] = call.params_sent_to(r.alias);  // each alias of a walk may add its own defaults
-  // Tokens used but nothing charged: the alias has no prices, so cost reports under-count.
-  if (r.cost_usd == 0 && r.prompt_tokens + r.completion_tokens > 0 && r.provider != "local") {
-    a["unpriced"] = true;
-  }
+  if (r.unpriced()) a["unpriced"] = true;
   if (!error.empty()) a["error"] = error;
   return a;
 }
@@ -63,9 +68,7 @@ json::object ResultRecord(const Job& job, const PreparedCall& call, const CallRe
   // What the provider that answered was sent (API.md: the effective params), not only the
   // job's overrides: version params and the alias's defaults change the answer as much.
   out["params"] = call.params_sent_to(r.alias);
-  out["usage"] = {{"prompt_tokens", r.prompt_tokens},
-                  {"completion_tokens", r.completion_tokens},
-                  {"total_tokens", r.prompt_tokens + r.completion_tokens}};
+  out["usage"] = UsageRecord(r);
   out["cost_usd"] = job.cost_usd + walk_cost;
   Millis started = job.started_at.value_or(r.started_at);
   out["queue_ms"] = std::max<Millis>(0, started - job.created_at);
@@ -125,6 +128,32 @@ std::string AttemptRecords(const Job& job, const PreparedCall& call, const Gatew
 
 }  // namespace
 
+std::vector<CallCharge> CallCharges(const CallCharge& whose, const GatewayResult& g) {
+  std::vector<CallCharge> charges;
+  for (const CallResult& c : g.calls) {
+    if (!c.reached_provider()) continue;
+    CallCharge charge = whose;
+    charge.provider = c.provider;
+    charge.model_alias = c.alias;
+    charge.model_id = c.model_id;
+    charge.at = c.started_at;
+    charge.prompt_tokens = c.prompt_tokens;
+    charge.completion_tokens = c.completion_tokens;
+    charge.cached_tokens = c.cached_tokens;
+    charge.reasoning_tokens = c.reasoning_tokens;
+    charge.cost_nano_usd = NanoUsd(c.cost_usd);
+    charge.unpriced = c.unpriced();
+    charges.push_back(std::move(charge));
+  }
+  return charges;
+}
+
+std::vector<CallCharge> CallCharges(const Job& job, const GatewayResult& g) {
+  return CallCharges(
+      CallCharge{.tenant = job.spec.tenant, .job_id = job.id, .attempt = job.attempt, .task_type = job.spec.type},
+      g);
+}
+
 AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const GatewayResult& g,
                             Millis now, const WorkerConfig& worker, double jitter01) {
   const CallResult& r = g.final();
@@ -134,6 +163,7 @@ AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const Gate
   f.lease_owner = job.lease_owner;
   f.now = now;
   f.cost_usd = g.cost_usd();
+  f.charges = CallCharges(job, g);
   const bool attempts_left = job.attempt < job.spec.max_attempts;
   const double spent = job.cost_usd + f.cost_usd;
   const bool over_budget = job.spec.cost_limit_usd && spent >= *job.spec.cost_limit_usd;

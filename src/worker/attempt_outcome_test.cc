@@ -189,5 +189,66 @@ TEST(BackoffTest, CappedAtMax) {
   EXPECT_EQ(BackoffDelay(1, 1'000, 60'000, 1.0), 1'000);
 }
 
+TEST_F(DecideAttemptTest, EveryCallThatReachedAProviderIsAChargeWithItsUsageDetails) {
+  job_.spec.tenant = "acme";
+  CallResult failed;
+  failed.outcome = CallOutcome::kRetryable;
+  failed.code = "provider_error";
+  failed.provider = "primary";
+  failed.alias = "fast";
+  failed.model_id = "gpt-4o-mini";
+  failed.started_at = kNow - 50;
+  failed.prompt_tokens = 10;  // billed, though the answer was unusable
+  failed.cost_usd = 0.00002;
+  CallResult ok;
+  ok.outcome = CallOutcome::kOk;
+  ok.code = "ok";
+  ok.provider = "backup";
+  ok.alias = "strong";
+  ok.model_id = "gpt-4o";
+  ok.started_at = kNow - 20;
+  ok.text = kGoodAnswer;
+  ok.finish_reason = "stop";
+  ok.prompt_tokens = 100;
+  ok.completion_tokens = 40;
+  ok.cached_tokens = 60;
+  ok.reasoning_tokens = 30;
+  ok.cost_usd = 0;  // an alias without prices
+  GatewayResult g;
+  g.calls = {failed, ok};
+  AttemptFinish f = DecideAttempt(job_, call_, g, kNow, worker_, 0.5);
+  ASSERT_EQ(f.outcome, AttemptOutcome::kDone);
+  ASSERT_EQ(f.charges.size(), 2u);
+  EXPECT_EQ(f.charges[0].tenant, "acme");
+  EXPECT_EQ(f.charges[0].job_id, "job_1");
+  EXPECT_EQ(f.charges[0].attempt, 1);
+  EXPECT_EQ(f.charges[0].task_type, "classify_ticket");
+  EXPECT_EQ(f.charges[0].provider, "primary");
+  EXPECT_EQ(f.charges[0].at, kNow - 50);
+  EXPECT_EQ(f.charges[0].cost_nano_usd, 20'000);
+  EXPECT_FALSE(f.charges[0].unpriced);
+  EXPECT_EQ(f.charges[1].model_alias, "strong");
+  EXPECT_EQ(f.charges[1].model_id, "gpt-4o");
+  EXPECT_EQ(f.charges[1].cached_tokens, 60);
+  EXPECT_EQ(f.charges[1].reasoning_tokens, 30);
+  EXPECT_TRUE(f.charges[1].unpriced);
+
+  json::array records = json::parse(f.attempt_json).as_array();
+  const json::object& last = records.at(1).as_object();
+  EXPECT_EQ(last.at("usage").at("cached_tokens").as_int64(), 60);
+  EXPECT_EQ(last.at("usage").at("reasoning_tokens").as_int64(), 30);
+  EXPECT_TRUE(last.at("unpriced").as_bool());
+  EXPECT_FALSE(records.at(0).as_object().contains("unpriced"));
+  json::object result = json::parse(f.result_json).as_object();
+  EXPECT_EQ(result.at("usage").at("cached_tokens").as_int64(), 60);
+}
+
+TEST_F(DecideAttemptTest, AWalkThatReachedNoProviderHasNoCharges) {
+  // The synthetic result of a walk that called nothing carries no provider.
+  AttemptFinish f = DecideAttempt(job_, call_, Failure(CallOutcome::kRetryable, "over_budget"),
+                                  kNow, worker_, 0.5);
+  EXPECT_TRUE(f.charges.empty());
+}
+
 }  // namespace
 }  // namespace sluice

@@ -15,6 +15,7 @@ call; a cost limit stops the retries; the built-in `local` provider is the last 
 chain; a queue's preferred model routes its jobs.
 """
 
+import math
 import unittest
 
 import harness
@@ -49,9 +50,11 @@ def dead_url():
 
 
 def call_cost(alias, usage):
-    """provider_call.h: prompt_tokens*input/1e6 + completion_tokens*output/1e6, in that order."""
+    """provider_call.h CallCost: (prompt_tokens*input + completion_tokens*output) USD per Mtok is
+    nano-USD per thousandth of a token; rounded once to a whole nano-USD (half away from zero)."""
     price_in, price_out = PRICES[alias]
-    return usage["prompt_tokens"] * price_in / 1e6 + usage["completion_tokens"] * price_out / 1e6
+    nanos = (usage["prompt_tokens"] * price_in + usage["completion_tokens"] * price_out) * 1e3
+    return math.floor(nanos + 0.5) / 1e9
 
 
 def chat_job(content, alias="fast", **fields):

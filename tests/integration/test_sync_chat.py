@@ -31,8 +31,11 @@ def messages(text=QUESTION):
 
 
 def call_cost(alias, usage):
+    """provider_call.h CallCost: (prompt_tokens*input + completion_tokens*output) USD per Mtok is
+    nano-USD per thousandth of a token; rounded once to a whole nano-USD (half away from zero)."""
     price_in, price_out = PRICES[alias]
-    return usage["prompt_tokens"] * price_in / 1e6 + usage["completion_tokens"] * price_out / 1e6
+    nanos = (usage["prompt_tokens"] * price_in + usage["completion_tokens"] * price_out) * 1e3
+    return math.floor(nanos + 0.5) / 1e9
 
 
 def is_int(v):

@@ -130,6 +130,9 @@ Result<std::vector<Status>> SqlStore::finish_attempts(std::span<const AttemptFin
   using Outcomes = std::vector<Status>;
   return write<Outcomes>([&](Txn& txn) -> Result<Outcomes> {
     Outcomes outcomes = valid;
+    // The model calls of the finishes that matched: the cost ledger holds what the attempt
+    // records hold (store.h, AttemptFinish::charges).
+    std::vector<const CallCharge*> charges;
     for (const std::vector<std::size_t>& round : rounds) {
       std::vector<const AttemptFinish*> batch;
       batch.reserve(round.size());
@@ -145,8 +148,10 @@ Result<std::vector<Status>> SqlStore::finish_attempts(std::span<const AttemptFin
         txn.event(item.job_id, settled[k]->tenant, item.now, EventTypeOf(item.outcome),
                   FinishEventData(item));
         txn.moved(settled[k]->queue, JobStatus::kRunning, StatusAfter(item.outcome));
+        for (const CallCharge& c : item.charges) charges.push_back(&c);
       }
     }
+    RETURN_IF_ERROR(write_charges(txn, charges));
     if (!settlements.empty()) RETURN_IF_ERROR(settle_reservations(txn, settlements));
     return outcomes;
   });

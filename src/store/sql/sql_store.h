@@ -68,6 +68,10 @@ class SqlStore final : public Store {
                                    Millis now) override;
   Result<std::vector<bool>> reserve_budget(std::span<const BudgetReservation> items) override;
   Status settle_budget(const std::string& reservation_id, double cost_usd) override;
+  Status settle_sync_call(const std::string& reservation_id, double cost_usd,
+                          std::span<const CallCharge> charges) override;
+  Result<CostLedgerMonth> cost_report(const std::string& month,
+                                      const std::string& tenant) override;
   Result<std::int64_t> live_jobs(const std::string& tenant) override;
   Result<std::vector<std::string>> due_tenants(const std::string& queue, Millis now,
                                                int limit) override;
@@ -137,6 +141,9 @@ class SqlStore final : public Store {
   // adds the cost to its month's spend; ids with no reservation add nothing.
   static Status settle_reservations(Txn& txn,
                                     std::vector<std::pair<std::string, double>> settlements);
+
+  // Appends charges to the cost ledger in `txn` (sql_costs.cc), in one statement.
+  static Status write_charges(Txn& txn, std::span<const CallCharge* const> charges);
 
   const std::unique_ptr<Dialect> dialect_;
 };

@@ -99,6 +99,10 @@ Statement DeleteByIds(const std::string& table, const std::string& column,
                         " = ANY (ARRAY (SELECT json_array_elements_text($1::json)))" + also);
 }
 
+// model_calls' columns in the order of the JSON rows of insert_charges (sql_costs.cc).
+constexpr char kChargeColumns[] =
+    "tenant, month, at, job_id, attempt, task_type, provider, model_alias, model_id, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_nano_usd, unpriced";
+
 // A file of a purged batch goes unless another batch reads it as its input.
 constexpr char kNoBatchReads[] =
     " AND NOT EXISTS (SELECT 1 FROM batches WHERE batches.input_file_id = ";
@@ -356,6 +360,35 @@ Statements Build() {
                                      ReservationColumns().placeholders() + ")"),
       .delete_reservation = Portable(
           "DELETE FROM budget_reservations WHERE id = $1::text RETURNING tenant, month"),
+
+      // --- the cost ledger ---
+      // One statement for any number of rows on either engine (as the retention deletes).
+      .insert_charges = PerDialect(
+          "INSERT INTO model_calls (" + std::string(kChargeColumns) + ") SELECT "
+          "json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+          "json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), "
+          "json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]'), "
+          "json_extract(value, '$[9]'), json_extract(value, '$[10]'), "
+          "json_extract(value, '$[11]'), json_extract(value, '$[12]'), "
+          "json_extract(value, '$[13]'), json_extract(value, '$[14]') FROM json_each(?1)",
+          "INSERT INTO model_calls (" + std::string(kChargeColumns) + ") SELECT "
+          "r->>0, r->>1, (r->>2)::bigint, r->>3, (r->>4)::integer, r->>5, r->>6, r->>7, r->>8, "
+          "(r->>9)::bigint, (r->>10)::bigint, (r->>11)::bigint, (r->>12)::bigint, "
+          "(r->>13)::bigint, (r->>14)::integer FROM json_array_elements($1::json) AS r"),
+      // A range of model_calls_month. Integer sums: exact (cost_records.h); PostgreSQL sums
+      // bigints as numeric, cast back (a month of one install stays far below 2^63 nano-USD).
+      .cost_lines = Portable(
+          "SELECT tenant, task_type, provider, model_alias, model_id, count(*), "
+          "sum(prompt_tokens)::bigint, sum(completion_tokens)::bigint, "
+          "sum(cached_tokens)::bigint, sum(reasoning_tokens)::bigint, "
+          "sum(cost_nano_usd)::bigint, sum(unpriced)::bigint FROM model_calls "
+          "WHERE month = $1::text AND ($2::text = '' OR tenant = $2::text) "
+          "GROUP BY tenant, task_type, provider, model_alias, model_id "
+          "ORDER BY tenant, task_type, provider, model_alias, model_id"),
+      .cost_jobs = Portable(
+          "SELECT tenant, count(DISTINCT job_id) FROM model_calls "
+          "WHERE month = $1::text AND ($2::text = '' OR tenant = $2::text) AND job_id <> '' "
+          "GROUP BY tenant ORDER BY tenant"),
 
       // --- retention ---
       .insert_job_blob = Portable(

@@ -102,6 +102,14 @@ struct Statements {
   Statement insert_reservation;   // {reservations} as $1..$5
   Statement delete_reservation;   // $1 id → tenant, month
 
+  // --- the cost ledger: model_calls (sql_costs.cc) ---
+  // $1 a JSON array of rows, each an array in the column order of sql_costs.cc ChargesJson
+  Statement insert_charges;
+  // $1 month, $2 tenant ('': every tenant) → tenant, task_type, provider, model_alias,
+  // model_id, calls, prompt, completion, cached, reasoning tokens, cost_nano_usd, unpriced calls
+  Statement cost_lines;
+  Statement cost_jobs;            // $1 month, $2 tenant ('': every tenant) → tenant, jobs
+
   // --- retention (sql_retention.cc) ---
   // "ids" parameters are one JSON array of strings, so that one statement deletes the rows of
   // any number of jobs or batches on either engine.

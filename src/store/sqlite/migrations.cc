@@ -289,6 +289,31 @@ CREATE INDEX webhook_deliveries_job ON webhook_deliveries (job_id);
 ALTER TABLE jobs ADD COLUMN mask_pii INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tenants ADD COLUMN mask_pii INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    // The cost ledger (store/cost_records.h): one row per model call, written with the call's
+    // attempt finish or sync settlement, never deleted by retention. Money in integer nano-USD
+    // so that sums are exact. month is the UTC month of `at`, stored so that a month's report is
+    // one range of model_calls_month.
+    sql::Migration{9, R"sql(
+CREATE TABLE model_calls (
+  seq               INTEGER PRIMARY KEY,
+  tenant            TEXT NOT NULL,
+  month             TEXT NOT NULL,       -- "2026-11" (UTC), of at
+  at                INTEGER NOT NULL,    -- when the call started
+  job_id            TEXT NOT NULL,       -- '' for a synchronous call
+  attempt           INTEGER NOT NULL,    -- 0 for a synchronous call
+  task_type         TEXT NOT NULL,       -- the job's type; 'sync' for a synchronous call
+  provider          TEXT NOT NULL,
+  model_alias       TEXT NOT NULL,
+  model_id          TEXT NOT NULL,
+  prompt_tokens     INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  cached_tokens     INTEGER NOT NULL,    -- of prompt_tokens
+  reasoning_tokens  INTEGER NOT NULL,    -- of completion_tokens
+  cost_nano_usd     INTEGER NOT NULL,
+  unpriced          INTEGER NOT NULL     -- 1: tokens used, nothing charged (no price)
+);
+CREATE INDEX model_calls_month ON model_calls (month, tenant);
+)sql"},
 };
 
 }  // namespace

@@ -186,5 +186,17 @@ TEST_F(SqlitePlanTest, HotQueriesUseTheirIndexAfterAnalyze) {
   ExpectIndexedPlans();
 }
 
+// A month's costs report reads one range of model_calls_month, never the whole ledger (which
+// retention never shrinks). Its GROUP BY may sort: a report is no hot path.
+TEST_F(SqlitePlanTest, CostReportReadsOneMonthOfTheLedger) {
+  for (const sql::Statement* stmt : {&sql::Sql().cost_lines, &sql::Sql().cost_jobs}) {
+    std::vector<std::string> plan = Plan(*stmt);
+    EXPECT_THAT(plan, Contains(HasSubstr("USING INDEX model_calls_month (month=?)")))
+        << testing::PrintToString(plan);
+    EXPECT_THAT(plan, Not(Contains(HasSubstr("SCAN model_calls"))))
+        << testing::PrintToString(plan);
+  }
+}
+
 }  // namespace
 }  // namespace sluice

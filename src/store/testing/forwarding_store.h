@@ -145,6 +145,14 @@ class ForwardingStore : public Store {
   Status settle_budget(const std::string& id, double cost) override {
     return inner_.settle_budget(id, cost);
   }
+  Status settle_sync_call(const std::string& id, double cost,
+                          std::span<const CallCharge> charges) override {
+    return inner_.settle_sync_call(id, cost, charges);
+  }
+  Result<CostLedgerMonth> cost_report(const std::string& month,
+                                      const std::string& tenant) override {
+    return inner_.cost_report(month, tenant);
+  }
   Result<std::int64_t> live_jobs(const std::string& t) override { return inner_.live_jobs(t); }
   Result<std::vector<std::string>> due_tenants(const std::string& q, Millis now,
                                                int limit) override {
