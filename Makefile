@@ -6,7 +6,7 @@ BENCH_ARGS ?=
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD_DIR ?= build-fuzz
-FUZZ_TARGETS ?= http job_request config task_file template model_json batch_line multipart pii_mask
+FUZZ_TARGETS ?= http job_request config task_file template model_json batch_line multipart pii_mask audit_line
 
 .PHONY: deps bench-deps build build-release demo test test-unit bench bench-quick fuzz format tidy clean
 .PHONY: test-asan test-tsan ci

@@ -174,17 +174,17 @@ void SettleSyncCall(ApiContext& ctx, std::string reservation, double cost_usd,
   if (!queued && tries_left > 0) again(100);
 }
 
-// `pii`: the placeholders the request was masked with (null: not masked).
+// `whose`: the tenant and actor its ledger rows and audit records name. `pii`: the placeholders
+// the request was masked with (null: not masked).
 void CallGateway(ApiContext& ctx, ModelCall call, const http::Responder& responder,
                  std::shared_ptr<json::object> request, double received, std::string reservation,
-                 std::string tenant, std::shared_ptr<const privacy::PiiMapping> pii) {
+                 CallCharge whose, std::shared_ptr<const privacy::PiiMapping> pii) {
+  if (pii) whose.pii_masked_json = JsonText(pii->counts_json());
   ctx.gateway.call(std::move(call), [&ctx, responder, request, received, pii,
                                      reservation = std::move(reservation),
-                                     tenant = std::move(tenant)](GatewayResult g) {
+                                     whose = std::move(whose)](GatewayResult g) {
     SettleSyncCall(ctx, reservation, g.cost_usd(),
-                   std::make_shared<const std::vector<CallCharge>>(
-                       CallCharges(CallCharge{.tenant = tenant, .task_type = kSyncTaskType}, g)),
-                   30);
+                   std::make_shared<const std::vector<CallCharge>>(CallCharges(whose, g)), 30);
     const CallResult& r = g.final();
     double provider_ms = 0;
     for (const auto& c : g.calls) provider_ms += c.provider_ms;
@@ -205,6 +205,8 @@ void CallGateway(ApiContext& ctx, ModelCall call, const http::Responder& respond
 void ReserveThenCall(ApiContext& ctx, const auth::Caller& caller, ModelCall call,
                      const http::Responder& responder, std::shared_ptr<json::object> request,
                      double received, std::shared_ptr<const privacy::PiiMapping> pii) {
+  CallCharge whose{.tenant = caller.tenant, .task_type = kSyncTaskType,
+                   .actor = auth::AuditActorOf(caller)};
   const Millis now = ctx.clock.now();
   BudgetReservation reservation{.id = NewId("sync_", now),
                                 .tenant = caller.tenant,
@@ -215,16 +217,17 @@ void ReserveThenCall(ApiContext& ctx, const auth::Caller& caller, ModelCall call
                                 .expires_at = now + ctx.config.server.max_wait + 60'000};
   call.budget_usd = reservation.amount_usd;
   auto shared_call = std::make_shared<ModelCall>(std::move(call));
-  RunOffLoop(ctx, responder, [&ctx, reservation, shared_call, responder, request, received, pii] {
+  RunOffLoop(ctx, responder, [&ctx, reservation, shared_call, responder, request, received, pii,
+                              whose = std::move(whose)] {
     auto fits = ctx.store.reserve_budget(std::span(&reservation, 1));
     if (!fits.ok()) return SendError(responder, fits.status());
     if (!fits->front()) {
       return SendError(responder, auth::BudgetExceeded(reservation.tenant, reservation.budget_usd,
                                                        reservation.now));
     }
-    ctx.loop.post([&ctx, reservation, shared_call, responder, request, received, pii] {
+    ctx.loop.post([&ctx, reservation, shared_call, responder, request, received, pii, whose] {
       CallGateway(ctx, std::move(*shared_call), responder, request, received, reservation.id,
-                  reservation.tenant, pii);
+                  whose, pii);
     });
   });
 }
@@ -265,7 +268,10 @@ void ChatCompletions(ApiContext& ctx, http::Request&& req, http::Responder respo
     }
     return ReserveThenCall(ctx, caller, std::move(call), responder, request, received, pii);
   }
-  CallGateway(ctx, std::move(call), responder, request, received, "", caller.tenant, pii);
+  CallGateway(ctx, std::move(call), responder, request, received, "",
+              CallCharge{.tenant = caller.tenant, .task_type = kSyncTaskType,
+                         .actor = auth::AuditActorOf(caller)},
+              pii);
 }
 
 }  // namespace

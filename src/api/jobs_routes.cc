@@ -319,7 +319,8 @@ Result<ReviewAction> ParseReview(ApiContext& ctx, const json::value& body, const
 }
 
 void ReviewParsed(ApiContext& ctx, const json::value& body, const std::string& tenant,
-                  const std::string& id, const http::Responder& responder) {
+                  const std::string& id, const std::string& actor,
+                  const http::Responder& responder) {
   auto job = ctx.store.get_job(tenant, id);
   if (!job.ok()) return SendError(responder, job.status());
   // Checked here too (the store guards it again) so that a late decision is told it is late
@@ -330,6 +331,7 @@ void ReviewParsed(ApiContext& ctx, const json::value& body, const std::string& t
   }
   auto review = ParseReview(ctx, body, *job, ctx.clock.now());
   if (!review.ok()) return SendError(responder, review.status());
+  review->actor = actor;
   auto reviewed = ctx.store.review_job(*review);
   if (!reviewed.ok()) return SendError(responder, reviewed.status());
   spdlog::debug("job {} {} by review (tenant {})", reviewed->id, JobStatusName(reviewed->status),
@@ -343,8 +345,9 @@ void Review(ApiContext& ctx, http::Request&& req, http::Responder responder, con
   auto body = ParseJsonBody(req);
   if (!body.ok()) return SendError(responder, body.status());
   RunOffLoop(ctx, responder, [&ctx, body = std::move(body).value(), tenant = rc.tenant(),
-                              id = rc.params.at("id"), responder] {
-    ReviewParsed(ctx, body, tenant, id, responder);
+                              id = rc.params.at("id"), actor = auth::AuditActorOf(rc.caller),
+                              responder] {
+    ReviewParsed(ctx, body, tenant, id, actor, responder);
   });
 }
 

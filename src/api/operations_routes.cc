@@ -264,6 +264,7 @@ void AddAllRoutes(ApiContext& ctx, Router& router) {
   AddBatchRoutes(ctx, router);
   AddEventRoutes(ctx, router);
   AddReportRoutes(ctx, router);
+  AddAuditRoutes(ctx, router);
   if (ctx.auth) AddAdminRoutes(ctx, router);
 }
 

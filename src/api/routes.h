@@ -16,6 +16,8 @@ void AddBatchRoutes(ApiContext& ctx, Router& router);
 void AddEventRoutes(ApiContext& ctx, Router& router);
 // GET /v1/reports/costs (api/reports_routes.cc).
 void AddReportRoutes(ApiContext& ctx, Router& router);
+// GET /v1/audit (api/audit_routes.cc).
+void AddAuditRoutes(ApiContext& ctx, Router& router);
 // /v1/admin/...: tenants and keys. Needs ctx.auth.
 void AddAdminRoutes(ApiContext& ctx, Router& router);
 

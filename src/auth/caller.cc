@@ -1,6 +1,13 @@
 #include "auth/caller.h"
 
+#include "store/audit_records.h"
+
 namespace sluice::auth {
+
+std::string AuditActorOf(const Caller& caller) {
+  if (!caller.key_id.empty()) return caller.key_id;
+  return caller.admin ? kAuditActorAdmin : "anonymous";
+}
 
 bool IsValidTenantId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;

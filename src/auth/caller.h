@@ -22,6 +22,10 @@ struct Caller {
   Millis looked_up_at = 0;
 };
 
+// Who an audit record says acted (API.md "Audit log"): the key's id, "admin" for the admin
+// key, "anonymous" when the server runs without authentication.
+std::string AuditActorOf(const Caller& caller);
+
 // [a-z0-9][a-z0-9_-]{0,63}: safe in paths, URLs and metric labels.
 bool IsValidTenantId(std::string_view id);
 

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/admin_commands.h"
+#include "cli/audit_command.h"
 #include "cli/client_commands.h"
 #include "cli/migrate_command.h"
 #include "cli/mock_llm_command.h"
@@ -67,6 +68,8 @@ int Main(int argc, char** argv) {
   AddClientCommands(app, client);
   AdminCommands admin;
   AddAdminCommands(app, admin);
+  AuditFlags audit;
+  AddAuditCommands(app, audit);
 
   try {
     app.parse(argc, argv);
@@ -92,6 +95,7 @@ int Main(int argc, char** argv) {
   }
   if (int code = RunClientCommand(client); code >= 0) return code;
   if (int code = RunAdminCommand(admin); code >= 0) return code;
+  if (int code = RunAuditCommand(audit); code >= 0) return code;
   RaiseOpenFileLimit();
   if (*serve_cmd) return RunServe(serve);
   if (*mock_cmd) return RunMockLlm(mock);

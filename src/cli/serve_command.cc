@@ -24,6 +24,7 @@
 #include "gateway/http_client.h"
 #include "http/server.h"
 #include "privacy/pii_masker.h"
+#include "audit/audit_sealer.h"
 #include "retention/retention_runner.h"
 #include "scheduler/scheduler.h"
 #include "schedules/schedule_runner.h"
@@ -73,7 +74,7 @@ int RunServe(const ServeFlags& flags) {
   std::error_code ec;
   std::filesystem::create_directories(config.server.data_dir, ec);
   auto store_result = Store::Open({config.server.data_dir, config.server.store, config.server.durable,
-                                   config.retention.dedup_window});
+                                   config.retention.dedup_window, config.audit.enabled});
   if (!store_result.ok()) {
     spdlog::error("store: {}", store_result.status().ToString());
     return 2;
@@ -92,7 +93,10 @@ int RunServe(const ServeFlags& flags) {
   }
   BlobStore& blobs = **blobs_result;
   // [retention] jobs: its own thread deletes what ended longer ago (nothing when 0).
-  RetentionRunner retention(*store, blobs, clock, RetentionOptions::ForWindow(config.retention.jobs));
+  RetentionRunner retention(*store, blobs, clock,
+                            RetentionOptions::ForWindow(config.retention.jobs, config.retention.audit));
+  // Seals audit entries into the chain; also with [audit] off, for what an earlier run left.
+  AuditSealer audit_sealer(*store, {});
 
   // [privacy]: a pattern RE2 rejects stops the start, naming its rule.
   auto pii_masker = privacy::PiiMasker::FromConfig(config.privacy);
@@ -207,6 +211,7 @@ int RunServe(const ServeFlags& flags) {
   store->set_wake_handler([&scheduler](const std::string& queue) { scheduler.wake(queue); });
   (*schedules)->start();
   retention.start();
+  audit_sealer.start();
   spdlog::info("sluice serving on {} (data {}, tasks {}, {} task types)", config.server.listen,
                config.server.data_dir, config.tasks_dir, tasks.names().size());
 
@@ -240,6 +245,7 @@ int RunServe(const ServeFlags& flags) {
   if (auto released = store->release_leases(owner, clock.now()); released.ok() && *released > 0) {
     spdlog::info("released {} leases", *released);
   }
+  audit_sealer.stop();  // seals what the last finishes appended
   loop.stop();
   spdlog::info("stopped");
   return 0;

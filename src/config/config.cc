@@ -435,7 +435,7 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   static const std::set<std::string> kTopLevel = {"server", "provider",  "model",    "queue",
                                                   "worker", "tasks",     "webhooks", "schedule",
                                                   "auth",   "retention", "events",   "log",
-                                                  "privacy", "billing"};
+                                                  "privacy", "billing",   "audit"};
   for (auto& [k, v] : root) {
     if (!kTopLevel.count(std::string(k.str()))) {
       return InvalidArgument("unknown config section " + std::string(k.str()), std::string(k.str()));
@@ -498,6 +498,12 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     TableReader r(*t, "retention");
     r.window("jobs", c.retention.jobs);
     r.window("dedup_window", c.retention.dedup_window);
+    r.window("audit", c.retention.audit);
+    RETURN_IF_ERROR(r.finish());
+  }
+  if (auto* t = root["audit"].as_table()) {
+    TableReader r(*t, "audit");
+    r.boolean("enabled", c.audit.enabled);
     RETURN_IF_ERROR(r.finish());
   }
   if (auto* t = root["billing"].as_table()) RETURN_IF_ERROR(ReadBilling(*t, c.billing));

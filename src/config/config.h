@@ -150,6 +150,15 @@ struct RetentionConfig {
   // StoreOptions::dedup_window: a dedup key whose job ended longer ago than this makes a new
   // job. 0 ("0"): dedup keys never expire.
   Millis dedup_window = 30LL * 24 * 3600 * 1000;
+  // Audit records made longer ago than this are deleted, whole UTC days at a time, the last
+  // one deleted kept as the anchor of the rest (store/audit_records.h). 0: kept forever.
+  Millis audit = 0;
+};
+
+// [audit]: the tamper-evident log of model calls, review actions and key and tenant changes
+// (API.md "Audit log"; store/audit_records.h).
+struct AuditConfig {
+  bool enabled = true;  // off: nothing is recorded (and /v1/audit shows what was before)
 };
 
 // [log]: what `sluice serve` writes to stderr (cli/logging.h). info: one line per request (the
@@ -192,6 +201,7 @@ struct Config {
   std::vector<ScheduleConfig> schedules;
   AuthConfig auth;
   RetentionConfig retention;
+  AuditConfig audit;
   LogConfig log;
   PrivacyConfig privacy;
   BillingConfig billing;

@@ -9,10 +9,13 @@
 
 namespace sluice {
 
-RetentionOptions RetentionOptions::ForWindow(Millis window) {
+RetentionOptions RetentionOptions::ForWindow(Millis window, Millis audit_window) {
   RetentionOptions options;
   options.window = window;
-  options.every = std::clamp<Millis>(window / 10, 1'000, 10 * 60'000);
+  options.audit_window = audit_window;
+  Millis shorter = window > 0 ? window : audit_window;
+  if (audit_window > 0) shorter = std::min(shorter, audit_window);
+  options.every = std::clamp<Millis>(shorter / 10, 1'000, 10 * 60'000);
   options.first_after = std::min(options.every, options.first_after);
   return options;
 }
@@ -26,9 +29,15 @@ RetentionRunner::~RetentionRunner() {
 }
 
 void RetentionRunner::start() {
-  if (options_.window <= 0 || thread_.joinable()) return;
-  spdlog::info("retention: deleting what ended more than {} s ago, a pass every {} s",
-               options_.window / 1000, options_.every / 1000);
+  if ((options_.window <= 0 && options_.audit_window <= 0) || thread_.joinable()) return;
+  if (options_.window > 0) {
+    spdlog::info("retention: deleting what ended more than {} s ago, a pass every {} s",
+                 options_.window / 1000, options_.every / 1000);
+  }
+  if (options_.audit_window > 0) {
+    spdlog::info("retention: deleting audit records older than {} s, whole days at a time",
+                 options_.audit_window / 1000);
+  }
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -61,12 +70,20 @@ void RetentionRunner::loop() {
 
 RetentionReport RetentionRunner::pass() {
   RetentionReport report;
+  auto log = [](const std::string& line) { spdlog::error("{}", line); };
+  if (options_.audit_window > 0) {
+    report.status =
+        RunGuarded("retention: pruning the audit log", [&] { return prune_audit(report); }, log);
+    if (!report.status.ok()) {
+      spdlog::warn("retention: audit pruning stopped (next pass in {} ms): {}", options_.every,
+                   report.status.ToString());
+    }
+  }
   if (options_.window <= 0) return report;
   const Millis cut = clock_.now() - options_.window;
   // Jobs first: the blobs they alone referred to go in the same pass.
   // An exception (a std::filesystem call of the blob store, std::bad_alloc) ends the pass like
   // an error would: it is reported, and the next pass starts afresh.
-  auto log = [](const std::string& line) { spdlog::error("{}", line); };
   report.status = RunGuarded("retention: purging jobs", [&] { return purge(cut, report); }, log);
   if (report.status.ok()) {
     report.status =
@@ -93,6 +110,21 @@ Status RetentionRunner::purge(Millis cut, RetentionReport& report) {
     report.purged.batches += counts.batches;
     report.purged.files += counts.files;
     if (counts.jobs == 0 && counts.batches == 0 && counts.files == 0) break;
+  }
+  return Status::Ok();
+}
+
+Status RetentionRunner::prune_audit(RetentionReport& report) {
+  constexpr Millis kDay = 24LL * 3600 * 1000;
+  const Millis cut = (clock_.now() - options_.audit_window) / kDay * kDay;
+  while (!stop_requested_) {
+    ASSIGN_OR_RETURN(std::int64_t n, store_.prune_audit(cut, options_.audit_per_transaction));
+    report.audit_records += n;
+    if (n == 0) break;
+  }
+  if (report.audit_records > 0) {
+    spdlog::info("retention: deleted {} audit records made before {}", report.audit_records,
+                 FormatRfc3339(cut));
   }
   return Status::Ok();
 }

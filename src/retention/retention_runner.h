@@ -39,21 +39,27 @@
 namespace sluice {
 
 struct RetentionOptions {
-  Millis window = 0;            // [retention] jobs; 0: keep everything (start() runs nothing)
+  Millis window = 0;            // [retention] jobs; 0: keep everything
+  // [retention] audit: records made before the start of the UTC day `audit_window` ago are
+  // pruned (Store::prune_audit), so that whole days go and the chain stays verifiable from the
+  // anchor. 0: kept forever. start() runs nothing while both windows are 0.
+  Millis audit_window = 0;
+  int audit_per_transaction = 5'000;
   Millis every = 10 * 60'000;   // between passes
   Millis first_after = 30'000;  // the first pass, this long after start()
   int jobs_per_transaction = 500;
   int blobs_per_page = 500;
 
-  // The options for a window: a pass every tenth of it, at least every 10 minutes and at most
-  // every second, so that a short window (a test's) is kept to closely too.
-  static RetentionOptions ForWindow(Millis window);
+  // The options for the windows: a pass every tenth of the shorter one, at least every 10
+  // minutes and at most every second, so that a short window (a test's) is kept to closely too.
+  static RetentionOptions ForWindow(Millis window, Millis audit_window = 0);
 };
 
 // What one pass deleted.
 struct RetentionReport {
   PurgeCounts purged;
   std::int64_t blobs = 0;
+  std::int64_t audit_records = 0;
   // The first error: the pass stopped there, and the next one starts over. Deleting is
   // idempotent, so whatever it did before stays done.
   Status status;
@@ -80,6 +86,7 @@ class RetentionRunner {
   void loop();
   Status purge(Millis cut, RetentionReport& report);
   Status collect_blobs(Millis cut, RetentionReport& report);
+  Status prune_audit(RetentionReport& report);
 
   Store& store_;
   BlobStore& blobs_;

@@ -225,3 +225,46 @@ TEST_F(RetentionRunnerTest, ItsThreadOutlivesAPassThatThrows) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// [retention] audit: whole UTC days older than the window go, the chain stays whole from the
+// anchor, and the jobs' window is not involved.
+TEST_F(RetentionRunnerTest, AuditRecordsOlderThanTheWindowGoByWholeDays) {
+  const Millis today = now_ / kDay * kDay;
+  const Millis times[] = {today - 40 * kDay, today - 31 * kDay + 1, today - 30 * kDay - 1,
+                          today - 30 * kDay, today - kDay, today};
+  for (std::size_t i = 0; i < std::size(times); ++i) {
+    ASSERT_TRUE(store_->put_tenant(TenantPatch{.id = "t" + std::to_string(i), .now = times[i]}).ok());
+  }
+  ASSERT_TRUE(store_->seal_audit(100).ok());
+  auto before = *store_->audit_records({.limit = 100});
+  ASSERT_EQ(before.size(), 6u);
+
+  RetentionOptions options = RetentionOptions::ForWindow(0, 30 * kDay);
+  options.audit_per_transaction = 2;
+  RetentionRunner runner(*store_, *blobs_, clock_, options);
+  RetentionReport report = runner.pass();
+  ASSERT_TRUE(report.status.ok()) << report.status.ToString();
+  // The cut is the start of the day 30 days ago: the three records made before it go.
+  EXPECT_EQ(report.audit_records, 3);
+  AuditAnchor anchor = *store_->audit_anchor();
+  EXPECT_EQ(anchor.seq, 3);
+  EXPECT_EQ(anchor.hash, before[2].hash);
+  auto after = *store_->audit_records({.limit = 100});
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[0].seq, 4);
+  EXPECT_EQ(runner.pass().audit_records, 0);
+}
+
+TEST_F(RetentionRunnerTest, AnAuditWindowOfZeroKeepsEveryRecord) {
+  ASSERT_TRUE(store_->put_tenant(TenantPatch{.id = "old", .now = now_ - 1000 * kDay}).ok());
+  ASSERT_TRUE(store_->seal_audit(100).ok());
+  RetentionRunner runner(*store_, *blobs_, clock_, RetentionOptions::ForWindow(kWindow, 0));
+  EXPECT_EQ(runner.pass().audit_records, 0);
+  EXPECT_EQ(store_->audit_records({.limit = 100})->size(), 1u);
+}
+
+}  // namespace
+}  // namespace sluice

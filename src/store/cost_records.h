@@ -55,6 +55,12 @@ struct CallCharge {
   std::int64_t reasoning_tokens = 0;  // of completion_tokens, at the reasoning price
   std::int64_t cost_nano_usd = 0;
   bool unpriced = false;  // tokens used but nothing charged: the alias lacks a price
+
+  // For the call's audit record (store/audit_records.h) only; the ledger keeps none of these.
+  std::string actor = "system";  // "key_…", "admin", "system" (a worker), "anonymous"
+  std::string outcome;           // the call's code: "ok", "timeout", "provider_error", ...
+  std::string prompt_version;    // the job's; "" for chat jobs and synchronous calls
+  std::string pii_masked_json;   // {"EMAIL": 1, ...} when the call was masked, else ""
 };
 
 // The ledger rows of one month with the same (tenant, task_type, provider, model_alias,

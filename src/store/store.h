@@ -27,6 +27,7 @@
 #include "core/mutex.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "store/audit_records.h"
 #include "store/batch_records.h"
 #include "store/cost_records.h"
 #include "store/tenant_records.h"
@@ -42,6 +43,8 @@ struct StoreOptions {
   // makes a new job (the old one keeps its key no longer: its dedup_key becomes ''), so an old
   // key is not squatted forever. Hits on live jobs always deduplicate. 0: keys never expire.
   Millis dedup_window = 30LL * 24 * 3600 * 1000;
+  // Append audit entries ([audit] enabled; store/audit_records.h) with what they record.
+  bool audit = true;
 };
 
 struct SubmitOutcome {
@@ -107,6 +110,7 @@ struct ReviewAction {
   std::string reason;       // kReject: becomes the error message (code "rejected")
   std::string model;        // kRetry: the alias to pin the job to; empty keeps its model
   Millis now = 0;
+  std::string actor = "admin";  // who decided, for the audit log: "key_…" or "admin"
 };
 
 struct JobFilter {
@@ -398,6 +402,26 @@ class Store {
                                               const std::string& tenant) = 0;
   // Live jobs (queued, running, review) of the tenant: what max_queued limits.
   virtual Result<std::int64_t> live_jobs(const std::string& tenant) = 0;
+
+  // Audit log (store/audit_records.h). Model calls (the charges of finish_attempts and
+  // settle_sync_call), review_job, put_tenant, create_api_key and revoke_api_key append their
+  // entry in their own transaction, when the store was opened with StoreOptions::audit.
+
+  // Seals up to `limit` pending entries into the chain in one transaction, oldest first.
+  // Returns how many: 0 when none is pending or another node is sealing at this moment.
+  virtual Result<int> seal_audit(int limit) = 0;
+  // Sealed records (AuditFilter), oldest first.
+  virtual Result<std::vector<AuditRecord>> audit_records(const AuditFilter& filter) = 0;
+  virtual Result<AuditAnchor> audit_anchor() = 0;
+  // Entries written and not sealed yet.
+  virtual Result<std::int64_t> audit_pending() = 0;
+  // The seq just before the earliest record made at or after `at` (where an export --since
+  // starts); the newest seq when there is none.
+  virtual Result<std::int64_t> audit_seq_before(Millis at) = 0;
+  // Retention: deletes the oldest records while they were made before `before`, at most
+  // `limit`, and makes the last one deleted the anchor, in one transaction. Returns how many;
+  // call again until 0.
+  virtual Result<std::int64_t> prune_audit(Millis before, int limit) = 0;
 
   // Fair share and retention
 

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "json/json_text.h"
+#include "store/audit_records.h"
 #include "tasks/schema_validator.h"
 
 namespace sluice {
@@ -143,15 +144,22 @@ std::vector<CallCharge> CallCharges(const CallCharge& whose, const GatewayResult
     charge.reasoning_tokens = c.reasoning_tokens;
     charge.cost_nano_usd = NanoUsd(c.cost_usd);
     charge.unpriced = c.unpriced();
+    charge.outcome = c.code.empty() ? "ok" : c.code;
     charges.push_back(std::move(charge));
   }
   return charges;
 }
 
-std::vector<CallCharge> CallCharges(const Job& job, const GatewayResult& g) {
-  return CallCharges(
-      CallCharge{.tenant = job.spec.tenant, .job_id = job.id, .attempt = job.attempt, .task_type = job.spec.type},
-      g);
+std::vector<CallCharge> CallCharges(const Job& job, const PreparedCall& call,
+                                    const GatewayResult& g) {
+  CallCharge whose{.tenant = job.spec.tenant,
+                   .job_id = job.id,
+                   .attempt = job.attempt,
+                   .task_type = job.spec.type,
+                   .actor = kAuditActorSystem,
+                   .prompt_version = job.spec.prompt_version};
+  if (call.pii) whose.pii_masked_json = JsonText(call.pii->counts_json());
+  return CallCharges(whose, g);
 }
 
 AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const GatewayResult& g,
@@ -163,7 +171,7 @@ AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const Gate
   f.lease_owner = job.lease_owner;
   f.now = now;
   f.cost_usd = g.cost_usd();
-  f.charges = CallCharges(job, g);
+  f.charges = CallCharges(job, call, g);
   const bool attempts_left = job.attempt < job.spec.max_attempts;
   const double spent = job.cost_usd + f.cost_usd;
   const bool over_budget = job.spec.cost_limit_usd && spent >= *job.spec.cost_limit_usd;

@@ -30,12 +30,13 @@ Millis BackoffDelay(int attempt, Millis base, Millis max, double jitter01);
 AttemptFinish DecideAttempt(const Job& job, const PreparedCall& call, const GatewayResult& result,
                             Millis now, const WorkerConfig& worker, double jitter01);
 
-// The cost ledger's rows of a walk: one per call that reached a provider, each `whose` (tenant,
-// job_id, attempt, task_type) with the call's own figures (AttemptFinish::charges, and the
-// sync path's settlement).
+// The cost ledger's rows (and audit records) of a walk: one per call that reached a provider,
+// each `whose` (tenant, job_id, attempt, task_type, actor, prompt_version, pii) with the call's
+// own figures and outcome (AttemptFinish::charges, and the sync path's settlement).
 std::vector<CallCharge> CallCharges(const CallCharge& whose, const GatewayResult& result);
-// Those of `job`'s current attempt.
-std::vector<CallCharge> CallCharges(const Job& job, const GatewayResult& result);
+// Those of `job`'s current attempt, made as `call` prepared it.
+std::vector<CallCharge> CallCharges(const Job& job, const PreparedCall& call,
+                                    const GatewayResult& result);
 
 // The store write for an attempt that could not even be built (see PrepareCall).
 AttemptFinish FailUnrunnable(const Job& job, const Status& why, Millis now);

@@ -20,6 +20,7 @@ import harness
 TOUR_HEADING = "## A five-minute tour with curl"
 # Sections whose first shell block runs in the tour's shell, after it, in this order.
 CONTINUED_IN = ("## Review: answers a person has to look at", "## Privacy: PII masking",
+                "## Audit log",
                 "## Batches (OpenAI Batch API)",
                 "## Command line", "The rest of the API, one command per route:")
 
@@ -118,6 +119,13 @@ class ReadmeTourTest(unittest.TestCase):
         self.assertEqual(masked["pii"], {"masked": {"CARD": 1, "EMAIL": 1}}, masked)
         self.assertIn("4111 1111 1111 1111", masked["summary"])
         self.assertEqual(take_json(), {"masked": {"PHONE": 1}})
+
+        # Audit: the approval above is a record of the chain, by the unauthenticated tour's caller.
+        approval = take_json()
+        self.assertEqual(approval["action"], "review.approve", approval)
+        self.assertEqual(approval["actor"], "anonymous", approval)
+        self.assertEqual(approval["prev_hash"], 64, approval)
+        self.assertEqual(take_json(), ["model_call", "review.approve"])
 
         # Batches: both lines ran, the provider model id as well as the alias.
         self.assertEqual(take_json(), {"status": "completed", "request_counts": {"total": 2, "completed": 2,

@@ -28,7 +28,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
         "unsupported store url (want postgres://... or postgresql://...): " + options.url,
         "store");
   }
-  return std::unique_ptr<Store>(std::make_unique<sql::SqlStore>(std::move(dialect)));
+  return std::unique_ptr<Store>(std::make_unique<sql::SqlStore>(std::move(dialect), options.audit));
 }
 
 }  // namespace sluice

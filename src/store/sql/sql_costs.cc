@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "store/audit_entries.h"
 #include "store/event_data.h"
 #include "store/sql/sql_store.h"
 #include "store/sql/statements.h"
@@ -54,7 +55,13 @@ std::string ChargesJson(std::span<const CallCharge* const> charges) {
 
 Status SqlStore::write_charges(Txn& txn, std::span<const CallCharge* const> charges) {
   if (charges.empty()) return Status::Ok();
-  return txn.session().exec(Sql().insert_charges, Params().add(ChargesJson(charges))).status();
+  RETURN_IF_ERROR(
+      txn.session().exec(Sql().insert_charges, Params().add(ChargesJson(charges))).status());
+  if (!audit_) return Status::Ok();
+  std::vector<AuditEntry> entries;
+  entries.reserve(charges.size());
+  for (const CallCharge* c : charges) entries.push_back(ModelCallEntry(*c));
+  return write_audit(txn, entries);
 }
 
 Status SqlStore::settle_sync_call(const std::string& reservation_id, double cost_usd,

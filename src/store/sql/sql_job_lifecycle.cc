@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/audit_entries.h"
 #include "store/event_data.h"
 #include "store/job_rules.h"
 #include "store/sql/sql_store.h"
@@ -290,6 +291,8 @@ Result<Job> SqlStore::review_job(const ReviewAction& action) {
     }
     txn.event(job.id, job.spec.tenant, action.now, store_rules::ReviewEventType(action),
               store_rules::ReviewEventData(action));
+    const AuditEntry audit[] = {ReviewEntry(action)};
+    RETURN_IF_ERROR(write_audit(txn, audit));
     txn.moved(job.spec.queue, JobStatus::kReview, job.status);
     if (job.status == JobStatus::kQueued) txn.notify(job.spec.queue);
     return job;

@@ -20,7 +20,9 @@ namespace sluice::sql {
 
 class SqlStore final : public Store {
  public:
-  explicit SqlStore(std::unique_ptr<Dialect> dialect) : dialect_(std::move(dialect)) {}
+  // `audit`: append audit entries with what they record (StoreOptions::audit).
+  explicit SqlStore(std::unique_ptr<Dialect> dialect, bool audit = true)
+      : dialect_(std::move(dialect)), audit_(audit) {}
 
   bool exclusive() const override { return dialect_->exclusive(); }
   Result<std::vector<SubmitOutcome>> submit_jobs(std::span<const Job> jobs) override;
@@ -73,6 +75,12 @@ class SqlStore final : public Store {
   Result<CostLedgerMonth> cost_report(const std::string& month,
                                       const std::string& tenant) override;
   Result<std::int64_t> live_jobs(const std::string& tenant) override;
+  Result<int> seal_audit(int limit) override;
+  Result<std::vector<AuditRecord>> audit_records(const AuditFilter& filter) override;
+  Result<AuditAnchor> audit_anchor() override;
+  Result<std::int64_t> audit_pending() override;
+  Result<std::int64_t> audit_seq_before(Millis at) override;
+  Result<std::int64_t> prune_audit(Millis before, int limit) override;
   Result<std::vector<std::string>> due_tenants(const std::string& queue, Millis now,
                                                int limit) override;
   Result<PurgeCounts> purge_finished(Millis before, int limit) override;
@@ -142,10 +150,14 @@ class SqlStore final : public Store {
   static Status settle_reservations(Txn& txn,
                                     std::vector<std::pair<std::string, double>> settlements);
 
-  // Appends charges to the cost ledger in `txn` (sql_costs.cc), in one statement.
-  static Status write_charges(Txn& txn, std::span<const CallCharge* const> charges);
+  // Appends charges to the cost ledger in `txn` (sql_costs.cc), in one statement, with their
+  // audit entries.
+  Status write_charges(Txn& txn, std::span<const CallCharge* const> charges);
+  // Appends audit entries in `txn` (sql_audit.cc), in one statement; nothing unless audit_.
+  Status write_audit(Txn& txn, std::span<const AuditEntry> entries);
 
   const std::unique_ptr<Dialect> dialect_;
+  const bool audit_;
 };
 
 }  // namespace sluice::sql

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/audit_entries.h"
 #include "store/sql/sql_store.h"
 #include "store/sql/statements.h"
 
@@ -156,6 +157,8 @@ Result<TenantWrite> SqlStore::put_tenant(const TenantPatch& patch) {
       RETURN_IF_ERROR(txn.session().exec(Sql().update_tenant, TenantParams(out.tenant)).status());
     }
     RETURN_IF_ERROR(ApplyBudgetChange(txn, budget_before, out.tenant, patch.now));
+    const AuditEntry audit[] = {TenantEntry(patch, out.created)};
+    RETURN_IF_ERROR(write_audit(txn, audit));
     return out;
   });
 }
@@ -202,6 +205,8 @@ Status SqlStore::create_api_key(const ApiKey& key) {
                            "an API key with id " + key.id + " or with the same secret exists");
            }
            RETURN_IF_ERROR(inserted);
+           const AuditEntry audit[] = {KeyCreatedEntry(key)};
+           RETURN_IF_ERROR(write_audit(txn, audit));
            return true;
          })
       .status();
@@ -221,6 +226,11 @@ Result<ApiKey> SqlStore::revoke_api_key(const std::string& id, Millis now) {
                      QueryFirst(txn.session(), ApiKeyColumns(), Sql().revoke_api_key,
                                 Params().add(id).add(now)));
     if (!key) return NotFound("API key " + id + " not found");
+    // A second revoke changes nothing (the key keeps its first time), so it records nothing.
+    if (key->revoked_at == now) {
+      const AuditEntry audit[] = {KeyRevokedEntry(*key, now)};
+      RETURN_IF_ERROR(write_audit(txn, audit));
+    }
     return std::move(*key);
   });
 }

@@ -28,6 +28,21 @@ Statement ListJobs(unsigned filters) {
   return Portable(sql);
 }
 
+// Store::audit_records for a set of AuditList filters: each along the index that holds it
+// (audit_log_tenant, audit_log_job, or the chain's own order), the action a residual filter.
+Statement AuditRecords(unsigned filters) {
+  std::string sql =
+      "SELECT seq, at, tenant, action, job_id, record, hash FROM audit_log "
+      "WHERE seq > $1::bigint AND ($3::text = '' OR action = $3::text)";
+  int n = 3;
+  auto next = [&n] { return "$" + std::to_string(++n); };
+  if (filters & kAuditByTenant) sql += " AND tenant = " + next() + "::text";
+  // The literal "job_id <> ''" lets SQLite's planner use the partial index audit_log_job.
+  if (filters & kAuditByJob) sql += " AND job_id = " + next() + "::text AND job_id <> ''";
+  sql += " ORDER BY seq LIMIT $2::bigint";
+  return Portable(sql);
+}
+
 // Fair share (Store::due_tenants): the tenants of a queue whose queued jobs claim would take
 // now, by id, from jobs_claim_tenant alone. A recursive walk that holds one row at a time, each
 // step a few index seeks, so that neither a tenant's 100 000 due jobs nor its 100 000
@@ -390,6 +405,47 @@ Statements Build() {
           "WHERE month = $1::text AND ($2::text = '' OR tenant = $2::text) AND job_id <> '' "
           "GROUP BY tenant ORDER BY tenant"),
 
+      // --- the audit log ---
+      .insert_audit_pending = PerDialect(
+          "INSERT INTO audit_pending (at, tenant, actor, action, job_id, detail) SELECT "
+          "json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+          "json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]') "
+          "FROM json_each(?1)",
+          "INSERT INTO audit_pending (at, tenant, actor, action, job_id, detail) SELECT "
+          "(r->>0)::bigint, r->>1, r->>2, r->>3, r->>4, r->>5 "
+          "FROM json_array_elements($1::json) AS r"),
+      // SQLite has one writer; on PostgreSQL a node that does not get the lock seals nothing
+      // this time (another one is sealing).
+      .audit_seal_lock = PerDialect(
+          "SELECT 1",
+          "SELECT CASE WHEN pg_try_advisory_xact_lock(127978142631522) THEN 1 ELSE 0 END"),
+      .audit_head = Portable("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"),
+      .audit_anchor = Portable("SELECT seq, hash FROM audit_anchor WHERE id = 1"),
+      .put_audit_anchor = Portable(
+          "INSERT INTO audit_anchor (id, seq, hash) VALUES (1, $1::bigint, $2::text) "
+          "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"),
+      .audit_pending_batch = Portable(
+          "SELECT id, at, tenant, actor, action, job_id, detail FROM audit_pending "
+          "ORDER BY id LIMIT $1::bigint"),
+      .audit_pending_count = Portable("SELECT count(*) FROM audit_pending"),
+      .insert_audit_records = PerDialect(
+          "INSERT INTO audit_log (seq, at, tenant, action, job_id, record, hash) SELECT "
+          "json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+          "json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), "
+          "json_extract(value, '$[6]') FROM json_each(?1)",
+          "INSERT INTO audit_log (seq, at, tenant, action, job_id, record, hash) SELECT "
+          "(r->>0)::bigint, (r->>1)::bigint, r->>2, r->>3, r->>4, r->>5, r->>6 "
+          "FROM json_array_elements($1::json) AS r"),
+      .delete_audit_pending = PerDialect(
+          "DELETE FROM audit_pending WHERE id IN (SELECT value FROM json_each(?1))",
+          "DELETE FROM audit_pending WHERE id IN "
+          "(SELECT value::bigint FROM json_array_elements_text($1::json))"),
+      .audit_seq_since = Portable(
+          "SELECT seq FROM audit_log WHERE at >= $1::bigint ORDER BY at, seq LIMIT 1"),
+      .audit_oldest = Portable(
+          "SELECT seq, at, hash FROM audit_log ORDER BY seq LIMIT $1::bigint"),
+      .prune_audit = Portable("DELETE FROM audit_log WHERE seq <= $1::bigint"),
+
       // --- retention ---
       .insert_job_blob = Portable(
           "INSERT INTO job_blobs (job_id, tenant, blob_id) VALUES ($1::text, $2::text, $3::text) "
@@ -428,6 +484,7 @@ Statements Build() {
           DeleteByIds("files", "id", std::string(kNoBatchReads) + "files.id)"),
   };
   for (unsigned f = 0; f < s.list_jobs.size(); ++f) s.list_jobs[f] = ListJobs(f);
+  for (unsigned f = 0; f < s.audit_records.size(); ++f) s.audit_records[f] = AuditRecords(f);
   return s;
 }
 

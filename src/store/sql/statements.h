@@ -110,6 +110,26 @@ struct Statements {
   Statement cost_lines;
   Statement cost_jobs;            // $1 month, $2 tenant ('': every tenant) → tenant, jobs
 
+  // --- the audit log (sql_audit.cc) ---
+  // $1 a JSON array of [at, tenant, actor, action, job_id, detail] rows
+  Statement insert_audit_pending;
+  // 1 when this transaction may seal (PostgreSQL: a transaction-scoped advisory lock), else 0
+  Statement audit_seal_lock;
+  Statement audit_head;             // → seq, hash of the newest record
+  Statement audit_anchor;           // → seq, hash
+  Statement put_audit_anchor;       // $1 seq, $2 hash
+  Statement audit_pending_batch;    // $1 limit → id, at, tenant, actor, action, job_id, detail
+  Statement audit_pending_count;    // → count
+  // $1 a JSON array of [seq, at, tenant, action, job_id, record, hash] rows
+  Statement insert_audit_records;
+  Statement delete_audit_pending;   // $1 a JSON array of ids
+  // $1 after seq, $2 limit, $3 action ('': any), then $4 tenant and/or job_id by the index
+  // (AuditList bits) → seq, at, tenant, action, job_id, record, hash
+  std::array<Statement, 4> audit_records;
+  Statement audit_seq_since;        // $1 at → the seq of the earliest record at or after it
+  Statement audit_oldest;           // $1 limit → seq, at, hash, oldest first
+  Statement prune_audit;            // $1 up to seq
+
   // --- retention (sql_retention.cc) ---
   // "ids" parameters are one JSON array of strings, so that one statement deletes the rows of
   // any number of jobs or batches on either engine.
@@ -127,6 +147,12 @@ struct Statements {
   Statement delete_batches;           // $1 batch ids
   Statement delete_unread_chunks;     // $1 file ids: the chunks of those no remaining batch reads
   Statement delete_unread_files;      // $1 file ids: those no remaining batch reads
+};
+
+// AuditFilter's optional filters, as bits of the audit_records index.
+enum AuditList : unsigned {
+  kAuditByTenant = 1,
+  kAuditByJob = 2,
 };
 
 // JobFilter's optional filters, as bits of the list_jobs index.

@@ -314,6 +314,37 @@ CREATE TABLE model_calls (
 );
 CREATE INDEX model_calls_month ON model_calls (month, tenant);
 )sql"},
+    // The audit log (store/audit_records.h): entries pending with the transaction of what they
+    // record, the sealed hash chain, and the anchor of what retention pruned. Records are
+    // inserted once and never updated; only a whole prefix of the chain is ever deleted.
+    sql::Migration{10, R"sql(
+CREATE TABLE audit_pending (
+  id      INTEGER PRIMARY KEY,
+  at      INTEGER NOT NULL,
+  tenant  TEXT NOT NULL,
+  actor   TEXT NOT NULL,
+  action  TEXT NOT NULL,
+  job_id  TEXT NOT NULL,
+  detail  TEXT NOT NULL      -- the record's other members, a JSON object
+);
+CREATE TABLE audit_log (
+  seq     INTEGER PRIMARY KEY,   -- the chain's order: one seq, one record, no fork
+  at      INTEGER NOT NULL,
+  tenant  TEXT NOT NULL,
+  action  TEXT NOT NULL,
+  job_id  TEXT NOT NULL,
+  record  TEXT NOT NULL,     -- the canonical JSON without hash (store/audit_chain.h)
+  hash    TEXT NOT NULL
+);
+CREATE INDEX audit_log_tenant ON audit_log (tenant, seq);
+CREATE INDEX audit_log_job ON audit_log (job_id, seq) WHERE job_id <> '';
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE TABLE audit_anchor (
+  id      INTEGER PRIMARY KEY CHECK (id = 1),
+  seq     INTEGER NOT NULL,  -- the last pruned record
+  hash    TEXT NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

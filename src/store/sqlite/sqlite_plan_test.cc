@@ -170,6 +170,16 @@ class SqlitePlanTest : public testing::Test {
     EXPECT_THAT(Plan(shared.delete_subject_webhooks),
                 Contains(HasSubstr("webhook_deliveries_job")));
     EXPECT_THAT(Plan(shared.delete_job_blobs), Not(Contains(HasSubstr("SCAN job_blobs"))));
+
+    // The audit log: a tenant's or a job's records along their index, in seq order; the seal
+    // deletes the ids it sealed by key.
+    auto audit_uses = [](const std::string& index) {
+      return AllOf(Contains(HasSubstr(index)), Not(Contains(HasSubstr("TEMP B-TREE"))));
+    };
+    EXPECT_THAT(Plan(shared.audit_records[sql::kAuditByTenant]), audit_uses("audit_log_tenant"));
+    EXPECT_THAT(Plan(shared.audit_records[sql::kAuditByJob]), audit_uses("audit_log_job"));
+    EXPECT_THAT(Plan(shared.audit_seq_since), audit_uses("audit_log_at"));
+    EXPECT_THAT(Plan(shared.delete_audit_pending), Not(Contains(HasSubstr("SCAN audit_pending"))));
   }
 
   std::string dir_;

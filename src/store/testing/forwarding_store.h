@@ -154,6 +154,16 @@ class ForwardingStore : public Store {
     return inner_.cost_report(month, tenant);
   }
   Result<std::int64_t> live_jobs(const std::string& t) override { return inner_.live_jobs(t); }
+  Result<int> seal_audit(int limit) override { return inner_.seal_audit(limit); }
+  Result<std::vector<AuditRecord>> audit_records(const AuditFilter& filter) override {
+    return inner_.audit_records(filter);
+  }
+  Result<AuditAnchor> audit_anchor() override { return inner_.audit_anchor(); }
+  Result<std::int64_t> audit_pending() override { return inner_.audit_pending(); }
+  Result<std::int64_t> audit_seq_before(Millis at) override { return inner_.audit_seq_before(at); }
+  Result<std::int64_t> prune_audit(Millis before, int limit) override {
+    return inner_.prune_audit(before, limit);
+  }
   Result<std::vector<std::string>> due_tenants(const std::string& q, Millis now,
                                                int limit) override {
     return inner_.due_tenants(q, now, limit);

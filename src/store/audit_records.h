@@ -1,0 +1,75 @@
+// The audit log (API.md "Audit log"), as the Store keeps it: an append-only hash chain of
+// records of model calls, review actions and key and tenant changes. No prompt or answer text.
+//
+// Why records are sealed after their transaction, not in it. A chain needs each record's
+// predecessor's hash; taking the chain's head inside the transaction that records a call would
+// hold one lock across every node's commits (PostgreSQL keeps a row lock until COMMIT, fsync
+// included), so the cluster would commit one finish at a time. Instead the transaction that
+// records a call (a finish, a review, a key change) appends an AuditEntry to `audit_pending`,
+// and one sealer at a time (Store::seal_audit: a transaction-scoped advisory lock on
+// PostgreSQL, the single writer on SQLite) moves pending entries, in the order it finds them,
+// into `audit_log`, numbering them (seq), linking each to the one before (prev_hash) and hashing
+// it. seq is the primary key, so even two sealers racing could not fork the chain: the second
+// insert of a seq fails and its transaction changes nothing. Entries are as durable as what
+// they record (same transaction) and become visible records within a sealer pass
+// (audit/audit_sealer.h); records are never updated, and retention deletes only a whole prefix
+// of the chain, keeping its last hash as the anchor of what remains.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/time.h"
+
+namespace sluice {
+
+// The prev_hash of the first record of a chain nothing was ever pruned from.
+inline constexpr char kAuditGenesis[] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+// Actors of records that no API key caused.
+inline constexpr char kAuditActorAdmin[] = "admin";    // the admin key, or a shell on the store
+inline constexpr char kAuditActorSystem[] = "system";  // a worker's own calls
+
+// One unsealed record, written in the transaction of what it records.
+struct AuditEntry {
+  Millis at = 0;
+  std::string tenant;
+  std::string actor;   // "key_…", "admin" or "system"
+  std::string action;  // "model_call", "review.approve", "key.create", "tenant.update", ...
+  std::string job_id;  // "" when the record is about no job
+  // The record's other members as a JSON object ("{}" for none): provider, model, usage, ...
+  // Never a member the sealer adds (seq, prev_hash, hash) nor one of the fields above.
+  std::string detail_json = "{}";
+};
+
+// A sealed record: `record_json` is its canonical JSON without `hash` (store/audit_chain.h),
+// and hash = hex SHA-256 of prev_hash followed by record_json.
+struct AuditRecord {
+  std::int64_t seq = 0;
+  Millis at = 0;
+  std::string tenant;
+  std::string action;
+  std::string job_id;
+  std::string record_json;
+  std::string hash;
+};
+
+// Store::audit_records: seq > after, oldest first, at most limit (clamped to 1..1000); each
+// non-empty filter must match.
+struct AuditFilter {
+  std::string tenant;  // "": every tenant's (the admin's view)
+  std::int64_t after = 0;
+  int limit = 100;
+  std::string job_id;
+  std::string action;
+};
+
+// Where what remains of the chain starts: the last pruned record (seq 0 and kAuditGenesis when
+// nothing was ever pruned). The first remaining record is seq + 1 and links to hash.
+struct AuditAnchor {
+  std::int64_t seq = 0;
+  std::string hash = kAuditGenesis;
+};
+
+}  // namespace sluice
