@@ -23,7 +23,7 @@ from harness import classify_job, request, submit_bulk, submit_ok, wait_job, wai
 from test_multinode import MultiNodeTest, psql
 
 ADMIN_KEY = "admin-" + "d" * 40
-SECRET_TEXT = "Zebra-violet overdraft on my card"  # a ticket's words: never in a record
+SECRET_TEXT = "Zebra-violet: I was charged twice for the same purchase"  # never in a record
 EMAIL = "dana.k@example.kz"
 
 
@@ -84,7 +84,7 @@ class EmbeddedAuditTest(harness.IntegrationTest):
         for tenant in self.keys:
             bodies = [classify_job(text + " #%d" % i) for i in range(20)]
             r = submit_bulk(self.server, bodies, headers=bearer(self.keys[tenant]))
-            self.assertEqual(r.status, 202, r)
+            self.assertEqual(r.status, 200, r)
             ids[tenant] = [j["id"] for j in r.body["jobs"]]
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda i: request(
@@ -92,10 +92,14 @@ class EmbeddedAuditTest(harness.IntegrationTest):
                 json={"model": "fast", "messages": [{"role": "user", "content": text}]}), range(8)))
         for a in answers:
             self.assertEqual(a.status, 200, a)
+        for _ in range(2):  # globex masks nothing of its own: these go as they are
+            a = request("POST", self.url + "/v1/chat/completions", headers=bearer(self.keys["globex"]),
+                        json={"model": "fast", "messages": [{"role": "user", "content": text}]})
+            self.assertEqual(a.status, 200, a)
         for tenant, job_ids in ids.items():
             for job_id in job_ids:
                 job = wait_job(self.server, job_id, headers=bearer(self.keys[tenant]))
-                self.assertEqual(job["status"], "done", job)
+                self.assertIn(job["status"], ("done", "review"), job)  # either way, calls made
         # One job to review: the mock's next answer is schema-invalid, and one attempt is all.
         self.assertTrue(self.mock.configure({"script": "garbage_content*1"})["script"])
         job = submit_ok(self.server, classify_job(text, max_attempts=1),
@@ -121,6 +125,7 @@ class EmbeddedAuditTest(harness.IntegrationTest):
         ids = self.run_work()
         calls = {t: attempts_of(self.url, self.keys[t], ids[t]) for t in ids}
         calls["acme"] += 8  # the sync calls
+        calls["globex"] += 2
         # + tenant.create x2, tenant.update x1, key.create x3, key.revoke x1, review.reject x1
         want = sum(calls.values()) + 2 + 1 + 3 + 1 + 1
         wait_until(lambda: len(audit_records(self.url, ADMIN_KEY)) == want, timeout=15,
@@ -141,16 +146,19 @@ class EmbeddedAuditTest(harness.IntegrationTest):
         self.assertEqual(reject["tenant"], "globex")
         self.assertEqual(reject["reason"], "not a real ticket")
         for r in by_action["model_call"]:
-            self.assertIn(r["actor"], ("system", self.key_ids["acme"]), r)
+            self.assertIn(r["actor"], ("system", self.key_ids["acme"], self.key_ids["globex"]), r)
             for field in ("provider", "model", "model_alias", "usage", "cost_usd", "outcome"):
                 self.assertIn(field, r)
-            if r["tenant"] == "acme":  # the masking tenant: counts, never values
-                self.assertEqual(r["pii"], {"masked": {"EMAIL": 1}}, r)
-            else:
+            # classify_ticket v2 masks, and so does everything of acme: counts, never values.
+            if r["actor"] == self.key_ids["globex"]:
                 self.assertNotIn("pii", r)
+            else:
+                self.assertEqual(r["pii"], {"masked": {"EMAIL": 1}}, r)
         sync = [r for r in by_action["model_call"] if r["actor"] == self.key_ids["acme"]]
         self.assertEqual(len(sync), 8)
         self.assertTrue(all(r["task_type"] == "sync" and r["job_id"] == "" for r in sync))
+        self.assertEqual(len([r for r in by_action["model_call"]
+                              if r["actor"] == self.key_ids["globex"]]), 2)
         for r in records:
             text = json.dumps(r, ensure_ascii=False)
             self.assertNotIn("Zebra", text)
@@ -216,7 +224,7 @@ class EmbeddedAuditTest(harness.IntegrationTest):
     def test_with_audit_off_nothing_is_recorded(self):
         self.server.stop()
         server = self.start_server(mock=self.mock, tables={"audit": {"enabled": False}})
-        job = submit_ok(server, classify_job("hello"))
+        job = submit_ok(server, classify_job("I was charged twice for the same purchase"))
         self.assertEqual(wait_job(server, job["id"])["status"], "done")
         r = request("GET", server.url + "/v1/audit")
         self.assertEqual(r.status, 200, r)
@@ -234,7 +242,7 @@ class PostgresAuditTest(MultiNodeTest):
             ids = []
             for start in range(k * 100, (k + 1) * 100, 50):
                 r = submit_bulk(node, tickets[start:start + 50])
-                assert r.status == 202, r
+                assert r.status == 200, r
                 ids += [j["id"] for j in r.body["jobs"]]
             return ids
 
