@@ -221,6 +221,37 @@ class EmbeddedAuditTest(harness.IntegrationTest):
         self.assertEqual(v.returncode, 1, v.stdout)
         self.assertIn("audit record %d" % seq, v.stderr)
 
+    def test_entries_left_by_a_crash_or_a_shell_are_sealed_at_the_next_start(self):
+        bodies = [classify_job(SECRET_TEXT + " #%d" % i) for i in range(300)]
+        r = submit_bulk(self.server, bodies, headers=bearer(self.keys["acme"]))
+        self.assertEqual(r.status, 200, r)
+        ids = [j["id"] for j in r.body["jobs"]]
+        # Kill -9 while jobs finish: whatever committed has its entry, sealed or not.
+        wait_until(lambda: len(audit_records(self.url, ADMIN_KEY, action="model_call")) >= 20,
+                   timeout=15)
+        self.server.kill9()
+        # A shell on the stopped store (API.md "Tenants"): its entry waits for a sealer.
+        c = run_sluice("tenants", "create", "offline", "--data-dir", str(self.server.data_dir))
+        self.assertEqual(c.returncode, 0, c.stderr)
+        db = sqlite3.connect(str(self.server.data_dir / "sluice.db"))
+        pending = db.execute("SELECT count(*) FROM audit_pending").fetchone()[0]
+        db.close()
+        self.assertGreaterEqual(pending, 1)
+        self.server.restart()
+        for job_id in ids:
+            self.assertIn(wait_job(self.server, job_id, headers=bearer(self.keys["acme"]))["status"],
+                          ("done", "review"))
+        calls = attempts_of(self.url, self.keys["acme"], ids)
+        wait_until(lambda: len(audit_records(self.url, ADMIN_KEY, action="model_call")) == calls,
+                   timeout=15, message="not one record per call after the crash")
+        created = audit_records(self.url, ADMIN_KEY, action="tenant.create")
+        self.assertEqual([r["tenant"] for r in created], ["acme", "globex", "offline"])
+        self.assertEqual(created[-1]["actor"], "admin")
+        self.server.stop()
+        v = run_sluice("audit", "verify", "--data-dir", str(self.server.data_dir))
+        self.assertEqual(v.returncode, 0, v.stderr)
+        self.assertNotIn("not sealed", v.stdout)  # the graceful stop sealed what was left
+
     def test_with_audit_off_nothing_is_recorded(self):
         self.server.stop()
         server = self.start_server(mock=self.mock, tables={"audit": {"enabled": False}})
