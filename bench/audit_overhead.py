@@ -15,6 +15,7 @@ each). Runs alternate off, on, off, on, ...; medians and the on/off ratio per ru
 stays on 127.0.0.1.
 """
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -72,6 +73,7 @@ def main():
     opts = ap.parse_args()
     opts.bin = str(Path(opts.bin).resolve())
     root = Path(tempfile.mkdtemp(prefix="sluice-bench-audit-"))
+    os.chmod(root, 0o755)  # the cluster runs as postgres when we are root
     cluster = Cluster(root / "pg") if "postgres" in opts.engines else None
     try:
         if cluster:

@@ -54,8 +54,7 @@ TEST(AuditRoutesTest, ListsSealedRecordsWithTheirHashAndPagesByNext) {
   ApiTestServer api;
   const std::string first = RunJob(api, 2);
   RunJob(api, 1);
-  EXPECT_TRUE(api.get("/v1/audit").body.at("data").as_array().empty());  // not sealed yet
-  SealAll(api);
+  SealAll(api);  // nothing to do here: the embedded store seals each entry as it commits
 
   ApiReply page = api.get("/v1/audit?limit=2");
   ASSERT_EQ(page.status, 200) << page.text;

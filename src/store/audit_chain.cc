@@ -129,9 +129,10 @@ std::string AuditHash(std::string_view prev_hash, std::string_view record_json) 
   return Sha256Hex(message);
 }
 
-Result<AuditRecord> SealAuditEntry(const AuditEntry& entry, std::int64_t seq,
-                                   std::string_view prev_hash) {
-  ASSIGN_OR_RETURN(json::value detail, Parse(entry.detail_json));
+Result<AuditEntry> MakeAuditEntry(Millis at, std::string tenant, std::string actor,
+                                  std::string action, std::string job_id,
+                                  std::string_view detail_json) {
+  ASSIGN_OR_RETURN(json::value detail, Parse(detail_json));
   if (!detail.is_object()) return InvalidArgument("an audit entry's detail must be an object");
   json::object& record = detail.get_object();
   for (std::string_view own : kRecordMembers) {
@@ -139,20 +140,67 @@ Result<AuditRecord> SealAuditEntry(const AuditEntry& entry, std::int64_t seq,
       return InvalidArgument("an audit entry's detail names \"" + std::string(own) + "\"");
     }
   }
-  record["action"] = entry.action;
-  record["actor"] = entry.actor;
-  record["at"] = FormatRfc3339(entry.at);
-  record["job_id"] = entry.job_id;
-  record["prev_hash"] = prev_hash;
-  record["seq"] = seq;
-  record["tenant"] = entry.tenant;
+  record["action"] = action;
+  record["actor"] = actor;
+  record["at"] = FormatRfc3339(at);
+  record["job_id"] = job_id;
+  record["tenant"] = tenant;
+  AuditEntry entry{.at = at,
+                   .tenant = std::move(tenant),
+                   .actor = std::move(actor),
+                   .action = std::move(action),
+                   .job_id = std::move(job_id)};
+  // The top level by hand, to note where the sealer's two members go: before the first member
+  // that sorts after each. "tenant" sorts after both and is always there.
+  std::vector<const json::key_value_pair*> members;
+  for (const json::key_value_pair& m : record) members.push_back(&m);
+  std::sort(members.begin(), members.end(),
+            [](const auto* a, const auto* b) { return a->key() < b->key(); });
+  std::string& out = entry.record_json;
+  out += '{';
+  bool prev_placed = false, seq_placed = false;
+  for (const json::key_value_pair* m : members) {
+    if (out.size() > 1) out += ',';
+    if (!prev_placed && m->key() > "prev_hash") {
+      entry.prev_hash_at = static_cast<std::int64_t>(out.size());
+      prev_placed = true;
+    }
+    if (!seq_placed && m->key() > "seq") {
+      entry.seq_at = static_cast<std::int64_t>(out.size());
+      seq_placed = true;
+    }
+    AppendJsonString(out, std::string_view(m->key()));
+    out += ':';
+    RETURN_IF_ERROR(AppendCanonical(out, m->value()));
+  }
+  out += '}';
+  return entry;
+}
+
+Result<AuditRecord> SealAuditEntry(const AuditEntry& entry, std::int64_t seq,
+                                   std::string_view prev_hash) {
+  const std::string& text = entry.record_json;
+  if (entry.prev_hash_at < 1 || entry.seq_at < entry.prev_hash_at ||
+      entry.seq_at >= static_cast<std::int64_t>(text.size())) {
+    return InvalidArgument("an audit entry's offsets do not fit its record");
+  }
+  const auto prev_at = static_cast<std::size_t>(entry.prev_hash_at);
+  const auto seq_at = static_cast<std::size_t>(entry.seq_at);
   AuditRecord sealed{.seq = seq,
                      .at = entry.at,
                      .tenant = entry.tenant,
                      .action = entry.action,
                      .job_id = entry.job_id};
-  RETURN_IF_ERROR(AppendCanonical(sealed.record_json, detail));
-  sealed.hash = AuditHash(prev_hash, sealed.record_json);
+  std::string& out = sealed.record_json;
+  out.reserve(text.size() + prev_hash.size() + 40);
+  out.append(text, 0, prev_at);
+  out += "\"prev_hash\":";
+  AppendJsonString(out, prev_hash);
+  out += ',';
+  out.append(text, prev_at, seq_at - prev_at);
+  out += "\"seq\":" + std::to_string(seq) + ',';
+  out.append(text, seq_at, std::string::npos);
+  sealed.hash = AuditHash(prev_hash, out);
   return sealed;
 }
 

@@ -27,8 +27,14 @@ Result<std::string> CanonicalJson(std::string_view json);
 
 std::string AuditHash(std::string_view prev_hash, std::string_view record_json);
 
-// The record `entry` becomes as number `seq` after `prev_hash`. kInvalidArgument when its
-// detail is not a JSON object or names a member of the record's own.
+// The entry of a record with these fields and `detail_json`'s members (provider, usage, ...).
+// kInvalidArgument when the detail is not a JSON object or names a member of the record's own.
+Result<AuditEntry> MakeAuditEntry(Millis at, std::string tenant, std::string actor,
+                                  std::string action, std::string job_id,
+                                  std::string_view detail_json);
+
+// The record `entry` becomes as number `seq` after `prev_hash`: its two members spliced in,
+// hashed. kInvalidArgument for an entry whose offsets do not fit its text.
 Result<AuditRecord> SealAuditEntry(const AuditEntry& entry, std::int64_t seq,
                                    std::string_view prev_hash);
 

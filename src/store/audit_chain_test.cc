@@ -9,13 +9,12 @@ namespace sluice {
 namespace {
 
 AuditEntry CallEntry(std::string tenant = "acme") {
-  return AuditEntry{.at = 1'764'979'200'123,  // 2025-12-06T00:00:00.123Z
-                    .tenant = std::move(tenant),
-                    .actor = "system",
-                    .action = "model_call",
-                    .job_id = "job_1",
-                    .detail_json = R"({"provider":"local","usage":{"prompt_tokens":12,
-                                       "completion_tokens":3},"cost_usd":0.0015})"};
+  Result<AuditEntry> e = MakeAuditEntry(1'764'979'200'123,  // 2025-12-06T00:00:00.123Z
+                                        std::move(tenant), "system", "model_call", "job_1",
+                                        R"({"provider":"local","usage":{"prompt_tokens":12,
+                                            "completion_tokens":3},"cost_usd":0.0015})");
+  EXPECT_TRUE(e.ok()) << e.status().message();
+  return *e;
 }
 
 std::vector<AuditRecord> Chain(int n, AuditAnchor anchor = {}) {
@@ -55,13 +54,32 @@ TEST(SealAuditEntryTest, MakesTheCanonicalRecordAndHashesItAfterPrevHash) {
   EXPECT_EQ(r->tenant, "acme");
 }
 
-TEST(SealAuditEntryTest, RefusesADetailThatIsNoObjectOrNamesARecordMember) {
+TEST(MakeAuditEntryTest, RefusesADetailThatIsNoObjectOrNamesARecordMember) {
+  EXPECT_FALSE(MakeAuditEntry(1, "acme", "system", "model_call", "", "[1]").ok());
+  EXPECT_FALSE(MakeAuditEntry(1, "acme", "system", "model_call", "", R"({"seq": 5})").ok());
+  EXPECT_FALSE(MakeAuditEntry(1, "acme", "system", "model_call", "", R"({"hash": "x"})").ok());
+  EXPECT_FALSE(MakeAuditEntry(1, "acme", "system", "model_call", "", "{").ok());
+}
+
+TEST(MakeAuditEntryTest, SealingSplicesIntoTheSortedPlaceWhateverTheDetailHolds) {
+  // Members sorting before, between and after the two the sealer adds.
+  for (const char* detail : {"{}", R"({"zz":1})", R"({"pz":1,"r":2})", R"({"a":[1,{"seq":2}]})"}) {
+    Result<AuditEntry> e = MakeAuditEntry(5, "t", "admin", "tenant.create", "", detail);
+    ASSERT_TRUE(e.ok()) << detail;
+    Result<AuditRecord> r = SealAuditEntry(*e, 12, kAuditGenesis);
+    ASSERT_TRUE(r.ok()) << detail;
+    EXPECT_EQ(*CanonicalJson(r->record_json), r->record_json) << detail;
+    AuditChainCheck check(AuditAnchor{.seq = 11});
+    EXPECT_TRUE(check.next(r->record_json, r->hash).ok()) << detail << " " << r->record_json;
+  }
+}
+
+TEST(SealAuditEntryTest, RefusesOffsetsThatDoNotFitTheRecord) {
   AuditEntry e = CallEntry();
-  e.detail_json = "[1]";
+  e.seq_at = static_cast<std::int64_t>(e.record_json.size()) + 3;
   EXPECT_FALSE(SealAuditEntry(e, 1, kAuditGenesis).ok());
-  e.detail_json = R"({"seq": 5})";
-  EXPECT_FALSE(SealAuditEntry(e, 1, kAuditGenesis).ok());
-  e.detail_json = R"({"hash": "x"})";
+  e = CallEntry();
+  e.prev_hash_at = e.seq_at + 1;
   EXPECT_FALSE(SealAuditEntry(e, 1, kAuditGenesis).ok());
 }
 

@@ -1,5 +1,7 @@
 #include "store/audit_entries.h"
 
+#include "store/audit_chain.h"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -10,19 +12,15 @@ namespace json = boost::json;
 
 namespace {
 
-AuditEntry Entry(Millis at, std::string tenant, std::string actor, std::string action,
-                 std::string job_id, const json::object& detail) {
-  return AuditEntry{.at = at,
-                    .tenant = std::move(tenant),
-                    .actor = std::move(actor),
-                    .action = std::move(action),
-                    .job_id = std::move(job_id),
-                    .detail_json = json::serialize(detail)};
+Result<AuditEntry> Entry(Millis at, std::string tenant, std::string actor, std::string action,
+                         std::string job_id, const json::object& detail) {
+  return MakeAuditEntry(at, std::move(tenant), std::move(actor), std::move(action),
+                        std::move(job_id), json::serialize(detail));
 }
 
 }  // namespace
 
-AuditEntry ModelCallEntry(const CallCharge& call) {
+Result<AuditEntry> ModelCallEntry(const CallCharge& call) {
   json::object detail{
       {"attempt", call.attempt},
       {"task_type", call.task_type},
@@ -47,7 +45,7 @@ AuditEntry ModelCallEntry(const CallCharge& call) {
   return Entry(call.at, call.tenant, call.actor, "model_call", call.job_id, detail);
 }
 
-AuditEntry ReviewEntry(const ReviewAction& action) {
+Result<AuditEntry> ReviewEntry(const ReviewAction& action) {
   json::object detail;
   const char* name = "review.approve";
   if (action.kind == ReviewAction::kReject) {
@@ -60,7 +58,7 @@ AuditEntry ReviewEntry(const ReviewAction& action) {
   return Entry(action.now, action.tenant, action.actor, name, action.id, detail);
 }
 
-AuditEntry TenantEntry(const TenantPatch& patch, bool created) {
+Result<AuditEntry> TenantEntry(const TenantPatch& patch, bool created) {
   json::object changes;
   if (patch.weight) changes["weight"] = *patch.weight;
   if (patch.rpm) changes["rpm"] = *patch.rpm;
@@ -71,12 +69,12 @@ AuditEntry TenantEntry(const TenantPatch& patch, bool created) {
                "", json::object{{"changes", std::move(changes)}});
 }
 
-AuditEntry KeyCreatedEntry(const ApiKey& key) {
+Result<AuditEntry> KeyCreatedEntry(const ApiKey& key) {
   return Entry(key.created_at, key.tenant, kAuditActorAdmin, "key.create", "",
                json::object{{"key_id", key.id}, {"name", key.name}});
 }
 
-AuditEntry KeyRevokedEntry(const ApiKey& key, Millis at) {
+Result<AuditEntry> KeyRevokedEntry(const ApiKey& key, Millis at) {
   return Entry(at, key.tenant, kAuditActorAdmin, "key.revoke", "",
                json::object{{"key_id", key.id}, {"name", key.name}});
 }

@@ -31,16 +31,20 @@ inline constexpr char kAuditGenesis[] =
 inline constexpr char kAuditActorAdmin[] = "admin";    // the admin key, or a shell on the store
 inline constexpr char kAuditActorSystem[] = "system";  // a worker's own calls
 
-// One unsealed record, written in the transaction of what it records.
+// One unsealed record, written in the transaction of what it records. Made by MakeAuditEntry
+// (store/audit_chain.h) before that transaction starts, so the JSON work is done off the
+// store's write lock: `record_json` is already the record's canonical JSON but for its two
+// members the sealer adds, and sealing only splices those in (at the byte offsets given) and
+// hashes.
 struct AuditEntry {
   Millis at = 0;
   std::string tenant;
-  std::string actor;   // "key_…", "admin" or "system"
+  std::string actor;   // "key_…", "admin", "system" or "anonymous"
   std::string action;  // "model_call", "review.approve", "key.create", "tenant.update", ...
   std::string job_id;  // "" when the record is about no job
-  // The record's other members as a JSON object ("{}" for none): provider, model, usage, ...
-  // Never a member the sealer adds (seq, prev_hash, hash) nor one of the fields above.
-  std::string detail_json = "{}";
+  std::string record_json;  // canonical, without "prev_hash" and "seq"
+  std::int64_t prev_hash_at = 0;  // where `"prev_hash":"…",` goes in record_json
+  std::int64_t seq_at = 0;        // where `"seq":N,` goes (>= prev_hash_at)
 };
 
 // A sealed record: `record_json` is its canonical JSON without `hash` (store/audit_chain.h),

@@ -415,9 +415,6 @@ class Store {
   virtual Result<AuditAnchor> audit_anchor() = 0;
   // Entries written and not sealed yet.
   virtual Result<std::int64_t> audit_pending() = 0;
-  // The seq just before the earliest record made at or after `at` (where an export --since
-  // starts); the newest seq when there is none.
-  virtual Result<std::int64_t> audit_seq_before(Millis at) = 0;
   // Retention: deletes the oldest records while they were made before `before`, at most
   // `limit`, and makes the last one deleted the anchor, in one transaction. Returns how many;
   // call again until 0.

@@ -321,7 +321,9 @@ CREATE TABLE audit_pending (
   actor   TEXT COLLATE "C" NOT NULL,
   action  TEXT COLLATE "C" NOT NULL,
   job_id  TEXT COLLATE "C" NOT NULL,
-  detail  TEXT NOT NULL
+  record  TEXT NOT NULL,
+  prev_hash_at BIGINT NOT NULL,
+  seq_at  BIGINT NOT NULL
 );
 CREATE TABLE audit_log (
   seq     BIGINT PRIMARY KEY,
@@ -334,7 +336,6 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_tenant ON audit_log (tenant, seq);
 CREATE INDEX audit_log_job ON audit_log (job_id, seq) WHERE job_id <> '';
-CREATE INDEX audit_log_at ON audit_log (at);
 CREATE TABLE audit_anchor (
   id      INTEGER PRIMARY KEY CHECK (id = 1),
   seq     BIGINT NOT NULL,

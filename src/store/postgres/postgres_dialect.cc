@@ -173,7 +173,8 @@ struct EngineStatements {
   // inserted in array order, so seq follows it), its queue counter changes ($6-$8, one element
   // per (queue, status), added to shard $9), its notifications ($10, queue names) and the
   // webhook deliveries its job- and batch-ending events queue ($11 event id, $12 job or batch
-  // id, $13 webhook type, $14 time; a job or batch without a webhook_url queues none). Answers
+  // id, $13 webhook type, $14 time; a job or batch without a webhook_url queues none) and its
+  // audit entries ($15-$22: at, tenant, actor, action, job_id, record, offsets). Answers
   // one row: the deliveries queued and the notifications sent. (`notified` is materialized, not
   // inlined, because pg_notify is volatile; counting its rows runs every call.)
   sql::Statement flush = sql::PostgresOnly(
@@ -203,6 +204,11 @@ struct EngineStatements {
                   " JOIN batches AS b ON b.id = w.job_id WHERE b.webhook_url <> ''"
                   " AND w.type LIKE 'batch.%'"
                   " RETURNING 1),"
+                  " audited AS ("
+                  " INSERT INTO audit_pending (at, tenant, actor, action, job_id, record,"
+                  " prev_hash_at, seq_at)"
+                  " SELECT * FROM unnest($15::bigint[], $16::text[], $17::text[], $18::text[],"
+                  " $19::text[], $20::text[], $21::bigint[], $22::bigint[])),"
                   " notified AS (SELECT pg_notify('") +
       kJobsChannel +
       "', q) FROM unnest($10::text[]) AS q)"
@@ -343,7 +349,21 @@ Status PostgresDialect::flush(Connection& conn, sql::Txn& txn) {
     deltas.add(delta);
   }
   for (const std::string& queue : txn.pending_notifications()) notify.add(queue);
-  if (job_ids.empty() && queues.empty() && notify.empty()) return Status::Ok();
+  TextArray audit_ats, audit_tenants, audit_actors, audit_actions, audit_jobs, audit_records,
+      audit_prev_at, audit_seq_at;
+  for (const AuditEntry& e : txn.pending_audit()) {
+    audit_ats.add(e.at);
+    audit_tenants.add(e.tenant);
+    audit_actors.add(e.actor);
+    audit_actions.add(e.action);
+    audit_jobs.add(e.job_id);
+    audit_records.add(e.record_json);
+    audit_prev_at.add(e.prev_hash_at);
+    audit_seq_at.add(e.seq_at);
+  }
+  if (job_ids.empty() && queues.empty() && notify.empty() && audit_ats.empty()) {
+    return Status::Ok();
+  }
   sql::Params params;
   params.add(job_ids.str())
       .add(tenants.str())
@@ -358,7 +378,15 @@ Status PostgresDialect::flush(Connection& conn, sql::Txn& txn) {
       .add(webhook_ids.str())
       .add(webhook_job_ids.str())
       .add(webhook_types.str())
-      .add(webhook_ats.str());
+      .add(webhook_ats.str())
+      .add(audit_ats.str())
+      .add(audit_tenants.str())
+      .add(audit_actors.str())
+      .add(audit_actions.str())
+      .add(audit_jobs.str())
+      .add(audit_records.str())
+      .add(audit_prev_at.str())
+      .add(audit_seq_at.str());
   ASSIGN_OR_RETURN(Rows rows, conn.run(Text(Own().flush), params));
   txn.flushed(rows.size() > 0 ? static_cast<int>(rows.int_at(0, 0)) : 0);
   return Status::Ok();

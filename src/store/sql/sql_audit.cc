@@ -48,24 +48,11 @@ Result<std::int64_t> Count(Session& session, const Statement& stmt, Params param
 
 }  // namespace
 
-Status SqlStore::write_audit(Txn& txn, std::span<const AuditEntry> entries) {
-  if (!audit_ || entries.empty()) return Status::Ok();
-  std::string rows = "[";
-  for (const AuditEntry& e : entries) {
-    if (rows.size() > 1) rows += ',';
-    rows += '[' + std::to_string(e.at);
-    for (const std::string* text : {&e.tenant, &e.actor, &e.action, &e.job_id, &e.detail_json}) {
-      rows += ',';
-      AppendJsonString(rows, *text);
-    }
-    rows += ']';
-  }
-  rows += ']';
-  return txn.session().exec(Sql().insert_audit_pending, Params().add(rows)).status();
-}
-
 Result<int> SqlStore::seal_audit(int limit) {
   if (limit < 1) return InvalidArgument("a seal takes at least one entry", "limit");
+  // The embedded engine's one writer seals each entry in the transaction that made it
+  // (sqlite/sqlite_dialect.cc): it never leaves one pending.
+  if (dialect_->syntax() == Syntax::kSqlite) return 0;
   return write<int>([&](Txn& txn) -> Result<int> {
     Session& session = txn.session();
     ASSIGN_OR_RETURN(std::int64_t may_seal, Count(session, Sql().audit_seal_lock, Params()));
@@ -80,7 +67,9 @@ Result<int> SqlStore::seal_audit(int limit) {
                                                                .actor = row.text_at(3),
                                                                .action = row.text_at(4),
                                                                .job_id = row.text_at(5),
-                                                               .detail_json = row.text_at(6)}};
+                                                               .record_json = row.text_at(6),
+                                                               .prev_hash_at = row.int_at(7),
+                                                               .seq_at = row.int_at(8)}};
                      }));
     rows.reset();
     if (pending.empty()) return 0;
@@ -94,7 +83,7 @@ Result<int> SqlStore::seal_audit(int limit) {
     std::string records = "[";
     std::string ids = "[";
     for (const PendingEntry& p : pending) {
-      // An entry the store wrote itself cannot fail to seal; if one did, sealing stops here
+      // An entry the store made itself cannot fail to seal; if one did, sealing stops here
       // rather than skip it (a gap) or guess.
       ASSIGN_OR_RETURN(AuditRecord r, SealAuditEntry(p.entry, head.seq + 1, head.hash));
       if (records.size() > 1) records += ',';
@@ -108,10 +97,8 @@ Result<int> SqlStore::seal_audit(int limit) {
       ids += std::to_string(p.id);
       head = AuditAnchor{.seq = r.seq, .hash = std::move(r.hash)};
     }
-    records += ']';
-    ids += ']';
-    RETURN_IF_ERROR(session.exec(Sql().insert_audit_records, Params().add(records)).status());
-    RETURN_IF_ERROR(session.exec(Sql().delete_audit_pending, Params().add(ids)).status());
+    RETURN_IF_ERROR(session.exec(Sql().insert_audit_records, Params().add(records + ']')).status());
+    RETURN_IF_ERROR(session.exec(Sql().delete_audit_pending, Params().add(ids + ']')).status());
     return static_cast<int>(pending.size());
   });
 }
@@ -144,20 +131,6 @@ Result<AuditAnchor> SqlStore::audit_anchor() {
 Result<std::int64_t> SqlStore::audit_pending() {
   return read<std::int64_t>(
       [&](Session& session) { return Count(session, Sql().audit_pending_count, Params()); });
-}
-
-Result<std::int64_t> SqlStore::audit_seq_before(Millis at) {
-  return read<std::int64_t>([&](Session& session) -> Result<std::int64_t> {
-    ASSIGN_OR_RETURN(std::unique_ptr<Cursor> rows,
-                     session.query(Sql().audit_seq_since, Params().add(at)));
-    ASSIGN_OR_RETURN(bool found, rows->next());
-    if (found) return rows->int_at(0) - 1;
-    rows.reset();
-    ASSIGN_OR_RETURN(std::optional<AuditAnchor> newest, Head(session, Sql().audit_head));
-    if (newest) return newest->seq;
-    ASSIGN_OR_RETURN(AuditAnchor anchor, AnchorOf(session));
-    return anchor.seq;
-  });
 }
 
 Result<std::int64_t> SqlStore::prune_audit(Millis before, int limit) {

@@ -55,13 +55,18 @@ std::string ChargesJson(std::span<const CallCharge* const> charges) {
 
 Status SqlStore::write_charges(Txn& txn, std::span<const CallCharge* const> charges) {
   if (charges.empty()) return Status::Ok();
-  RETURN_IF_ERROR(
-      txn.session().exec(Sql().insert_charges, Params().add(ChargesJson(charges))).status());
-  if (!audit_) return Status::Ok();
+  return txn.session().exec(Sql().insert_charges, Params().add(ChargesJson(charges))).status();
+}
+
+Result<std::vector<AuditEntry>> SqlStore::call_entries(std::span<const CallCharge> charges) const {
   std::vector<AuditEntry> entries;
+  if (!audit_) return entries;
   entries.reserve(charges.size());
-  for (const CallCharge* c : charges) entries.push_back(ModelCallEntry(*c));
-  return write_audit(txn, entries);
+  for (const CallCharge& c : charges) {
+    ASSIGN_OR_RETURN(AuditEntry e, ModelCallEntry(c));
+    entries.push_back(std::move(e));
+  }
+  return entries;
 }
 
 Status SqlStore::settle_sync_call(const std::string& reservation_id, double cost_usd,
@@ -73,11 +78,13 @@ Status SqlStore::settle_sync_call(const std::string& reservation_id, double cost
   rows.reserve(charges.size());
   for (const CallCharge& c : charges) rows.push_back(&c);
   if (reservation_id.empty() && rows.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(const std::vector<AuditEntry> entries, call_entries(charges));
   return write<bool>([&](Txn& txn) -> Result<bool> {
            if (!reservation_id.empty()) {
              RETURN_IF_ERROR(settle_reservations(txn, {{reservation_id, cost_usd}}));
            }
            RETURN_IF_ERROR(write_charges(txn, rows));
+           audit(txn, entries);
            return true;
          })
       .status();

@@ -128,6 +128,13 @@ Result<std::vector<Status>> SqlStore::finish_attempts(std::span<const AttemptFin
                              items[i].cost_usd);
   }
 
+  // Each matching finish's audit entries, made before the transaction (off the write lock).
+  std::vector<std::vector<AuditEntry>> entries(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!valid[i].ok()) continue;
+    ASSIGN_OR_RETURN(entries[i], call_entries(items[i].charges));
+  }
+
   using Outcomes = std::vector<Status>;
   return write<Outcomes>([&](Txn& txn) -> Result<Outcomes> {
     Outcomes outcomes = valid;
@@ -150,6 +157,7 @@ Result<std::vector<Status>> SqlStore::finish_attempts(std::span<const AttemptFin
                   FinishEventData(item));
         txn.moved(settled[k]->queue, JobStatus::kRunning, StatusAfter(item.outcome));
         for (const CallCharge& c : item.charges) charges.push_back(&c);
+        audit(txn, entries[round[k]]);
       }
     }
     RETURN_IF_ERROR(write_charges(txn, charges));
@@ -267,6 +275,7 @@ Result<Job> SqlStore::cancel_job(const std::string& tenant, const std::string& i
 
 Result<Job> SqlStore::review_job(const ReviewAction& action) {
   RETURN_IF_ERROR(store_rules::CheckReviewable(action));
+  ASSIGN_OR_RETURN(const AuditEntry entry, ReviewEntry(action));
   return write<Job>([&](Txn& txn) -> Result<Job> {
     ASSIGN_OR_RETURN(JobStatus from, LockedStatus(txn, action.tenant, action.id));
     if (from != JobStatus::kReview) {
@@ -291,8 +300,7 @@ Result<Job> SqlStore::review_job(const ReviewAction& action) {
     }
     txn.event(job.id, job.spec.tenant, action.now, store_rules::ReviewEventType(action),
               store_rules::ReviewEventData(action));
-    const AuditEntry audit[] = {ReviewEntry(action)};
-    RETURN_IF_ERROR(write_audit(txn, audit));
+    audit(txn, std::span(&entry, 1));
     txn.moved(job.spec.queue, JobStatus::kReview, job.status);
     if (job.status == JobStatus::kQueued) txn.notify(job.spec.queue);
     return job;

@@ -79,7 +79,6 @@ class SqlStore final : public Store {
   Result<std::vector<AuditRecord>> audit_records(const AuditFilter& filter) override;
   Result<AuditAnchor> audit_anchor() override;
   Result<std::int64_t> audit_pending() override;
-  Result<std::int64_t> audit_seq_before(Millis at) override;
   Result<std::int64_t> prune_audit(Millis before, int limit) override;
   Result<std::vector<std::string>> due_tenants(const std::string& queue, Millis now,
                                                int limit) override;
@@ -150,11 +149,16 @@ class SqlStore final : public Store {
   static Status settle_reservations(Txn& txn,
                                     std::vector<std::pair<std::string, double>> settlements);
 
-  // Appends charges to the cost ledger in `txn` (sql_costs.cc), in one statement, with their
-  // audit entries.
-  Status write_charges(Txn& txn, std::span<const CallCharge* const> charges);
-  // Appends audit entries in `txn` (sql_audit.cc), in one statement; nothing unless audit_.
-  Status write_audit(Txn& txn, std::span<const AuditEntry> entries);
+  // Appends charges to the cost ledger in `txn` (sql_costs.cc), in one statement.
+  static Status write_charges(Txn& txn, std::span<const CallCharge* const> charges);
+  // The audit entries of the calls of `charges` (none unless audit_), made before a
+  // transaction so that the JSON work stays off the engine's write lock.
+  Result<std::vector<AuditEntry>> call_entries(std::span<const CallCharge> charges) const;
+  // Adds entries to `txn`, to be written with it (nothing unless audit_).
+  void audit(Txn& txn, std::span<const AuditEntry> entries) const {
+    if (!audit_) return;
+    for (const AuditEntry& e : entries) txn.audit(e);
+  }
 
   const std::unique_ptr<Dialect> dialect_;
   const bool audit_;

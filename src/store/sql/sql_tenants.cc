@@ -157,8 +157,8 @@ Result<TenantWrite> SqlStore::put_tenant(const TenantPatch& patch) {
       RETURN_IF_ERROR(txn.session().exec(Sql().update_tenant, TenantParams(out.tenant)).status());
     }
     RETURN_IF_ERROR(ApplyBudgetChange(txn, budget_before, out.tenant, patch.now));
-    const AuditEntry audit[] = {TenantEntry(patch, out.created)};
-    RETURN_IF_ERROR(write_audit(txn, audit));
+    ASSIGN_OR_RETURN(const AuditEntry entry, TenantEntry(patch, out.created));
+    audit(txn, std::span(&entry, 1));
     return out;
   });
 }
@@ -193,6 +193,7 @@ Result<std::int64_t> SqlStore::live_jobs(const std::string& tenant) {
 Status SqlStore::create_api_key(const ApiKey& key) {
   if (key.id.empty()) return InvalidArgument("an API key needs an id", "id");
   if (key.hash.empty()) return InvalidArgument("API key " + key.id + " needs a hash", "hash");
+  ASSIGN_OR_RETURN(const AuditEntry entry, KeyCreatedEntry(key));
   return write<bool>([&](Txn& txn) -> Result<bool> {
            ASSIGN_OR_RETURN(bool tenant_exists, ReturnsARow(txn.session(), Sql().tenant_exists,
                                                             Params().add(key.tenant)));
@@ -205,8 +206,7 @@ Status SqlStore::create_api_key(const ApiKey& key) {
                            "an API key with id " + key.id + " or with the same secret exists");
            }
            RETURN_IF_ERROR(inserted);
-           const AuditEntry audit[] = {KeyCreatedEntry(key)};
-           RETURN_IF_ERROR(write_audit(txn, audit));
+           audit(txn, std::span(&entry, 1));
            return true;
          })
       .status();
@@ -228,8 +228,8 @@ Result<ApiKey> SqlStore::revoke_api_key(const std::string& id, Millis now) {
     if (!key) return NotFound("API key " + id + " not found");
     // A second revoke changes nothing (the key keeps its first time), so it records nothing.
     if (key->revoked_at == now) {
-      const AuditEntry audit[] = {KeyRevokedEntry(*key, now)};
-      RETURN_IF_ERROR(write_audit(txn, audit));
+      ASSIGN_OR_RETURN(const AuditEntry entry, KeyRevokedEntry(*key, now));
+      audit(txn, std::span(&entry, 1));
     }
     return std::move(*key);
   });

@@ -406,14 +406,6 @@ Statements Build() {
           "GROUP BY tenant ORDER BY tenant"),
 
       // --- the audit log ---
-      .insert_audit_pending = PerDialect(
-          "INSERT INTO audit_pending (at, tenant, actor, action, job_id, detail) SELECT "
-          "json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
-          "json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]') "
-          "FROM json_each(?1)",
-          "INSERT INTO audit_pending (at, tenant, actor, action, job_id, detail) SELECT "
-          "(r->>0)::bigint, r->>1, r->>2, r->>3, r->>4, r->>5 "
-          "FROM json_array_elements($1::json) AS r"),
       // SQLite has one writer; on PostgreSQL a node that does not get the lock seals nothing
       // this time (another one is sealing).
       .audit_seal_lock = PerDialect(
@@ -425,23 +417,19 @@ Statements Build() {
           "INSERT INTO audit_anchor (id, seq, hash) VALUES (1, $1::bigint, $2::text) "
           "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"),
       .audit_pending_batch = Portable(
-          "SELECT id, at, tenant, actor, action, job_id, detail FROM audit_pending "
+          "SELECT id, at, tenant, actor, action, job_id, record, prev_hash_at, seq_at "
+          "FROM audit_pending "
           "ORDER BY id LIMIT $1::bigint"),
       .audit_pending_count = Portable("SELECT count(*) FROM audit_pending"),
       .insert_audit_records = PerDialect(
-          "INSERT INTO audit_log (seq, at, tenant, action, job_id, record, hash) SELECT "
-          "json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
-          "json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), "
-          "json_extract(value, '$[6]') FROM json_each(?1)",
+          "INSERT INTO audit_log (seq, at, tenant, action, job_id, record, hash) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
           "INSERT INTO audit_log (seq, at, tenant, action, job_id, record, hash) SELECT "
           "(r->>0)::bigint, (r->>1)::bigint, r->>2, r->>3, r->>4, r->>5, r->>6 "
           "FROM json_array_elements($1::json) AS r"),
-      .delete_audit_pending = PerDialect(
-          "DELETE FROM audit_pending WHERE id IN (SELECT value FROM json_each(?1))",
+      .delete_audit_pending = PostgresOnly(
           "DELETE FROM audit_pending WHERE id IN "
           "(SELECT value::bigint FROM json_array_elements_text($1::json))"),
-      .audit_seq_since = Portable(
-          "SELECT seq FROM audit_log WHERE at >= $1::bigint ORDER BY at, seq LIMIT 1"),
       .audit_oldest = Portable(
           "SELECT seq, at, hash FROM audit_log ORDER BY seq LIMIT $1::bigint"),
       .prune_audit = Portable("DELETE FROM audit_log WHERE seq <= $1::bigint"),

@@ -111,22 +111,24 @@ struct Statements {
   Statement cost_jobs;            // $1 month, $2 tenant ('': every tenant) → tenant, jobs
 
   // --- the audit log (sql_audit.cc) ---
-  // $1 a JSON array of [at, tenant, actor, action, job_id, detail] rows
-  Statement insert_audit_pending;
   // 1 when this transaction may seal (PostgreSQL: a transaction-scoped advisory lock), else 0
   Statement audit_seal_lock;
   Statement audit_head;             // → seq, hash of the newest record
   Statement audit_anchor;           // → seq, hash
   Statement put_audit_anchor;       // $1 seq, $2 hash
-  Statement audit_pending_batch;    // $1 limit → id, at, tenant, actor, action, job_id, detail
+  // $1 limit → id, at, tenant, actor, action, job_id, record, prev_hash_at, seq_at
+  Statement audit_pending_batch;
   Statement audit_pending_count;    // → count
-  // $1 a JSON array of [seq, at, tenant, action, job_id, record, hash] rows
+  // SQLite (its flush seals each entry), one record: $1 seq, $2 at, $3 tenant, $4 action,
+  // $5 job_id, $6 record, $7 hash; PostgreSQL (the sealer), any number: $1 a JSON array of such
+  // rows. (PostgreSQL's flush statement writes the entries to audit_pending.)
   Statement insert_audit_records;
-  Statement delete_audit_pending;   // $1 a JSON array of ids
+  // PostgreSQL: $1 a JSON array of the ids sealed (never "up to an id": a lower one may still
+  // be in flight)
+  Statement delete_audit_pending;
   // $1 after seq, $2 limit, $3 action ('': any), then $4 tenant and/or job_id by the index
   // (AuditList bits) → seq, at, tenant, action, job_id, record, hash
   std::array<Statement, 4> audit_records;
-  Statement audit_seq_since;        // $1 at → the seq of the earliest record at or after it
   Statement audit_oldest;           // $1 limit → seq, at, hash, oldest first
   Statement prune_audit;            // $1 up to seq
 

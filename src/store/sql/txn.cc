@@ -30,6 +30,7 @@ void Txn::flushed(int webhooks_queued) {
   events_.clear();
   count_deltas_.clear();
   notify_.clear();
+  audit_.clear();
 }
 
 }  // namespace sluice::sql

@@ -1,7 +1,7 @@
 // One write transaction of either engine, and what must commit with every state change: its
 // events (with the webhook deliveries that job- and batch-ending events queue), the per-queue
-// status counters (queue_counts) and the notifications that wake idle nodes. Statements run at
-// once through session(); the rest is collected while the transaction runs and written by the
+// status counters (queue_counts), the notifications that wake idle nodes and the audit entries
+// (store/audit_records.h). Statements run at once through session(); the rest is collected while the transaction runs and written by the
 // engine's flush just before COMMIT (SQLite: a statement per row; PostgreSQL: one statement of
 // arrays for all of it), so no transition can forget its event, counter or webhook, and a
 // transaction of any size costs PostgreSQL one flush round trip.
@@ -60,12 +60,15 @@ class Txn {
   }
   // Wakes nodes listening for new work in `queue`, once the transaction commits.
   void notify(const std::string& queue) { notify_.insert(queue); }
+  // Appends an audit entry (store/audit_records.h) at commit.
+  void audit(AuditEntry entry) { audit_.push_back(std::move(entry)); }
 
   // For the engine's flush: what is pending, and that it was written (with the number of
   // webhook deliveries the events queued).
   const std::vector<Event>& pending_events() const { return events_; }
   const CountDeltas& pending_counts() const { return count_deltas_; }
   const std::set<std::string>& pending_notifications() const { return notify_; }
+  const std::vector<AuditEntry>& pending_audit() const { return audit_; }
   void flushed(int webhooks_queued);
 
   // What the transaction wrote, for the commit listener (Store::set_commit_listener).
@@ -76,6 +79,7 @@ class Txn {
   std::vector<Event> events_;
   CountDeltas count_deltas_;
   std::set<std::string> notify_;
+  std::vector<AuditEntry> audit_;
   CommitNews news_;
 };
 

@@ -325,7 +325,9 @@ CREATE TABLE audit_pending (
   actor   TEXT NOT NULL,
   action  TEXT NOT NULL,
   job_id  TEXT NOT NULL,
-  detail  TEXT NOT NULL      -- the record's other members, a JSON object
+  record  TEXT NOT NULL,     -- canonical JSON but for prev_hash and seq (AuditEntry)
+  prev_hash_at INTEGER NOT NULL,
+  seq_at  INTEGER NOT NULL
 );
 CREATE TABLE audit_log (
   seq     INTEGER PRIMARY KEY,   -- the chain's order: one seq, one record, no fork
@@ -338,7 +340,6 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_tenant ON audit_log (tenant, seq);
 CREATE INDEX audit_log_job ON audit_log (job_id, seq) WHERE job_id <> '';
-CREATE INDEX audit_log_at ON audit_log (at);
 CREATE TABLE audit_anchor (
   id      INTEGER PRIMARY KEY CHECK (id = 1),
   seq     INTEGER NOT NULL,  -- the last pruned record

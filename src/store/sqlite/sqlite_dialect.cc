@@ -5,6 +5,7 @@
 #include <system_error>
 #include <utility>
 
+#include "store/audit_chain.h"
 #include "store/job_rules.h"
 #include "store/sql/columns.h"
 #include "store/sql/statements.h"
@@ -107,8 +108,45 @@ Status SqliteDialect::flush(sql::Txn& txn) {
       q.reset();
     }
   }
+  RETURN_IF_ERROR(seal_audit_entries(txn));
   // Nobody else shares this database: notifications have no listener.
   txn.flushed(webhooks);
+  return Status::Ok();
+}
+
+// One writer holds the head of the chain, so each entry is sealed in the transaction that made
+// it, in commit order: no pending row to write, read back and delete (store/audit_records.h
+// says why the shared engine cannot do this).
+Status SqliteDialect::seal_audit_entries(sql::Txn& txn) {
+  if (txn.pending_audit().empty()) return Status::Ok();
+  const sql::Statements& s = sql::Sql();
+  AuditAnchor head;
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<sql::Cursor> rows, txn.session().query(s.audit_head, {}));
+    ASSIGN_OR_RETURN(bool found, rows->next());
+    if (found) {
+      head = AuditAnchor{.seq = rows->int_at(0), .hash = rows->text_at(1)};
+    } else {
+      rows.reset();
+      ASSIGN_OR_RETURN(rows, txn.session().query(s.audit_anchor, {}));
+      ASSIGN_OR_RETURN(found, rows->next());
+      if (found) head = AuditAnchor{.seq = rows->int_at(0), .hash = rows->text_at(1)};
+    }
+  }
+  for (const AuditEntry& e : txn.pending_audit()) {
+    ASSIGN_OR_RETURN(AuditRecord r, SealAuditEntry(e, head.seq + 1, head.hash));
+    RETURN_IF_ERROR(txn.session()
+                        .exec(s.insert_audit_records, sql::Params()
+                                                          .add(r.seq)
+                                                          .add(r.at)
+                                                          .add(r.tenant)
+                                                          .add(r.action)
+                                                          .add(r.job_id)
+                                                          .add(r.record_json)
+                                                          .add(r.hash))
+                        .status());
+    head = AuditAnchor{.seq = r.seq, .hash = std::move(r.hash)};
+  }
   return Status::Ok();
 }
 

@@ -57,6 +57,7 @@ class SqliteDialect final : public sql::Dialect {
 
   // Writes the Txn's events (each with the webhook delivery it queues) and counter changes.
   Status flush(sql::Txn& txn) REQUIRES(write_mu_);
+  Status seal_audit_entries(sql::Txn& txn) REQUIRES(write_mu_);
   // The job_blobs rows of a job just inserted (spec.blob_refs).
   Status insert_blob_refs(const Job& job) REQUIRES(write_mu_);
 

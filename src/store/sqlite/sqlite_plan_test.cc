@@ -178,8 +178,6 @@ class SqlitePlanTest : public testing::Test {
     };
     EXPECT_THAT(Plan(shared.audit_records[sql::kAuditByTenant]), audit_uses("audit_log_tenant"));
     EXPECT_THAT(Plan(shared.audit_records[sql::kAuditByJob]), audit_uses("audit_log_job"));
-    EXPECT_THAT(Plan(shared.audit_seq_since), audit_uses("audit_log_at"));
-    EXPECT_THAT(Plan(shared.delete_audit_pending), Not(Contains(HasSubstr("SCAN audit_pending"))));
   }
 
   std::string dir_;

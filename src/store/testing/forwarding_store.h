@@ -160,7 +160,6 @@ class ForwardingStore : public Store {
   }
   Result<AuditAnchor> audit_anchor() override { return inner_.audit_anchor(); }
   Result<std::int64_t> audit_pending() override { return inner_.audit_pending(); }
-  Result<std::int64_t> audit_seq_before(Millis at) override { return inner_.audit_seq_before(at); }
   Result<std::int64_t> prune_audit(Millis before, int limit) override {
     return inner_.prune_audit(before, limit);
   }
