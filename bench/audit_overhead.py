@@ -19,13 +19,12 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-import inflight  # noqa: E402
-import scenarios  # noqa: E402  (puts tests/integration on the path for harness)
+import inflight  # noqa: E402,F401  (puts tests/integration on the path for harness)
+import scenarios  # noqa: E402
 import harness  # noqa: E402
 from jobs import bulk_bodies  # noqa: E402
 from pg_nodes import Cluster  # noqa: E402
@@ -38,21 +37,7 @@ def one(opts, tmp, audit, store_url=None):
                        server=server, tables={"audit": {"enabled": audit}}, tmp_dir=tmp, bin=opts.bin)
     with s:
         body = bulk_bodies(opts.jobs, "audit", 1000)
-        sub = inflight.Submitter(s.port, body, opts.clients)
-        sub.start()
-        deadline = time.monotonic() + 900
-        while True:
-            done, bad = scenarios.done_count(s.url)
-            if done + bad >= opts.jobs:
-                end = time.monotonic()
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("%d of %d done after 900 s" % (done, opts.jobs))
-            time.sleep(0.05)
-        sub.join()
-        if sub.errors or bad:
-            raise RuntimeError("submit errors %s, %d jobs not done" % (sub.errors[:3], bad))
-        rate = opts.jobs / (end - sub.started)
+        rate = scenarios.bulk_end_to_end(s, body, opts.clients, opts.jobs, timeout=900)
         if audit:  # the records really were written and sealed: the last one is number N
             want = opts.jobs
             harness.wait_until(lambda: harness.request(

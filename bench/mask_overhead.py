@@ -18,13 +18,12 @@ import json
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-import inflight  # noqa: E402
-import scenarios  # noqa: E402  (puts tests/integration on the path for harness)
+import inflight  # noqa: E402,F401  (puts tests/integration on the path for harness)
+import scenarios  # noqa: E402
 import harness  # noqa: E402
 
 TEXT = ("Hello, I was charged twice for one purchase yesterday. Please write to anna.k@mail.example.kz "
@@ -45,25 +44,12 @@ def bodies(n, mask):
 def one(opts, tmp, mask):
     body = bodies(opts.jobs, mask)
     with scenarios.sluice_server(opts, tmp, concurrency=opts.concurrency) as s:
-        sub = inflight.Submitter(s.port, body, opts.clients)
-        sub.start()
-        deadline = time.monotonic() + 600
-        while True:
-            done, bad = scenarios.done_count(s.url)
-            if done + bad >= opts.jobs:
-                end = time.monotonic()
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("%d of %d done after 600 s" % (done, opts.jobs))
-            time.sleep(0.05)
-        sub.join()
-        if sub.errors or bad:
-            raise RuntimeError("submit errors %s, %d jobs not done" % (sub.errors[:3], bad))
+        rate = scenarios.bulk_end_to_end(s, body, opts.clients, opts.jobs)
         if mask:   # the jobs really were masked: a result counts what was replaced
             page = harness.request("GET", s.url + "/v1/jobs?limit=1").body["data"][0]
             result = harness.request("GET", s.url + "/v1/jobs/%s/result" % page["id"]).body
             assert result["pii"]["masked"] == {"EMAIL": 1, "PHONE": 1, "CARD": 1}, result
-        return opts.jobs / (end - sub.started)
+        return rate
 
 
 def main():

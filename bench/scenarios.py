@@ -59,6 +59,27 @@ def done_count(server_url):
             (harness.metric_sum(m, "sluice_jobs", status="expired") or 0))
 
 
+def bulk_end_to_end(server, bodies, clients, jobs, timeout=600):
+    """Sends `bodies` (bulk requests of `jobs` jobs in all) from `clients` connections while the
+    workers run; jobs/s from the first request until /metrics shows them all settled. Raises on
+    a submit error or a job that did not end done."""
+    sub = inflight.Submitter(server.port, bodies, clients)
+    sub.start()
+    deadline = time.monotonic() + timeout
+    while True:
+        done, bad = done_count(server.url)
+        if done + bad >= jobs:
+            end = time.monotonic()
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError("%d of %d done after %d s" % (done, jobs, timeout))
+        time.sleep(0.05)
+    sub.join()
+    if sub.errors or bad:
+        raise RuntimeError("submit errors %s, %d jobs not done" % (sub.errors[:3], bad))
+    return jobs / (end - sub.started)
+
+
 def submit_bulk(port, bodies, clients):
     sub = inflight.Submitter(port, bodies, clients)
     sub.start()

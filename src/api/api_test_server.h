@@ -252,6 +252,33 @@ class ApiTestServer {
     CHECK(statuses.ok() && statuses->front().ok());
   }
 
+  // Runs one job of the default tenant to done, its attempt making `calls` (each given the
+  // job's tenant, id, attempt, type and, when it has none, the attempt's start); its id.
+  std::string run_job_with_calls(std::vector<CallCharge> calls) {
+    const std::string id = submit();
+    std::vector<Job> claimed = claim_all();
+    CHECK(claimed.size() == 1);
+    const Job& job = claimed[0];
+    AttemptFinish f{.job_id = job.id,
+                    .attempt = job.attempt,
+                    .lease_owner = "api-test",
+                    .outcome = AttemptOutcome::kDone,
+                    .now = job.started_at.value_or(0) + 1,
+                    .result_json = R"({"output": {}})",
+                    .attempt_json = "[]"};
+    for (CallCharge& c : calls) {
+      c.tenant = job.spec.tenant;
+      c.job_id = job.id;
+      c.attempt = job.attempt;
+      c.task_type = job.spec.type;
+      if (c.at == 0) c.at = job.started_at.value_or(0);
+      f.charges.push_back(c);
+    }
+    auto statuses = store_->finish_attempts(std::span<const AttemptFinish>(&f, 1));
+    CHECK(statuses.ok() && statuses->front().ok());
+    return id;
+  }
+
   // A job in the given state: queued, running, done, failed, review or canceled.
   std::string job_in(JobStatus status) {
     const std::string id = submit("a ticket in state " + std::string(JobStatusName(status)));

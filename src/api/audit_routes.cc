@@ -35,34 +35,33 @@ Result<std::int64_t> IntParam(const http::Request& req, const char* name, std::i
 }  // namespace
 
 void AddAuditRoutes(ApiContext& ctx, Router& router) {
-  router.add(
-      "GET", "/v1/audit",
-      [&ctx](http::Request&& req, http::Responder responder, const RouteContext& rc) {
-        AuditFilter filter;
-        auto after = IntParam(req, "after", 0, INT64_MAX, 0);
-        if (!after.ok()) return SendError(responder, after.status());
-        auto limit = IntParam(req, "limit", 1, 1000, 100);
-        if (!limit.ok()) return SendError(responder, limit.status());
-        filter.after = *after;
-        filter.limit = static_cast<int>(*limit);
-        filter.job_id = req.query_param("job_id").value_or("");
-        filter.action = req.query_param("action").value_or("");
-        const bool own_only = ctx.auth && ctx.auth->required() && !rc.caller.admin;
-        filter.tenant = own_only ? rc.tenant() : req.query_param("tenant").value_or("");
-        RunOffLoop(ctx, responder, [&ctx, responder, filter] {
-          auto records = ctx.store.audit_records(filter);
-          if (!records.ok()) return SendError(responder, records.status());
-          json::array data;
-          data.reserve(records->size());
-          for (const AuditRecord& r : *records) data.push_back(json::parse(AuditLine(r)));
-          const bool full = static_cast<int>(records->size()) == filter.limit;
-          SendJson(responder, 200,
-                   json::object{{"object", "list"},
-                                {"data", std::move(data)},
-                                {"next", full ? json::value(records->back().seq)
-                                              : json::value(nullptr)}});
-        });
-      });
+  router.add("GET", "/v1/audit",
+             [&ctx](http::Request&& req, http::Responder responder, const RouteContext& rc) {
+               AuditFilter filter;
+               auto after = IntParam(req, "after", 0, INT64_MAX, 0);
+               if (!after.ok()) return SendError(responder, after.status());
+               auto limit = IntParam(req, "limit", 1, 1000, 100);
+               if (!limit.ok()) return SendError(responder, limit.status());
+               filter.after = *after;
+               filter.limit = static_cast<int>(*limit);
+               filter.job_id = req.query_param("job_id").value_or("");
+               filter.action = req.query_param("action").value_or("");
+               const bool own_only = ctx.auth && ctx.auth->required() && !rc.caller.admin;
+               filter.tenant = own_only ? rc.tenant() : req.query_param("tenant").value_or("");
+               RunOffLoop(ctx, responder, [&ctx, responder, filter] {
+                 auto records = ctx.store.audit_records(filter);
+                 if (!records.ok()) return SendError(responder, records.status());
+                 json::array data;
+                 data.reserve(records->size());
+                 for (const AuditRecord& r : *records) data.push_back(json::parse(AuditLine(r)));
+                 const bool full = static_cast<int>(records->size()) == filter.limit;
+                 SendJson(responder, 200,
+                          json::object{{"object", "list"},
+                                       {"data", std::move(data)},
+                                       {"next", full ? json::value(records->back().seq)
+                                                     : json::value(nullptr)}});
+               });
+             });
 }
 
 }  // namespace sluice

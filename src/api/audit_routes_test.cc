@@ -17,32 +17,10 @@ using testing::ApiReply;
 using testing::ApiTestServer;
 using testing::ExpectApiError;
 
-// Runs one job of the default tenant to done, its attempt making `calls` calls; its id.
+// Runs one job to done, its attempt making `calls` calls; its id.
 std::string RunJob(ApiTestServer& api, int calls) {
-  const std::string id = api.submit();
-  std::vector<Job> claimed = api.claim_all();
-  EXPECT_EQ(claimed.size(), 1u);
-  const Job& job = claimed[0];
-  AttemptFinish f{.job_id = job.id,
-                  .attempt = job.attempt,
-                  .lease_owner = "api-test",
-                  .outcome = AttemptOutcome::kDone,
-                  .now = job.started_at.value_or(0) + 1,
-                  .result_json = R"({"output": {}})",
-                  .attempt_json = "[]"};
-  for (int i = 0; i < calls; ++i) {
-    f.charges.push_back(CallCharge{.tenant = job.spec.tenant,
-                                   .job_id = job.id,
-                                   .attempt = job.attempt,
-                                   .task_type = job.spec.type,
-                                   .provider = "primary",
-                                   .model_alias = "fast",
-                                   .at = job.started_at.value_or(0),
-                                   .outcome = "ok"});
-  }
-  auto statuses = api.store().finish_attempts(std::span<const AttemptFinish>(&f, 1));
-  EXPECT_TRUE(statuses.ok() && statuses->front().ok());
-  return id;
+  return api.run_job_with_calls(std::vector<CallCharge>(
+      calls, CallCharge{.provider = "primary", .model_alias = "fast", .outcome = "ok"}));
 }
 
 void SealAll(ApiTestServer& api) {

@@ -24,31 +24,6 @@ ApiTestServer::Options WithRates() {
   return o;
 }
 
-// Runs one job of the default tenant to done, its attempt making the given calls.
-void RunJobWithCalls(ApiTestServer& api, std::vector<CallCharge> calls) {
-  const std::string id = api.submit();
-  std::vector<Job> claimed = api.claim_all();
-  ASSERT_EQ(claimed.size(), 1u);
-  const Job& job = claimed[0];
-  AttemptFinish f{.job_id = job.id,
-                  .attempt = job.attempt,
-                  .lease_owner = "api-test",
-                  .outcome = AttemptOutcome::kDone,
-                  .now = job.started_at.value_or(0) + 1,
-                  .result_json = R"({"output": {}})",
-                  .attempt_json = "[]"};
-  for (CallCharge& c : calls) {
-    c.tenant = job.spec.tenant;
-    c.job_id = job.id;
-    c.attempt = job.attempt;
-    c.task_type = job.spec.type;
-    if (c.at == 0) c.at = job.started_at.value_or(0);
-    f.charges.push_back(c);
-  }
-  auto statuses = api.store().finish_attempts(std::span<const AttemptFinish>(&f, 1));
-  ASSERT_TRUE(statuses.ok() && statuses->front().ok());
-}
-
 CallCharge Call(std::string alias, std::int64_t nanos, std::int64_t prompt = 100) {
   return CallCharge{.provider = "primary",
                     .model_alias = alias,
@@ -70,8 +45,8 @@ TEST(ReportsRoutesTest, AMonthWithoutCallsHasNoTenants) {
 
 TEST(ReportsRoutesTest, SumsTheLedgerPerTenantModelAndTaskTypeInTheAskedCurrency) {
   ApiTestServer api(WithRates());
-  RunJobWithCalls(api, {Call("fast", 1'000'001), Call("strong", 2'000'003)});
-  RunJobWithCalls(api, {Call("fast", 3'000'005, 50)});
+  api.run_job_with_calls({Call("fast", 1'000'001), Call("strong", 2'000'003)});
+  api.run_job_with_calls({Call("fast", 3'000'005, 50)});
   const std::string month = MonthOf(SystemClock::Instance().now());
 
   ApiReply r = api.get("/v1/reports/costs?currency=kzt");  // this month by default

@@ -30,7 +30,8 @@ void AuditSealer::stop() {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   // What the last writers appended before they stopped.
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.stop_budget);
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.stop_budget);
   while (std::chrono::steady_clock::now() < until) {
     Result<std::int64_t> sealed = pass();
     if (!sealed.ok() || *sealed < options_.batch) break;
@@ -58,7 +59,9 @@ Result<std::int64_t> AuditSealer::pass() {
   for (;;) {
     Result<int> sealed = store_.seal_audit(options_.batch);
     if (!sealed.ok()) {
-      if (!failing_) spdlog::warn("audit: sealing failed (retried): {}", sealed.status().ToString());
+      if (!failing_) {
+        spdlog::warn("audit: sealing failed (retried): {}", sealed.status().ToString());
+      }
       failing_ = true;
       return sealed.status();
     }

@@ -20,7 +20,7 @@ namespace sluice {
 
 struct AuditSealerOptions {
   Millis every = 200;
-  int batch = 2'000;       // entries per transaction
+  int batch = 2'000;           // entries per transaction
   Millis stop_budget = 5'000;  // how long stop() keeps sealing what is left
 };
 

@@ -85,7 +85,8 @@ int VerifyStore(const AuditFlags& flags) {
     std::printf(" (seq %lld to %lld)", static_cast<long long>(check.first_seq()),
                 static_cast<long long>(check.last_seq()));
   }
-  if (anchor->seq > 0) std::printf(", after the anchor at seq %lld", static_cast<long long>(anchor->seq));
+  if (anchor->seq > 0)
+    std::printf(", after the anchor at seq %lld", static_cast<long long>(anchor->seq));
   std::printf("; head %s", check.last_hash().c_str());
   if (pending.ok() && *pending > 0) {
     std::printf("; %lld entries not sealed yet", static_cast<long long>(*pending));
@@ -105,7 +106,8 @@ int VerifyFile(const AuditFlags& flags) {
     if (line.empty()) continue;
     auto split = SplitAuditLine(line);
     if (!split.ok()) {
-      return Broken(FailedPrecondition("line " + std::to_string(n) + ": " + split.status().message()));
+      return Broken(
+          FailedPrecondition("line " + std::to_string(n) + ": " + split.status().message()));
     }
     if (Status s = check.next(split->first, split->second); !s.ok()) return Broken(s);
   }
@@ -167,7 +169,8 @@ int Export(const AuditFlags& flags) {
 }
 
 void AddStoreOptions(CLI::App& cmd, AuditFlags& flags) {
-  cmd.add_option("--config", flags.config_path, "TOML config file (its [server] store or data_dir)");
+  cmd.add_option("--config", flags.config_path,
+                 "TOML config file (its [server] store or data_dir)");
   cmd.add_option("--data-dir", flags.data_dir, "embedded store directory (overrides the config)");
   cmd.add_option("--store", flags.store, "shared store URL, postgres://... (overrides the config)");
 }
@@ -178,16 +181,19 @@ void AddAuditCommands(CLI::App& app, AuditFlags& flags) {
   CLI::App* audit = app.add_subcommand("audit", "Verify or export the tamper-evident audit log");
   audit->require_subcommand(1);
   CLI::App* verify = audit->add_subcommand(
-      "verify", "Walk the hash chain of a store or an exported file: exit 0 when whole, 1 naming "
-                "the first bad record");
+      "verify",
+      "Walk the hash chain of a store or an exported file: exit 0 when whole, 1 naming "
+      "the first bad record");
   AddStoreOptions(*verify, flags);
   verify->add_option("--file", flags.file, "an audit.jsonl written by `sluice audit export`");
   verify->callback([&flags] { flags.verify = true; });
   CLI::App* exp = audit->add_subcommand(
       "export", "Write the records of a time span as JSON lines (each with its hash)");
   AddStoreOptions(*exp, flags);
-  exp->add_option("--since", flags.since, "from the first record made at or after (YYYY-MM-DD or RFC 3339)");
-  exp->add_option("--until", flags.until, "up to the first record made at or after (YYYY-MM-DD or RFC 3339)");
+  exp->add_option("--since", flags.since,
+                  "from the first record made at or after (YYYY-MM-DD or RFC 3339)");
+  exp->add_option("--until", flags.until,
+                  "up to the first record made at or after (YYYY-MM-DD or RFC 3339)");
   exp->add_option("-o,--output", flags.output, "the file to write (default: stdout)");
   exp->callback([&flags] { flags.export_ = true; });
 }

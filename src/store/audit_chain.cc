@@ -21,7 +21,7 @@ namespace {
 constexpr std::string_view kHashMember = ",\"hash\":\"";
 
 // The members a record has of its own, which a detail may not name.
-constexpr std::string_view kRecordMembers[] = {"action", "actor",  "at",     "hash",
+constexpr std::string_view kRecordMembers[] = {"action", "actor",     "at",  "hash",
                                                "job_id", "prev_hash", "seq", "tenant"};
 
 // A fraction in fixed point, at most 9 decimals, no trailing zeros: the nano-USD a cost is

@@ -43,11 +43,12 @@ TEST(CanonicalJsonTest, SortsMembersDropsWhitespaceAndWritesFractionsInFixedPoin
 TEST(SealAuditEntryTest, MakesTheCanonicalRecordAndHashesItAfterPrevHash) {
   Result<AuditRecord> r = SealAuditEntry(CallEntry(), 7, kAuditGenesis);
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->record_json,
-            std::string(R"({"action":"model_call","actor":"system","at":"2025-12-06T00:00:00.123Z",)") +
-                R"("cost_usd":0.0015,"job_id":"job_1","prev_hash":")" + kAuditGenesis +
-                R"(","provider":"local","seq":7,"tenant":"acme",)" +
-                R"("usage":{"completion_tokens":3,"prompt_tokens":12}})");
+  EXPECT_EQ(
+      r->record_json,
+      std::string(R"({"action":"model_call","actor":"system","at":"2025-12-06T00:00:00.123Z",)") +
+          R"("cost_usd":0.0015,"job_id":"job_1","prev_hash":")" + kAuditGenesis +
+          R"(","provider":"local","seq":7,"tenant":"acme",)" +
+          R"("usage":{"completion_tokens":3,"prompt_tokens":12}})");
   EXPECT_EQ(r->hash, AuditHash(kAuditGenesis, r->record_json));
   EXPECT_EQ(r->hash.size(), 64u);
   EXPECT_EQ(r->seq, 7);

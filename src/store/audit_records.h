@@ -1,19 +1,21 @@
 // The audit log (API.md "Audit log"), as the Store keeps it: an append-only hash chain of
 // records of model calls, review actions and key and tenant changes. No prompt or answer text.
 //
-// Why records are sealed after their transaction, not in it. A chain needs each record's
-// predecessor's hash; taking the chain's head inside the transaction that records a call would
-// hold one lock across every node's commits (PostgreSQL keeps a row lock until COMMIT, fsync
-// included), so the cluster would commit one finish at a time. Instead the transaction that
-// records a call (a finish, a review, a key change) appends an AuditEntry to `audit_pending`,
-// and one sealer at a time (Store::seal_audit: a transaction-scoped advisory lock on
-// PostgreSQL, the single writer on SQLite) moves pending entries, in the order it finds them,
-// into `audit_log`, numbering them (seq), linking each to the one before (prev_hash) and hashing
-// it. seq is the primary key, so even two sealers racing could not fork the chain: the second
-// insert of a seq fails and its transaction changes nothing. Entries are as durable as what
-// they record (same transaction) and become visible records within a sealer pass
-// (audit/audit_sealer.h); records are never updated, and retention deletes only a whole prefix
-// of the chain, keeping its last hash as the anchor of what remains.
+// How records join the chain. A chain needs each record's predecessor's hash.
+// - The embedded engine has one writer, which holds the head: its flush seals each entry in
+//   the very transaction that records the thing (sqlite/sqlite_dialect.cc), in commit order.
+// - On PostgreSQL, taking the head inside the transaction that records a call would hold one
+//   row lock across every node's commits (a row lock lasts until COMMIT, fsync included), so
+//   the cluster would commit one finish at a time. Instead that transaction appends the entry
+//   to `audit_pending`, and one sealer at a time (Store::seal_audit under a transaction-scoped
+//   advisory lock; audit/audit_sealer.h) moves pending entries, in the order it finds them, into
+//   `audit_log`, numbering them (seq), linking each to the one before (prev_hash) and hashing
+//   it. seq is the primary key, so even two sealers racing could not fork the chain: the second
+//   insert of a seq fails and its transaction changes nothing. Entries are as durable as what
+//   they record (same transaction) and become visible records within a sealer pass.
+// Either way an entry is made before its transaction (MakeAuditEntry: the JSON work off the
+// write lock), records are never updated, and retention deletes only a whole prefix of the
+// chain, keeping its last hash as the anchor of what remains.
 #pragma once
 
 #include <cstdint>
@@ -39,9 +41,9 @@ inline constexpr char kAuditActorSystem[] = "system";  // a worker's own calls
 struct AuditEntry {
   Millis at = 0;
   std::string tenant;
-  std::string actor;   // "key_…", "admin", "system" or "anonymous"
-  std::string action;  // "model_call", "review.approve", "key.create", "tenant.update", ...
-  std::string job_id;  // "" when the record is about no job
+  std::string actor;        // "key_…", "admin", "system" or "anonymous"
+  std::string action;       // "model_call", "review.approve", "key.create", "tenant.update", ...
+  std::string job_id;       // "" when the record is about no job
   std::string record_json;  // canonical, without "prev_hash" and "seq"
   std::int64_t prev_hash_at = 0;  // where `"prev_hash":"…",` goes in record_json
   std::int64_t seq_at = 0;        // where `"seq":N,` goes (>= prev_hash_at)

@@ -18,21 +18,13 @@ using testing::ElementsAre;
 using testing::HasSubstr;
 using testing::Not;
 
+// A call of ChargeOf's with what only the audit record holds.
 CallCharge CallOf(const Job& job, std::string alias, std::int64_t nanos) {
-  return CallCharge{.tenant = job.spec.tenant,
-                    .job_id = job.id,
-                    .attempt = job.attempt,
-                    .task_type = job.spec.type,
-                    .provider = "primary",
-                    .model_alias = alias,
-                    .model_id = alias + "-id",
-                    .at = kT0,
-                    .prompt_tokens = 100,
-                    .completion_tokens = 20,
-                    .cost_nano_usd = nanos,
-                    .outcome = "ok",
-                    .prompt_version = "v2",
-                    .pii_masked_json = R"({"EMAIL":2})"};
+  CallCharge c = ChargeOf(job, std::move(alias), nanos);
+  c.outcome = "ok";
+  c.prompt_version = "v2";
+  c.pii_masked_json = R"({"EMAIL":2})";
+  return c;
 }
 
 // Seals everything pending; the number sealed.
@@ -130,13 +122,20 @@ TEST_P(StoreContractTest, AuditWritesNothingForAFinishWhoseLeaseWasLost) {
 TEST_P(StoreContractTest, AuditRecordsSyncCallsReviewsAndKeyAndTenantChanges) {
   ValueOf(store_->put_tenant(TenantPatch{.id = "acme", .rpm = 600, .now = kT0}));
   ValueOf(store_->put_tenant(TenantPatch{.id = "acme", .monthly_budget_usd = 5.0, .now = kT0 + 1}));
-  ASSERT_TRUE(store_->create_api_key(ApiKey{.id = "key_a", .tenant = "acme", .name = "crm",
-                                            .hash = "h_a", .created_at = kT0 + 2})
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->create_api_key(ApiKey{
+              .id = "key_a", .tenant = "acme", .name = "crm", .hash = "h_a", .created_at = kT0 + 2})
+          .ok());
   ValueOf(store_->revoke_api_key("key_a", kT0 + 3));
   ValueOf(store_->revoke_api_key("key_a", kT0 + 4));  // changes nothing: no second record
-  CallCharge sync{.tenant = "acme", .task_type = kSyncTaskType, .provider = "primary",
-                  .model_alias = "fast", .at = kT0 + 5, .actor = "key_b", .outcome = "ok"};
+  CallCharge sync{.tenant = "acme",
+                  .task_type = kSyncTaskType,
+                  .provider = "primary",
+                  .model_alias = "fast",
+                  .at = kT0 + 5,
+                  .actor = "key_b",
+                  .outcome = "ok"};
   ASSERT_TRUE(store_->settle_sync_call("", 0, std::span(&sync, 1)).ok());
 
   Submit(QueuedJob("job_r", "acme"));

@@ -58,6 +58,24 @@ inline Job QueuedJob(std::string id, std::string tenant = kDefaultTenant, int pr
   return job;
 }
 
+// One model call of the attempt `job` is running (the cost ledger's and the audit log's tests).
+inline CallCharge ChargeOf(const Job& job, std::string alias, std::int64_t nanos,
+                           Millis at = kT0) {
+  return CallCharge{.tenant = job.spec.tenant,
+                    .job_id = job.id,
+                    .attempt = job.attempt,
+                    .task_type = job.spec.type,
+                    .provider = "primary",
+                    .model_alias = alias,
+                    .model_id = alias + "-id",
+                    .at = at,
+                    .prompt_tokens = 100,
+                    .completion_tokens = 20,
+                    .cached_tokens = 40,
+                    .reasoning_tokens = 5,
+                    .cost_nano_usd = nanos};
+}
+
 inline std::vector<std::string> Ids(const std::vector<Job>& jobs) {
   std::vector<std::string> ids;
   for (const Job& job : jobs) ids.push_back(job.id);

@@ -19,22 +19,6 @@ using testing::Field;
 constexpr Millis kDay = 24LL * 3600 * 1000;
 const std::string kMonth = MonthOf(kT0);  // "2027-01"
 
-CallCharge ChargeOf(const Job& job, std::string alias, std::int64_t nanos, Millis at = kT0) {
-  return CallCharge{.tenant = job.spec.tenant,
-                    .job_id = job.id,
-                    .attempt = job.attempt,
-                    .task_type = job.spec.type,
-                    .provider = "primary",
-                    .model_alias = alias,
-                    .model_id = alias + "-id",
-                    .at = at,
-                    .prompt_tokens = 100,
-                    .completion_tokens = 20,
-                    .cached_tokens = 40,
-                    .reasoning_tokens = 5,
-                    .cost_nano_usd = nanos};
-}
-
 CallCharge SyncCharge(std::string tenant, std::string alias, std::int64_t nanos, Millis at = kT0) {
   return CallCharge{.tenant = std::move(tenant),
                     .task_type = kSyncTaskType,
