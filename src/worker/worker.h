@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -98,7 +99,9 @@ class Worker final : public JobRunner {
     bool abandoned = false;  // canceled or stopping: write no outcome
   };
 
-  void Start(Job job);
+  // `prepared`: the call made ready already (a blob job's, off the loop); nullopt: make it here.
+  void Start(Job job, std::optional<Result<PreparedCall>> prepared);
+  Result<PreparedCall> Prepare(const Job& job) const;
   // Makes the call; `reserved`: a budget reservation holds its worst case (settled at the finish).
   void Launch(Job job, PreparedCall prepared, ModelCall call, bool reserved);
   // The job does not start: the tenant's budget cannot take its worst case (or the store could

@@ -4,6 +4,7 @@
 // the way a provider would, and reads the outcome back from the store.
 #include "worker/worker.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -551,6 +552,56 @@ TEST_F(WorkerTest, AChatJobMasksOnlyWhenItsSpecSaysSo) {
     EXPECT_EQ(result.at("text"), mask ? "Calling +7 701 234 56 78 now" : "Calling [PHONE_1] now");
     EXPECT_EQ(result.as_object().contains("pii"), mask);
   }
+}
+
+// A blob store that notes the thread of every read.
+class ThreadNotingBlobs final : public BlobStore {
+ public:
+  explicit ThreadNotingBlobs(BlobStore& inner) : inner_(inner) {}
+  Status Init() override { return inner_.Init(); }
+  Result<BlobInfo> put(std::string_view t, std::string_view c) override { return inner_.put(t, c); }
+  Result<std::string> get(std::string_view t, std::string_view id) const override {
+    std::lock_guard lock(mu_);
+    readers_.push_back(std::this_thread::get_id());
+    return inner_.get(t, id);
+  }
+  Result<bool> exists(std::string_view t, std::string_view id) const override {
+    return inner_.exists(t, id);
+  }
+  Result<bool> renew(std::string_view t, std::string_view id) override { return inner_.renew(t, id); }
+  Result<std::vector<BlobKey>> list_older(Millis before, const BlobKey& after, int limit) const override {
+    return inner_.list_older(before, after, limit);
+  }
+  Result<bool> remove(std::string_view t, std::string_view id, Millis before) override {
+    return inner_.remove(t, id, before);
+  }
+  std::vector<std::thread::id> readers() const {
+    std::lock_guard lock(mu_);
+    return readers_;
+  }
+
+ private:
+  BlobStore& inner_;
+  mutable std::mutex mu_;
+  mutable std::vector<std::thread::id> readers_;
+};
+
+// A blob is read from the store (the database, on PostgreSQL) on the thread that hands the job
+// to the worker, as the scheduler does, never on the event loop; the call still carries it.
+TEST_F(WorkerTest, AJobsBlobIsReadOffTheEventLoop) {
+  ThreadNotingBlobs blobs(*blobs_);
+  worker_ = std::make_unique<Worker>(WorkerDeps{*config_, *tasks_, blobs, *gateway_, *writer_,
+                                                loop_, watch_, clock_, config_->worker});
+  auto blob = blobs_->put(kDefaultTenant, "A blob ticket: I was charged twice for one coffee.");
+  ASSERT_TRUE(blob.ok());
+  Job job = NewJob();
+  job.spec.input_json = R"({"blob":")" + blob->id + R"("})";
+  Job stored = RunAnswered(Claimed(job), Completion(kConfident));
+  EXPECT_EQ(stored.status, JobStatus::kDone);
+  EXPECT_THAT(provider_.wait_for_request(1).body, ::testing::HasSubstr("A blob ticket"));
+  EXPECT_THAT(blobs.readers(), ::testing::ElementsAre(std::this_thread::get_id()));
+  worker_->drain(0s);
+  worker_.reset();  // before `blobs` goes
 }
 
 // Gives the worker a gateway over `config_text` (the fixture's provider_ answers its calls).

@@ -318,16 +318,16 @@ class PostgresAuditTest(MultiNodeTest):
 
 class PostgresAuditCrashTest(MultiNodeTest):
     def test_a_node_killed_mid_load_leaves_no_gap_and_no_call_unrecorded(self):
-        mock = self.start_mock(latency="50ms")
+        mock = self.start_mock(latency="200ms", jitter="100ms")
         nodes = self.start_nodes(2, mock)
         ids = []
-        for b in range(8):
+        for b in range(20):
             r = submit_bulk(nodes[b % 2], [classify_job("crash %d-%d: charged twice" % (b, i))
-                                           for i in range(50)])
+                                           for i in range(100)])
             self.assertEqual(r.status, 200, r)
             ids += [j["id"] for j in r.body["jobs"]]
         victim, survivor = nodes[1], nodes[0]
-        wait_until(lambda: mock.stats()["outcomes"].get("ok", 0) >= 60 and running_under(self.db_url, victim) >= 4,
+        wait_until(lambda: mock.stats()["outcomes"].get("ok", 0) >= 100 and running_under(self.db_url, victim) >= 4,
                    timeout=30, message="answers in and calls in flight on the victim")
         self.assertEqual(victim.kill9(), -9)
         for job_id in ids:
