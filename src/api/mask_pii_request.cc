@@ -22,4 +22,18 @@ bool TenantMasksPii(Store& store, const std::string& tenant) {
   return row.status().code() != StatusCode::kNotFound;
 }
 
+bool TenantMaskCache::masks(const std::string& tenant) {
+  const Millis now = clock_.now();
+  {
+    MutexLock lock(mu_);
+    auto it = known_.find(tenant);
+    if (it != known_.end() && now - it->second.second < ttl_) return it->second.first;
+  }
+  // Read outside the lock: two callers may both read, which is harmless.
+  const bool masks = TenantMasksPii(store_, tenant);
+  MutexLock lock(mu_);
+  known_[tenant] = {masks, now};
+  return masks;
+}
+
 }  // namespace sluice

@@ -164,11 +164,12 @@ int RunServe(const ServeFlags& flags) {
   SubmitGroupCommit submitter(*store);
   // Batches (src/batches): each line's job is validated and defaulted exactly as POST /v1/jobs
   // does it; new jobs wake the scheduler.
+  TenantMaskCache batch_tenants_mask(*store, clock);
   BatchRunner batch_runner(
       *store, clock,
       [&](const boost::json::value& body, const std::string& tenant, Millis now) {
         return ParseJobRequest(body, JobRequestContext{config, tasks, blobs, gateway, now, tenant,
-                                                       TenantMasksPii(*store, tenant)});
+                                                       batch_tenants_mask.masks(tenant)});
       },
       owner, [&scheduler](const std::string& queue) { scheduler.wake(queue); },
       BatchRunnerOptions{.take_over_leases_at_start = store->exclusive()});
