@@ -24,11 +24,23 @@ constexpr std::string_view kHashMember = ",\"hash\":\"";
 constexpr std::string_view kRecordMembers[] = {"action", "actor",     "at",  "hash",
                                                "job_id", "prev_hash", "seq", "tenant"};
 
-// A fraction in fixed point, at most 9 decimals, no trailing zeros: the nano-USD a cost is
-// counted in (store/cost_records.h), written back exactly.
-void AppendFraction(std::string& out, double d) {
+// A fraction in fixed point with no trailing zeros: 9 decimals below 1e6 (the nano-USD a cost is
+// counted in, store/cost_records.h), fewer above, so that the text never has more than 15
+// significant digits. Such text reads back as a double that prints as the same text, so
+// canonicalizing canonical text changes nothing (a fuzz finding: "98884444.444444424" printed
+// with 9 decimals read back as another double).
+Status AppendFraction(std::string& out, double d) {
+  const double magnitude = std::fabs(d);
+  if (!std::isfinite(d) || magnitude >= 1e15) {
+    return InvalidArgument("a number of an audit record is out of range");
+  }
+  int decimals = 9;
+  if (magnitude >= 1e6) {
+    const int whole_digits = static_cast<int>(std::floor(std::log10(magnitude))) + 1;
+    decimals = std::max(0, 15 - whole_digits);
+  }
   char text[64];
-  std::snprintf(text, sizeof text, "%.9f", d);
+  std::snprintf(text, sizeof text, "%.*f", decimals, d);
   std::string_view s(text);
   if (s.find('.') != std::string_view::npos) {
     while (s.back() == '0') s.remove_suffix(1);
@@ -36,6 +48,7 @@ void AppendFraction(std::string& out, double d) {
   }
   if (s == "-0") s = "0";
   out += s;
+  return Status::Ok();
 }
 
 Status AppendCanonical(std::string& out, const json::value& v) {
@@ -53,11 +66,7 @@ Status AppendCanonical(std::string& out, const json::value& v) {
       out += std::to_string(v.get_uint64());
       return Status::Ok();
     case json::kind::double_:
-      if (!std::isfinite(v.get_double()) || std::fabs(v.get_double()) >= 1e15) {
-        return InvalidArgument("a number of an audit record is out of range");
-      }
-      AppendFraction(out, v.get_double());
-      return Status::Ok();
+      return AppendFraction(out, v.get_double());
     case json::kind::string:
       AppendJsonString(out, std::string_view(v.get_string()));
       return Status::Ok();

@@ -4,7 +4,8 @@
 // Canonical JSON, the text a record's hash covers: object members sorted by the bytes of their
 // keys, no whitespace, strings as JSON with only the escapes JSON requires (\" \\ \n \r \t and
 // \u00XX below 0x20; UTF-8 as is), integers in decimal, fractions (cost_usd) in fixed point
-// with at most 9 decimals and no trailing zeros (0.0015, 12.5), true/false/null. A record is
+// with at most 9 decimals, at most 15 significant digits and no trailing zeros (0.0015, 12.5),
+// true/false/null. A record is
 // {"action", "actor", "at" (RFC 3339), "job_id", "prev_hash", "seq", "tenant"} and its detail's
 // members, and hash = lowercase hex SHA-256 of prev_hash's 64 characters followed by the record.
 // An exported line is the record with "hash" appended as its last member, so the record is the

@@ -38,6 +38,17 @@ TEST(CanonicalJsonTest, SortsMembersDropsWhitespaceAndWritesFractionsInFixedPoin
   EXPECT_EQ(*CanonicalJson(R"("Сәлем")"), R"("Сәлем")");
   EXPECT_FALSE(CanonicalJson("{").ok());
   EXPECT_FALSE(CanonicalJson("1e300").ok());
+  EXPECT_EQ(*CanonicalJson("-0.0"), "0");
+  EXPECT_EQ(*CanonicalJson("-2.25"), "-2.25");
+  EXPECT_EQ(*CanonicalJson("999999.999999999"), "999999.999999999");
+  EXPECT_EQ(*CanonicalJson("1000000.5"), "1000000.5");
+  // A fuzz finding: at most 15 significant digits, so canonical text reads back to itself.
+  EXPECT_EQ(*CanonicalJson("98884444.444444424444242"), "98884444.4444444");
+  for (const char* x : {"0.1", "123456.000000001", "0.000000001", "0.3333333333333333",
+                        "98884444.444444424444242", "5000000.25", "123456789012345.6"}) {
+    const std::string once = *CanonicalJson(x);
+    EXPECT_EQ(*CanonicalJson(once), once) << x;
+  }
 }
 
 TEST(SealAuditEntryTest, MakesTheCanonicalRecordAndHashesItAfterPrevHash) {
