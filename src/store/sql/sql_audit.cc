@@ -6,6 +6,7 @@
 
 #include "store/audit_chain.h"
 #include "store/event_data.h"
+#include "store/sql/audit_head.h"
 #include "store/sql/sql_store.h"
 #include "store/sql/statements.h"
 
@@ -48,6 +49,12 @@ Result<std::int64_t> Count(Session& session, const Statement& stmt, Params param
 
 }  // namespace
 
+Result<AuditAnchor> AuditChainHead(Session& session) {
+  ASSIGN_OR_RETURN(std::optional<AuditAnchor> newest, Head(session, Sql().audit_head));
+  if (newest) return std::move(*newest);
+  return AnchorOf(session);
+}
+
 Result<int> SqlStore::seal_audit(int limit) {
   if (limit < 1) return InvalidArgument("a seal takes at least one entry", "limit");
   // The embedded engine's one writer seals each entry in the transaction that made it
@@ -73,13 +80,7 @@ Result<int> SqlStore::seal_audit(int limit) {
                      }));
     rows.reset();
     if (pending.empty()) return 0;
-    ASSIGN_OR_RETURN(std::optional<AuditAnchor> newest, Head(session, Sql().audit_head));
-    AuditAnchor head;
-    if (newest) {
-      head = std::move(*newest);
-    } else {
-      ASSIGN_OR_RETURN(head, AnchorOf(session));
-    }
+    ASSIGN_OR_RETURN(AuditAnchor head, AuditChainHead(session));
     std::string records = "[";
     std::string ids = "[";
     for (const PendingEntry& p : pending) {

@@ -7,6 +7,7 @@
 
 #include "store/audit_chain.h"
 #include "store/job_rules.h"
+#include "store/sql/audit_head.h"
 #include "store/sql/columns.h"
 #include "store/sql/statements.h"
 #include "store/sqlite/migrations.h"
@@ -120,19 +121,7 @@ Status SqliteDialect::flush(sql::Txn& txn) {
 Status SqliteDialect::seal_audit_entries(sql::Txn& txn) {
   if (txn.pending_audit().empty()) return Status::Ok();
   const sql::Statements& s = sql::Sql();
-  AuditAnchor head;
-  {
-    ASSIGN_OR_RETURN(std::unique_ptr<sql::Cursor> rows, txn.session().query(s.audit_head, {}));
-    ASSIGN_OR_RETURN(bool found, rows->next());
-    if (found) {
-      head = AuditAnchor{.seq = rows->int_at(0), .hash = rows->text_at(1)};
-    } else {
-      rows.reset();
-      ASSIGN_OR_RETURN(rows, txn.session().query(s.audit_anchor, {}));
-      ASSIGN_OR_RETURN(found, rows->next());
-      if (found) head = AuditAnchor{.seq = rows->int_at(0), .hash = rows->text_at(1)};
-    }
-  }
+  ASSIGN_OR_RETURN(AuditAnchor head, sql::AuditChainHead(txn.session()));
   for (const AuditEntry& e : txn.pending_audit()) {
     ASSIGN_OR_RETURN(AuditRecord r, SealAuditEntry(e, head.seq + 1, head.hash));
     RETURN_IF_ERROR(txn.session()
